@@ -1,0 +1,2 @@
+//! The `podmark` command line.
+fn main() {}

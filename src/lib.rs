@@ -1,0 +1,16 @@
+#![doc = include_str!("../README.md")]
+
+pub mod chapter;
+pub mod diagnostic;
+pub mod episode;
+pub mod formats;
+pub mod shownotes;
+pub mod timestamp;
+pub mod validate;
+
+pub use crate::chapter::{Chapter, ChapterProblem, Chapters, ChaptersError, ProblemKind};
+pub use crate::diagnostic::{Diagnostic, Location, Position, Severity};
+pub use crate::episode::{EpisodeMeta, EpisodeType};
+pub use crate::formats::{Format, Parsed, WriteError, WriteOptions};
+pub use crate::timestamp::{Timestamp, TimestampError, TimestampErrorKind};
+pub use crate::validate::Profile;
