@@ -202,7 +202,10 @@ fn problems(list: &[Chapter], duration: Option<Timestamp>) -> Vec<ChapterProblem
         }
         if let Some(d) = duration {
             if c.start >= d {
-                out.push(ChapterProblem { index: i, kind: ProblemKind::StartsAfterAudio { start: c.start, duration: d } });
+                out.push(ChapterProblem {
+                    index: i,
+                    kind: ProblemKind::StartsAfterAudio { start: c.start, duration: d },
+                });
             } else if let Some(end) = c.end
                 && end > d
             {
@@ -325,7 +328,8 @@ mod tests {
 
     #[test]
     fn ends_chain_to_next_start_then_duration() {
-        let c = Chapters::new(vec![Chapter::new(t(0), "a"), Chapter::new(t(1000), "b")]).and_then(|c| c.with_duration(t(3000)));
+        let c = Chapters::new(vec![Chapter::new(t(0), "a"), Chapter::new(t(1000), "b")])
+            .and_then(|c| c.with_duration(t(3000)));
         let c = c.unwrap_or_default();
         let ends: Vec<_> = c.spans().map(|(_, e)| e).collect();
         assert_eq!(ends, vec![Some(t(1000)), Some(t(3000))]);
@@ -335,6 +339,9 @@ mod tests {
     fn chapter_past_the_audio_is_rejected() {
         let c = Chapters::new(vec![Chapter::new(t(0), "a"), Chapter::new(t(5000), "b")]).unwrap_or_default();
         let e = c.with_duration(t(5000)).err().map(|e| e.to_string());
-        assert_eq!(e.as_deref(), Some("chapter 2: starts at 00:00:05.000, at or after the end of the audio (00:00:05.000)"));
+        assert_eq!(
+            e.as_deref(),
+            Some("chapter 2: starts at 00:00:05.000, at or after the end of the audio (00:00:05.000)")
+        );
     }
 }

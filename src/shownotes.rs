@@ -96,11 +96,14 @@ static TIME_LAST: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 static MD_LINK: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^\[(?P<text>[^\]]*)\]\((?P<url>[^)\s]+)(?:\s+[^)]*)?\)$").unwrap_or_else(|e| unreachable!("static regex: {e}"))
+    Regex::new(r"^\[(?P<text>[^\]]*)\]\((?P<url>[^)\s]+)(?:\s+[^)]*)?\)$")
+        .unwrap_or_else(|e| unreachable!("static regex: {e}"))
 });
 
-static ANGLE_URL: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^(?P<text>.*?)\s*<(?P<url>[a-zA-Z][a-zA-Z0-9+.-]*:[^>\s]+)>$").unwrap_or_else(|e| unreachable!("static regex: {e}")));
+static ANGLE_URL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?P<text>.*?)\s*<(?P<url>[a-zA-Z][a-zA-Z0-9+.-]*:[^>\s]+)>$")
+        .unwrap_or_else(|e| unreachable!("static regex: {e}"))
+});
 
 /// Recognises one chapter line, or returns `None` for any other line.
 ///
@@ -187,7 +190,11 @@ pub fn parse(input: &str) -> ShowNotes {
             }
             Err(e) => {
                 let bad = Position::new(line_no, col(m.time_range.start + e.offset()));
-                notes.diagnostics.push(Diagnostic::error("timestamp", Location::from(bad), format!("{e}, in chapter line {}", quote(line.trim()))));
+                notes.diagnostics.push(Diagnostic::error(
+                    "timestamp",
+                    Location::from(bad),
+                    format!("{e}, in chapter line {}", quote(line.trim())),
+                ));
             }
         }
     }
@@ -228,7 +235,11 @@ fn front_matter(input: &str, index: &LineIndex<'_>, diags: &mut Vec<Diagnostic>)
         pos += line.len();
     }
     let Some((toml_end, body_start)) = close else {
-        diags.push(Diagnostic::error("front-matter", Position::new(1, 1), "front matter opened with +++ is never closed"));
+        diags.push(Diagnostic::error(
+            "front-matter",
+            Position::new(1, 1),
+            "front matter opened with +++ is never closed",
+        ));
         return (input.len(), None);
     };
     let toml_text = &input[toml_start..toml_end];
@@ -243,7 +254,11 @@ fn front_matter(input: &str, index: &LineIndex<'_>, diags: &mut Vec<Diagnostic>)
                     msg = format!("{msg}: {}", quote(bad));
                 }
             }
-            diags.push(Diagnostic::error("front-matter", Location::from(index.position(at)), format!("front matter: {msg}")));
+            diags.push(Diagnostic::error(
+                "front-matter",
+                Location::from(index.position(at)),
+                format!("front matter: {msg}"),
+            ));
             (body_start, None)
         }
     }
@@ -294,7 +309,10 @@ mod tests {
     #[test]
     fn milliseconds_are_not_title_text() {
         // The rssblue `chapters` crate reads this as 00:23:20 "151 Technology …".
-        assert_eq!(one("00:23:20.151 Technology as Forcing Function"), (1_400_151, "Technology as Forcing Function".into(), None));
+        assert_eq!(
+            one("00:23:20.151 Technology as Forcing Function"),
+            (1_400_151, "Technology as Forcing Function".into(), None)
+        );
     }
 
     #[test]
@@ -321,7 +339,11 @@ mod tests {
         assert_eq!(n.description, "Body");
         let n = parse("+++\ntitle = \"Ep\"\nepisod = 20\n+++\n");
         assert_eq!(n.diagnostics.len(), 1);
-        assert!(n.diagnostics[0].to_string().starts_with("3:1: error: front matter: unknown field `episod`"), "{}", n.diagnostics[0]);
+        assert!(
+            n.diagnostics[0].to_string().starts_with("3:1: error: front matter: unknown field `episod`"),
+            "{}",
+            n.diagnostics[0]
+        );
         let n = parse("+++\ndate = 2016-09-15T09:00:00\n+++\n");
         assert!(n.diagnostics[0].to_string().contains("needs a date, a time and a zone"), "{}", n.diagnostics[0]);
     }

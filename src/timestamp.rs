@@ -375,21 +375,13 @@ impl fmt::Display for Timestamp {
 
 impl fmt::Debug for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0 % NANOS_PER_MILLI == 0 {
-            write!(f, "{self}")
-        } else {
-            write!(f, "{self:.9}")
-        }
+        if self.0 % NANOS_PER_MILLI == 0 { write!(f, "{self}") } else { write!(f, "{self:.9}") }
     }
 }
 
 impl serde::Serialize for Timestamp {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        if self.0 % NANOS_PER_MILLI == 0 {
-            s.collect_str(self)
-        } else {
-            s.collect_str(&format_args!("{self:.9}"))
-        }
+        if self.0 % NANOS_PER_MILLI == 0 { s.collect_str(self) } else { s.collect_str(&format_args!("{self:.9}")) }
     }
 }
 
@@ -438,14 +430,14 @@ mod tests {
     #[test]
     fn errors_quote_the_input() {
         assert_eq!(msg("1:75"), "invalid timestamp \"1:75\": seconds must be less than 60 (found 75)");
-        assert_eq!(
-            msg("00:61:00"),
-            "invalid timestamp \"00:61:00\": minutes must be less than 60 (found 61)"
-        );
+        assert_eq!(msg("00:61:00"), "invalid timestamp \"00:61:00\": minutes must be less than 60 (found 61)");
         assert_eq!(msg("99999999999999999999"), "invalid timestamp \"99999999999999999999\": the value is too large");
         assert_eq!(msg("18446744073709551615"), "invalid timestamp \"18446744073709551615\": the value is too large");
         assert_eq!(msg(""), "invalid timestamp \"\": it is empty");
-        assert_eq!(msg("1:2:3:4"), "invalid timestamp \"1:2:3:4\": too many ':' fields (at most hours:minutes:seconds)");
+        assert_eq!(
+            msg("1:2:3:4"),
+            "invalid timestamp \"1:2:3:4\": too many ':' fields (at most hours:minutes:seconds)"
+        );
         assert_eq!(msg("1:x"), "invalid timestamp \"1:x\": unexpected character 'x'");
         assert_eq!(msg("[1:00"), "invalid timestamp \"[1:00\": unbalanced brackets");
         assert_eq!(msg("1:00.1234567890"), "invalid timestamp \"1:00.1234567890\": more than 9 fractional digits");

@@ -263,9 +263,7 @@ impl FromStr for Format {
             "labels" => Some(Format::Audacity),
             _ => None,
         };
-        alias
-            .or_else(|| Format::ALL.into_iter().find(|f| f.name() == lower))
-            .ok_or_else(|| UnknownFormat(s.to_owned()))
+        alias.or_else(|| Format::ALL.into_iter().find(|f| f.name() == lower)).ok_or_else(|| UnknownFormat(s.to_owned()))
     }
 }
 
@@ -332,7 +330,11 @@ impl Parsed {
             Err(e) => {
                 diags.extend(e.problems().iter().map(|p| {
                     let (at, src) = positions.get(p.index).cloned().unwrap_or((Position::new(1, 1), String::new()));
-                    Diagnostic::error("chapters", Location::from(at), format!("{}: {}", p.kind, crate::diagnostic::quote(&src)))
+                    Diagnostic::error(
+                        "chapters",
+                        Location::from(at),
+                        format!("{}: {}", p.kind, crate::diagnostic::quote(&src)),
+                    )
                 }));
                 None
             }
@@ -444,5 +446,44 @@ mod tests {
         assert!(decode_text(b"a\0b").is_err());
         assert!(decode_text(&[0xFF, 0xFE, b'a', 0]).is_err());
         assert_eq!(decode_text("\u{feff}x".as_bytes()).ok(), Some("x"));
+    }
+}
+
+/// Shared helpers for the formats' tests.
+#[cfg(test)]
+pub(crate) mod testutil {
+    use proptest::prelude::*;
+
+    use crate::{Chapter, Chapters, Timestamp};
+
+    /// Valid chapter lists: 1..=max chapters, starts strictly increasing on a grid of `unit_ns`
+    /// (so a format with that precision can represent them exactly), gaps of 1..=600 units, titles
+    /// drawn from `title_re` (a proptest regex), optional `url`s when `urls` is true.
+    pub(crate) fn chapters(
+        max: usize,
+        unit_ns: u64,
+        title_re: &'static str,
+        urls: bool,
+    ) -> impl Strategy<Value = Chapters> {
+        prop::collection::vec((1u64..=600, title_re, proptest::option::of("[a-z]{1,8}")), 1..=max).prop_map(
+            move |items| {
+                let mut t = 0u64;
+                let list: Vec<Chapter> = items
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (gap, title, url))| {
+                        if i > 0 {
+                            t += gap * unit_ns;
+                        }
+                        let mut c = Chapter::new(Timestamp::from_nanos(t), title.trim().to_owned());
+                        if urls {
+                            c.url = url.map(|u| format!("https://example.com/{u}?a=1&b=2"));
+                        }
+                        c
+                    })
+                    .collect();
+                Chapters::new(list).unwrap_or_default()
+            },
+        )
     }
 }
