@@ -4,6 +4,7 @@ pub mod chapter;
 pub mod diagnostic;
 pub mod episode;
 pub mod formats;
+pub mod show;
 pub mod shownotes;
 pub mod timestamp;
 pub mod validate;

@@ -1,11 +1,255 @@
 //! `podmark chapters check|convert`.
 
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+use anyhow::Context;
+use podmark::formats::{Format, Parsed, WriteOptions, decode_text};
+use podmark::validate::{Profile, check_all};
+use podmark::{Diagnostic, Severity, Timestamp};
+use serde::Serialize;
 
 /// `podmark chapters …`
 #[derive(Debug, clap::Subcommand)]
-pub(crate) enum ChaptersCommand {}
+pub(crate) enum ChaptersCommand {
+    /// Check chapter files or show notes and report every problem.
+    ///
+    /// Each problem is printed as `path:line:col: error|warning: message`, quoting the offending
+    /// text. Exit code 0 when no errors were found (warnings allowed), 1 when any file has errors,
+    /// 2 on usage or I/O errors.
+    ///
+    /// Examples:
+    ///   podmark chapters check episodes/*/episode.md
+    ///   podmark chapters check chapters.json --profile podcasting2 --duration 52:00
+    ///   podmark chapters check notes.md --profile apple,spotify,youtube --json
+    #[command(verbatim_doc_comment)]
+    Check(CheckArgs),
+    /// Convert chapters from one format to another (stdout by default).
+    ///
+    /// The input format is detected from the file name or the content (show notes are the
+    /// fallback: any text with chapter lines); `--from` overrides it. `-` reads standard input.
+    ///
+    /// Formats: notes (read only), text, json, psc, vtt, ffmetadata, cue, audacity, youtube,
+    /// spotify, apple.
+    ///
+    /// Examples:
+    ///   podmark chapters convert episodes/020-containers-with-red-hat/episode.md --to json --duration 52:00
+    ///   podmark chapters convert chapters.vtt --to ffmetadata -o chapters.ffmeta
+    ///   cat notes.txt | podmark chapters convert - --to youtube
+    #[command(verbatim_doc_comment)]
+    Convert(ConvertArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct InputArgs {
+    /// Read the input as this format instead of detecting it.
+    #[arg(long, value_name = "FORMAT")]
+    from: Option<Format>,
+    /// The audio's duration (e.g. 52:00 or 3120.5): chapters must end by then, and the last
+    /// chapter ends there.
+    #[arg(long, value_name = "TIME")]
+    duration: Option<Timestamp>,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct CheckArgs {
+    /// Files to check (`-` for standard input).
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+    #[command(flatten)]
+    input: InputArgs,
+    /// Rules to apply: strict, apple, youtube, spotify, podcasting2, id3, mp4 (comma-separated
+    /// or repeated). `strict` always applies.
+    #[arg(long, value_name = "NAME", value_delimiter = ',')]
+    profile: Vec<Profile>,
+    /// Print a JSON report instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Do not print warnings.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct ConvertArgs {
+    /// The input file (`-` for standard input).
+    #[arg(value_name = "IN")]
+    input_path: PathBuf,
+    /// The output format.
+    #[arg(long, value_name = "FORMAT")]
+    to: Format,
+    /// Write here instead of standard output.
+    #[arg(long, short, value_name = "OUT")]
+    output: Option<PathBuf>,
+    #[command(flatten)]
+    input: InputArgs,
+    /// Episode title for formats that carry one (JSON, CUE, FFMETADATA); defaults to the show
+    /// notes' front matter title.
+    #[arg(long)]
+    title: Option<String>,
+    /// Audio file name for formats that carry one (CUE `FILE`, JSON `fileName`).
+    #[arg(long, value_name = "NAME")]
+    file_name: Option<String>,
+}
 
 pub(crate) fn run(cmd: ChaptersCommand) -> anyhow::Result<ExitCode> {
-    match cmd {}
+    match cmd {
+        ChaptersCommand::Check(args) => check(args),
+        ChaptersCommand::Convert(args) => convert(args),
+    }
+}
+
+/// Reads a file or stdin as bytes.
+fn read_input(path: &Path) -> anyhow::Result<Vec<u8>> {
+    if path == Path::new("-") {
+        let mut buf = Vec::new();
+        std::io::stdin().read_to_end(&mut buf).context("cannot read standard input")?;
+        return Ok(buf);
+    }
+    if path.is_dir() {
+        anyhow::bail!("{}: is a directory, not a chapter file", path.display());
+    }
+    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+fn display_name(path: &Path) -> PathBuf {
+    if path == Path::new("-") { PathBuf::from("<stdin>") } else { path.to_owned() }
+}
+
+/// Reads and parses one input; a decoding failure becomes a diagnostic.
+fn load(path: &Path, from: Option<Format>) -> anyhow::Result<(Format, Parsed)> {
+    let bytes = read_input(path)?;
+    let text = match decode_text(&bytes) {
+        Ok(t) => t,
+        Err(d) => return Ok((from.unwrap_or(Format::Notes), Parsed { diagnostics: vec![d], ..Parsed::default() })),
+    };
+    let format = from.or_else(|| Format::from_path(path)).unwrap_or_else(|| Format::detect(text));
+    Ok((format, format.read(text)))
+}
+
+#[derive(Serialize)]
+struct FileReport {
+    path: String,
+    format: Format,
+    chapters: usize,
+    errors: usize,
+    warnings: usize,
+    diagnostics: Vec<JsonDiagnostic>,
+}
+
+#[derive(Serialize)]
+struct JsonDiagnostic {
+    severity: Severity,
+    line: Option<usize>,
+    column: Option<usize>,
+    byte: Option<u64>,
+    code: &'static str,
+    message: String,
+}
+
+impl From<&Diagnostic> for JsonDiagnostic {
+    fn from(d: &Diagnostic) -> Self {
+        let (line, column, byte) = match d.location {
+            Some(podmark::Location::Text { line, column }) => (Some(line), Some(column), None),
+            Some(podmark::Location::Byte { offset }) => (None, None, Some(offset)),
+            None => (None, None, None),
+        };
+        JsonDiagnostic { severity: d.severity, line, column, byte, code: d.code, message: d.message.clone() }
+    }
+}
+
+fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
+    let mut profiles = vec![Profile::Strict];
+    profiles.extend(args.profile.iter().copied().filter(|p| *p != Profile::Strict));
+    let mut reports = Vec::new();
+    let mut any_errors = false;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    for path in &args.files {
+        let (format, parsed) = load(path, args.input.from)?;
+        let diags = check_all(&parsed, &profiles, args.input.duration);
+        let errors = diags.iter().filter(|d| d.is_error()).count();
+        any_errors |= errors > 0;
+        let name = display_name(path);
+        if args.json {
+            reports.push(FileReport {
+                path: name.display().to_string(),
+                format,
+                chapters: parsed.entries.len(),
+                errors,
+                warnings: diags.len() - errors,
+                diagnostics: diags.iter().filter(|d| !args.quiet || d.is_error()).map(JsonDiagnostic::from).collect(),
+            });
+        } else {
+            for d in diags.iter().filter(|d| !args.quiet || d.is_error()) {
+                writeln!(out, "{}", d.with_path(&name))?;
+            }
+            if !args.quiet {
+                let warnings = diags.len() - errors;
+                writeln!(
+                    out,
+                    "{}: {} chapters ({format}), {errors} error{}, {warnings} warning{}",
+                    name.display(),
+                    parsed.entries.len(),
+                    if errors == 1 { "" } else { "s" },
+                    if warnings == 1 { "" } else { "s" },
+                )?;
+            }
+        }
+    }
+    if args.json {
+        let profiles: Vec<&str> = profiles.iter().map(|p| p.name()).collect();
+        serde_json::to_writer_pretty(&mut out, &serde_json::json!({ "profiles": profiles, "files": reports }))?;
+        writeln!(out)?;
+    }
+    Ok(if any_errors { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+fn convert(args: ConvertArgs) -> anyhow::Result<ExitCode> {
+    let (_format, parsed) = load(&args.input_path, args.input.from)?;
+    let name = display_name(&args.input_path);
+    let title = args.title.clone().or_else(|| parsed.title.clone());
+    let duration = args.input.duration.or(parsed.duration);
+    let warnings: Vec<Diagnostic> = parsed.diagnostics.iter().filter(|d| !d.is_error()).cloned().collect();
+    let mut parsed = parsed;
+    parsed.duration = duration;
+    let chapters = match parsed.into_chapters() {
+        Ok(c) => c,
+        Err(diags) => {
+            for d in &diags {
+                eprintln!("{}", d.with_path(&name));
+            }
+            eprintln!("podmark: {} error{} in {}; nothing written", diags.len(), if diags.len() == 1 { "" } else { "s" }, name.display());
+            return Ok(ExitCode::from(1));
+        }
+    };
+    for d in &warnings {
+        eprintln!("{}", d.with_path(&name));
+    }
+    if chapters.is_empty() {
+        eprintln!("{}: error: no chapters found", name.display());
+        return Ok(ExitCode::from(1));
+    }
+    let options = WriteOptions { title, file_name: args.file_name.clone(), ..WriteOptions::default() };
+    let text = args.to.write(&chapters, &options)?;
+    match &args.output {
+        Some(path) => write_atomically(path, text.as_bytes())?,
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes())?;
+            out.flush()?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes through a temporary file in the same folder, then renames it over `path`.
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("cannot create a file in {}", dir.display()))?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
 }
