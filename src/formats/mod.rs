@@ -339,7 +339,7 @@ impl Parsed {
                 None
             }
         };
-        if let (Some(c), Some(d)) = (chapters.take(), self.duration) {
+        if let Some(d) = self.duration && let Some(c) = chapters.take() {
             match c.clone().with_duration(d) {
                 Ok(c) => chapters = Some(c),
                 Err(e) => {
