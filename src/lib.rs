@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod build;
 pub mod chapter;
 pub mod diagnostic;
 pub mod episode;

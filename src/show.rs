@@ -43,7 +43,9 @@ impl Category {
             let lower = name.to_lowercase();
             let near: Vec<&str> = table
                 .keys()
-                .filter(|k| !lower.is_empty() && (k.to_lowercase().starts_with(&lower) || k.to_lowercase().contains(&lower)))
+                .filter(|k| {
+                    !lower.is_empty() && (k.to_lowercase().starts_with(&lower) || k.to_lowercase().contains(&lower))
+                })
                 .map(String::as_str)
                 .collect();
             return Err(format!(
@@ -187,7 +189,10 @@ impl Show {
             ));
         }
         let lang_ok = !raw.language.is_empty()
-            && raw.language.split('-').all(|p| !p.is_empty() && p.len() <= 8 && p.chars().all(|c| c.is_ascii_alphanumeric()));
+            && raw
+                .language
+                .split('-')
+                .all(|p| !p.is_empty() && p.len() <= 8 && p.chars().all(|c| c.is_ascii_alphanumeric()));
         if !lang_ok {
             diags.push(Diagnostic::error(
                 "language",
@@ -198,7 +203,9 @@ impl Show {
         let mut chapter_formats = Vec::new();
         for f in &raw.chapters.formats {
             match f.parse::<Format>() {
-                Ok(Format::Notes) => diags.push(Diagnostic::error("chapters", find("formats"), "notes is not a chapter file format")),
+                Ok(Format::Notes) => {
+                    diags.push(Diagnostic::error("chapters", find("formats"), "notes is not a chapter file format"))
+                }
                 Ok(Format::Json) => {}
                 Ok(f) if !chapter_formats.contains(&f) => chapter_formats.push(f),
                 Ok(_) => {}
@@ -245,7 +252,10 @@ mod tests {
         let d = Show::parse(&bad).err().unwrap_or_default();
         let s: Vec<String> = d.iter().map(ToString::to_string).collect();
         assert_eq!(s.len(), 2, "{s:?}");
-        assert!(s[0].starts_with("6:1: error: \"Tech\" is not an Apple Podcasts category (did you mean: Technology?)"), "{s:?}");
+        assert!(
+            s[0].starts_with("6:1: error: \"Tech\" is not an Apple Podcasts category (did you mean: Technology?)"),
+            "{s:?}"
+        );
         assert!(s[1].starts_with("5:1: error: base_url must be"), "{s:?}");
     }
 

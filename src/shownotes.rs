@@ -81,7 +81,7 @@ pub struct ChapterLine<'a> {
 static TIME_FIRST: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
         r"^\s*(?:(?:[•\-*+·▪◦‣]|\d{1,4}[.)])\s+)?",
-        r"(?:\[(?P<tb>\d{1,4}(?::\d{2}){1,2}(?:[.,]\d{1,9})?)\]|\((?P<tp>\d{1,4}(?::\d{2}){1,2}(?:[.,]\d{1,9})?)\)|(?P<t>\d{1,4}(?::\d{2}){1,2}(?:[.,]\d{1,9})?))",
+        r"(?:\[(?P<tb>\d+(?::\d{2}){1,2}(?:[.,]\d+)?)\]|\((?P<tp>\d+(?::\d{2}){1,2}(?:[.,]\d+)?)\)|(?P<t>\d+(?::\d{2}){1,2}(?:[.,]\d+)?))",
         r"(?:\s*[-–—|:]\s+|\s*[-–—|]\s*|\s+|$)(?P<title>.*?)\s*$"
     ))
     .unwrap_or_else(|e| unreachable!("static regex: {e}"))
@@ -90,7 +90,7 @@ static TIME_FIRST: LazyLock<Regex> = LazyLock::new(|| {
 static TIME_LAST: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
         r"^\s*(?:(?:[•\-*+·▪◦‣]|\d{1,4}[.)])\s+)?(?P<title>\S.*?)\s*(?:[-–—|:]\s*)?",
-        r"(?:\[(?P<tb>\d{1,4}(?::\d{2}){1,2}(?:[.,]\d{1,9})?)\]|\((?P<tp>\d{1,4}(?::\d{2}){1,2}(?:[.,]\d{1,9})?)\))\s*$"
+        r"(?:\[(?P<tb>\d+(?::\d{2}){1,2}(?:[.,]\d+)?)\]|\((?P<tp>\d+(?::\d{2}){1,2}(?:[.,]\d+)?)\))\s*$"
     ))
     .unwrap_or_else(|e| unreachable!("static regex: {e}"))
 });

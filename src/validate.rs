@@ -19,9 +19,9 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
+use crate::Timestamp;
 use crate::diagnostic::{Diagnostic, Location, quote};
 use crate::formats::{Entry, Parsed};
-use crate::Timestamp;
 
 /// A set of rules to check chapters against.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -46,8 +46,15 @@ pub enum Profile {
 
 impl Profile {
     /// Every profile.
-    pub const ALL: [Profile; 7] =
-        [Profile::Strict, Profile::Apple, Profile::Youtube, Profile::Spotify, Profile::Podcasting2, Profile::Id3, Profile::Mp4];
+    pub const ALL: [Profile; 7] = [
+        Profile::Strict,
+        Profile::Apple,
+        Profile::Youtube,
+        Profile::Spotify,
+        Profile::Podcasting2,
+        Profile::Id3,
+        Profile::Mp4,
+    ];
 
     /// The command-line name.
     pub const fn name(self) -> &'static str {
@@ -121,14 +128,18 @@ pub fn check(parsed: &Parsed, profile: Profile, duration: Option<Timestamp>) -> 
             out.push(Diagnostic::error(
                 "too-many",
                 at(entries[255]),
-                format!("{listed} chapters, but {what} at most 255; this is chapter 256: {}", quote(&entries[255].source)),
+                format!(
+                    "{listed} chapters, but {what} at most 255; this is chapter 256: {}",
+                    quote(&entries[255].source)
+                ),
             ));
         }
     }
 
     // First chapter at zero.
     let first = entries[0];
-    let first_start = if profile.is_description() { first.chapter.start.round_to(SECOND) } else { first.chapter.start.as_nanos() };
+    let first_start =
+        if profile.is_description() { first.chapter.start.round_to(SECOND) } else { first.chapter.start.as_nanos() };
     if first_start != 0 {
         let msg = format!("the first chapter starts at {}, not at 0: {}", first.chapter.start, quote(&first.source));
         match profile {
@@ -140,7 +151,11 @@ pub fn check(parsed: &Parsed, profile: Profile, duration: Option<Timestamp>) -> 
                 at(first),
                 format!("{msg}; a QuickTime chapter track starts at 0, so podmark adds an untitled lead-in"),
             )),
-            _ => out.push(Diagnostic::warning("first-not-zero", at(first), format!("{msg}; players show no chapter before it"))),
+            _ => out.push(Diagnostic::warning(
+                "first-not-zero",
+                at(first),
+                format!("{msg}; players show no chapter before it"),
+            )),
         }
     }
 
@@ -154,7 +169,11 @@ pub fn check(parsed: &Parsed, profile: Profile, duration: Option<Timestamp>) -> 
                 out.push(Diagnostic::error(
                     "duplicate",
                     at(e),
-                    format!("chapter starts at {}, the same time as the chapter on line {line}: {}", c.start, quote(&e.source)),
+                    format!(
+                        "chapter starts at {}, the same time as the chapter on line {line}: {}",
+                        c.start,
+                        quote(&e.source)
+                    ),
                 ));
             } else if c.start < prev.chapter.start {
                 out.push(Diagnostic::error(
@@ -187,7 +206,11 @@ pub fn check(parsed: &Parsed, profile: Profile, duration: Option<Timestamp>) -> 
                 out.push(Diagnostic::error(
                     "overlap",
                     at(prev),
-                    format!("chapter ends at {prev_end}, after the next chapter starts at {}: {}", c.start, quote(&prev.source)),
+                    format!(
+                        "chapter ends at {prev_end}, after the next chapter starts at {}: {}",
+                        c.start,
+                        quote(&prev.source)
+                    ),
                 ));
             }
         }
@@ -205,7 +228,11 @@ pub fn check(parsed: &Parsed, profile: Profile, duration: Option<Timestamp>) -> 
                 out.push(Diagnostic::error(
                     "beyond-duration",
                     at(e),
-                    format!("chapter starts at {}, at or after the end of the audio ({d}): {}", c.start, quote(&e.source)),
+                    format!(
+                        "chapter starts at {}, at or after the end of the audio ({d}): {}",
+                        c.start,
+                        quote(&e.source)
+                    ),
                 ));
             } else if let Some(end) = c.end
                 && end > d
@@ -268,7 +295,11 @@ fn check_length(out: &mut Vec<Diagnostic>, profile: Profile, e: &Entry, end: Tim
         Profile::Spotify => (30 * SECOND, false, "Spotify recommends chapters of at least 30 s"),
         _ => (SECOND, false, "a chapter shorter than 1 s is hard to hit"),
     };
-    let len_q = if profile.is_description() { end.round_to(SECOND).saturating_sub(c.start.round_to(SECOND)) } else { len.as_nanos() };
+    let len_q = if profile.is_description() {
+        end.round_to(SECOND).saturating_sub(c.start.round_to(SECOND))
+    } else {
+        len.as_nanos()
+    };
     if len_q < min {
         let msg = format!("chapter is {:.3} s long; {why}: {}", len.as_secs_f64(), quote(&e.source));
         out.push(if severity_error {
@@ -296,13 +327,20 @@ fn check_title(out: &mut Vec<Diagnostic>, profile: Profile, e: &Entry, at: Optio
     match profile {
         Profile::Youtube => {
             if title.contains(['<', '>']) {
-                out.push(Diagnostic::error("angle-brackets", at, format!("YouTube rejects < and > in descriptions: {}", quote(title))));
+                out.push(Diagnostic::error(
+                    "angle-brackets",
+                    at,
+                    format!("YouTube rejects < and > in descriptions: {}", quote(title)),
+                ));
             }
             if chars > 49 {
                 out.push(Diagnostic::warning(
                     "title-too-long",
                     at,
-                    format!("title is {chars} characters; YouTube cuts chapter titles after 49 when hovering: {}", quote(title)),
+                    format!(
+                        "title is {chars} characters; YouTube cuts chapter titles after 49 when hovering: {}",
+                        quote(title)
+                    ),
                 ));
             }
         }
@@ -325,7 +363,11 @@ fn check_title(out: &mut Vec<Diagnostic>, profile: Profile, e: &Entry, at: Optio
         Profile::Mp4 if title.len() > 255 => out.push(Diagnostic::warning(
             "title-too-long",
             at,
-            format!("title is {} bytes; MP4 chpl titles hold 255 bytes, so it will be cut: {}", title.len(), quote(title)),
+            format!(
+                "title is {} bytes; MP4 chpl titles hold 255 bytes, so it will be cut: {}",
+                title.len(),
+                quote(title)
+            ),
         )),
         _ if title.len() > 255 => out.push(Diagnostic::warning(
             "title-too-long",
@@ -362,7 +404,10 @@ mod tests {
 
     fn codes(text: &str, profile: Profile) -> Vec<String> {
         let parsed = Format::Notes.read(text);
-        check_all(&parsed, &[profile], None).iter().map(|d| format!("{} {} {}", d.location.map(|l| l.to_string()).unwrap_or_default(), d.severity, d.code)).collect()
+        check_all(&parsed, &[profile], None)
+            .iter()
+            .map(|d| format!("{} {} {}", d.location.map(|l| l.to_string()).unwrap_or_default(), d.severity, d.code))
+            .collect()
     }
 
     #[test]

@@ -220,7 +220,12 @@ fn convert(args: ConvertArgs) -> anyhow::Result<ExitCode> {
             for d in &diags {
                 eprintln!("{}", d.with_path(&name));
             }
-            eprintln!("podmark: {} error{} in {}; nothing written", diags.len(), if diags.len() == 1 { "" } else { "s" }, name.display());
+            eprintln!(
+                "podmark: {} error{} in {}; nothing written",
+                diags.len(),
+                if diags.len() == 1 { "" } else { "s" },
+                name.display()
+            );
             return Ok(ExitCode::from(1));
         }
     };
@@ -247,7 +252,8 @@ fn convert(args: ConvertArgs) -> anyhow::Result<ExitCode> {
 /// Writes through a temporary file in the same folder, then renames it over `path`.
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("cannot create a file in {}", dir.display()))?;
+    let mut tmp =
+        tempfile::NamedTempFile::new_in(dir).with_context(|| format!("cannot create a file in {}", dir.display()))?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).with_context(|| format!("cannot write {}", path.display()))?;

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod build;
 mod chapters;
 mod probe;
 
@@ -24,6 +25,12 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Build the podcast in `episodes/` into the hostable `feed/` folder.
+    ///
+    /// Reads `episodes/podcast.toml` and every `episodes/*/episode.md`, checks them all, and writes
+    /// the chapter files (`feed/chapters/<episode>.json` and the formats the show asks for). Source
+    /// files are never modified. Nothing is written if any source has an error.
+    Build(build::BuildArgs),
     /// Check and convert chapter lists (show notes, JSON, PSC, WebVTT, FFMETADATA, CUE, …).
     #[command(subcommand)]
     Chapters(chapters::ChaptersCommand),
@@ -34,6 +41,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Build(args) => build::run(args),
         Command::Chapters(cmd) => chapters::run(cmd),
         Command::Probe(args) => probe::run(args),
     };

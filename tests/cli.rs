@@ -1,0 +1,179 @@
+//! The `podmark` command line, end to end: exit codes, diagnostics, and the seed episode.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+
+use assert_cmd::Command;
+
+const SEED: &str = "tests/fixtures/shownotes/seed-eigencast-020.txt";
+
+fn podmark() -> Command {
+    Command::cargo_bin("podmark").unwrap()
+}
+
+fn stdout_of(cmd: &mut Command) -> (i32, String, String) {
+    let out = cmd.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The acceptance check of issue 2: the seed's show notes become JSON chapters 1.2.0 with 13
+/// chapters, exact starts, chained ends and the last end at the given duration.
+#[test]
+fn seed_show_notes_convert_to_json_chapters() {
+    let (code, out, err) =
+        stdout_of(podmark().args(["chapters", "convert", SEED, "--to", "json", "--duration", "52:00"]));
+    assert_eq!(code, 0, "stderr: {err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["version"], "1.2.0");
+    let chapters = v["chapters"].as_array().unwrap();
+    assert_eq!(chapters.len(), 13);
+    assert_eq!(chapters[0]["title"], "Intro");
+    assert_eq!(chapters[0]["startTime"].as_f64(), Some(0.0));
+    assert_eq!(chapters[7]["title"], "Technology as Forcing Function");
+    assert_eq!(chapters[7]["startTime"].as_f64(), Some(1400.151));
+    assert_eq!(chapters[4]["title"], "Containers Aren\u{2019}t New", "typographic apostrophe kept");
+    assert_eq!(chapters[12]["title"], "Outtakes");
+    assert_eq!(chapters[12]["startTime"].as_f64(), Some(2999.433));
+    for pair in chapters.windows(2) {
+        assert_eq!(pair[0]["endTime"], pair[1]["startTime"], "ends chain to the next start");
+    }
+    assert_eq!(chapters[12]["endTime"].as_f64(), Some(3120.0));
+}
+
+#[test]
+fn check_reports_three_mistakes_with_positions() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notes.md");
+    std::fs::write(
+        &path,
+        "# Episode\n\n- 00:00 Intro\n- 00:10:00 Talk\n- 00:05:00 Back in time\n- 1:75 Bad time\n- 00:20:00\n",
+    )
+    .unwrap();
+    let (code, out, _) = stdout_of(podmark().args(["chapters", "check"]).arg(&path));
+    assert_eq!(code, 1, "{out}");
+    let p = path.display();
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(
+        lines[0].starts_with(&format!("{p}:5:3: error: chapter starts at 00:05:00.000, before the previous chapter")),
+        "{out}"
+    );
+    assert!(
+        lines[1].starts_with(&format!("{p}:6:5: error: invalid timestamp \"1:75\": seconds must be less than 60")),
+        "{out}"
+    );
+    assert!(lines[2].starts_with(&format!("{p}:7:11: error: chapter has no title")), "{out}");
+    assert_eq!(lines.len(), 4, "three problems and a summary: {out}");
+}
+
+#[test]
+fn check_json_has_the_same_diagnostics() {
+    let (code, out, _) = stdout_of(
+        podmark().args(["chapters", "check", "--json", "--from", "notes", "-"]).write_stdin("00:10 A\n00:05 B\n"),
+    );
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let d = &v["files"][0]["diagnostics"];
+    assert_eq!(d.as_array().map(Vec::len), Some(2), "{out}");
+    assert_eq!(d[0]["code"], "first-not-zero");
+    assert_eq!(d[1]["line"], 2);
+    assert_eq!(d[1]["column"], 1);
+    assert_eq!(d[1]["code"], "order");
+}
+
+#[test]
+fn sample_episode_is_clean_under_every_platform_profile() {
+    let ep = "episodes/020-containers-with-red-hat/episode.md";
+    let (code, out, _) = stdout_of(podmark().args([
+        "chapters",
+        "check",
+        ep,
+        "--profile",
+        "apple,spotify,podcasting2,id3,mp4",
+        "--duration",
+        "52:00",
+    ]));
+    assert_eq!(code, 0, "{out}");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let (code, _, err) = stdout_of(podmark().args(["chapters", "convert", SEED, "--to", "mp3"]));
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown chapter format \"mp3\""), "{err}");
+    let (code, _, err) = stdout_of(podmark().args(["chapters", "check", "no/such/file.md"]));
+    assert_eq!(code, 2);
+    assert!(err.contains("cannot read no/such/file.md"), "{err}");
+    let (code, _, _) = stdout_of(podmark().args(["chapters", "check", SEED, "--profile", "tiktok"]));
+    assert_eq!(code, 2);
+}
+
+/// Bad inputs of every kind: a diagnostic, a non-zero exit, never a panic (exit 101).
+#[test]
+fn bad_input_corpus_never_panics() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let long_line = format!("00:00 {}\n", "x".repeat(10 * 1024 * 1024));
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("nines.md", b"99:99 Chapter\n".to_vec(), "seconds must be less than 60"),
+        ("overflow.md", b"99999999999999999999:00 Big\n".to_vec(), "too large"),
+        ("overflow.json", br#"{"version":"1.2.0","chapters":[{"startTime":1e300}]}"#.to_vec(), "error"),
+        ("nul.md", b"00:00 In\0tro\n".to_vec(), "NUL byte at byte 8"),
+        ("latin1.md", b"00:00 Caf\xe9\n".to_vec(), "invalid UTF-8 at byte 9"),
+        ("utf16.txt", vec![0xFF, 0xFE, b'0', 0, b':', 0], "UTF-16"),
+        ("long.md", long_line.into_bytes(), "title is 10485760 bytes"),
+        ("empty.md", Vec::new(), "no chapters found"),
+        ("binary.mp3", vec![0xFF, 0xFB, 0x90, 0x00, 0x00, 0x01, 0x02], "error"),
+        ("empty.json", b"{}".to_vec(), "error"),
+        ("broken.xml", b"<psc:chapters><psc:chapter start=".to_vec(), "error"),
+        ("bad.vtt", b"WEBVTT\n\n00:00.000 --> \nx\n".to_vec(), "error"),
+        ("bad.cue", b"TRACK 01 AUDIO\n  INDEX 01 00:00:99\n".to_vec(), "error"),
+        ("bad.ffmetadata", b";FFMETADATA1\n[CHAPTER]\nSTART=5\nEND=1\n".to_vec(), "error"),
+    ];
+    for (name, bytes, expect) in &cases {
+        let path = d.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let (code, out, err) = stdout_of(podmark().args(["chapters", "check"]).arg(&path));
+        assert_ne!(code, 101, "{name} panicked: {err}");
+        assert_eq!(code, if *name == "long.md" { 0 } else { 1 }, "{name}: {out} {err}");
+        assert!(out.contains(expect), "{name}: expected {expect:?} in {out}");
+        let (code, _, err) = stdout_of(podmark().args(["chapters", "convert", "--to", "json"]).arg(&path));
+        assert_ne!(code, 101, "{name} panicked in convert: {err}");
+    }
+    // A directory is an I/O error.
+    let (code, _, err) = stdout_of(podmark().args(["chapters", "check"]).arg(d));
+    assert_eq!(code, 2);
+    assert!(err.contains("is a directory"), "{err}");
+}
+
+#[test]
+fn convert_writes_a_file_atomically() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("c.txt");
+    let (code, _, err) = stdout_of(podmark().args(["chapters", "convert", SEED, "--to", "text", "-o"]).arg(&out));
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.starts_with("00:00:00.000 Intro\n"), "{text}");
+    assert_eq!(text.lines().count(), 13);
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temp files left behind");
+}
+
+#[test]
+fn build_writes_chapter_files_and_is_deterministic() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |out: &Path| {
+        let (code, stdout, err) = stdout_of(podmark().args(["build", "--out"]).arg(out));
+        assert_eq!(code, 0, "{err}");
+        assert!(stdout.contains("020-containers-with-red-hat"), "{stdout}");
+    };
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    run(&a);
+    run(&b);
+    let json = std::fs::read(a.join("chapters/020-containers-with-red-hat.json")).unwrap();
+    assert_eq!(json, std::fs::read(b.join("chapters/020-containers-with-red-hat.json")).unwrap());
+    let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    assert_eq!(v["chapters"].as_array().map(Vec::len), Some(13));
+}
