@@ -209,16 +209,6 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
     })
 }
 
-/// Writes atomically (temp file in the same folder, fsync, rename), skipping identical content so
-/// modification times stay put on a rebuild.
 fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<(), BuildError> {
-    if std::fs::read(path).is_ok_and(|old| old == bytes) {
-        return Ok(());
-    }
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io(dir))?;
-    std::io::Write::write_all(&mut tmp, bytes).map_err(io(path))?;
-    tmp.as_file().sync_all().map_err(io(path))?;
-    tmp.persist(path).map_err(|e| BuildError::Io { path: path.to_owned(), source: e.error })?;
-    Ok(())
+    crate::fsutil::write_if_changed(path, bytes).map(|_| ()).map_err(io(path))
 }

@@ -1,0 +1,1 @@
+//! ID3v2 chapters (CHAP/CTOC) in MP3 files.

@@ -1,0 +1,1 @@
+//! MP4 chapters: Nero `chpl` and a QuickTime chapter track.
