@@ -1,1 +1,21 @@
 //! ID3v2 chapters (CHAP/CTOC) in MP3 files.
+
+use std::path::Path;
+
+use super::{TagError, TagOptions, TagReport};
+use crate::Chapters;
+
+/// Embeds chapters, replacing existing ones.
+pub fn embed(path: &Path, _chapters: &Chapters, _options: &TagOptions) -> Result<TagReport, TagError> {
+    Err(TagError::Chapters { path: path.to_owned(), message: "not implemented yet".into() })
+}
+
+/// Removes chapters.
+pub fn strip(path: &Path, _options: &TagOptions) -> Result<TagReport, TagError> {
+    Err(TagError::Chapters { path: path.to_owned(), message: "not implemented yet".into() })
+}
+
+/// Reads chapters.
+pub fn extract(path: &Path) -> Result<Chapters, TagError> {
+    Err(TagError::Chapters { path: path.to_owned(), message: "not implemented yet".into() })
+}
