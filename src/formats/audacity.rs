@@ -1,9 +1,11 @@
 //! Audacity label tracks (`File › Export › Export Labels…`, `File › Import › Labels…`).
 //!
 //! ```text
-//! 0.000000	90.500000	Intro
-//! 90.500000	600.000000	Talk
+//! 0.000000→90.500000→Intro
+//! 90.500000→600.000000→Talk
 //! ```
+//!
+//! (`→` is a tab.)
 //!
 //! # Precision and rounding
 //!
