@@ -23,7 +23,8 @@
 //! prefix) are found anywhere in the document, so a standalone file and an RSS feed with the
 //! element inside an `<item>` both work. The spec allows one `<psc:chapters>` per document (item);
 //! clients ignore extras, so only the **first** is read and every further one gets a warning
-//! (`psc-multiple`). A `chapter` outside any `chapters` element is read with a warning. An unbound
+//! (`psc-multiple`); a first one without chapters is a warning (`psc-empty`). A `chapter` outside
+//! any `chapters` element is read with a warning (`psc-outside`). An unbound
 //! `psc:` prefix (a missing `xmlns:psc` declaration) is accepted with a warning (`psc-namespace`).
 //! `start` (Normal Play Time `[[HH:]MM:]SS[.mmm]`, any timestamp form [`Timestamp`] reads) and
 //! `title` are required (error `psc-missing`), `href` and `image` optional, other attributes
@@ -75,6 +76,8 @@ struct State<'a> {
     stack: Vec<(String, usize, Open)>,
     chapters_elements: usize,
     chapters_in_first: usize,
+    /// Where the first `<psc:chapters>` starts.
+    first_at: Position,
     warned_unbound: bool,
 }
 
@@ -88,6 +91,7 @@ pub fn read(input: &str) -> Parsed {
         stack: Vec::new(),
         chapters_elements: 0,
         chapters_in_first: 0,
+        first_at: Position::new(1, 1),
         warned_unbound: false,
     };
     let mut reader = NsReader::from_str(input);
@@ -139,6 +143,13 @@ pub fn read(input: &str) -> Parsed {
             ));
         }
     }
+    if st.chapters_elements > 0 && st.chapters_in_first == 0 && well_formed {
+        st.parsed.diagnostics.push(Diagnostic::warning(
+            "psc-empty",
+            Location::from(st.first_at),
+            "<psc:chapters> has no <psc:chapter> elements (the spec asks for at least one)",
+        ));
+    }
     if st.chapters_elements == 0 && st.parsed.entries.is_empty() && well_formed {
         st.parsed.diagnostics.push(Diagnostic::error(
             "psc-missing",
@@ -178,6 +189,7 @@ impl State<'_> {
         if local == "chapters" {
             self.chapters_elements += 1;
             if self.chapters_elements == 1 {
+                self.first_at = at;
                 return Open::Chapters;
             }
             self.parsed.diagnostics.push(Diagnostic::warning(
@@ -476,6 +488,18 @@ mod tests {
         );
         let titles: Vec<_> = p.entries.iter().map(|e| e.chapter.title.as_str()).collect();
         assert_eq!(titles, vec!["A", "Stray"]);
+    }
+
+    #[test]
+    fn an_empty_chapters_element_is_a_warning() {
+        let p = read(&write(&Chapters::empty(), &WriteOptions::default()).unwrap());
+        assert_eq!(
+            diags(&p),
+            vec!["2:1: warning: <psc:chapters> has no <psc:chapter> elements (the spec asks for at least one)"]
+        );
+        let p = read("<x>\n  <psc:chapters xmlns:psc=\"http://podlove.org/simple-chapters\"/></x>");
+        assert_eq!(p.diagnostics.len(), 1);
+        assert_eq!(p.diagnostics[0].location, Some(Location::Text { line: 2, column: 3 }));
     }
 
     #[test]
