@@ -25,6 +25,8 @@
 //! `## total-duration: HH:MM:SS.mmm` line when the duration is known. Tabs, line breaks and other
 //! control characters in titles become spaces. Ends, images and the hidden flag are not carried.
 
+use std::collections::HashMap;
+
 use super::{Entry, Format, Parsed, WriteError, WriteOptions, quantized_starts};
 use crate::diagnostic::{Diagnostic, Location, Position, quote};
 use crate::{Chapter, Chapters, Timestamp};
@@ -37,6 +39,7 @@ pub fn read(input: &str) -> Parsed {
     let mut parsed = Parsed::default();
     let mut items: Vec<Item> = Vec::new();
     let mut ogm: Vec<OgmSlot> = Vec::new();
+    let mut ogm_index: HashMap<String, usize> = HashMap::new();
 
     for (n, raw) in input.split('\n').enumerate() {
         let line_no = n + 1;
@@ -55,14 +58,11 @@ pub fn read(input: &str) -> Parsed {
         if let Some(o) = ogm_line(body) {
             let value_at = indent + o.value_start;
             let pos = Position::new(line_no, col(value_at));
-            let slot = match ogm.iter().position(|s| s.number == o.number) {
-                Some(i) => i,
-                None => {
-                    ogm.push(OgmSlot { number: o.number.to_owned(), ..OgmSlot::default() });
-                    items.push(Item::Ogm(ogm.len() - 1));
-                    ogm.len() - 1
-                }
-            };
+            let slot = *ogm_index.entry(o.number.to_owned()).or_insert_with(|| {
+                ogm.push(OgmSlot { number: o.number.to_owned(), ..OgmSlot::default() });
+                items.push(Item::Ogm(ogm.len() - 1));
+                ogm.len() - 1
+            });
             let Some(s) = ogm.get_mut(slot) else { continue };
             let (already, key) = if o.is_name { (s.name.is_some(), "NAME") } else { (s.time.is_some(), "") };
             if already {
