@@ -83,7 +83,7 @@ impl Timestamp {
     /// microsecond so that `1400.151` is exactly 1,400,151 ms. `None` for negative, non-finite or
     /// too large values.
     pub fn from_secs_f64(secs: f64) -> Option<Self> {
-        if !secs.is_finite() || secs < 0.0 || secs > 1.8e10 {
+        if !secs.is_finite() || !(0.0..=1.8e10).contains(&secs) {
             return None;
         }
         let micros = (secs * 1e6).round();
@@ -375,13 +375,13 @@ impl fmt::Display for Timestamp {
 
 impl fmt::Debug for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0 % NANOS_PER_MILLI == 0 { write!(f, "{self}") } else { write!(f, "{self:.9}") }
+        if self.0.is_multiple_of(NANOS_PER_MILLI) { write!(f, "{self}") } else { write!(f, "{self:.9}") }
     }
 }
 
 impl serde::Serialize for Timestamp {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        if self.0 % NANOS_PER_MILLI == 0 { s.collect_str(self) } else { s.collect_str(&format_args!("{self:.9}")) }
+        if self.0.is_multiple_of(NANOS_PER_MILLI) { s.collect_str(self) } else { s.collect_str(&format_args!("{self:.9}")) }
     }
 }
 

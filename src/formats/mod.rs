@@ -9,7 +9,7 @@
 //! use podmark::formats::{Format, WriteOptions};
 //!
 //! let parsed = Format::Text.read("00:00:00.000 Intro\n00:01:30.500 Talk\n");
-//! let chapters = parsed.into_chapters()?;
+//! let chapters = parsed.into_chapters().map_err(|d| format!("{d:?}"))?;
 //! let json = Format::Json.write(&chapters, &WriteOptions::default())?;
 //! assert!(json.contains("\"startTime\": 90.5"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -339,7 +339,9 @@ impl Parsed {
                 None
             }
         };
-        if let Some(d) = self.duration && let Some(c) = chapters.take() {
+        if let Some(d) = self.duration
+            && let Some(c) = chapters.take()
+        {
             match c.clone().with_duration(d) {
                 Ok(c) => chapters = Some(c),
                 Err(e) => {
