@@ -196,3 +196,36 @@ pub fn extract(path: &Path) -> Result<Chapters, TagError> {
         Container::Mp4 => mp4::extract(path),
     }
 }
+
+/// The same chapters with every relative image path taken relative to `base` (usually the folder
+/// of the chapter file or show notes they came from). URLs and absolute paths are kept.
+///
+/// ```
+/// use podmark::{Chapter, Chapters, Timestamp};
+/// let c = Chapters::new(vec![Chapter::new(Timestamp::ZERO, "Intro").with_image("img/intro.png")])?;
+/// let c = podmark::tag::images_relative_to(&c, std::path::Path::new("episodes/020"));
+/// assert_eq!(c.as_slice()[0].image.as_deref(), Some("episodes/020/img/intro.png"));
+/// # Ok::<(), podmark::ChaptersError>(())
+/// ```
+pub fn images_relative_to(chapters: &Chapters, base: &Path) -> Chapters {
+    let list: Vec<crate::Chapter> = chapters
+        .iter()
+        .map(|c| {
+            let mut c = c.clone();
+            if let Some(img) = c.image.as_deref()
+                && !img.contains("://")
+                && Path::new(img).is_relative()
+                && !img.is_empty()
+            {
+                c.image = Some(base.join(img).to_string_lossy().into_owned());
+            }
+            c
+        })
+        .collect();
+    // Only images changed, so the list is as valid as before.
+    let rebuilt = Chapters::new(list).and_then(|c| match chapters.duration() {
+        Some(d) => c.with_duration(d),
+        None => Ok(c),
+    });
+    rebuilt.unwrap_or_else(|_| chapters.clone())
+}

@@ -39,6 +39,29 @@ pub(crate) enum ChaptersCommand {
     ///   cat notes.txt | podmark chapters convert - --to youtube
     #[command(verbatim_doc_comment)]
     Convert(ConvertArgs),
+    /// Read the chapters embedded in an audio file and write them in any format.
+    ///
+    /// MP3: ID3v2 CHAP frames (a CHAP that no CTOC lists comes back hidden); MP4/M4A/M4B: the
+    /// chapter list. The last chapter's end is the duration. Standard output by default.
+    ///
+    /// Examples:
+    ///   podmark chapters extract episode.mp3
+    ///   podmark chapters extract episode.mp3 --to json -o chapters.json
+    #[command(verbatim_doc_comment)]
+    Extract(ExtractArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct ExtractArgs {
+    /// The audio file.
+    #[arg(value_name = "AUDIO")]
+    audio: PathBuf,
+    /// The output format.
+    #[arg(long, value_name = "FORMAT", default_value = "text")]
+    to: Format,
+    /// Write here instead of standard output.
+    #[arg(long, short, value_name = "OUT")]
+    output: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -97,6 +120,7 @@ pub(crate) fn run(cmd: ChaptersCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         ChaptersCommand::Check(args) => check(args),
         ChaptersCommand::Convert(args) => convert(args),
+        ChaptersCommand::Extract(args) => extract(args),
     }
 }
 
@@ -258,4 +282,24 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> 
     tmp.as_file().sync_all()?;
     tmp.persist(path).with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
+}
+
+fn extract(args: ExtractArgs) -> anyhow::Result<ExitCode> {
+    let chapters = podmark::tag::extract(&args.audio)?;
+    if chapters.is_empty() {
+        eprintln!("{}: error: the file has no chapters", args.audio.display());
+        return Ok(ExitCode::from(1));
+    }
+    let file_name = args.audio.file_name().map(|n| n.to_string_lossy().into_owned());
+    let options = WriteOptions { file_name, ..WriteOptions::default() };
+    let text = args.to.write(&chapters, &options)?;
+    match &args.output {
+        Some(path) => write_atomically(path, text.as_bytes())?,
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes())?;
+            out.flush()?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

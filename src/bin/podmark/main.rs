@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 mod build;
 mod chapters;
 mod probe;
+mod tag;
 
 /// podmark: chapters, exact probing, tagging and feeds for podcasts.
 ///
@@ -36,6 +37,22 @@ enum Command {
     Chapters(chapters::ChaptersCommand),
     /// Measure audio files exactly: duration, byte length, MIME type, chapters present.
     Probe(probe::ProbeArgs),
+    /// Embed chapters into an MP3 or MP4 file, or strip them; every other tag stays.
+    ///
+    /// MP3 gets ID3v2.3 CHAP frames in time order plus one top-level, ordered CTOC (what Apple
+    /// Podcasts, Overcast, Pocket Casts, VLC and ffmpeg read); the last chapter ends at the exact
+    /// duration of the audio. The audio itself is never touched. When the new tag fits in the old
+    /// one's space it is written in place; otherwise a new file is written next to the old one,
+    /// synced and renamed over it. On any error the file is left exactly as it was. Tagging twice
+    /// gives a byte-identical file.
+    ///
+    /// Examples:
+    ///   podmark tag episode.mp3 --notes episode.md
+    ///   podmark tag episode.mp3 --chapters chapters.json --id3 2.4 --dry-run
+    ///   podmark tag episode.mp3 --strip-chapters
+    ///   podmark chapters extract episode.mp3 --to json   (read them back)
+    #[command(verbatim_doc_comment)]
+    Tag(tag::TagArgs),
 }
 
 fn main() -> ExitCode {
@@ -44,6 +61,7 @@ fn main() -> ExitCode {
         Command::Build(args) => build::run(args),
         Command::Chapters(cmd) => chapters::run(cmd),
         Command::Probe(args) => probe::run(args),
+        Command::Tag(args) => tag::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,370 @@
+//! ID3v2 chapters (`CHAP`/`CTOC`) in MP3 files.
+//!
+//! ```no_run
+//! use podmark::tag::{TagOptions, mp3};
+//! use podmark::{Chapter, Chapters, Timestamp};
+//!
+//! let t = |s: &str| s.parse::<Timestamp>();
+//! let chapters = Chapters::new(vec![Chapter::new(t("0")?, "Intro"), Chapter::new(t("0:15.856")?, "Episode Intro")])?;
+//! let report = mp3::embed("episode.mp3".as_ref(), &chapters, &TagOptions::new())?;
+//! println!("{} chapters, {:?}", report.chapters, report.mode);
+//! assert_eq!(mp3::extract("episode.mp3".as_ref())?.len(), 2);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # What is written
+//!
+//! - One `CHAP` per chapter, **in time order**, with element IDs `chp0`, `chp1`, … (short ASCII,
+//!   never derived from titles), start and end in exact milliseconds, byte offsets `0xFFFFFFFF`
+//!   ("use the times"), and sub-frames `TIT2` (title), `TIT3` (description, when there is one),
+//!   `WXXX` (URL, description `chapter url` as eyeD3 writes it) and `APIC` (chapter image).
+//! - One `CTOC` with element ID `toc`, flags `0x03` (top-level, ordered), a `TIT2`, and the
+//!   visible chapters in order. Hidden chapters are `CHAP`s left out of it.
+//! - The last chapter ends at the exact audio duration from [`crate::probe`]; a chapter starting
+//!   at or after the end of the audio is an error.
+//!
+//! # Decisions
+//!
+//! - **Own frame code, no `id3` crate.** The `id3` crate (research digest `crates.md` §2) cannot
+//!   write in place into existing padding, is not atomic (a failed write leaves half-shifted audio),
+//!   wraps the `CTOC` entry count past 255 (`as u8`) and does not keep frames byte for byte. ID3v2
+//!   framing is small, so podmark splits the tag into frames itself and writes the chapter frames
+//!   itself.
+//! - **Every other frame is kept byte for byte**, in its original order: title, artist, cover art,
+//!   comments, `PRIV`, unknown frames, compressed or encrypted frames. Existing `CHAP`/`CTOC` are
+//!   removed and the new ones appended, so chapters are replaced, never duplicated. Exceptions:
+//!   podmark never writes unsynchronisation, so a tag that used it is stored plain (same content);
+//!   the extended header and v2.4 footer are dropped (a CRC would no longer match); a v2.4 frame
+//!   whose size was written as a plain integer (iTunes, FFmpeg) gets a correct synchsafe size.
+//! - **Versions.** ID3v2.3 for new tags (Apple's players misread v2.4 sizes of frames over 127
+//!   bytes); the existing version is kept unless [`TagOptions::id3_version`] says otherwise; v2.4
+//!   uses synchsafe sizes everywhere, sub-frames included. Converting a tag between versions
+//!   translates frame headers and re-encodes UTF-8/UTF-16BE text (which v2.3 lacks) as UTF-16 in
+//!   the frames whose layout is known; a frame that cannot be translated is an error, not a loss.
+//!   ID3v2.2 tags (which cannot hold chapters) are refused with a hint to convert them.
+//! - **Text encoding**: v2.3 uses ISO-8859-1 when every character fits, else UTF-16 with a
+//!   byte-order mark; v2.4 uses UTF-8. URLs are ISO-8859-1 with anything else percent-encoded.
+//! - **More than 255 visible chapters is an error.** A `CTOC` holds at most 255 entries; the spec
+//!   allows nested tables of contents, but no player is known to show them, so podmark refuses
+//!   rather than write a file that players list wrongly. Hidden chapters do not count.
+//! - **Chapter images** come from [`Chapter::image`](crate::Chapter::image): a file path (relative
+//!   paths are taken relative to the current directory; [`super::images_relative_to`] rebases them
+//!   on the chapter file's folder, which is what `podmark tag` does). JPEG and PNG only (checked by
+//!   their signature), at most [`MAX_CHAPTER_IMAGE_BYTES`] each; anything else is an error. A URL
+//!   image cannot be embedded and gives a warning.
+//! - **Write strategy.** When the new tag fits in the old tag's space (frames plus padding), only
+//!   that space is rewritten, in one write, then synced: the audio does not move. Otherwise the
+//!   new file (tag, then [`TagOptions::padding`] bytes of padding, then the audio copied through a
+//!   64 KiB buffer) goes to a temporary file in the same folder, which is synced and renamed over
+//!   the old one ([`crate::fsutil::replace_atomically`]). Memory use does not depend on the file's
+//!   size. A symbolic link is followed, so the link stays and its target is replaced.
+//! - **Re-tagging is byte-identical**: encoding is deterministic and a tag that already holds
+//!   exactly the bytes podmark would write is not written at all ([`WriteMode::Unchanged`]).
+//! - **Errors leave the file untouched**: everything is read, checked and encoded before the first
+//!   byte is written. Read-only files, folders, empty files, non-MP3 data and a tag size pointing
+//!   past the end of the file are errors.
+//!
+//! Limits: an in-place write is a single `write` of the tag's space; a power loss during it can
+//! leave that space half old, half new (the audio is never affected, its position does not
+//! change). A rewrite replaces hard links with a new file. Only the first ID3v2 tag is read; a
+//! second one directly after it is kept as part of the audio.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use super::{Container, Id3Version, TagError, TagOptions, TagReport, WriteMode};
+use crate::{Chapters, ChaptersError, Timestamp};
+
+mod read;
+mod write;
+
+/// The largest chapter image podmark embeds: tags are downloaded before the audio starts.
+pub const MAX_CHAPTER_IMAGE_BYTES: u64 = 512 * 1024;
+
+/// Embeds chapters, replacing existing ones.
+///
+/// `chapters` need no duration: the file's exact duration is probed, the last chapter ends there,
+/// and chapters past it are an error. See the module documentation for what is written and how.
+pub fn embed(path: &Path, chapters: &Chapters, options: &TagOptions) -> Result<TagReport, TagError> {
+    let src = Source::open(path)?;
+    if chapters.is_empty() {
+        return Err(chapters_err(path, "there are no chapters to embed (use strip to remove chapters)"));
+    }
+    src.check_writable()?;
+    let duration = audio_duration(&src.real)?;
+    let chapters = chapters.clone().with_duration(duration).map_err(|e| chapters_err(path, describe(&e, chapters)))?;
+    let major = src.target_major(options);
+    let (images, mut warnings) = load_images(path, &chapters)?;
+    let mut frames = src.preserved_frames(major)?;
+    let (chapter_frames, more) = write::chapter_frames(&chapters, &images, major).map_err(|m| chapters_err(path, m))?;
+    frames.extend_from_slice(&chapter_frames);
+    warnings.extend(more);
+    src.apply(path, &frames, major, options, chapters.len(), warnings)
+}
+
+/// Removes chapters (`CHAP` and `CTOC` frames); every other frame stays.
+pub fn strip(path: &Path, options: &TagOptions) -> Result<TagReport, TagError> {
+    let src = Source::open(path)?;
+    let has_chapters = src.tag.as_ref().is_some_and(|t| t.frames.iter().any(read::Frame::is_chapter_frame));
+    if !has_chapters {
+        return Ok(src.report(path, 0, WriteMode::Unchanged, src.file_len, Vec::new()));
+    }
+    src.check_writable()?;
+    let major = src.target_major(options);
+    let frames = src.preserved_frames(major)?;
+    src.apply(path, &frames, major, options, 0, Vec::new())
+}
+
+/// Reads the chapters of the file's ID3v2 tag; an empty list when it has none.
+///
+/// Chapters come back sorted by start, with titles, descriptions and URLs; a `CHAP` that no
+/// table of contents lists is hidden; the last chapter's end becomes the list's duration.
+/// Chapter images are not returned ([`Chapter::image`](crate::Chapter::image) holds a path).
+pub fn extract(path: &Path) -> Result<Chapters, TagError> {
+    let src = Source::open(path)?;
+    let Some(tag) = &src.tag else { return Ok(Chapters::empty()) };
+    let (chaps, tocs) = read::chapter_frames(tag).map_err(|b| format_err(path, b))?;
+    read::to_chapters(&chaps, &tocs).map_err(|m| chapters_err(path, m))
+}
+
+/// The exact duration of the audio, from the probe.
+fn audio_duration(path: &Path) -> Result<Timestamp, TagError> {
+    let info = crate::probe::probe_path(path).map_err(|e| TagError::Format {
+        path: path.to_owned(),
+        offset: e.offset,
+        message: format!("cannot measure the audio: {}", e.kind),
+    })?;
+    Ok(info.duration)
+}
+
+fn chapters_err(path: &Path, message: impl Into<String>) -> TagError {
+    TagError::Chapters { path: path.to_owned(), message: message.into() }
+}
+
+fn format_err(path: &Path, bad: read::Bad) -> TagError {
+    TagError::Format { path: path.to_owned(), offset: bad.offset, message: bad.message }
+}
+
+fn io_err(path: &Path, source: io::Error) -> TagError {
+    TagError::Io { path: path.to_owned(), source }
+}
+
+/// Every problem of a chapter list, each naming the chapter by number and title.
+fn describe(e: &ChaptersError, chapters: &Chapters) -> String {
+    let parts: Vec<String> = e
+        .problems()
+        .iter()
+        .map(|p| {
+            let title = chapters.as_slice().get(p.index).map(|c| c.title.as_str()).unwrap_or_default();
+            format!("chapter {} \"{title}\" {}", p.index + 1, p.kind)
+        })
+        .collect();
+    parts.join("; ")
+}
+
+/// Reads each chapter's image file (JPEG or PNG, size-checked). URLs are skipped with a warning.
+fn load_images(path: &Path, chapters: &Chapters) -> Result<(Vec<Option<write::Image>>, Vec<String>), TagError> {
+    let mut images = Vec::with_capacity(chapters.len());
+    let mut warnings = Vec::new();
+    for (i, c) in chapters.iter().enumerate() {
+        let Some(img) = c.image.as_deref().filter(|s| !s.is_empty()) else {
+            images.push(None);
+            continue;
+        };
+        let which = format!("chapter {} \"{}\": image \"{img}\"", i + 1, c.title);
+        if img.contains("://") {
+            warnings.push(format!("{which} is a URL; only image files can be embedded, so it was left out"));
+            images.push(None);
+            continue;
+        }
+        let bad = |m: String| chapters_err(path, format!("{which}: {m}"));
+        let meta = std::fs::metadata(img).map_err(|e| bad(format!("cannot read it: {e}")))?;
+        if !meta.is_file() {
+            return Err(bad("is not a file".into()));
+        }
+        if meta.len() > MAX_CHAPTER_IMAGE_BYTES {
+            return Err(bad(format!(
+                "is {} bytes; chapter images may be at most {MAX_CHAPTER_IMAGE_BYTES} bytes (they are downloaded \
+                 before the audio plays)",
+                meta.len()
+            )));
+        }
+        let data = std::fs::read(img).map_err(|e| bad(format!("cannot read it: {e}")))?;
+        let mime = if data.starts_with(&[0xFF, 0xD8, 0xFF]) {
+            "image/jpeg"
+        } else if data.starts_with(b"\x89PNG\r\n\x1a\n") {
+            "image/png"
+        } else {
+            let head = data.get(..8).unwrap_or(&data);
+            return Err(bad(format!("is not a JPEG or PNG file (it starts with {})", read::quote_bytes(head))));
+        };
+        images.push(Some(write::Image { mime, data }));
+    }
+    Ok((images, warnings))
+}
+
+/// A file opened for tagging: its tag read and checked, nothing written yet.
+struct Source {
+    /// The file (symbolic links resolved).
+    real: PathBuf,
+    file_len: u64,
+    read_only: bool,
+    tag: Option<read::Tag>,
+    /// The bytes of the tag's region, as on disk.
+    raw: Vec<u8>,
+}
+
+impl Source {
+    fn open(path: &Path) -> Result<Source, TagError> {
+        let real = std::fs::canonicalize(path).map_err(|e| io_err(path, e))?;
+        let meta = std::fs::metadata(&real).map_err(|e| io_err(path, e))?;
+        if meta.is_dir() {
+            return Err(TagError::Format {
+                path: path.to_owned(),
+                offset: 0,
+                message: "is a directory, not an audio file".into(),
+            });
+        }
+        let file_len = meta.len();
+        if file_len == 0 {
+            return Err(TagError::Format { path: path.to_owned(), offset: 0, message: "the file is empty".into() });
+        }
+        let mut f = File::open(&real).map_err(|e| io_err(path, e))?;
+        let mut head = Vec::with_capacity(10);
+        (&mut f).take(10).read_to_end(&mut head).map_err(|e| io_err(path, e))?;
+        let header = read::header(&head, file_len).map_err(|b| format_err(path, b))?;
+        let (tag, raw) = match header {
+            Some(h) => {
+                let mut raw = Vec::new();
+                f.seek(SeekFrom::Start(0)).map_err(|e| io_err(path, e))?;
+                (&mut f).take(h.region).read_to_end(&mut raw).map_err(|e| io_err(path, e))?;
+                if u64::try_from(raw.len()).ok() != Some(h.region) {
+                    return Err(TagError::Format {
+                        path: path.to_owned(),
+                        offset: 6,
+                        message: "the file is shorter than its ID3v2 tag".into(),
+                    });
+                }
+                (Some(read::tag(h, &raw).map_err(|b| format_err(path, b))?), raw)
+            }
+            None => {
+                if !(head.len() >= 2 && head[0] == 0xFF && head[1] & 0xE0 == 0xE0) {
+                    return Err(TagError::Format {
+                        path: path.to_owned(),
+                        offset: 0,
+                        message: format!(
+                            "not an MP3 file: no ID3 tag or MPEG frame sync at the start ({})",
+                            read::quote_bytes(&head)
+                        ),
+                    });
+                }
+                (None, Vec::new())
+            }
+        };
+        Ok(Source { real, file_len, read_only: meta.permissions().readonly(), tag, raw })
+    }
+
+    fn check_writable(&self) -> Result<(), TagError> {
+        if self.read_only {
+            return Err(io_err(
+                &self.real,
+                io::Error::new(io::ErrorKind::PermissionDenied, "the file is read-only; nothing was changed"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn target_major(&self, options: &TagOptions) -> read::Major {
+        match (options.id3_version, &self.tag) {
+            (Some(Id3Version::V23), _) | (None, None) => 3,
+            (Some(Id3Version::V24), _) => 4,
+            (None, Some(t)) => t.major,
+        }
+    }
+
+    /// Every frame but `CHAP`/`CTOC`, encoded for version `major`.
+    fn preserved_frames(&self, major: read::Major) -> Result<Vec<u8>, TagError> {
+        let mut out = Vec::new();
+        let Some(tag) = &self.tag else { return Ok(out) };
+        let tag_unsync = tag.major == 4 && tag.flags & 0x80 != 0;
+        for f in tag.frames.iter().filter(|f| !f.is_chapter_frame()) {
+            let bytes = write::preserved(f, tag.major, major, tag_unsync).map_err(|m| TagError::Format {
+                path: self.real.clone(),
+                offset: f.offset,
+                message: m,
+            })?;
+            out.extend_from_slice(&bytes);
+        }
+        Ok(out)
+    }
+
+    fn report(&self, path: &Path, chapters: usize, mode: WriteMode, after: u64, warnings: Vec<String>) -> TagReport {
+        TagReport {
+            path: path.to_owned(),
+            container: Container::Mp3,
+            chapters,
+            mode,
+            bytes_before: self.file_len,
+            bytes_after: after,
+            warnings,
+        }
+    }
+
+    /// Writes `frames` as the file's tag: in place when they fit the old tag's space, else
+    /// through a temporary file with `options.padding` bytes of padding.
+    fn apply(
+        &self,
+        path: &Path,
+        frames: &[u8],
+        major: read::Major,
+        options: &TagOptions,
+        chapters: usize,
+        warnings: Vec<String>,
+    ) -> Result<TagReport, TagError> {
+        let fail = |m: String| chapters_err(path, m);
+        let region = self.tag.as_ref().map_or(0, |t| t.region);
+        let region_len = usize::try_from(region).unwrap_or(usize::MAX);
+        if self.tag.is_some() && frames.len().saturating_add(10) <= region_len {
+            let mut new = Vec::with_capacity(region_len);
+            new.extend_from_slice(&write::tag_header(major, region_len - 10).map_err(fail)?);
+            new.extend_from_slice(frames);
+            new.resize(region_len, 0);
+            if new == self.raw {
+                return Ok(self.report(path, chapters, WriteMode::Unchanged, self.file_len, warnings));
+            }
+            if options.dry_run {
+                return Ok(self.report(path, chapters, WriteMode::DryRun, self.file_len, warnings));
+            }
+            let mut f = OpenOptions::new().write(true).open(&self.real).map_err(|e| io_err(path, e))?;
+            f.write_all(&new).and_then(|()| f.sync_data()).map_err(|e| io_err(path, e))?;
+            return Ok(self.report(path, chapters, WriteMode::InPlace, self.file_len, warnings));
+        }
+        let size = frames.len().saturating_add(options.padding);
+        let header = write::tag_header(major, size).map_err(fail)?;
+        let audio = self.file_len - region;
+        let after = u64::try_from(size).unwrap_or(u64::MAX).saturating_add(10).saturating_add(audio);
+        if options.dry_run {
+            return Ok(self.report(path, chapters, WriteMode::DryRun, after, warnings));
+        }
+        let mut src = File::open(&self.real).map_err(|e| io_err(path, e))?;
+        src.seek(SeekFrom::Start(region)).map_err(|e| io_err(path, e))?;
+        crate::fsutil::replace_atomically(&self.real, |w| {
+            w.write_all(&header)?;
+            w.write_all(frames)?;
+            io::copy(&mut io::repeat(0).take(u64::try_from(options.padding).unwrap_or(u64::MAX)), w)?;
+            let copied = io::copy(&mut (&mut src).take(audio), w)?;
+            if copied != audio {
+                return Err(io::Error::other(format!(
+                    "the file shrank while it was being copied ({copied} of {audio} audio bytes)"
+                )));
+            }
+            Ok(())
+        })
+        .map_err(|e| io_err(path, e))?;
+        Ok(self.report(path, chapters, WriteMode::Rewritten, after, warnings))
+    }
+}
+
+#[cfg(test)]
+mod tests;
