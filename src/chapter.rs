@@ -10,7 +10,7 @@ use crate::Timestamp;
 ///
 /// A lone `Chapter` is plain data; the rules that relate chapters to each other (order, overlap,
 /// the audio's length) are kept by [`Chapters`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Chapter {
     /// Where the chapter starts.
     pub start: Timestamp,

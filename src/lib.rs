@@ -6,6 +6,7 @@ pub mod diagnostic;
 pub mod episode;
 pub mod formats;
 pub mod fsutil;
+pub mod probe;
 pub mod show;
 pub mod tag;
 pub mod shownotes;
@@ -16,5 +17,6 @@ pub use crate::chapter::{Chapter, ChapterProblem, Chapters, ChaptersError, Probl
 pub use crate::diagnostic::{Diagnostic, Location, Position, Severity};
 pub use crate::episode::{EpisodeMeta, EpisodeType};
 pub use crate::formats::{Format, Parsed, WriteError, WriteOptions};
+pub use crate::probe::{AudioInfo, Mime, Probe, ProbeError, ProbeErrorKind};
 pub use crate::timestamp::{Timestamp, TimestampError, TimestampErrorKind};
 pub use crate::validate::Profile;

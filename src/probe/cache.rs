@@ -1,0 +1,363 @@
+//! A probe cache for builds: a rebuild of a large podcast does not rescan unchanged audio.
+//!
+//! An entry is keyed by the file's canonical path and is valid while the file's **size**,
+//! **modification time** and a **content check** (a 64-bit FNV-1a hash of the first and last
+//! 64 KiB) are unchanged, and the probe options and podmark version are the same. The content
+//! check catches files replaced by a copy with a preserved mtime (`cp -p`, `rsync -t`) and tools
+//! that rewrite tags in place without changing the size. The cache is one JSON file, written
+//! atomically (temporary file + rename).
+//!
+//! ```no_run
+//! use podmark::probe::ProbeCache;
+//!
+//! let mut cache = ProbeCache::open(".podmark/probe-cache.json")?;
+//! for file in ["ep1.mp3", "ep2.m4a"] {
+//!     let info = cache.probe(file)?;
+//!     println!("{file}: {}", info.duration);
+//! }
+//! cache.retain_used();
+//! cache.save()?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+use serde::{Deserialize, Serialize};
+
+use super::{AudioInfo, Probe, ProbeError};
+
+/// Version of the cache file layout and of the probe rules; a different value empties the cache.
+const FORMAT: u32 = 1;
+/// Bytes hashed at each end of the file.
+const EDGE: u64 = 64 * 1024;
+
+/// Why the cache file could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum CacheError {
+    /// Reading or writing the cache file failed.
+    #[error("probe cache {path}: {source}")]
+    Io {
+        /// The cache file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The cache file is not valid JSON of the expected shape.
+    #[error("probe cache {path}: {source}")]
+    Json {
+        /// The cache file.
+        path: PathBuf,
+        /// The parse error (with line and column).
+        source: serde_json::Error,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Entry {
+    size: u64,
+    mtime_ns: u64,
+    content: String,
+    chapters: bool,
+    full_scan: bool,
+    info: AudioInfo,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct CacheFile {
+    format: u32,
+    podmark: String,
+    entries: BTreeMap<String, Entry>,
+}
+
+/// A cache of [`AudioInfo`] per file. See the [module docs](self).
+#[derive(Debug, Default)]
+pub struct ProbeCache {
+    path: Option<PathBuf>,
+    entries: BTreeMap<String, Entry>,
+    used: BTreeSet<String>,
+    dirty: bool,
+    hits: u64,
+    misses: u64,
+}
+
+impl ProbeCache {
+    /// A cache kept in memory only ([`ProbeCache::save`] does nothing).
+    pub fn in_memory() -> Self {
+        ProbeCache::default()
+    }
+
+    /// Opens the cache file at `path`. A missing file gives an empty cache; so does a cache
+    /// written by another version of podmark. A file that is not a cache is an error (so that a
+    /// wrong path does not get overwritten).
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, CacheError> {
+        let path = path.as_ref().to_path_buf();
+        let mut cache = ProbeCache { path: Some(path.clone()), ..ProbeCache::default() };
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(cache),
+            Err(source) => return Err(CacheError::Io { path, source }),
+        };
+        let file: CacheFile = match serde_json::from_str(&text) {
+            Ok(f) => f,
+            Err(source) => {
+                // An older layout is not an error; a file that is not ours is.
+                let ours = serde_json::from_str::<serde_json::Value>(&text)
+                    .ok()
+                    .is_some_and(|v| v.get("format").is_some() && v.get("podmark").is_some());
+                if ours {
+                    return Ok(cache);
+                }
+                return Err(CacheError::Json { path, source });
+            }
+        };
+        if file.format == FORMAT && file.podmark == env!("CARGO_PKG_VERSION") {
+            cache.entries = file.entries;
+        }
+        Ok(cache)
+    }
+
+    /// Probes `audio` with the default options, from the cache when the file is unchanged.
+    pub fn probe(&mut self, audio: impl AsRef<Path>) -> Result<AudioInfo, ProbeError> {
+        self.probe_with(&Probe::default(), audio)
+    }
+
+    /// Probes `audio` with `options`, from the cache when the file is unchanged.
+    pub fn probe_with(&mut self, options: &Probe, audio: impl AsRef<Path>) -> Result<AudioInfo, ProbeError> {
+        let audio = audio.as_ref();
+        let key = std::fs::canonicalize(audio).unwrap_or_else(|_| audio.to_path_buf()).to_string_lossy().into_owned();
+        let mut file = File::open(audio).map_err(|e| ProbeError::io(0, e))?;
+        let meta = file.metadata().map_err(|e| ProbeError::io(0, e))?;
+        let size = meta.len();
+        let mtime_ns = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .and_then(|d| u64::try_from(d.as_nanos()).ok())
+            .unwrap_or(0);
+        let content = content_check(&mut file, size).map_err(|e| ProbeError::io(0, e))?;
+        self.used.insert(key.clone());
+        if let Some(e) = self.entries.get(&key)
+            && e.size == size
+            && e.mtime_ns == mtime_ns
+            && e.content == content
+            && e.chapters == options.chapters
+            && e.full_scan == options.full_scan
+        {
+            self.hits += 1;
+            return Ok(e.info.clone());
+        }
+        self.misses += 1;
+        file.seek(SeekFrom::Start(0)).map_err(|e| ProbeError::io(0, e))?;
+        let info = options.probe_reader(file)?;
+        let entry = Entry {
+            size,
+            mtime_ns,
+            content,
+            chapters: options.chapters,
+            full_scan: options.full_scan,
+            info: info.clone(),
+        };
+        self.entries.insert(key, entry);
+        self.dirty = true;
+        Ok(info)
+    }
+
+    /// Drops the entries of files not probed since the cache was opened (deleted or renamed
+    /// episodes), so the cache does not grow forever.
+    pub fn retain_used(&mut self) {
+        let before = self.entries.len();
+        let used = &self.used;
+        self.entries.retain(|k, _| used.contains(k));
+        self.dirty |= self.entries.len() != before;
+    }
+
+    /// Writes the cache file if anything changed: to a temporary file in the same directory,
+    /// then renamed over the old one.
+    pub fn save(&mut self) -> Result<(), CacheError> {
+        let Some(path) = self.path.clone() else { return Ok(()) };
+        if !self.dirty {
+            return Ok(());
+        }
+        let io = |source| CacheError::Io { path: path.clone(), source };
+        let file = CacheFile {
+            format: FORMAT,
+            podmark: env!("CARGO_PKG_VERSION").to_owned(),
+            entries: std::mem::take(&mut self.entries),
+        };
+        let json = serde_json::to_vec_pretty(&file);
+        self.entries = file.entries;
+        let json = json.map_err(|e| io(std::io::Error::other(e)))?;
+        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).map_err(io)?;
+        let mut tmp = tempfile_in(dir, &path).map_err(io)?;
+        let result = (|| {
+            tmp.1.write_all(&json)?;
+            tmp.1.sync_all()?;
+            std::fs::rename(&tmp.0, &path)
+        })();
+        if result.is_err() {
+            let _ = std::fs::remove_file(&tmp.0);
+        }
+        result.map_err(io)?;
+        self.dirty = false;
+        Ok(())
+    }
+
+    /// Probes answered from the cache.
+    pub fn hits(&self) -> u64 {
+        self.hits
+    }
+
+    /// Probes that had to read the file.
+    pub fn misses(&self) -> u64 {
+        self.misses
+    }
+
+    /// Number of cached files.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the cache is empty.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+/// A new file next to `target` that no one else uses.
+fn tempfile_in(dir: &Path, target: &Path) -> std::io::Result<(PathBuf, File)> {
+    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "cache".to_owned());
+    for i in 0..100u32 {
+        let p = dir.join(format!(".{name}.{}.{i}.tmp", std::process::id()));
+        match std::fs::OpenOptions::new().write(true).create_new(true).open(&p) {
+            Ok(f) => return Ok((p, f)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Err(std::io::Error::new(std::io::ErrorKind::AlreadyExists, "no free temporary file name"))
+}
+
+/// FNV-1a 64 of the size and the first and last [`EDGE`] bytes, as 16 hex digits.
+fn content_check(file: &mut File, size: u64) -> std::io::Result<String> {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |bytes: &[u8]| {
+        for &b in bytes {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    };
+    eat(&size.to_le_bytes());
+    let mut buf = vec![0u8; usize::try_from(EDGE).unwrap_or(65_536)];
+    for start in [0, size.saturating_sub(EDGE)] {
+        file.seek(SeekFrom::Start(start))?;
+        let n = usize::try_from(EDGE.min(size - start)).unwrap_or(0);
+        let part = buf.get_mut(..n).unwrap_or_default();
+        file.read_exact(part)?;
+        eat(part);
+    }
+    Ok(format!("{h:016x}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tiny valid WAV file with `n` mono 8-bit samples.
+    fn wav(n: u32, fill: u8) -> Vec<u8> {
+        let mut d = b"RIFF".to_vec();
+        d.extend_from_slice(&(36 + n).to_le_bytes());
+        d.extend_from_slice(b"WAVEfmt ");
+        d.extend_from_slice(&16u32.to_le_bytes());
+        d.extend_from_slice(&1u16.to_le_bytes());
+        d.extend_from_slice(&1u16.to_le_bytes());
+        d.extend_from_slice(&8000u32.to_le_bytes());
+        d.extend_from_slice(&8000u32.to_le_bytes());
+        d.extend_from_slice(&1u16.to_le_bytes());
+        d.extend_from_slice(&8u16.to_le_bytes());
+        d.extend_from_slice(b"data");
+        d.extend_from_slice(&n.to_le_bytes());
+        d.extend(std::iter::repeat_n(fill, usize::try_from(n).unwrap()));
+        d
+    }
+
+    #[test]
+    fn hits_until_the_file_changes_and_survives_a_save() {
+        let dir = tempfile::tempdir().unwrap();
+        let audio = dir.path().join("a.wav");
+        let cache_path = dir.path().join("sub/cache.json");
+        std::fs::write(&audio, wav(8000, 0x80)).unwrap();
+
+        let mut cache = ProbeCache::open(&cache_path).unwrap();
+        assert!(cache.is_empty());
+        assert_eq!(cache.probe(&audio).unwrap().samples, 8000);
+        assert_eq!(cache.probe(&audio).unwrap().samples, 8000);
+        assert_eq!((cache.hits(), cache.misses()), (1, 1));
+        cache.save().unwrap();
+
+        let mut cache = ProbeCache::open(&cache_path).unwrap();
+        assert_eq!(cache.len(), 1);
+        assert_eq!(cache.probe(&audio).unwrap().samples, 8000);
+        assert_eq!((cache.hits(), cache.misses()), (1, 0));
+
+        // Same size, same mtime, different content: the content check notices.
+        let meta = std::fs::metadata(&audio).unwrap();
+        std::fs::write(&audio, wav(8000, 0x81)).unwrap();
+        let f = File::options().write(true).open(&audio).unwrap();
+        f.set_modified(meta.modified().unwrap()).unwrap();
+        drop(f);
+        cache.probe(&audio).unwrap();
+        assert_eq!(cache.misses(), 1);
+
+        // A different length.
+        std::fs::write(&audio, wav(4000, 0x80)).unwrap();
+        assert_eq!(cache.probe(&audio).unwrap().samples, 4000);
+        assert_eq!(cache.misses(), 2);
+
+        // Other options are another entry.
+        cache.probe_with(&Probe::new().chapters(false), &audio).unwrap();
+        assert_eq!(cache.misses(), 3);
+    }
+
+    #[test]
+    fn retain_used_drops_stale_entries_and_foreign_files_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache_path = dir.path().join("cache.json");
+        let a = dir.path().join("a.wav");
+        let b = dir.path().join("b.wav");
+        std::fs::write(&a, wav(10, 0)).unwrap();
+        std::fs::write(&b, wav(20, 0)).unwrap();
+        let mut cache = ProbeCache::open(&cache_path).unwrap();
+        cache.probe(&a).unwrap();
+        cache.probe(&b).unwrap();
+        cache.save().unwrap();
+        let mut cache = ProbeCache::open(&cache_path).unwrap();
+        cache.probe(&a).unwrap();
+        cache.retain_used();
+        cache.save().unwrap();
+        assert_eq!(ProbeCache::open(&cache_path).unwrap().len(), 1);
+
+        std::fs::write(&cache_path, "{\"format\": 0, \"podmark\": \"0.0.0\", \"entries\": 5}").unwrap();
+        assert!(ProbeCache::open(&cache_path).unwrap().is_empty(), "an old layout is just empty");
+        std::fs::write(&cache_path, "not json").unwrap();
+        let err = ProbeCache::open(&cache_path).unwrap_err();
+        assert!(err.to_string().contains("cache.json"), "{err}");
+    }
+
+    #[test]
+    fn errors_are_not_cached() {
+        let dir = tempfile::tempdir().unwrap();
+        let bad = dir.path().join("bad.mp3");
+        std::fs::write(&bad, b"not audio at all").unwrap();
+        let mut cache = ProbeCache::in_memory();
+        assert!(cache.probe(&bad).is_err());
+        assert!(cache.probe(&bad).is_err());
+        assert_eq!((cache.misses(), cache.len()), (2, 0));
+        assert!(cache.probe(dir.path().join("missing.mp3")).is_err());
+        cache.save().unwrap();
+    }
+}
