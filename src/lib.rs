@@ -2,6 +2,7 @@
 
 pub mod build;
 pub mod chapter;
+pub mod check;
 pub mod diagnostic;
 pub mod episode;
 pub mod formats;

@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 
 mod build;
 mod chapters;
+mod check;
 mod probe;
 mod tag;
 
@@ -35,6 +36,25 @@ enum Command {
     /// Check and convert chapter lists (show notes, JSON, PSC, WebVTT, FFMETADATA, CUE, …).
     #[command(subcommand)]
     Chapters(chapters::ChaptersCommand),
+    /// Validate a feed the way Apple Podcasts and Podcasting 2.0 apps read it, and check it against
+    /// its files.
+    ///
+    /// FEED.xml: Apple and Podcasting 2.0 rules (required tags, exact namespaces, categories,
+    /// explicit true/false, RFC 2822 dates, unique GUIDs and enclosures, artwork 1400-3000 px RGB,
+    /// ...), then every URL under the feed's own folder (from atom:link rel="self") is checked
+    /// against the file next to the feed: enclosure length = file size, itunes:duration = probed
+    /// duration, chapters JSON parses and fits the audio, psc:chapters agree, GUIDs = lock file.
+    /// URL: the same rules on the fetched feed, plus HEAD and a byte-range GET on every enclosure
+    /// (Apple requires 206 Partial Content). EPISODES_DIR: the sources as `podmark build` reads
+    /// them, audio probed, nothing written. Prints `path:line:col: error|warning: message`; exit 0
+    /// clean, 1 problems found, 2 usage or I/O error.
+    ///
+    /// Examples:
+    ///   podmark check feed/feed.xml
+    ///   podmark check https://example.com/feed.xml --json
+    ///   podmark check episodes
+    #[command(verbatim_doc_comment)]
+    Check(check::CheckArgs),
     /// Measure audio files exactly: duration, byte length, MIME type, chapters present.
     Probe(probe::ProbeArgs),
     /// Embed chapters into an MP3 or MP4 file, or strip them; every other tag stays.
@@ -60,6 +80,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Build(args) => build::run(args),
         Command::Chapters(cmd) => chapters::run(cmd),
+        Command::Check(args) => check::run(args),
         Command::Probe(args) => probe::run(args),
         Command::Tag(args) => tag::run(args),
     };

@@ -1,0 +1,307 @@
+//! A small XML element tree with byte offsets, for checking feeds.
+//!
+//! quick-xml reads the events; this module keeps, for every element, its qualified name, the
+//! namespace URI its prefix resolves to (resolved here, scope by scope), its attributes with the
+//! byte offset of each value, its text (character and entity references resolved, CDATA included)
+//! and the byte offset of its `<`. [`LineIndex`](crate::diagnostic::LineIndex) turns offsets into
+//! line:col. Malformed XML stops the parse with the offset quick-xml reports.
+
+use quick_xml::Reader;
+use quick_xml::events::{BytesStart, Event};
+
+/// One attribute.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attr {
+    /// The qualified name as written (`xmlns:itunes`, `href`).
+    pub name: String,
+    /// The value, entity references resolved.
+    pub value: String,
+    /// Byte offset of the value's first character (just after the opening quote).
+    pub offset: usize,
+}
+
+/// One element.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Element {
+    /// The qualified name as written (`itunes:category`).
+    pub name: String,
+    /// The namespace URI the prefix (or the default namespace) resolves to, if any.
+    pub ns: Option<String>,
+    /// The local name (`category`).
+    pub local: String,
+    /// Attributes in document order.
+    pub attrs: Vec<Attr>,
+    /// Text content of this element itself (not of its children): text and CDATA concatenated.
+    pub text: String,
+    /// Byte offset of the first character of the text (the element's end when it has none).
+    pub text_offset: usize,
+    /// Byte offset of the `<` that opens the element.
+    pub offset: usize,
+    /// Child elements in document order.
+    pub children: Vec<Element>,
+}
+
+impl Element {
+    /// The value of attribute `name` (qualified name as written).
+    pub fn attr(&self, name: &str) -> Option<&Attr> {
+        self.attrs.iter().find(|a| a.name == name)
+    }
+
+    /// Whether the element is `local` in namespace `ns` (`None`: no namespace).
+    pub fn is(&self, ns: Option<&str>, local: &str) -> bool {
+        self.local == local && self.ns.as_deref() == ns
+    }
+
+    /// Children that are `local` in namespace `ns`.
+    pub fn children_named<'a>(&'a self, ns: Option<&'a str>, local: &'a str) -> impl Iterator<Item = &'a Element> + 'a {
+        self.children.iter().filter(move |c| c.is(ns, local))
+    }
+
+    /// The first child that is `local` in namespace `ns`.
+    pub fn child(&self, ns: Option<&str>, local: &str) -> Option<&Element> {
+        self.children.iter().find(|c| c.is(ns, local))
+    }
+
+    /// Every element of the subtree (this one first), depth first.
+    pub fn descendants(&self) -> Vec<&Element> {
+        let mut out = vec![self];
+        let mut i = 0;
+        while let Some(e) = out.get(i).copied() {
+            out.extend(e.children.iter());
+            i += 1;
+        }
+        out
+    }
+}
+
+/// Why a document could not be read as XML: byte offset and message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct XmlError {
+    /// Byte offset where the problem is.
+    pub offset: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+fn to_usize(n: u64) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
+}
+
+/// A namespace scope: the prefix declarations made by one open element.
+type Scope = Vec<(Option<String>, String)>;
+
+fn resolve(scopes: &[Scope], prefix: Option<&str>) -> Option<String> {
+    if prefix == Some("xml") {
+        return Some("http://www.w3.org/XML/1998/namespace".to_owned());
+    }
+    for scope in scopes.iter().rev() {
+        if let Some((_, uri)) = scope.iter().rev().find(|(p, _)| p.as_deref() == prefix) {
+            return if uri.is_empty() { None } else { Some(uri.clone()) };
+        }
+    }
+    None
+}
+
+/// Parses the attributes of a start tag by hand, keeping the offset of every value.
+fn attributes(e: &BytesStart<'_>, tag_offset: usize) -> Result<Vec<Attr>, XmlError> {
+    let raw = e.attributes_raw();
+    let base = tag_offset + 1 + e.name().as_ref().len();
+    let bytes = raw.as_bytes();
+    let mut out: Vec<Attr> = Vec::new();
+    let mut i = 0;
+    let fail = |at: usize, message: String| XmlError { offset: base + at, message };
+    loop {
+        while bytes.get(i).is_some_and(u8::is_ascii_whitespace) {
+            i += 1;
+        }
+        if i >= bytes.len() || (bytes.get(i) == Some(&b'/') && i + 1 == bytes.len()) {
+            return Ok(out);
+        }
+        let key_start = i;
+        while bytes.get(i).is_some_and(|b| !b.is_ascii_whitespace() && *b != b'=') {
+            i += 1;
+        }
+        let key = raw.get(key_start..i).unwrap_or_default().to_owned();
+        while bytes.get(i).is_some_and(u8::is_ascii_whitespace) {
+            i += 1;
+        }
+        if bytes.get(i) != Some(&b'=') {
+            return Err(fail(
+                key_start,
+                format!("attribute {} has no value (`name=\"value\"`)", crate::diagnostic::quote(&key)),
+            ));
+        }
+        i += 1;
+        while bytes.get(i).is_some_and(u8::is_ascii_whitespace) {
+            i += 1;
+        }
+        let Some(&quote) = bytes.get(i).filter(|q| **q == b'"' || **q == b'\'') else {
+            return Err(fail(i, format!("the value of attribute {} must be quoted", crate::diagnostic::quote(&key))));
+        };
+        i += 1;
+        let value_start = i;
+        while bytes.get(i).is_some_and(|b| *b != quote) {
+            i += 1;
+        }
+        if i >= bytes.len() {
+            return Err(fail(
+                value_start,
+                format!("the value of attribute {} has no closing quote", crate::diagnostic::quote(&key)),
+            ));
+        }
+        let raw_value = raw.get(value_start..i).unwrap_or_default();
+        i += 1;
+        let value = quick_xml::escape::unescape(raw_value)
+            .map_err(|err| fail(value_start, format!("attribute {}: {err}", crate::diagnostic::quote(&key))))?
+            .into_owned();
+        if out.iter().any(|a| a.name == key) {
+            return Err(fail(key_start, format!("attribute {} appears twice", crate::diagnostic::quote(&key))));
+        }
+        out.push(Attr { name: key, value, offset: base + value_start });
+    }
+}
+
+fn open(e: &BytesStart<'_>, offset: usize, scopes: &mut Vec<Scope>) -> Result<Element, XmlError> {
+    let attrs = attributes(e, offset)?;
+    let mut scope = Scope::new();
+    for a in &attrs {
+        if a.name == "xmlns" {
+            scope.push((None, a.value.clone()));
+        } else if let Some(p) = a.name.strip_prefix("xmlns:") {
+            scope.push((Some(p.to_owned()), a.value.clone()));
+        }
+    }
+    scopes.push(scope);
+    let name = e.name().as_ref().to_owned();
+    let (prefix, local) = match name.split_once(':') {
+        Some((p, l)) => (Some(p), l.to_owned()),
+        None => (None, name.clone()),
+    };
+    let ns = resolve(scopes, prefix);
+    Ok(Element { ns, local, attrs, text_offset: usize::MAX, offset, children: Vec::new(), text: String::new(), name })
+}
+
+/// Parses `text` into its root element.
+pub fn parse(text: &str) -> Result<Element, XmlError> {
+    let mut reader = Reader::from_str(text);
+    reader.config_mut().check_end_names = true;
+    let mut stack: Vec<Element> = Vec::new();
+    let mut scopes: Vec<Scope> = Vec::new();
+    let mut root: Option<Element> = None;
+    let err = |reader: &Reader<&[u8]>, e: quick_xml::Error| XmlError {
+        offset: to_usize(reader.error_position()),
+        message: format!("not well-formed XML: {e}"),
+    };
+    loop {
+        let start = to_usize(reader.buffer_position());
+        let event = reader.read_event().map_err(|e| err(&reader, e))?;
+        let end = to_usize(reader.buffer_position());
+        match event {
+            Event::Start(e) => stack.push(open(&e, start, &mut scopes)?),
+            Event::Empty(e) => {
+                let mut el = open(&e, start, &mut scopes)?;
+                scopes.pop();
+                el.text_offset = end;
+                match stack.last_mut() {
+                    Some(parent) => parent.children.push(el),
+                    None if root.is_none() => root = Some(el),
+                    None => return Err(XmlError { offset: start, message: "a second root element".into() }),
+                }
+            }
+            Event::End(_) => {
+                scopes.pop();
+                let Some(mut el) = stack.pop() else {
+                    return Err(XmlError { offset: start, message: "an end tag without a start tag".into() });
+                };
+                if el.text_offset == usize::MAX {
+                    el.text_offset = start;
+                }
+                match stack.last_mut() {
+                    Some(parent) => parent.children.push(el),
+                    None if root.is_none() => root = Some(el),
+                    None => return Err(XmlError { offset: start, message: "a second root element".into() }),
+                }
+            }
+            Event::Text(t) => {
+                if let Some(el) = stack.last_mut() {
+                    let content = t.xml10_content();
+                    if el.text_offset == usize::MAX && !content.trim().is_empty() {
+                        el.text_offset = start + (content.len() - content.trim_start().len());
+                    }
+                    el.text.push_str(&content);
+                }
+            }
+            Event::CData(t) => {
+                if let Some(el) = stack.last_mut() {
+                    if el.text_offset == usize::MAX {
+                        el.text_offset = start + "<![CDATA[".len();
+                    }
+                    el.text.push_str(&t.xml10_content());
+                }
+            }
+            Event::GeneralRef(r) => {
+                let resolved = match r.resolve_char_ref() {
+                    Ok(Some(c)) => c.to_string(),
+                    Ok(None) => match quick_xml::escape::resolve_predefined_entity(&r) {
+                        Some(s) => s.to_owned(),
+                        None => {
+                            return Err(XmlError {
+                                offset: start,
+                                message: format!("unknown entity {}", crate::diagnostic::quote(&format!("&{};", &*r))),
+                            });
+                        }
+                    },
+                    Err(e) => return Err(XmlError { offset: start, message: format!("bad character reference: {e}") }),
+                };
+                if let Some(el) = stack.last_mut() {
+                    if el.text_offset == usize::MAX {
+                        el.text_offset = start;
+                    }
+                    el.text.push_str(&resolved);
+                }
+            }
+            Event::Eof => break,
+            Event::Comment(_) | Event::Decl(_) | Event::PI(_) | Event::DocType(_) => {}
+        }
+    }
+    if let Some(open) = stack.last() {
+        return Err(XmlError { offset: open.offset, message: format!("element <{}> is never closed", open.name) });
+    }
+    root.ok_or_else(|| XmlError { offset: 0, message: "no root element".into() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_offsets_namespaces_and_text() {
+        let doc = "<?xml version=\"1.0\"?>\n<rss xmlns:i=\"urn:i\">\n  <i:a  href = 'x&amp;y'>t&lt;<![CDATA[<b>]]></i:a>\n  <c/>\n</rss>\n";
+        let root = parse(doc).unwrap();
+        assert_eq!(root.name, "rss");
+        assert_eq!(root.offset, doc.find("<rss").unwrap());
+        let a = &root.children[0];
+        assert_eq!((a.ns.as_deref(), a.local.as_str()), (Some("urn:i"), "a"));
+        assert_eq!(a.offset, doc.find("<i:a").unwrap());
+        let href = a.attr("href").unwrap();
+        assert_eq!(href.value, "x&y");
+        assert_eq!(href.offset, doc.find("x&amp;").unwrap());
+        assert_eq!(a.text, "t<<b>");
+        assert_eq!(a.text_offset, doc.find("t&lt;").unwrap());
+        assert!(root.children[1].is(None, "c"));
+        assert_eq!(root.descendants().len(), 3);
+    }
+
+    #[test]
+    fn reports_malformed_xml_with_an_offset() {
+        let doc = "<rss>\n<a></b>\n</rss>";
+        let e = parse(doc).unwrap_err();
+        assert!(e.message.contains("not well-formed"), "{e:?}");
+        assert!(e.offset >= 6, "{e:?}");
+        let e = parse("<rss><a href=x/></rss>").unwrap_err();
+        assert!(e.message.contains("must be quoted"), "{e:?}");
+        assert_eq!(e.offset, "<rss><a href=".len());
+        assert!(parse("<rss>&nbsp;</rss>").unwrap_err().message.contains("&nbsp;"));
+        assert!(parse("<rss><a>").is_err());
+    }
+}
