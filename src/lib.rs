@@ -8,6 +8,10 @@ pub mod episode;
 pub mod formats;
 pub mod fsutil;
 pub mod probe;
+#[cfg(feature = "hosting")]
+pub mod publish;
+#[cfg(feature = "hosting")]
+pub mod serve;
 pub mod show;
 pub mod tag;
 pub mod shownotes;

@@ -12,6 +12,10 @@ mod build;
 mod chapters;
 mod check;
 mod probe;
+#[cfg(feature = "hosting")]
+mod publish;
+#[cfg(feature = "hosting")]
+mod serve;
 mod tag;
 
 /// podmark: chapters, exact probing, tagging and feeds for podcasts.
@@ -73,6 +77,37 @@ enum Command {
     ///   podmark chapters extract episode.mp3 --to json   (read them back)
     #[command(verbatim_doc_comment)]
     Tag(tag::TagArgs),
+    /// Preview the built feed over HTTP, the way podcast apps fetch it.
+    ///
+    /// Serves DIR (default `feed/`) with byte ranges (206, multipart/byteranges, 416), ETag and
+    /// Last-Modified with 304 on conditional GET, and podcast MIME types (`application/rss+xml` for
+    /// feeds, `audio/mpeg`, `audio/x-m4a`, `audio/mp4`, `application/json+chapters`, `text/vtt`). One
+    /// access-log line per request goes to stderr. Only this machine can connect unless --addr says
+    /// otherwise. Paths that leave DIR (`..`, `%2e%2e`, `%2f`, symlinks) and dotfiles answer 404.
+    ///
+    /// Examples:
+    ///   podmark serve                          # http://127.0.0.1:8080/feed.xml
+    ///   podmark serve feed --addr 0.0.0.0:8080 # let a phone on your network subscribe
+    ///   curl -r 100-199 http://127.0.0.1:8080/audio/020.mp3 -o part.bin
+    #[cfg(feature = "hosting")]
+    #[command(verbatim_doc_comment)]
+    Serve(serve::ServeArgs),
+    /// Upload the built feed to S3 or any S3-compatible storage (MinIO, Ceph, Garage, Scality, R2).
+    ///
+    /// Uploads only what changed (size and MD5/ETag, or the publish manifest), audio and chapters
+    /// before the feed so the published feed never points at a missing file, with a Content-Type and
+    /// Cache-Control per kind (feed 5 minutes; audio, chapters and images 1 day, or 1 year and
+    /// `immutable` when the name has a content hash or version). Large audio goes up in 8 MiB parts.
+    /// Nothing is deleted unless --delete. Credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or
+    /// ~/.aws/credentials (AWS_PROFILE). podmark does not create buckets.
+    ///
+    /// Examples:
+    ///   podmark publish --to s3://podcasts/eigencast --dry-run
+    ///   podmark publish feed --to s3://podcasts/eigencast --region eu-central-1
+    ///   podmark publish --to s3://podcasts/show --endpoint http://127.0.0.1:9000 --delete --json
+    #[cfg(feature = "hosting")]
+    #[command(verbatim_doc_comment)]
+    Publish(publish::PublishArgs),
 }
 
 fn main() -> ExitCode {
@@ -83,6 +118,10 @@ fn main() -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Probe(args) => probe::run(args),
         Command::Tag(args) => tag::run(args),
+        #[cfg(feature = "hosting")]
+        Command::Serve(args) => serve::run(args),
+        #[cfg(feature = "hosting")]
+        Command::Publish(args) => publish::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,127 @@
+//! `podmark publish`.
+
+use std::io::{IsTerminal, Write};
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use podmark::publish::{Progress, S3Store, Summary, Target};
+
+/// Arguments of `podmark publish`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct PublishArgs {
+    /// The folder to publish: what `podmark build` wrote.
+    #[arg(value_name = "DIR", default_value = "feed")]
+    dir: PathBuf,
+    /// Bucket and key prefix, e.g. s3://podcasts/eigencast. Keys are PREFIX/<path in DIR>.
+    #[arg(long, value_name = "s3://BUCKET/PREFIX")]
+    to: Target,
+    /// S3-compatible server (MinIO, Ceph, Garage, Scality, R2, …), e.g. http://127.0.0.1:9000. Uses
+    /// path-style addressing. Default: $AWS_ENDPOINT_URL_S3, then $AWS_ENDPOINT_URL, then AWS itself.
+    #[arg(long, value_name = "URL")]
+    endpoint: Option<String>,
+    /// Region. Default: $AWS_REGION, then $AWS_DEFAULT_REGION, then us-east-1.
+    #[arg(long, value_name = "REGION")]
+    region: Option<String>,
+    /// Show what would be uploaded and deleted, change nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Delete objects under the prefix that have no local file (after the new feed is up).
+    #[arg(long)]
+    delete: bool,
+    /// Print a JSON summary instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Print nothing but errors (and no progress bar).
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+fn env_nonempty(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+pub(crate) fn run(args: PublishArgs) -> anyhow::Result<ExitCode> {
+    if !args.dir.is_dir() {
+        anyhow::bail!("{} is not a folder (run `podmark build` first?)", args.dir.display());
+    }
+    let endpoint = args
+        .endpoint
+        .clone()
+        .or_else(|| env_nonempty("AWS_ENDPOINT_URL_S3"))
+        .or_else(|| env_nonempty("AWS_ENDPOINT_URL"));
+    let store = S3Store::new(&args.to, endpoint.as_deref(), args.region.as_deref())?;
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start the runtime")?;
+    let summary = runtime.block_on(publish(&args, &store))?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &summary)?;
+        writeln!(out)?;
+    } else if !args.quiet {
+        writeln!(out, "{summary}")?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn publish(args: &PublishArgs, store: &S3Store) -> anyhow::Result<Summary> {
+    let plan = podmark::publish::prepare(store, &args.dir, &args.to, args.delete).await?;
+    let talk = !args.quiet && !args.json;
+    if args.dry_run {
+        if talk {
+            let mut out = std::io::stdout().lock();
+            for up in &plan.uploads {
+                writeln!(
+                    out,
+                    "would upload {} ({:?}, {} bytes, {}, {})",
+                    up.key, up.reason, up.file.size, up.file.content_type, up.file.cache_control
+                )?;
+            }
+            for key in &plan.deletes {
+                writeln!(out, "would delete {key}")?;
+            }
+        }
+        return Ok(Summary::of_plan(&plan, true));
+    }
+    let total: u64 = plan.uploads.iter().map(|u| u.file.size).sum();
+    let show_bar = talk && std::io::stdout().is_terminal() && std::io::stderr().is_terminal() && total > 0;
+    let bar = show_bar.then(|| {
+        let bar = indicatif::ProgressBar::new(total);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{wide_bar} {bytes}/{total_bytes} {bytes_per_sec} {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let mut report = |p: Progress<'_>| {
+        let line = match p {
+            Progress::Start { key, .. } => {
+                if let Some(bar) = &bar {
+                    bar.set_message(key.to_owned());
+                }
+                None
+            }
+            Progress::Bytes { delta, .. } => {
+                if let Some(bar) = &bar {
+                    bar.inc(delta);
+                }
+                None
+            }
+            Progress::Uploaded { key, size } => Some(format!("uploaded {key} ({size} bytes)")),
+            Progress::Deleted { key } => Some(format!("deleted {key}")),
+        };
+        if let (Some(line), true) = (line, talk) {
+            match &bar {
+                Some(bar) => bar.println(line),
+                None => println!("{line}"),
+            }
+        }
+        ControlFlow::Continue(())
+    };
+    let result = podmark::publish::execute(store, &plan, &mut report).await;
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    Ok(result?)
+}

@@ -1,0 +1,977 @@
+//! `podmark publish`: upload a built `feed/` folder to S3-compatible object storage.
+//!
+//! Publishing is split in two steps so each can be checked on its own:
+//!
+//! 1. [`plan`] compares the local files ([`scan`]) with the objects in the bucket ([`Store::list`])
+//!    and decides what to upload, skip and delete. A file is unchanged when the object has the same
+//!    size and the ETag S3 computes for our upload (the MD5 for a single `PUT`, the MD5 of the part
+//!    MD5s plus `-N` for a multipart upload with [`PART_SIZE`] parts), or, for stores whose ETags are
+//!    not MD5s (SSE-KMS, some clones), when the publish manifest ([`MANIFEST_NAME`]) records the
+//!    same local MD5 for the object's current ETag.
+//! 2. [`execute`] carries the plan out in an order that keeps the published podcast valid at every
+//!    moment: audio first, then chapters, images and other files, then the feeds, then deletions
+//!    (only with `--delete`), then the manifest. If the run stops at any point, the feed in the bucket
+//!    is either the old one, whose files are all still there, or the new one, whose files were all
+//!    uploaded before it.
+//!
+//! Each object gets the `Content-Type` of [`crate::serve::content_type`] and a `Cache-Control` for its
+//! [`Kind`] ([`cache_control`]). The S3 side is [`S3Store`] (the rust-s3 crate); tests can plug in any
+//! other [`Store`].
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::future::Future;
+use std::io::{self, Read};
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+mod s3store;
+
+pub use s3store::S3Store;
+
+/// Size of each part of a multipart upload; files of at least this size are uploaded in parts.
+/// It equals rust-s3's `CHUNK_SIZE`, which decides the ETag S3 computes.
+pub const PART_SIZE: u64 = 8 * 1024 * 1024;
+
+/// Name of the manifest object written under the prefix after each publish. It maps each published
+/// file to its size, local MD5 and the ETag the store gave it.
+pub const MANIFEST_NAME: &str = ".podmark-manifest.json";
+
+/// Where to publish: a bucket and a key prefix, written `s3://BUCKET/PREFIX`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// Bucket name.
+    pub bucket: String,
+    /// Key prefix without leading or trailing `/`; empty for the bucket's root.
+    pub prefix: String,
+}
+
+impl Target {
+    /// The object key of a file at `rel` (relative, `/`-separated).
+    pub fn key(&self, rel: &str) -> String {
+        if self.prefix.is_empty() { rel.to_owned() } else { format!("{}/{rel}", self.prefix) }
+    }
+
+    /// The prefix to list: everything below the target.
+    pub fn list_prefix(&self) -> String {
+        if self.prefix.is_empty() { String::new() } else { format!("{}/", self.prefix) }
+    }
+
+    /// The key of the publish manifest.
+    pub fn manifest_key(&self) -> String {
+        self.key(MANIFEST_NAME)
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "s3://{}/{}", self.bucket, self.prefix)
+    }
+}
+
+impl FromStr for Target {
+    type Err = PublishError;
+
+    /// ```
+    /// use podmark::publish::Target;
+    /// let t: Target = "s3://podcasts/shows/eigencast/".parse()?;
+    /// assert_eq!((t.bucket.as_str(), t.prefix.as_str()), ("podcasts", "shows/eigencast"));
+    /// assert_eq!(t.key("feed.xml"), "shows/eigencast/feed.xml");
+    /// assert!("podcasts/shows".parse::<Target>().is_err());
+    /// # Ok::<(), podmark::publish::PublishError>(())
+    /// ```
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || PublishError::Target(s.to_owned());
+        let rest = s.strip_prefix("s3://").ok_or_else(bad)?;
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        let bucket_ok = (1..=255).contains(&bucket.len())
+            && bucket.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+        let prefix = prefix.trim_matches('/');
+        let prefix_ok = prefix.split('/').all(|seg| !seg.is_empty() && seg != "." && seg != "..") || prefix.is_empty();
+        if !bucket_ok || !prefix_ok || prefix.chars().any(char::is_control) {
+            return Err(bad());
+        }
+        Ok(Target { bucket: bucket.to_owned(), prefix: prefix.to_owned() })
+    }
+}
+
+/// What a file is, which decides its upload order and `Cache-Control`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// Audio enclosures (`.mp3`, `.m4a`, `.m4b`, `.mp4`, `.ogg`, `.opus`, …): uploaded first.
+    Audio,
+    /// Chapter files and transcripts (anything in `chapters/`, `.vtt`, `.srt`, `*.chapters.json`).
+    Chapters,
+    /// Cover art and other images.
+    Image,
+    /// Anything else (HTML pages, stylesheets, …).
+    Other,
+    /// Feeds (`.xml`, `.rss`, except Podlove `.psc.xml` chapter files): uploaded last.
+    Feed,
+}
+
+impl Kind {
+    /// Classifies a file by its path relative to the feed folder.
+    ///
+    /// ```
+    /// use podmark::publish::Kind;
+    /// assert_eq!(Kind::of("feed.xml"), Kind::Feed);
+    /// assert_eq!(Kind::of("audio/020.mp3"), Kind::Audio);
+    /// assert_eq!(Kind::of("chapters/020.psc.xml"), Kind::Chapters);
+    /// assert_eq!(Kind::of("cover.jpg"), Kind::Image);
+    /// ```
+    pub fn of(rel: &str) -> Kind {
+        let lower = rel.to_ascii_lowercase();
+        let in_chapters = lower.split('/').rev().skip(1).any(|d| d == "chapters" || d == "transcripts");
+        let ct = crate::serve::content_type(&lower);
+        if in_chapters
+            || lower.ends_with(".psc.xml")
+            || lower.ends_with(".chapters.json")
+            || ct.starts_with("text/vtt")
+            || ct == "application/x-subrip"
+        {
+            Kind::Chapters
+        } else if ct.starts_with("application/rss+xml") {
+            Kind::Feed
+        } else if ct.starts_with("audio/") {
+            Kind::Audio
+        } else if ct.starts_with("image/") {
+            Kind::Image
+        } else {
+            Kind::Other
+        }
+    }
+}
+
+/// `Cache-Control` for feeds: clients and CDNs see a new episode within five minutes.
+pub const CACHE_FEED: &str = "public, max-age=300";
+/// `Cache-Control` for audio, chapters and images whose name carries a content hash or version.
+pub const CACHE_IMMUTABLE: &str = "public, max-age=31536000, immutable";
+/// `Cache-Control` for audio, chapters and images without a version in the name (they may be
+/// re-uploaded after an edit).
+pub const CACHE_MEDIA: &str = "public, max-age=86400";
+/// `Cache-Control` for other files.
+pub const CACHE_OTHER: &str = "public, max-age=3600";
+
+/// The `Cache-Control` header an object gets.
+///
+/// ```
+/// use podmark::publish::{cache_control, Kind, CACHE_FEED, CACHE_IMMUTABLE, CACHE_MEDIA};
+/// assert_eq!(cache_control("feed.xml", Kind::Feed), CACHE_FEED);
+/// assert_eq!(cache_control("audio/020.mp3", Kind::Audio), CACHE_MEDIA);
+/// assert_eq!(cache_control("audio/020-3fa8c1d2e9.mp3", Kind::Audio), CACHE_IMMUTABLE);
+/// assert_eq!(cache_control("audio/020.v2.mp3", Kind::Audio), CACHE_IMMUTABLE);
+/// ```
+pub fn cache_control(rel: &str, kind: Kind) -> &'static str {
+    match kind {
+        Kind::Feed => CACHE_FEED,
+        Kind::Other => CACHE_OTHER,
+        Kind::Audio | Kind::Chapters | Kind::Image if is_versioned(rel) => CACHE_IMMUTABLE,
+        Kind::Audio | Kind::Chapters | Kind::Image => CACHE_MEDIA,
+    }
+}
+
+/// True when the file name (without extension) has a part, split at `.`, `-` or `_`, that is a
+/// content hash (8 or more hex digits, at least one of them a letter, so dates do not count) or a
+/// version (`v` and digits).
+pub fn is_versioned(rel: &str) -> bool {
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    let stem = name.split_once('.').map_or(name, |(s, _)| s);
+    let mut parts: Vec<&str> = stem.split(['-', '_']).collect();
+    // Dotted parts between the stem and the extension count too: `ep.3fa8c1d2.mp3`, `ep.v2.mp3`.
+    let dotted: Vec<&str> = name.split('.').collect();
+    if dotted.len() > 2 {
+        parts.extend(dotted.iter().skip(1).take(dotted.len() - 2));
+    }
+    parts.iter().any(|p| {
+        let lower = p.to_ascii_lowercase();
+        let hash = lower.len() >= 8
+            && lower.chars().all(|c| c.is_ascii_hexdigit())
+            && lower.chars().any(|c| c.is_ascii_alphabetic());
+        let version = lower.len() >= 2 && lower.starts_with('v') && lower.chars().skip(1).all(|c| c.is_ascii_digit());
+        hash || version
+    })
+}
+
+/// A file in the local folder, hashed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LocalFile {
+    /// Path relative to the folder, `/`-separated.
+    pub rel: String,
+    /// Path on disk.
+    #[serde(skip)]
+    pub path: PathBuf,
+    /// Size in bytes.
+    pub size: u64,
+    /// MD5 of the content, lower-case hex.
+    pub md5: String,
+    /// The ETag S3 will report after our upload (without quotes).
+    pub etag: String,
+    /// What it is.
+    pub kind: Kind,
+    /// `Content-Type` to upload with.
+    pub content_type: &'static str,
+    /// `Cache-Control` to upload with.
+    pub cache_control: &'static str,
+}
+
+/// Lists and hashes every file below `dir`, sorted by path. Dotfiles and dot-folders are skipped,
+/// and so are symlinks to folders (to avoid cycles); symlinks to files are followed.
+///
+/// # Errors
+/// A file or folder cannot be read, or a name is not UTF-8 (it could not be an object key).
+pub fn scan(dir: &Path) -> Result<Vec<LocalFile>, PublishError> {
+    let mut out = Vec::new();
+    let mut stack = vec![(dir.to_path_buf(), String::new())];
+    while let Some((path, rel)) = stack.pop() {
+        let entries = std::fs::read_dir(&path).map_err(|e| PublishError::read(&path, e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| PublishError::read(&path, e))?;
+            let child = entry.path();
+            let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+                return Err(PublishError::Name(child));
+            };
+            if name.starts_with('.') {
+                continue;
+            }
+            let child_rel = if rel.is_empty() { name } else { format!("{rel}/{name}") };
+            let file_type = entry.file_type().map_err(|e| PublishError::read(&child, e))?;
+            let meta = if file_type.is_symlink() {
+                match std::fs::metadata(&child) {
+                    Ok(m) if m.is_file() => m,
+                    _ => continue,
+                }
+            } else {
+                entry.metadata().map_err(|e| PublishError::read(&child, e))?
+            };
+            if meta.is_dir() {
+                stack.push((child, child_rel));
+            } else if meta.is_file() {
+                out.push(hash_file(&child, child_rel)?);
+            }
+        }
+    }
+    out.sort_by(|a, b| a.rel.cmp(&b.rel));
+    Ok(out)
+}
+
+/// Hashes one file: its MD5 and the ETag an upload in [`PART_SIZE`] parts produces.
+fn hash_file(path: &Path, rel: String) -> Result<LocalFile, PublishError> {
+    let mut f = std::fs::File::open(path).map_err(|e| PublishError::read(path, e))?;
+    let mut whole = md5::Context::new();
+    let mut part = md5::Context::new();
+    let mut part_len = 0u64;
+    let mut part_digests: Vec<[u8; 16]> = Vec::new();
+    let mut size = 0u64;
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf).map_err(|e| PublishError::read(path, e))?;
+        if n == 0 {
+            break;
+        }
+        let mut chunk = buf.get(..n).unwrap_or_default();
+        whole.consume(chunk);
+        size = size.saturating_add(u64::try_from(n).unwrap_or(u64::MAX));
+        while !chunk.is_empty() {
+            let room = usize::try_from(PART_SIZE - part_len).unwrap_or(usize::MAX);
+            let (now, later) = chunk.split_at(room.min(chunk.len()));
+            part.consume(now);
+            part_len += u64::try_from(now.len()).unwrap_or(u64::MAX);
+            if part_len == PART_SIZE {
+                part_digests.push(std::mem::take(&mut part).finalize().0);
+                part_len = 0;
+            }
+            chunk = later;
+        }
+    }
+    if part_len > 0 {
+        part_digests.push(part.finalize().0);
+    }
+    let md5 = format!("{:x}", whole.finalize());
+    let etag = if size < PART_SIZE {
+        md5.clone()
+    } else {
+        let mut of_parts = md5::Context::new();
+        for d in &part_digests {
+            of_parts.consume(d);
+        }
+        format!("{:x}-{}", of_parts.finalize(), part_digests.len())
+    };
+    let kind = Kind::of(&rel);
+    Ok(LocalFile {
+        content_type: crate::serve::content_type(&rel),
+        cache_control: cache_control(&rel, kind),
+        path: path.to_path_buf(),
+        rel,
+        size,
+        md5,
+        etag,
+        kind,
+    })
+}
+
+/// An object in the bucket, as listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteObject {
+    /// Full key.
+    pub key: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// ETag without quotes, when the store reports one.
+    pub etag: Option<String>,
+}
+
+/// The manifest stored at [`MANIFEST_NAME`]: what was published, by relative path.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Format version, 1.
+    pub version: u32,
+    /// One entry per published file.
+    pub files: BTreeMap<String, ManifestEntry>,
+}
+
+/// One published file in the [`Manifest`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManifestEntry {
+    /// Size in bytes.
+    pub size: u64,
+    /// MD5 of the local file, hex.
+    pub md5: String,
+    /// ETag the store reported for the object.
+    pub etag: String,
+}
+
+/// Why a file is uploaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Reason {
+    /// No object with this key.
+    New,
+    /// The object differs in size or content.
+    Changed,
+}
+
+/// One upload in a [`Plan`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Upload {
+    /// Object key.
+    pub key: String,
+    /// Why.
+    pub reason: Reason,
+    /// The local file.
+    pub file: LocalFile,
+}
+
+/// What a publish will do, in order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Plan {
+    /// Where to.
+    #[serde(serialize_with = "display")]
+    pub target: Target,
+    /// Uploads in execution order: audio, chapters, images, others, then feeds.
+    pub uploads: Vec<Upload>,
+    /// Files already published as they are (their keys).
+    pub unchanged: Vec<String>,
+    /// Keys to delete after the feeds (only with `--delete`).
+    pub deletes: Vec<String>,
+    /// Keys in the bucket under the prefix with no local file, left alone (no `--delete`).
+    pub kept: Vec<String>,
+    /// The manifest to store after the run, when it differs from the stored one.
+    #[serde(skip)]
+    pub manifest: Option<Manifest>,
+}
+
+fn display<T: fmt::Display, S: serde::Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(v)
+}
+
+/// Compares `local` files with the `remote` listing (and the stored `manifest`, if any) and orders
+/// the work. With `delete`, remote objects under the prefix that have no local file are deleted
+/// after the feeds are uploaded; without it they are only listed in [`Plan::kept`].
+pub fn plan(
+    local: Vec<LocalFile>,
+    remote: &[RemoteObject],
+    manifest: Option<&Manifest>,
+    target: &Target,
+    delete: bool,
+) -> Plan {
+    let by_key: BTreeMap<&str, &RemoteObject> = remote.iter().map(|r| (r.key.as_str(), r)).collect();
+    let mut uploads = Vec::new();
+    let mut unchanged = Vec::new();
+    let mut local_keys = BTreeSet::new();
+    for file in local {
+        let key = target.key(&file.rel);
+        local_keys.insert(key.clone());
+        let reason = match by_key.get(key.as_str()) {
+            None => Some(Reason::New),
+            Some(obj) if obj.size == file.size && same_content(&file, obj, manifest) => None,
+            Some(_) => Some(Reason::Changed),
+        };
+        match reason {
+            Some(reason) => uploads.push(Upload { key, reason, file }),
+            None => unchanged.push(key),
+        }
+    }
+    uploads.sort_by(|a, b| (a.file.kind, &a.key).cmp(&(b.file.kind, &b.key)));
+    let manifest_key = target.manifest_key();
+    let extra: Vec<String> =
+        remote.iter().map(|r| r.key.clone()).filter(|k| !local_keys.contains(k) && *k != manifest_key).collect();
+    let (deletes, kept) = if delete { (extra, Vec::new()) } else { (Vec::new(), extra) };
+    Plan { target: target.clone(), uploads, unchanged, deletes, kept, manifest: None }
+}
+
+fn same_content(file: &LocalFile, obj: &RemoteObject, manifest: Option<&Manifest>) -> bool {
+    let Some(etag) = obj.etag.as_deref() else { return false };
+    if etag.eq_ignore_ascii_case(&file.etag) {
+        return true;
+    }
+    manifest
+        .and_then(|m| m.files.get(&file.rel))
+        .is_some_and(|e| e.etag == etag && e.md5 == file.md5 && e.size == file.size)
+}
+
+/// Progress reported by [`execute`]. The callback returns [`ControlFlow::Break`] to stop the run
+/// (what was uploaded stays uploaded; the published feed stays consistent).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress<'a> {
+    /// An upload starts.
+    Start {
+        /// Object key.
+        key: &'a str,
+        /// Its size.
+        size: u64,
+    },
+    /// More bytes of the current upload were read and sent.
+    Bytes {
+        /// Object key.
+        key: &'a str,
+        /// Bytes since the last report.
+        delta: u64,
+    },
+    /// An upload finished.
+    Uploaded {
+        /// Object key.
+        key: &'a str,
+        /// Its size.
+        size: u64,
+    },
+    /// An object was deleted.
+    Deleted {
+        /// Object key.
+        key: &'a str,
+    },
+}
+
+/// The outcome of a publish, for people (`Display`) and scripts (`--json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Where to.
+    pub target: String,
+    /// True when nothing was changed (`--dry-run`).
+    pub dry_run: bool,
+    /// Number of objects uploaded (or to upload, in a dry run).
+    pub uploaded: usize,
+    /// Number of files skipped because they were already published.
+    pub skipped: usize,
+    /// Number of objects deleted (or to delete).
+    pub deleted: usize,
+    /// Bytes uploaded (or to upload).
+    pub bytes: u64,
+    /// The uploaded keys, in order.
+    pub uploaded_keys: Vec<String>,
+    /// The deleted keys.
+    pub deleted_keys: Vec<String>,
+    /// Keys under the prefix with no local file, left alone.
+    pub kept_keys: Vec<String>,
+}
+
+impl Summary {
+    /// What `plan` would do, without doing it.
+    pub fn of_plan(plan: &Plan, dry_run: bool) -> Summary {
+        Summary {
+            target: plan.target.to_string(),
+            dry_run,
+            uploaded: plan.uploads.len(),
+            skipped: plan.unchanged.len(),
+            deleted: plan.deletes.len(),
+            bytes: plan.uploads.iter().map(|u| u.file.size).fold(0, u64::saturating_add),
+            uploaded_keys: plan.uploads.iter().map(|u| u.key.clone()).collect(),
+            deleted_keys: plan.deletes.clone(),
+            kept_keys: plan.kept.clone(),
+        }
+    }
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let verb = if self.dry_run { "would upload" } else { "uploaded" };
+        let del = if self.dry_run { "would delete" } else { "deleted" };
+        write!(
+            f,
+            "{}: {verb} {} ({} bytes), skipped {} unchanged, {del} {}",
+            self.target, self.uploaded, self.bytes, self.skipped, self.deleted
+        )?;
+        if !self.kept_keys.is_empty() {
+            write!(f, ", kept {} remote-only (use --delete to remove)", self.kept_keys.len())?;
+        }
+        Ok(())
+    }
+}
+
+/// Object storage as publishing needs it. [`S3Store`] is the real one.
+pub trait Store {
+    /// Every object whose key starts with `prefix`.
+    fn list(&self, prefix: &str) -> impl Future<Output = Result<Vec<RemoteObject>, PublishError>>;
+    /// A small object's content, or `None` when it does not exist.
+    fn get(&self, key: &str) -> impl Future<Output = Result<Option<Vec<u8>>, PublishError>>;
+    /// Uploads `file` to `key` with its content type and cache control, calling `on_read` with each
+    /// number of bytes read; a [`ControlFlow::Break`] abandons the upload (no object is created).
+    fn put_file(
+        &self,
+        key: &str,
+        file: &LocalFile,
+        on_read: &mut dyn FnMut(u64) -> ControlFlow<()>,
+    ) -> impl Future<Output = Result<(), PublishError>>;
+    /// Uploads a small object.
+    fn put_bytes(
+        &self,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &str,
+        cache_control: &str,
+    ) -> impl Future<Output = Result<(), PublishError>>;
+    /// Deletes an object.
+    fn delete(&self, key: &str) -> impl Future<Output = Result<(), PublishError>>;
+}
+
+/// Reads the stored manifest; a missing or unreadable one counts as none (everything is then compared
+/// by ETag only).
+pub async fn load_manifest<S: Store>(store: &S, target: &Target) -> Result<Option<Manifest>, PublishError> {
+    Ok(store.get(&target.manifest_key()).await?.and_then(|bytes| serde_json::from_slice(&bytes).ok()))
+}
+
+/// Lists the bucket, reads the manifest and plans a publish of `dir` to `target`.
+///
+/// # Errors
+/// The folder cannot be read, or the store cannot be listed.
+pub async fn prepare<S: Store>(store: &S, dir: &Path, target: &Target, delete: bool) -> Result<Plan, PublishError> {
+    let local = scan(dir)?;
+    let remote = store.list(&target.list_prefix()).await?;
+    let manifest = load_manifest(store, target).await?;
+    Ok(plan(local, &remote, manifest.as_ref(), target, delete))
+}
+
+/// Carries out `plan`: uploads in order (feeds last), then deletions, then the manifest.
+///
+/// # Errors
+/// The first failed request stops the run, and so does a [`ControlFlow::Break`] from `progress`
+/// ([`PublishError::Aborted`]). Nothing after that point is uploaded, so the feed is never ahead of
+/// its files.
+pub async fn execute<S: Store>(
+    store: &S,
+    plan: &Plan,
+    progress: &mut dyn FnMut(Progress<'_>) -> ControlFlow<()>,
+) -> Result<Summary, PublishError> {
+    for up in &plan.uploads {
+        if progress(Progress::Start { key: &up.key, size: up.file.size }).is_break() {
+            return Err(PublishError::Aborted);
+        }
+        let mut stopped = false;
+        let mut on_read = |delta: u64| {
+            let flow = progress(Progress::Bytes { key: &up.key, delta });
+            stopped |= flow.is_break();
+            flow
+        };
+        let result = store.put_file(&up.key, &up.file, &mut on_read).await;
+        if stopped {
+            return Err(PublishError::Aborted);
+        }
+        result?;
+        if progress(Progress::Uploaded { key: &up.key, size: up.file.size }).is_break() {
+            return Err(PublishError::Aborted);
+        }
+    }
+    for key in &plan.deletes {
+        store.delete(key).await?;
+        if progress(Progress::Deleted { key }).is_break() {
+            return Err(PublishError::Aborted);
+        }
+    }
+    if !plan.uploads.is_empty() || !plan.deletes.is_empty() {
+        write_manifest(store, plan).await?;
+    }
+    Ok(Summary::of_plan(plan, false))
+}
+
+/// Records what is now published: the current listing's ETags for every local file.
+async fn write_manifest<S: Store>(store: &S, plan: &Plan) -> Result<(), PublishError> {
+    let remote = store.list(&plan.target.list_prefix()).await?;
+    let etags: BTreeMap<&str, &RemoteObject> = remote.iter().map(|r| (r.key.as_str(), r)).collect();
+    let old = load_manifest(store, &plan.target).await?.unwrap_or_default();
+    let mut files = BTreeMap::new();
+    for up in &plan.uploads {
+        if let Some(etag) = etags.get(up.key.as_str()).and_then(|r| r.etag.clone()) {
+            files.insert(up.file.rel.clone(), ManifestEntry { size: up.file.size, md5: up.file.md5.clone(), etag });
+        }
+    }
+    // Unchanged files keep their entries (when they had one).
+    let prefix = plan.target.list_prefix();
+    for key in &plan.unchanged {
+        let rel = key.strip_prefix(&prefix).unwrap_or(key);
+        if let Some(e) = old.files.get(rel) {
+            files.insert(rel.to_owned(), e.clone());
+        }
+    }
+    let manifest = Manifest { version: 1, files };
+    if manifest == old {
+        return Ok(());
+    }
+    let body = serde_json::to_vec_pretty(&manifest).map_err(|e| PublishError::Other(e.to_string()))?;
+    store.put_bytes(&plan.target.manifest_key(), body, "application/json", "no-store").await
+}
+
+/// Why a publish failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    /// The `--to` value is not `s3://BUCKET[/PREFIX]`.
+    #[error("invalid target {0:?}: expected s3://BUCKET or s3://BUCKET/PREFIX")]
+    Target(String),
+    /// A local file or folder could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        /// The path.
+        path: PathBuf,
+        /// The cause.
+        source: io::Error,
+    },
+    /// A file name that cannot be an object key.
+    #[error("file name is not valid UTF-8: {}", .0.display())]
+    Name(PathBuf),
+    /// No credentials anywhere.
+    #[error(
+        "no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or put them in \
+         ~/.aws/credentials (AWS_PROFILE picks the profile, AWS_SHARED_CREDENTIALS_FILE the file)"
+    )]
+    NoCredentials,
+    /// The server rejected the credentials.
+    #[error(
+        "the storage server at {endpoint} rejected the credentials: {code}: {message} (check \
+         AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE and ~/.aws/credentials)"
+    )]
+    Credentials {
+        /// The server.
+        endpoint: String,
+        /// S3 error code (`InvalidAccessKeyId`, `SignatureDoesNotMatch`, …).
+        code: String,
+        /// The server's message.
+        message: String,
+    },
+    /// The credentials are valid but may not do this.
+    #[error("access denied for {op} {key}: {message} (the credentials lack permission for this bucket)")]
+    AccessDenied {
+        /// The operation.
+        op: &'static str,
+        /// The key or bucket.
+        key: String,
+        /// The server's message.
+        message: String,
+    },
+    /// The bucket does not exist.
+    #[error("bucket {0:?} does not exist (podmark does not create buckets; create it with your provider's tools)")]
+    NoBucket(String),
+    /// Any other error answer from the server.
+    #[error("{op} {key} failed: HTTP {status} {code}: {message}")]
+    Server {
+        /// The operation.
+        op: &'static str,
+        /// The key.
+        key: String,
+        /// HTTP status.
+        status: u16,
+        /// S3 error code.
+        code: String,
+        /// The server's message.
+        message: String,
+    },
+    /// The server could not be reached, or the request failed on the way.
+    #[error("{op} {key}: {message}")]
+    Transport {
+        /// The operation.
+        op: &'static str,
+        /// The key.
+        key: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The progress callback stopped the run.
+    #[error("publish stopped before it finished; the published feed is unchanged or complete")]
+    Aborted,
+    /// Anything else.
+    #[error("{0}")]
+    Other(String),
+}
+
+impl PublishError {
+    fn read(path: &Path, source: io::Error) -> Self {
+        PublishError::Read { path: path.to_path_buf(), source }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+
+    #[test]
+    fn part_size_matches_rust_s3() {
+        assert_eq!(u64::try_from(::s3::bucket::CHUNK_SIZE).unwrap(), PART_SIZE);
+    }
+
+    #[test]
+    fn targets() {
+        let t: Target = "s3://b".parse().unwrap();
+        assert_eq!((t.bucket.as_str(), t.prefix.as_str()), ("b", ""));
+        assert_eq!(t.key("feed.xml"), "feed.xml");
+        assert_eq!(t.list_prefix(), "");
+        let t: Target = "s3://b/a/b/".parse().unwrap();
+        assert_eq!(t.list_prefix(), "a/b/");
+        assert_eq!(t.manifest_key(), "a/b/.podmark-manifest.json");
+        for bad in ["b", "s3://", "s3:///x", "s3://b/../x", "s3://b/a//b", "s3://b c/x", "http://b/x"] {
+            assert!(bad.parse::<Target>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn kinds_and_caching() {
+        assert_eq!(Kind::of("feed.xml"), Kind::Feed);
+        assert_eq!(Kind::of("shows/a.rss"), Kind::Feed);
+        assert_eq!(Kind::of("chapters/a.json"), Kind::Chapters);
+        assert_eq!(Kind::of("chapters/a.psc.xml"), Kind::Chapters);
+        assert_eq!(Kind::of("ep.vtt"), Kind::Chapters);
+        assert_eq!(Kind::of("a.m4b"), Kind::Audio);
+        assert_eq!(Kind::of("index.html"), Kind::Other);
+        assert!(!is_versioned("audio/020-containers-with-red-hat.mp3"));
+        assert!(!is_versioned("audio/episode-20160914.mp3"));
+        assert!(is_versioned("audio/ep-3fa8c1d2.mp3"));
+        assert!(is_versioned("audio/ep.3FA8C1D2.mp3"));
+        assert!(is_versioned("audio/ep_v12.mp3"));
+        assert!(!is_versioned("audio/v.mp3"));
+        assert!(!is_versioned("audio/vacation.mp3"));
+    }
+
+    fn write(dir: &Path, rel: &str, bytes: &[u8]) {
+        let p = dir.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, bytes).unwrap();
+    }
+
+    #[test]
+    fn etags_follow_the_s3_rules() {
+        let tmp = tempfile::tempdir().unwrap();
+        write(tmp.path(), "small.mp3", b"hello");
+        let big: Vec<u8> = (0..PART_SIZE * 2 + 10).map(|i| u8::try_from(i % 251).unwrap()).collect();
+        write(tmp.path(), "big.mp3", &big);
+        let exact = vec![7u8; usize::try_from(PART_SIZE).unwrap()];
+        write(tmp.path(), "exact.mp3", &exact);
+        write(tmp.path(), ".hidden", b"x");
+        write(tmp.path(), ".git/config", b"x");
+        let files = scan(tmp.path()).unwrap();
+        let rels: Vec<&str> = files.iter().map(|f| f.rel.as_str()).collect();
+        assert_eq!(rels, ["big.mp3", "exact.mp3", "small.mp3"]);
+        assert_eq!(files[2].etag, "5d41402abc4b2a76b9719d911017c592");
+        assert_eq!(files[2].md5, files[2].etag);
+        let parts: Vec<[u8; 16]> = big.chunks(8 * 1024 * 1024).map(|c| md5::compute(c).0).collect();
+        assert_eq!(files[0].etag, format!("{:x}-3", md5::compute(parts.concat())));
+        assert_eq!(files[0].md5, format!("{:x}", md5::compute(&big)));
+        assert_eq!(files[1].etag, format!("{:x}-1", md5::compute(md5::compute(&exact).0)));
+    }
+
+    /// An object in memory: content, content type, cache control.
+    type Stored = (Vec<u8>, String, String);
+
+    /// A store in memory.
+    #[derive(Default)]
+    struct MemStore {
+        objects: RefCell<BTreeMap<String, Stored>>,
+        log: RefCell<Vec<String>>,
+    }
+
+    impl Store for MemStore {
+        async fn list(&self, prefix: &str) -> Result<Vec<RemoteObject>, PublishError> {
+            Ok(self
+                .objects
+                .borrow()
+                .iter()
+                .filter(|(k, _)| k.starts_with(prefix))
+                .map(|(k, (v, _, _))| RemoteObject {
+                    key: k.clone(),
+                    size: u64::try_from(v.len()).unwrap(),
+                    etag: Some(format!("{:x}", md5::compute(v))),
+                })
+                .collect())
+        }
+        async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, PublishError> {
+            Ok(self.objects.borrow().get(key).map(|o| o.0.clone()))
+        }
+        async fn put_file(
+            &self,
+            key: &str,
+            file: &LocalFile,
+            on_read: &mut dyn FnMut(u64) -> ControlFlow<()>,
+        ) -> Result<(), PublishError> {
+            let body = std::fs::read(&file.path).unwrap();
+            if on_read(u64::try_from(body.len()).unwrap()).is_break() {
+                return Err(PublishError::Aborted);
+            }
+            self.log.borrow_mut().push(format!("put {key}"));
+            self.objects
+                .borrow_mut()
+                .insert(key.to_owned(), (body, file.content_type.to_owned(), file.cache_control.to_owned()));
+            Ok(())
+        }
+        async fn put_bytes(&self, key: &str, body: Vec<u8>, ct: &str, cc: &str) -> Result<(), PublishError> {
+            self.log.borrow_mut().push(format!("put {key}"));
+            self.objects.borrow_mut().insert(key.to_owned(), (body, ct.to_owned(), cc.to_owned()));
+            Ok(())
+        }
+        async fn delete(&self, key: &str) -> Result<(), PublishError> {
+            self.log.borrow_mut().push(format!("delete {key}"));
+            self.objects.borrow_mut().remove(key);
+            Ok(())
+        }
+    }
+
+    fn block_on<F: Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
+    }
+
+    /// Writes a podcast whose feed lists its enclosures, one line per file.
+    fn podcast(dir: &Path, episodes: &[(&str, &str)]) {
+        let _ = std::fs::remove_dir_all(dir);
+        let mut feed = String::new();
+        for (slug, audio) in episodes {
+            write(dir, &format!("audio/{slug}.mp3"), audio.as_bytes());
+            write(dir, &format!("chapters/{slug}.json"), format!("{{\"c\":\"{audio}\"}}").as_bytes());
+            feed.push_str(&format!("audio/{slug}.mp3 {}\nchapters/{slug}.json\n", audio.len()));
+        }
+        write(dir, "feed.xml", feed.as_bytes());
+    }
+
+    /// Every file the stored feed lists exists, with the length the feed says.
+    fn feed_is_complete(store: &MemStore, prefix: &str) -> bool {
+        let objects = store.objects.borrow();
+        let Some((feed, _, _)) = objects.get(&format!("{prefix}feed.xml")) else { return false };
+        String::from_utf8_lossy(feed).lines().all(|line| {
+            let rel = line.split(' ').next().unwrap();
+            // Only existence: an enclosure replaced in place may briefly differ from the old feed's
+            // length (versioned names avoid that), but it is never missing.
+            objects.contains_key(&format!("{prefix}{rel}"))
+        })
+    }
+
+    fn publish(store: &MemStore, dir: &Path, target: &Target, delete: bool) -> Summary {
+        block_on(async {
+            let plan = prepare(store, dir, target, delete).await.unwrap();
+            execute(store, &plan, &mut |_| ControlFlow::Continue(())).await.unwrap()
+        })
+    }
+
+    #[test]
+    fn publishes_only_what_changed_feed_last() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("feed");
+        let target: Target = "s3://b/show".parse().unwrap();
+        let store = MemStore::default();
+        podcast(&dir, &[("ep1", "one"), ("ep2", "two")]);
+        let first = publish(&store, &dir, &target, false);
+        assert_eq!(
+            first.uploaded_keys,
+            [
+                "show/audio/ep1.mp3",
+                "show/audio/ep2.mp3",
+                "show/chapters/ep1.json",
+                "show/chapters/ep2.json",
+                "show/feed.xml"
+            ]
+        );
+        assert_eq!(store.log.borrow().last().unwrap(), "put show/.podmark-manifest.json");
+        let objects = store.objects.borrow().clone();
+        assert_eq!(objects["show/feed.xml"].1, "application/rss+xml; charset=utf-8");
+        assert_eq!(objects["show/feed.xml"].2, CACHE_FEED);
+        assert_eq!(objects["show/audio/ep1.mp3"].1, "audio/mpeg");
+        assert_eq!(objects["show/chapters/ep1.json"].1, "application/json+chapters");
+        assert_eq!(objects["show/chapters/ep1.json"].2, CACHE_MEDIA);
+
+        store.log.borrow_mut().clear();
+        let again = publish(&store, &dir, &target, false);
+        assert_eq!((again.uploaded, again.skipped, again.deleted), (0, 5, 0));
+        assert!(store.log.borrow().is_empty(), "{:?}", store.log.borrow());
+
+        podcast(&dir, &[("ep1", "one"), ("ep2", "two, remastered")]);
+        let changed = publish(&store, &dir, &target, false);
+        assert_eq!(changed.uploaded_keys, ["show/audio/ep2.mp3", "show/chapters/ep2.json", "show/feed.xml"]);
+        assert!(feed_is_complete(&store, "show/"));
+
+        // Dropping an episode deletes nothing without --delete, and deletes after the feed with it.
+        podcast(&dir, &[("ep2", "two, remastered")]);
+        let kept = publish(&store, &dir, &target, false);
+        assert_eq!(kept.kept_keys, ["show/audio/ep1.mp3", "show/chapters/ep1.json"]);
+        assert!(store.objects.borrow().contains_key("show/audio/ep1.mp3"));
+        store.log.borrow_mut().clear();
+        let deleted = publish(&store, &dir, &target, true);
+        assert_eq!(deleted.deleted_keys, ["show/audio/ep1.mp3", "show/chapters/ep1.json"]);
+        assert!(!store.objects.borrow().contains_key("show/audio/ep1.mp3"));
+        assert!(store.log.borrow().iter().all(|l| l.starts_with("delete") || l.contains("manifest")));
+    }
+
+    #[test]
+    fn manifest_covers_stores_without_md5_etags() {
+        let tmp = tempfile::tempdir().unwrap();
+        write(tmp.path(), "a.mp3", b"abc");
+        let target: Target = "s3://b".parse().unwrap();
+        let local = scan(tmp.path()).unwrap();
+        let remote = [RemoteObject { key: "a.mp3".into(), size: 3, etag: Some("opaque-kms-etag".into()) }];
+        assert_eq!(plan(local.clone(), &remote, None, &target, false).uploads.len(), 1);
+        let mut manifest = Manifest { version: 1, files: BTreeMap::new() };
+        let entry = ManifestEntry { size: 3, md5: local[0].md5.clone(), etag: "opaque-kms-etag".into() };
+        manifest.files.insert("a.mp3".into(), entry);
+        let p = plan(local.clone(), &remote, Some(&manifest), &target, false);
+        assert_eq!((p.uploads.len(), p.unchanged.len()), (0, 1));
+        // A manifest entry for other content does not hide a change.
+        manifest.files.get_mut("a.mp3").unwrap().md5 = "0".repeat(32);
+        assert_eq!(plan(local, &remote, Some(&manifest), &target, false).uploads.len(), 1);
+    }
+
+    /// Stop the second publish after every possible step: the stored feed is always complete.
+    #[test]
+    fn stopping_at_any_point_keeps_the_feed_complete() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("feed");
+        let target: Target = "s3://b/p".parse().unwrap();
+        for stop_at in 0.. {
+            let store = MemStore::default();
+            podcast(&dir, &[("ep1", "one"), ("ep2", "two")]);
+            publish(&store, &dir, &target, false);
+            podcast(&dir, &[("ep2", "two, longer"), ("ep3", "three")]);
+            let mut events = 0;
+            let result = block_on(async {
+                let plan = prepare(&store, &dir, &target, true).await.unwrap();
+                execute(&store, &plan, &mut |_| {
+                    events += 1;
+                    if events > stop_at { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+                })
+                .await
+            });
+            assert!(feed_is_complete(&store, "p/"), "stopped after {stop_at} events");
+            if result.is_ok() {
+                assert!(stop_at > 10, "the run has more steps than {stop_at}");
+                break;
+            }
+            assert!(matches!(result, Err(PublishError::Aborted)));
+        }
+    }
+}
