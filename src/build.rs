@@ -1,22 +1,36 @@
 //! `podmark build`: turn the sources in `episodes/` into the hostable `feed/` folder.
 //!
-//! This first version reads and checks the show and every episode, then writes the chapter files
-//! (`feed/chapters/<slug>.json` plus the formats `podcast.toml` asks for). Tagged audio and
-//! `feed.xml` are added by later steps of the build (see CHANGELOG.md).
+//! ```text
+//! episodes/podcast.toml            the show            →  feed/feed.xml
+//! episodes/cover.png               show artwork        →  feed/cover.png
+//! episodes/<slug>/episode.md       notes + chapters    →  feed/chapters/<slug>.json (+ psc, vtt, … as asked)
+//! episodes/<slug>/<audio>          audio (never modified) →  feed/audio/<slug>.<ext>, a tagged copy
+//! episodes/<slug>/*.vtt|*.srt      transcript          →  feed/transcripts/<slug>.<ext>
+//! episodes/guids.lock              GUIDs, forever      (written on first build; commit it)
+//! ```
 //!
-//! All sources are read and checked before anything is written, so a build with an error writes
-//! nothing. Output is deterministic: episodes are processed in folder-name order and nothing
-//! depends on the clock.
+//! The build reads and checks **every** source first (show, notes, chapters against the exact
+//! audio duration, GUIDs) and reports all problems at once; only then does it write. Source files
+//! are never modified (except `guids.lock`, which records new GUIDs). Output is deterministic:
+//! episodes are processed in folder order, the feed lists them as `itunes:type` demands, nothing
+//! depends on the clock, and files whose content is unchanged are not rewritten. Unchanged audio is
+//! neither re-probed (probe cache) nor re-tagged (build state), so a no-change rebuild is fast.
 
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::diagnostic::Diagnostic;
+use crate::feed::guid::{GuidLock, new_episode_guid, podcast_guid};
+use crate::feed::{self, Channel, Enclosure, Feed, Item, Locked, Transcript};
 use crate::formats::{Format, WriteOptions};
-use crate::show::Show;
+use crate::probe::ProbeCache;
+use crate::show::{Show, ShowType};
+use crate::tag::TagOptions;
 use crate::validate::{Profile, check_all};
-use crate::{Chapters, EpisodeMeta};
+use crate::{Chapters, EpisodeMeta, Timestamp};
 
 /// What to build, and where.
 #[derive(Debug, Clone)]
@@ -25,30 +39,43 @@ pub struct BuildOptions {
     pub episodes: PathBuf,
     /// The output folder.
     pub out: PathBuf,
+    /// Overrides the show's `base_url` (e.g. `http://127.0.0.1:8080/` to test on loopback).
+    pub base_url: Option<String>,
+    /// Accept GUIDs that differ from the lock file (re-records them). Apps will re-download.
+    pub allow_guid_change: bool,
+}
+
+impl BuildOptions {
+    /// Sources in `episodes`, output in `out`, everything else default.
+    pub fn new(episodes: impl Into<PathBuf>, out: impl Into<PathBuf>) -> Self {
+        BuildOptions { episodes: episodes.into(), out: out.into(), base_url: None, allow_guid_change: false }
+    }
 }
 
 /// One episode as loaded from its folder.
 #[derive(Debug, Clone, Serialize)]
 pub struct Episode {
-    /// The folder name, used in output file names.
+    /// The folder name, used in output file names and the GUID lock.
     pub slug: String,
     /// The folder.
     pub dir: PathBuf,
     /// Front matter.
     pub meta: EpisodeMeta,
-    /// The notes without chapter lines.
+    /// The notes without chapter lines (Markdown).
     pub description: String,
-    /// The checked chapters.
+    /// The checked chapters (with the audio's duration once probed).
     pub chapters: Chapters,
 }
 
-/// A file the build wrote.
+/// A file the build wrote or kept.
 #[derive(Debug, Clone, Serialize)]
 pub struct Written {
     /// Path, relative to the output folder.
     pub path: String,
     /// Size in bytes.
     pub bytes: u64,
+    /// False when the file already had this content.
+    pub changed: bool,
 }
 
 /// What the build did.
@@ -56,12 +83,16 @@ pub struct Written {
 pub struct BuildReport {
     /// The show's title.
     pub show: String,
-    /// Episodes built, in order.
+    /// The feed URL.
+    pub feed_url: String,
+    /// Episodes built, in feed order.
     pub episodes: Vec<EpisodeReport>,
-    /// Files written, in order.
+    /// Files written or kept, in order.
     pub files: Vec<Written>,
     /// Warnings met on the way (as `path:line:col: warning: …`).
     pub warnings: Vec<String>,
+    /// Probe cache hits and misses.
+    pub probe_cache: (u64, u64),
 }
 
 /// One episode in the report.
@@ -70,16 +101,24 @@ pub struct EpisodeReport {
     /// Folder name.
     pub slug: String,
     /// Title.
-    pub title: Option<String>,
+    pub title: String,
+    /// GUID.
+    pub guid: String,
     /// Number of chapters.
     pub chapters: usize,
+    /// Exact duration.
+    pub duration: Timestamp,
+    /// Bytes of the tagged audio.
+    pub audio_bytes: u64,
+    /// Whether the audio was (re)tagged in this build.
+    pub audio_tagged: bool,
 }
 
 /// Why a build stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
     /// A file could not be read or written.
-    #[error("{path}: {source}")]
+    #[error("{}: {source}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
@@ -92,6 +131,12 @@ pub enum BuildError {
     /// Chapters could not be written in a format.
     #[error(transparent)]
     Write(#[from] crate::formats::WriteError),
+    /// Tagging the audio copy failed.
+    #[error(transparent)]
+    Tag(#[from] crate::tag::TagError),
+    /// The feed could not be written.
+    #[error(transparent)]
+    Feed(#[from] crate::feed::FeedError),
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> BuildError + '_ {
@@ -102,7 +147,8 @@ fn render(path: &Path, diags: &[Diagnostic]) -> Vec<String> {
     diags.iter().map(|d| d.with_path(path).to_string()).collect()
 }
 
-/// Loads the show and its episodes, checking everything; returns every problem at once.
+/// Loads the show and its episodes, checking notes and chapters; returns every problem at once.
+/// Chapters are not yet checked against the audio (see [`build`]).
 pub fn load(episodes_dir: &Path) -> Result<(Show, Vec<Episode>, Vec<String>), BuildError> {
     let show_path = episodes_dir.join("podcast.toml");
     let show_text = std::fs::read_to_string(&show_path).map_err(io(&show_path))?;
@@ -140,20 +186,19 @@ pub fn load(episodes_dir: &Path) -> Result<(Show, Vec<Episode>, Vec<String>), Bu
             continue;
         }
         let Some(meta) = meta else {
-            problems.push(format!(
-                "{}:1:1: error: episode.md needs TOML front matter between +++ lines",
-                notes_path.display()
-            ));
+            problems.push(format!("{}:1:1: error: episode.md needs TOML front matter between +++ lines", notes_path.display()));
             continue;
         };
+        let slug = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        if !slug.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) {
+            problems.push(format!(
+                "{}: error: episode folder names become file names in URLs; use ASCII letters, digits, '-', '_' or '.' only",
+                dir.display()
+            ));
+            continue;
+        }
         match parsed.into_chapters() {
-            Ok(chapters) => episodes.push(Episode {
-                slug: dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
-                dir,
-                meta,
-                description,
-                chapters,
-            }),
+            Ok(chapters) => episodes.push(Episode { slug, dir, meta, description, chapters }),
             Err(d) => problems.extend(render(&notes_path, &d)),
         }
     }
@@ -163,52 +208,337 @@ pub fn load(episodes_dir: &Path) -> Result<(Show, Vec<Episode>, Vec<String>), Bu
     }
 }
 
-/// Builds the feed folder.
-pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
-    let (show, episodes, mut warnings) = load(&options.episodes)?;
-    // Render everything first; write only when every episode rendered.
-    let mut outputs: Vec<(String, String)> = Vec::new();
-    for ep in &episodes {
-        let write_options = WriteOptions {
-            title: ep.meta.title.clone(),
-            podcast_name: Some(show.title.clone()),
-            author: Some(show.author.clone()),
-            file_name: ep.meta.audio.as_ref().and_then(|a| a.file_name()).map(|n| n.to_string_lossy().into_owned()),
-        };
-        outputs.push((format!("chapters/{}.json", ep.slug), Format::Json.write(&ep.chapters, &write_options)?));
-        for &f in &show.chapter_formats {
-            match f.write(&ep.chapters, &write_options) {
-                Ok(text) => outputs.push((format!("chapters/{}.{}", ep.slug, f.extension()), text)),
-                // Formats that need the audio's duration (WebVTT, FFMETADATA) wait for the probe.
-                Err(e) if ep.chapters.duration().is_none() => warnings.push(format!(
-                    "{}: warning: skipped {f} chapters ({}); they need the audio's duration",
-                    ep.dir.join("episode.md").display(),
-                    e.message
-                )),
-                Err(e) => return Err(e.into()),
-            }
-        }
-    }
-    let mut files = Vec::new();
-    for (rel, text) in outputs {
-        let path = options.out.join(&rel);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(io(parent))?;
-        }
-        write_if_changed(&path, text.as_bytes())?;
-        files.push(Written { path: rel, bytes: text.len() as u64 });
-    }
-    Ok(BuildReport {
-        show: show.title,
-        episodes: episodes
-            .iter()
-            .map(|e| EpisodeReport { slug: e.slug.clone(), title: e.meta.title.clone(), chapters: e.chapters.len() })
-            .collect(),
-        files,
-        warnings,
-    })
+/// Per-episode facts gathered before writing.
+struct Planned {
+    ep: Episode,
+    guid: String,
+    audio_src: PathBuf,
+    audio_out_rel: String,
+    title: String,
+    transcript: Option<(PathBuf, String, &'static str)>,
+    image: Option<(PathBuf, String)>,
 }
 
-fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<(), BuildError> {
-    crate::fsutil::write_if_changed(path, bytes).map(|_| ()).map_err(io(path))
+/// The build state kept in `<out>/.podmark/build-state.json`: what each tagged audio copy was
+/// made from, so unchanged audio is not copied and tagged again.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct BuildState {
+    audio: BTreeMap<String, AudioState>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct AudioState {
+    source_len: u64,
+    source_mtime_ns: u128,
+    chapters: u64,
+    out_len: u64,
+    out_mtime_ns: u128,
+}
+
+fn mtime_ns(meta: &std::fs::Metadata) -> u128 {
+    meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos())
+}
+
+fn chapters_digest(chapters: &Chapters) -> u64 {
+    // Only compared with itself from an earlier build of the same podmark; not persisted across versions
+    // in any way that matters (a mismatch just re-tags).
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    env!("CARGO_PKG_VERSION").hash(&mut h);
+    for (c, end) in chapters.spans() {
+        (c.start, end, &c.title, &c.url, &c.image, &c.description, c.hidden).hash(&mut h);
+    }
+    h.finish()
+}
+
+/// Builds the feed folder. `progress` is called with (done, total, what) as episodes are handled.
+pub fn build(options: &BuildOptions, progress: &mut dyn FnMut(usize, usize, &str)) -> Result<BuildReport, BuildError> {
+    let (show, episodes, mut warnings) = load(&options.episodes)?;
+    let base_url = match &options.base_url {
+        Some(u) if u.ends_with('/') => u.clone(),
+        Some(u) => format!("{u}/"),
+        None => show.base_url.clone(),
+    };
+    let feed_url = format!("{base_url}feed.xml");
+    let show_guid = podcast_guid(&show.base_url_feed());
+    let state_dir = options.out.join(".podmark");
+    let mut cache = ProbeCache::open(state_dir.join("probe-cache.json"))
+        .unwrap_or_else(|_| ProbeCache::in_memory());
+    let mut problems: Vec<String> = Vec::new();
+
+    // GUIDs: the lock decides; front matter may set a GUID on first build only.
+    let lock_path = options.episodes.join("guids.lock");
+    let mut lock = GuidLock::load(&lock_path).map_err(|e| BuildError::Sources(vec![format!("{e}")]))?;
+    let mut seen: HashMap<String, String> = HashMap::new();
+    let mut planned = Vec::new();
+    let total = episodes.len();
+    for (i, ep) in episodes.into_iter().enumerate() {
+        progress(i, total, &ep.slug);
+        let notes_path = ep.dir.join("episode.md");
+        let at = notes_path.display().to_string();
+        let guid = match (lock.get(&ep.slug), ep.meta.guid.clone()) {
+            (Ok(Some(locked)), Some(front)) if locked != front && !options.allow_guid_change => {
+                problems.push(format!(
+                    "{at}: error: guid \"{front}\" differs from the published GUID \"{locked}\" in {}; GUIDs must never change (apps would download the episode again). Remove the guid line, or pass --allow-guid-change",
+                    lock_path.display()
+                ));
+                continue;
+            }
+            (Ok(Some(locked)), None) => locked,
+            (Ok(Some(_)) | Ok(None), Some(front)) => front,
+            (Ok(None), None) => new_episode_guid(show_guid, &ep.slug),
+            (Err(e), _) if options.allow_guid_change => {
+                let _ = e;
+                ep.meta.guid.clone().unwrap_or_else(|| new_episode_guid(show_guid, &ep.slug))
+            }
+            (Err(e), _) => {
+                problems.push(format!("{}: error: {e}", lock_path.display()));
+                continue;
+            }
+        };
+        if let Some(other) = seen.insert(guid.clone(), ep.slug.clone()) {
+            problems.push(format!("{at}: error: GUID \"{guid}\" is also used by episode {other}; every episode needs its own"));
+            continue;
+        }
+        let Some(audio_rel) = ep.meta.audio.clone() else {
+            problems.push(format!("{at}:1:1: error: front matter has no `audio` file; every feed item needs one"));
+            continue;
+        };
+        let audio_src = ep.dir.join(&audio_rel);
+        let info = match cache.probe(&audio_src) {
+            Ok(info) => info,
+            Err(e) => {
+                problems.push(format!("{}: error: {e}", audio_src.display()));
+                continue;
+            }
+        };
+        let ext = audio_src.extension().and_then(|e| e.to_str()).unwrap_or("bin").to_ascii_lowercase();
+        let chapters = match ep.chapters.clone().with_duration(info.duration) {
+            Ok(c) => c,
+            Err(e) => {
+                for p in e.problems() {
+                    problems.push(format!("{at}: error: {p} (audio {} is {})", audio_src.display(), info.duration));
+                }
+                continue;
+            }
+        };
+        let transcript = ["vtt", "srt"].iter().find_map(|x| {
+            let p = ep.dir.join(format!("transcript.{x}"));
+            p.is_file().then(|| {
+                let mime = if *x == "vtt" { "text/vtt" } else { "application/x-subrip" };
+                (p, format!("transcripts/{}.{x}", ep.slug), mime)
+            })
+        });
+        let image = match &ep.meta.image {
+            Some(img) if !img.starts_with("http://") && !img.starts_with("https://") => {
+                let p = ep.dir.join(img);
+                if !p.is_file() {
+                    problems.push(format!("{at}: error: image {} does not exist", p.display()));
+                    continue;
+                }
+                let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("img").to_ascii_lowercase();
+                Some((p, format!("images/{}.{ext}", ep.slug)))
+            }
+            _ => None,
+        };
+        let Some(title) = ep.meta.title.clone() else {
+            problems.push(format!("{at}:1:1: error: front matter has no `title`"));
+            continue;
+        };
+        if ep.meta.date.is_none() {
+            problems.push(format!("{at}:1:1: error: front matter has no `date` (publication date-time with zone)"));
+            continue;
+        }
+        if show.show_type == ShowType::Serial && ep.meta.episode.is_none() {
+            problems.push(format!("{at}:1:1: error: a serial show needs an `episode` number on every episode"));
+            continue;
+        }
+        let audio_out_rel = format!("audio/{}.{ext}", ep.slug);
+        planned.push(Planned { ep: Episode { chapters, ..ep }, guid, audio_src, audio_out_rel, title, transcript, image });
+    }
+    if !problems.is_empty() {
+        return Err(BuildError::Sources(problems));
+    }
+    progress(total, total, "writing");
+
+    // Write: audio copies (tagged), chapter files, transcripts, images, feed.
+    let mut files = Vec::new();
+    let state_path = state_dir.join("build-state.json");
+    let mut state: BuildState =
+        std::fs::read(&state_path).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
+    let mut items = Vec::new();
+    let mut reports = Vec::new();
+    for p in &planned {
+        let out_audio = options.out.join(&p.audio_out_rel);
+        let tagged = copy_and_tag(&p.audio_src, &out_audio, &p.ep.chapters, &mut state, &p.audio_out_rel)?;
+        let out_info = cache.probe(&out_audio).map_err(|e| BuildError::Sources(vec![format!("{}: {e}", out_audio.display())]))?;
+        files.push(Written { path: p.audio_out_rel.clone(), bytes: out_info.byte_length, changed: tagged });
+
+        let write_options = WriteOptions {
+            title: Some(p.title.clone()),
+            podcast_name: Some(show.title.clone()),
+            author: Some(show.author.clone()),
+            file_name: Path::new(&p.audio_out_rel).file_name().map(|n| n.to_string_lossy().into_owned()),
+        };
+        let json_rel = format!("chapters/{}.json", p.ep.slug);
+        files.push(emit(&options.out, &json_rel, &Format::Json.write(&p.ep.chapters, &write_options)?)?);
+        for &f in &show.chapter_formats {
+            let rel = format!("chapters/{}.{}", p.ep.slug, f.extension());
+            match f.write(&p.ep.chapters, &write_options) {
+                Ok(text) => files.push(emit(&options.out, &rel, &text)?),
+                Err(e) => warnings.push(format!("{}: warning: {e}", p.ep.dir.join("episode.md").display())),
+            }
+        }
+        let mut transcripts = Vec::new();
+        if let Some((src, rel, mime)) = &p.transcript {
+            let bytes = std::fs::read(src).map_err(io(src))?;
+            files.push(emit_bytes(&options.out, rel, &bytes)?);
+            transcripts.push(Transcript { url: format!("{base_url}{rel}"), mime: (*mime).to_owned(), language: Some(show.language.clone()) });
+        }
+        let image_url = match (&p.image, &p.ep.meta.image) {
+            (Some((src, rel)), _) => {
+                let bytes = std::fs::read(src).map_err(io(src))?;
+                files.push(emit_bytes(&options.out, rel, &bytes)?);
+                Some(format!("{base_url}{rel}"))
+            }
+            (None, Some(url)) => Some(url.clone()),
+            (None, None) => None,
+        };
+        let html = feed::html::notes_to_html(&p.ep.description, &p.ep.chapters);
+        items.push(Item {
+            title: p.title.clone(),
+            guid: p.guid.clone(),
+            pub_date: p.ep.meta.date.unwrap_or_default(),
+            episode: p.ep.meta.episode,
+            season: p.ep.meta.season,
+            episode_type: p.ep.meta.episode_type,
+            enclosure: Enclosure {
+                url: format!("{base_url}{}", p.audio_out_rel),
+                length: out_info.byte_length,
+                mime: out_info.mime.as_str().to_owned(),
+            },
+            duration_secs: out_info.duration.as_secs_rounded(),
+            html,
+            summary: p.ep.meta.summary.clone(),
+            link: None,
+            image_url,
+            explicit: p.ep.meta.explicit,
+            chapters_url: Some(format!("{base_url}{json_rel}")),
+            chapters: p.ep.chapters.clone(),
+            transcripts,
+        });
+        reports.push(EpisodeReport {
+            slug: p.ep.slug.clone(),
+            title: p.title.clone(),
+            guid: p.guid.clone(),
+            chapters: p.ep.chapters.len(),
+            duration: out_info.duration,
+            audio_bytes: out_info.byte_length,
+            audio_tagged: tagged,
+        });
+        lock.set(&p.ep.slug, &p.guid);
+    }
+
+    // Feed order: episodic newest first, serial oldest first (by episode number).
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    match show.show_type {
+        ShowType::Episodic => order.sort_by(|&a, &b| items[b].pub_date.cmp(&items[a].pub_date).then(reports[b].slug.cmp(&reports[a].slug))),
+        ShowType::Serial => order.sort_by(|&a, &b| {
+            (items[a].season, items[a].episode, &reports[a].slug).cmp(&(items[b].season, items[b].episode, &reports[b].slug))
+        }),
+    }
+    let items: Vec<Item> = order.iter().filter_map(|&i| items.get(i).cloned()).collect();
+    let reports: Vec<EpisodeReport> = order.iter().filter_map(|&i| reports.get(i).cloned()).collect();
+
+    let image_url = match &show.image {
+        Some(img) if img.starts_with("http://") || img.starts_with("https://") => Some(img.clone()),
+        Some(img) => {
+            let src = options.episodes.join(img);
+            let bytes = std::fs::read(&src).map_err(io(&src))?;
+            let name = Path::new(img).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "cover".into());
+            files.push(emit_bytes(&options.out, &name, &bytes)?);
+            Some(format!("{base_url}{name}"))
+        }
+        None => None,
+    };
+    let channel = Channel {
+        title: show.title.clone(),
+        description: show.description.clone(),
+        link: show.link.clone().unwrap_or_else(|| base_url.clone()),
+        language: show.language.clone(),
+        self_url: feed_url.clone(),
+        image_url,
+        category: show.category.clone(),
+        explicit: show.explicit,
+        author: show.author.clone(),
+        show_type: show.show_type,
+        owner: show.owner.clone(),
+        copyright: show.copyright.clone(),
+        podcast_guid: show_guid,
+        locked: Some(Locked { locked: show.locked, owner: show.owner.as_ref().map(|o| o.email.clone()) }),
+        paging: None,
+    };
+    let xml = feed::write(&Feed { channel, items })?;
+    files.push(emit(&options.out, "feed.xml", &xml)?);
+
+    // Records: GUIDs (in the sources; commit it), probe cache and build state (in the output).
+    let lock_text = lock.to_toml();
+    if std::fs::read_to_string(&lock_path).ok().as_deref() != Some(lock_text.as_str()) {
+        crate::fsutil::write_if_changed(&lock_path, lock_text.as_bytes()).map_err(io(&lock_path))?;
+    }
+    std::fs::create_dir_all(&state_dir).map_err(io(&state_dir))?;
+    cache.retain_used();
+    let (hits, misses) = (cache.hits(), cache.misses());
+    if let Err(e) = cache.save() {
+        warnings.push(format!("warning: {e}"));
+    }
+    let state_json = serde_json::to_vec_pretty(&state).unwrap_or_default();
+    crate::fsutil::write_if_changed(&state_path, &state_json).map_err(io(&state_path))?;
+
+    Ok(BuildReport { show: show.title, feed_url, episodes: reports, files, warnings, probe_cache: (hits, misses) })
+}
+
+/// Copies `src` to `out` and embeds the chapters, unless the build state shows that `out` is
+/// already exactly that. Returns whether it wrote.
+fn copy_and_tag(src: &Path, out: &Path, chapters: &Chapters, state: &mut BuildState, key: &str) -> Result<bool, BuildError> {
+    let src_meta = std::fs::metadata(src).map_err(io(src))?;
+    let want = |out_meta: &std::fs::Metadata| AudioState {
+        source_len: src_meta.len(),
+        source_mtime_ns: mtime_ns(&src_meta),
+        chapters: chapters_digest(chapters),
+        out_len: out_meta.len(),
+        out_mtime_ns: mtime_ns(out_meta),
+    };
+    if let (Ok(out_meta), Some(old)) = (std::fs::metadata(out), state.audio.get(key))
+        && &want(&out_meta) == old
+    {
+        return Ok(false);
+    }
+    if let Some(parent) = out.parent() {
+        std::fs::create_dir_all(parent).map_err(io(parent))?;
+    }
+    crate::fsutil::replace_atomically(out, |w| {
+        let mut f = std::fs::File::open(src)?;
+        std::io::copy(&mut f, w).map(|_| ())
+    })
+    .map_err(io(out))?;
+    if let Err(e) = crate::tag::embed(out, chapters, &TagOptions::new()) {
+        let _ = std::fs::remove_file(out);
+        return Err(e.into());
+    }
+    let out_meta = std::fs::metadata(out).map_err(io(out))?;
+    state.audio.insert(key.to_owned(), want(&out_meta));
+    Ok(true)
+}
+
+fn emit(out: &Path, rel: &str, text: &str) -> Result<Written, BuildError> {
+    emit_bytes(out, rel, text.as_bytes())
+}
+
+fn emit_bytes(out: &Path, rel: &str, bytes: &[u8]) -> Result<Written, BuildError> {
+    let path = out.join(rel);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(io(parent))?;
+    }
+    let changed = crate::fsutil::write_if_changed(&path, bytes).map_err(io(&path))?;
+    Ok(Written { path: rel.to_owned(), bytes: bytes.len() as u64, changed })
 }

@@ -5,6 +5,7 @@ pub mod chapter;
 pub mod check;
 pub mod diagnostic;
 pub mod episode;
+pub mod feed;
 pub mod formats;
 pub mod fsutil;
 pub mod probe;

@@ -122,6 +122,10 @@ pub struct Show {
     pub image: Option<String>,
     /// Where `feed/` is hosted, ending in `/`.
     pub base_url: String,
+    /// The show's website (`<link>`); defaults to `base_url`.
+    pub link: Option<String>,
+    /// `podcast:locked`: other platforms may not import the feed (default `true`).
+    pub locked: bool,
     /// Copyright line.
     pub copyright: Option<String>,
     /// Episodic or serial.
@@ -145,6 +149,9 @@ struct RawShow {
     explicit: bool,
     image: Option<String>,
     base_url: String,
+    link: Option<String>,
+    #[serde(default = "yes")]
+    locked: bool,
     copyright: Option<String>,
     #[serde(default, rename = "type")]
     show_type: ShowType,
@@ -152,6 +159,10 @@ struct RawShow {
     owner: Option<Owner>,
     #[serde(default)]
     chapters: RawChapters,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Deserialize)]
@@ -169,6 +180,12 @@ struct RawChapters {
 }
 
 impl Show {
+    /// The canonical feed URL, `<base_url>feed.xml`: what `podcast:guid` is computed from (a
+    /// `--base-url` override for local testing does not change the show's identity).
+    pub fn base_url_feed(&self) -> String {
+        format!("{}feed.xml", self.base_url)
+    }
+
     /// Parses `podcast.toml`. Every problem is a diagnostic with its line and column.
     pub fn parse(text: &str) -> Result<Show, Vec<Diagnostic>> {
         let index = LineIndex::new(text);
@@ -221,6 +238,8 @@ impl Show {
                 explicit: raw.explicit,
                 image: raw.image,
                 base_url: if raw.base_url.ends_with('/') { raw.base_url } else { format!("{}/", raw.base_url) },
+                link: raw.link,
+                locked: raw.locked,
                 copyright: raw.copyright,
                 show_type: raw.show_type,
                 category,

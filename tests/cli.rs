@@ -161,19 +161,74 @@ fn convert_writes_a_file_atomically() {
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temp files left behind");
 }
 
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push((p.strip_prefix(dir).unwrap().display().to_string(), std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The README's main job on a copy of the sample podcast: builds, prints a summary, and the
+/// same sources build byte-identical output (audio, chapters, feed) in two separate folders.
 #[test]
-fn build_writes_chapter_files_and_is_deterministic() {
+fn build_is_deterministic_and_matches_the_golden_feed() {
     let dir = tempfile::tempdir().unwrap();
+    let episodes = dir.path().join("episodes");
+    copy_dir(Path::new("episodes"), &episodes);
     let run = |out: &Path| {
-        let (code, stdout, err) = stdout_of(podmark().args(["build", "--out"]).arg(out));
+        let (code, stdout, err) = stdout_of(podmark().arg("build").arg("--episodes").arg(&episodes).arg("--out").arg(out));
         assert_eq!(code, 0, "{err}");
-        assert!(stdout.contains("020-containers-with-red-hat"), "{stdout}");
+        assert!(stdout.contains("020-containers-with-red-hat  13 chapters"), "{stdout}");
+        stdout
     };
     let (a, b) = (dir.path().join("a"), dir.path().join("b"));
     run(&a);
     run(&b);
-    let json = std::fs::read(a.join("chapters/020-containers-with-red-hat.json")).unwrap();
-    assert_eq!(json, std::fs::read(b.join("chapters/020-containers-with-red-hat.json")).unwrap());
-    let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
-    assert_eq!(v["chapters"].as_array().map(Vec::len), Some(13));
+    let (ta, tb) = (tree(&a), tree(&b));
+    let names: Vec<&str> = ta.iter().map(|(n, _)| n.as_str()).collect();
+    for want in ["feed.xml", "cover.png", "audio/020-containers-with-red-hat.mp3", "chapters/020-containers-with-red-hat.json"] {
+        assert!(names.contains(&want), "{want} missing from {names:?}");
+    }
+    for ((na, ba), (nb, bb)) in ta.iter().zip(&tb) {
+        assert_eq!(na, nb);
+        if !na.starts_with(".podmark") {
+            assert!(ba == bb, "{na} differs between two builds of the same sources");
+        }
+    }
+    // A rebuild writes nothing.
+    let again = run(&a);
+    assert!(again.contains(" 0 written"), "{again}");
+    // The sources' GUID lock is what the repository holds: building changes no committed file.
+    assert_eq!(std::fs::read(episodes.join("guids.lock")).unwrap(), std::fs::read("episodes/guids.lock").unwrap());
+
+    let golden = Path::new("tests/fixtures/golden/feed.xml");
+    let built = std::fs::read_to_string(a.join("feed.xml")).unwrap();
+    if std::env::var_os("PODMARK_BLESS").is_some() {
+        std::fs::create_dir_all(golden.parent().unwrap()).unwrap();
+        std::fs::write(golden, &built).unwrap();
+    }
+    assert_eq!(built, std::fs::read_to_string(golden).unwrap(), "feed.xml differs from {}; if intended, run with PODMARK_BLESS=1", golden.display());
 }

@@ -1,6 +1,6 @@
 //! `podmark build`.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -15,6 +15,14 @@ pub(crate) struct BuildArgs {
     /// Where to write the hostable output.
     #[arg(long, value_name = "DIR", default_value = "feed")]
     out: PathBuf,
+    /// Serve the feed from this URL instead of the show's `base_url` (e.g. to test on
+    /// http://127.0.0.1:8080/). The show's `podcast:guid` stays the same.
+    #[arg(long, value_name = "URL")]
+    base_url: Option<String>,
+    /// Accept GUIDs that differ from `episodes/guids.lock` and record them. Podcast apps will list
+    /// and download those episodes again.
+    #[arg(long)]
+    allow_guid_change: bool,
     /// Print a JSON summary instead of text.
     #[arg(long)]
     json: bool,
@@ -24,8 +32,31 @@ pub(crate) struct BuildArgs {
 }
 
 pub(crate) fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
-    let options = BuildOptions { episodes: args.episodes.clone(), out: args.out.clone() };
-    let report = match build(&options) {
+    let mut options = BuildOptions::new(&args.episodes, &args.out);
+    options.base_url = args.base_url.clone();
+    options.allow_guid_change = args.allow_guid_change;
+    let bar = (!args.quiet && !args.json && std::io::stderr().is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {pos}/{len} episodes {wide_bar} {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let mut progress = |done: usize, total: usize, what: &str| {
+        if let Some(bar) = &bar
+            && total > 3
+        {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+            bar.set_message(what.to_owned());
+        }
+    };
+    let result = build(&options, &mut progress);
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let report = match result {
         Ok(r) => r,
         Err(BuildError::Sources(problems)) => {
             for p in &problems {
@@ -50,15 +81,33 @@ pub(crate) fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
         eprintln!("{w}");
     }
     if !args.quiet {
-        writeln!(out, "Built \"{}\" from {} into {}:", report.show, args.episodes.display(), args.out.display())?;
+        writeln!(out, "Built \"{}\" from {} into {}", report.show, args.episodes.display(), args.out.display())?;
         for e in &report.episodes {
-            writeln!(out, "  {:<40} {:>3} chapters  {}", e.slug, e.chapters, e.title.as_deref().unwrap_or(""))?;
+            writeln!(
+                out,
+                "  {}  {} chapters, {:#.3}, {} bytes{}  {}",
+                e.slug,
+                e.chapters,
+                e.duration,
+                e.audio_bytes,
+                if e.audio_tagged { ", tagged" } else { "" },
+                e.title
+            )?;
         }
-        let bytes: u64 = report.files.iter().map(|f| f.bytes).sum();
-        writeln!(out, "Wrote {} files ({bytes} bytes):", report.files.len())?;
-        for f in &report.files {
-            writeln!(out, "  {}/{} ({} bytes)", args.out.display(), f.path, f.bytes)?;
+        let changed: Vec<_> = report.files.iter().filter(|f| f.changed).collect();
+        writeln!(
+            out,
+            "{} files, {} written, {} unchanged; probe cache {} hits, {} misses",
+            report.files.len(),
+            changed.len(),
+            report.files.len() - changed.len(),
+            report.probe_cache.0,
+            report.probe_cache.1
+        )?;
+        for f in changed {
+            writeln!(out, "  wrote {}/{} ({} bytes)", args.out.display(), f.path, f.bytes)?;
         }
+        writeln!(out, "Feed: {}/feed.xml (to be served at {})", args.out.display(), report.feed_url)?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,447 @@
+//! The podcast feed: a typed model of an RSS 2.0 channel with the iTunes, Podcasting 2.0, Podlove
+//! Simple Chapters, `content` and Atom namespaces, and its writer.
+//!
+//! Every field is typed: numbers are `NonZeroU32`, dates `DateTime<FixedOffset>`, explicit a
+//! `bool`, the episode type an enum. [`write`] produces UTF-8 XML with quick-xml; text is escaped,
+//! HTML goes into CDATA sections (a `]]>` inside is split safely), and characters XML 1.0 forbids
+//! (C0 controls other than tab and newline) are removed.
+//!
+//! The Podcasting 2.0 namespace is declared with its canonical URI
+//! `https://podcastindex.org/namespace/1.0` (the spec's; Apple, partytime and the Podcast Index
+//! read it). gPodder's `podcastparser` only recognises the GitHub alias of that URI and so ignores
+//! `podcast:*` tags; it reads the inline `psc:chapters`, which carry the same chapters.
+
+use std::io::Cursor;
+use std::num::NonZeroU32;
+
+use chrono::{DateTime, FixedOffset};
+use quick_xml::Writer;
+use quick_xml::events::{BytesCData, BytesDecl, BytesEnd, BytesStart, BytesText, Event};
+use serde::Serialize;
+
+use crate::episode::EpisodeType;
+use crate::show::{Category, Owner, ShowType};
+use crate::Chapters;
+
+pub mod guid;
+pub mod html;
+
+/// The namespace URIs podmark declares.
+pub mod ns {
+    /// Apple's iTunes namespace (case-sensitive).
+    pub const ITUNES: &str = "http://www.itunes.com/dtds/podcast-1.0.dtd";
+    /// Podcasting 2.0.
+    pub const PODCAST: &str = "https://podcastindex.org/namespace/1.0";
+    /// Podlove Simple Chapters.
+    pub const PSC: &str = "http://podlove.org/simple-chapters";
+    /// RSS content module (`content:encoded`).
+    pub const CONTENT: &str = "http://purl.org/rss/1.0/modules/content/";
+    /// Atom (`atom:link`).
+    pub const ATOM: &str = "http://www.w3.org/2005/Atom";
+}
+
+/// The whole feed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Feed {
+    /// Channel-level data.
+    pub channel: Channel,
+    /// Items in feed order.
+    pub items: Vec<Item>,
+}
+
+/// Channel-level data.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Channel {
+    /// Show title.
+    pub title: String,
+    /// Show description (plain text).
+    pub description: String,
+    /// Website.
+    pub link: String,
+    /// Language tag.
+    pub language: String,
+    /// The feed's own URL (`atom:link rel="self"`).
+    pub self_url: String,
+    /// Artwork URL.
+    pub image_url: Option<String>,
+    /// Apple category.
+    pub category: Category,
+    /// Explicit content.
+    pub explicit: bool,
+    /// `itunes:author`.
+    pub author: String,
+    /// Episodic or serial.
+    pub show_type: ShowType,
+    /// `itunes:owner`.
+    pub owner: Option<Owner>,
+    /// Copyright line.
+    pub copyright: Option<String>,
+    /// `podcast:guid`.
+    pub podcast_guid: uuid::Uuid,
+    /// `podcast:locked`, with the owner e-mail partytime needs.
+    pub locked: Option<Locked>,
+    /// RFC 5005 paging links.
+    pub paging: Option<Paging>,
+}
+
+/// `podcast:locked`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Locked {
+    /// Whether other platforms may import the feed.
+    pub locked: bool,
+    /// Owner e-mail.
+    pub owner: Option<String>,
+}
+
+/// RFC 5005 links of a paged feed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Paging {
+    /// First page.
+    pub first: String,
+    /// Last page.
+    pub last: String,
+    /// Next (older) page.
+    pub next: Option<String>,
+    /// Previous (newer) page.
+    pub prev: Option<String>,
+}
+
+/// The audio file of an item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Enclosure {
+    /// Absolute URL.
+    pub url: String,
+    /// Exact byte length of the file.
+    pub length: u64,
+    /// MIME type.
+    pub mime: String,
+}
+
+/// A transcript link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Transcript {
+    /// Absolute URL.
+    pub url: String,
+    /// `text/vtt` or `application/x-subrip`.
+    pub mime: String,
+    /// Language tag.
+    pub language: Option<String>,
+}
+
+/// One episode.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Item {
+    /// Title.
+    pub title: String,
+    /// `guid` (not a permalink).
+    pub guid: String,
+    /// Publication date-time.
+    pub pub_date: DateTime<FixedOffset>,
+    /// Episode number.
+    pub episode: Option<NonZeroU32>,
+    /// Season number.
+    pub season: Option<NonZeroU32>,
+    /// Full, trailer or bonus.
+    pub episode_type: EpisodeType,
+    /// The audio.
+    pub enclosure: Enclosure,
+    /// Exact duration, whole seconds (rounded to nearest).
+    pub duration_secs: u64,
+    /// HTML for `description` (≤ 4000 bytes for Apple) and `content:encoded`.
+    pub html: String,
+    /// A short plain-text summary (`itunes:summary` is dropped by Apple; used for `itunes:subtitle`).
+    pub summary: Option<String>,
+    /// Episode page.
+    pub link: Option<String>,
+    /// Episode artwork URL.
+    pub image_url: Option<String>,
+    /// Explicit content.
+    pub explicit: Option<bool>,
+    /// URL of the JSON chapters file.
+    pub chapters_url: Option<String>,
+    /// Chapters, written inline as `psc:chapters`.
+    pub chapters: Chapters,
+    /// Transcripts.
+    pub transcripts: Vec<Transcript>,
+}
+
+/// Why a feed could not be written.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write the feed: {0}")]
+pub struct FeedError(String);
+
+type W = Writer<Cursor<Vec<u8>>>;
+
+fn err(e: impl std::fmt::Display) -> FeedError {
+    FeedError(e.to_string())
+}
+
+/// Removes characters XML 1.0 cannot hold (C0 controls except tab, newline, carriage return; and
+/// U+FFFE/U+FFFF).
+pub fn xml_safe(s: &str) -> std::borrow::Cow<'_, str> {
+    let bad = |c: char| (c.is_control() && !matches!(c, '\t' | '\n' | '\r') && (c as u32) < 0x20) || c == '\u{FFFE}' || c == '\u{FFFF}';
+    if s.chars().any(bad) { s.chars().filter(|&c| !bad(c)).collect::<String>().into() } else { s.into() }
+}
+
+fn text(w: &mut W, name: &str, value: &str) -> Result<(), FeedError> {
+    let value = xml_safe(value);
+    w.create_element(name).write_text_content(BytesText::new(value.trim())).map_err(err)?;
+    Ok(())
+}
+
+fn cdata(w: &mut W, name: &str, value: &str) -> Result<(), FeedError> {
+    let value = xml_safe(value);
+    w.write_event(Event::Start(BytesStart::new(name))).map_err(err)?;
+    // `]]>` cannot appear inside one CDATA section: split it across two.
+    let mut parts = value.split("]]>").peekable();
+    while let Some(part) = parts.next() {
+        let chunk = if parts.peek().is_some() { format!("{part}]]") } else { part.to_owned() };
+        w.write_event(Event::CData(BytesCData::new(chunk))).map_err(err)?;
+        if parts.peek().is_some() {
+            w.write_event(Event::Text(BytesText::new(">"))).map_err(err)?;
+        }
+    }
+    w.write_event(Event::End(BytesEnd::new(name))).map_err(err)?;
+    Ok(())
+}
+
+fn empty(w: &mut W, name: &str, attrs: &[(&str, &str)]) -> Result<(), FeedError> {
+    let mut el = BytesStart::new(name);
+    for (k, v) in attrs {
+        el.push_attribute((*k, xml_safe(v).as_ref()));
+    }
+    w.write_event(Event::Empty(el)).map_err(err)?;
+    Ok(())
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b { "true" } else { "false" }
+}
+
+/// Writes the feed as XML. Deterministic: the same feed gives the same bytes.
+pub fn write(feed: &Feed) -> Result<String, FeedError> {
+    let mut w = Writer::new_with_indent(Cursor::new(Vec::new()), b' ', 2);
+    w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None))).map_err(err)?;
+    let mut rss = BytesStart::new("rss");
+    rss.push_attribute(("version", "2.0"));
+    rss.push_attribute(("xmlns:itunes", ns::ITUNES));
+    rss.push_attribute(("xmlns:podcast", ns::PODCAST));
+    rss.push_attribute(("xmlns:psc", ns::PSC));
+    rss.push_attribute(("xmlns:content", ns::CONTENT));
+    rss.push_attribute(("xmlns:atom", ns::ATOM));
+    w.write_event(Event::Start(rss)).map_err(err)?;
+    w.write_event(Event::Start(BytesStart::new("channel"))).map_err(err)?;
+    write_channel(&mut w, &feed.channel)?;
+    for item in &feed.items {
+        write_item(&mut w, item)?;
+    }
+    w.write_event(Event::End(BytesEnd::new("channel"))).map_err(err)?;
+    w.write_event(Event::End(BytesEnd::new("rss"))).map_err(err)?;
+    let mut out = String::from_utf8(w.into_inner().into_inner()).map_err(err)?;
+    out.push('\n');
+    Ok(out)
+}
+
+fn write_channel(w: &mut W, c: &Channel) -> Result<(), FeedError> {
+    text(w, "title", &c.title)?;
+    text(w, "link", &c.link)?;
+    empty(w, "atom:link", &[("href", &c.self_url), ("rel", "self"), ("type", "application/rss+xml")])?;
+    if let Some(p) = &c.paging {
+        empty(w, "atom:link", &[("href", &p.first), ("rel", "first")])?;
+        empty(w, "atom:link", &[("href", &p.last), ("rel", "last")])?;
+        if let Some(next) = &p.next {
+            empty(w, "atom:link", &[("href", next), ("rel", "next")])?;
+        }
+        if let Some(prev) = &p.prev {
+            empty(w, "atom:link", &[("href", prev), ("rel", "previous")])?;
+        }
+    }
+    text(w, "description", &c.description)?;
+    text(w, "language", &c.language)?;
+    if let Some(copy) = &c.copyright {
+        text(w, "copyright", copy)?;
+    }
+    text(w, "itunes:author", &c.author)?;
+    text(w, "itunes:explicit", yes_no(c.explicit))?;
+    text(w, "itunes:type", match c.show_type {
+        ShowType::Episodic => "episodic",
+        ShowType::Serial => "serial",
+    })?;
+    if let Some(img) = &c.image_url {
+        empty(w, "itunes:image", &[("href", img)])?;
+    }
+    match c.category.sub() {
+        Some(sub) => {
+            let mut el = BytesStart::new("itunes:category");
+            el.push_attribute(("text", c.category.name()));
+            w.write_event(Event::Start(el)).map_err(err)?;
+            empty(w, "itunes:category", &[("text", sub)])?;
+            w.write_event(Event::End(BytesEnd::new("itunes:category"))).map_err(err)?;
+        }
+        None => empty(w, "itunes:category", &[("text", c.category.name())])?,
+    }
+    if let Some(o) = &c.owner {
+        w.write_event(Event::Start(BytesStart::new("itunes:owner"))).map_err(err)?;
+        text(w, "itunes:name", &o.name)?;
+        text(w, "itunes:email", &o.email)?;
+        w.write_event(Event::End(BytesEnd::new("itunes:owner"))).map_err(err)?;
+    }
+    text(w, "podcast:guid", &c.podcast_guid.to_string())?;
+    if let Some(l) = &c.locked {
+        let mut el = BytesStart::new("podcast:locked");
+        if let Some(owner) = &l.owner {
+            el.push_attribute(("owner", owner.as_str()));
+        }
+        w.write_event(Event::Start(el)).map_err(err)?;
+        w.write_event(Event::Text(BytesText::new(if l.locked { "yes" } else { "no" }))).map_err(err)?;
+        w.write_event(Event::End(BytesEnd::new("podcast:locked"))).map_err(err)?;
+    }
+    text(w, "podcast:medium", "podcast")?;
+    text(w, "generator", concat!("podmark ", env!("CARGO_PKG_VERSION")))?;
+    Ok(())
+}
+
+fn write_item(w: &mut W, it: &Item) -> Result<(), FeedError> {
+    w.write_event(Event::Start(BytesStart::new("item"))).map_err(err)?;
+    text(w, "title", &it.title)?;
+    text(w, "itunes:title", &it.title)?;
+    if let Some(e) = it.episode {
+        text(w, "itunes:episode", &e.to_string())?;
+    }
+    if let Some(s) = it.season {
+        text(w, "itunes:season", &s.to_string())?;
+    }
+    text(w, "itunes:episodeType", it.episode_type.as_str())?;
+    let mut guid = BytesStart::new("guid");
+    guid.push_attribute(("isPermaLink", "false"));
+    w.write_event(Event::Start(guid)).map_err(err)?;
+    w.write_event(Event::Text(BytesText::new(&xml_safe(&it.guid)))).map_err(err)?;
+    w.write_event(Event::End(BytesEnd::new("guid"))).map_err(err)?;
+    text(w, "pubDate", &it.pub_date.to_rfc2822())?;
+    if let Some(link) = &it.link {
+        text(w, "link", link)?;
+    }
+    let length = it.enclosure.length.to_string();
+    empty(w, "enclosure", &[("url", &it.enclosure.url), ("length", &length), ("type", &it.enclosure.mime)])?;
+    text(w, "itunes:duration", &it.duration_secs.to_string())?;
+    if let Some(s) = &it.summary {
+        text(w, "itunes:subtitle", s)?;
+    }
+    cdata(w, "description", &it.html)?;
+    cdata(w, "content:encoded", &it.html)?;
+    if let Some(img) = &it.image_url {
+        empty(w, "itunes:image", &[("href", img)])?;
+    }
+    if let Some(x) = it.explicit {
+        text(w, "itunes:explicit", yes_no(x))?;
+    }
+    if let Some(s) = it.season {
+        text(w, "podcast:season", &s.to_string())?;
+    }
+    if let Some(e) = it.episode {
+        text(w, "podcast:episode", &e.to_string())?;
+    }
+    if let Some(url) = &it.chapters_url {
+        empty(w, "podcast:chapters", &[("url", url), ("type", "application/json+chapters")])?;
+    }
+    for t in &it.transcripts {
+        let mut attrs = vec![("url", t.url.as_str()), ("type", t.mime.as_str())];
+        if let Some(lang) = &t.language {
+            attrs.push(("language", lang.as_str()));
+        }
+        if t.mime == "text/vtt" || t.mime == "application/x-subrip" {
+            attrs.push(("rel", "captions"));
+        }
+        empty(w, "podcast:transcript", &attrs)?;
+    }
+    if !it.chapters.is_empty() {
+        let mut el = BytesStart::new("psc:chapters");
+        el.push_attribute(("version", "1.2"));
+        w.write_event(Event::Start(el)).map_err(err)?;
+        for c in it.chapters.iter().filter(|c| !c.hidden) {
+            let start = c.start.to_string();
+            let mut attrs = vec![("start", start.as_str()), ("title", c.title.as_str())];
+            if let Some(u) = &c.url {
+                attrs.push(("href", u.as_str()));
+            }
+            if let Some(i) = &c.image {
+                attrs.push(("image", i.as_str()));
+            }
+            empty(w, "psc:chapter", &attrs)?;
+        }
+        w.write_event(Event::End(BytesEnd::new("psc:chapters"))).map_err(err)?;
+    }
+    w.write_event(Event::End(BytesEnd::new("item"))).map_err(err)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Chapter, Timestamp};
+
+    pub(crate) fn sample() -> Feed {
+        let t = |s: &str| s.parse::<Timestamp>().unwrap();
+        Feed {
+            channel: Channel {
+                title: "Show & <Tell>".into(),
+                description: "About \u{1}things".into(),
+                link: "https://e.example/".into(),
+                language: "en".into(),
+                self_url: "https://e.example/feed.xml".into(),
+                image_url: Some("https://e.example/cover.png".into()),
+                category: Category::new("Arts", Some("Books")).unwrap(),
+                explicit: false,
+                author: "A".into(),
+                show_type: ShowType::Episodic,
+                owner: None,
+                copyright: None,
+                podcast_guid: guid::podcast_guid("https://e.example/feed.xml"),
+                locked: Some(Locked { locked: true, owner: Some("a@e.example".into()) }),
+                paging: None,
+            },
+            items: vec![Item {
+                title: "Ep ]]> one".into(),
+                guid: "g-1".into(),
+                pub_date: DateTime::parse_from_rfc3339("2016-09-14T09:00:00+10:00").unwrap(),
+                episode: NonZeroU32::new(1),
+                season: None,
+                episode_type: EpisodeType::Full,
+                enclosure: Enclosure { url: "https://e.example/a.mp3".into(), length: 123, mime: "audio/mpeg".into() },
+                duration_secs: 60,
+                html: "<p>x ]]> y <script>alert(1)</script></p>".into(),
+                summary: None,
+                link: None,
+                image_url: None,
+                explicit: None,
+                chapters_url: Some("https://e.example/chapters/a.json".into()),
+                chapters: Chapters::new(vec![Chapter::new(t("0"), "Intro \"&\""), Chapter::new(t("30.5"), "B")]).unwrap(),
+                transcripts: vec![],
+            }],
+        }
+    }
+
+    #[test]
+    fn writes_well_formed_xml_with_escapes() {
+        let xml = write(&sample()).unwrap();
+        assert!(xml.contains("<title>Show &amp; &lt;Tell&gt;</title>"), "{xml}");
+        assert!(xml.contains("<description>About things</description>"), "control char dropped: {xml}");
+        assert!(xml.contains("<![CDATA[<p>x ]]]]><![CDATA[> y <script>"), "{xml}");
+        assert!(xml.contains(r#"<psc:chapter start="00:00:30.500" title="B"/>"#), "{xml}");
+        assert!(xml.contains(r#"<podcast:locked owner="a@e.example">yes</podcast:locked>"#), "{xml}");
+        assert!(xml.contains("<pubDate>Wed, 14 Sep 2016 09:00:00 +1000</pubDate>"), "{xml}");
+        assert!(xml.contains(r#"<itunes:category text="Arts">"#), "{xml}");
+        // Round trip through a strict XML reader: every event parses.
+        let mut r = quick_xml::Reader::from_str(&xml);
+        let mut depth = 0i32;
+        loop {
+            match r.read_event().unwrap() {
+                Event::Start(_) => depth += 1,
+                Event::End(_) => depth -= 1,
+                Event::Eof => break,
+                _ => {}
+            }
+        }
+        assert_eq!(depth, 0);
+    }
+}
