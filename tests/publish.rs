@@ -1,0 +1,438 @@
+#![allow(clippy::unwrap_used)]
+#![cfg(all(unix, feature = "hosting"))]
+//! `podmark publish` against a real S3-compatible server: moto's `moto_server` (PyPI, installed by
+//! `.ci/run` into `.venv`), started per test on 127.0.0.1 with a free port and killed at the end.
+//! Each test gets its own server, so the tests share no state.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use podmark::publish::{S3Store, Store, Target};
+
+const BIN: &str = env!("CARGO_BIN_EXE_podmark");
+const BUCKET: &str = "podcasts";
+const CDN: &str = "https://cdn.example.com/show/";
+
+/// A `moto_server` child process; killed when dropped.
+struct Moto {
+    child: Child,
+    endpoint: String,
+    port: u16,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Moto {
+    /// Starts moto, or returns `None` (test skipped) when it is not installed. With `auth`, moto checks
+    /// credentials on every request (`INITIAL_NO_AUTH_ACTION_COUNT=0`); without, it accepts any.
+    fn start(auth: bool) -> Option<Moto> {
+        if !common::require_tool("moto_server") {
+            return None;
+        }
+        for _attempt in 0..3 {
+            let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+            let mut cmd = Command::new("moto_server");
+            cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null());
+            if auth {
+                cmd.env("INITIAL_NO_AUTH_ACTION_COUNT", "0");
+            }
+            let mut moto = Moto { child: cmd.spawn().unwrap(), endpoint: format!("http://127.0.0.1:{port}"), port };
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while Instant::now() < deadline {
+                if moto.child.try_wait().unwrap().is_some() {
+                    break; // lost the port to someone else: try another
+                }
+                if raw(port, "GET", "/moto-api/").is_some_and(|status| status == 200) {
+                    return Some(moto);
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = moto.child.kill();
+        }
+        panic!("moto_server did not start");
+    }
+
+    /// Creates the bucket with an unsigned request (moto without auth accepts it).
+    fn create_bucket(&self) {
+        assert_eq!(raw(self.port, "PUT", &format!("/{BUCKET}")), Some(200));
+    }
+
+    /// A client for reading back what was published, as a CDN in front of the bucket would.
+    fn store(&self) -> S3Store {
+        let target: Target = format!("s3://{BUCKET}/show").parse().unwrap();
+        S3Store::with_keys(&target, Some(&self.endpoint), Some("us-east-1"), "test", "test").unwrap()
+    }
+}
+
+/// Sends an unsigned request with no body and returns the status, or `None` when nothing answers.
+fn raw(port: u16, method: &str, path: &str) -> Option<u16> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    let req =
+        format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    s.write_all(req.as_bytes()).ok()?;
+    let mut answer = Vec::new();
+    s.read_to_end(&mut answer).ok()?;
+    String::from_utf8_lossy(&answer).split(' ').nth(1)?.parse().ok()
+}
+
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
+}
+
+/// Deterministic audio-like bytes, different per `seed`.
+fn audio(len: usize, seed: u8) -> Vec<u8> {
+    (0..len).map(|i| u8::try_from((i * 31 + i / 4093 + usize::from(seed) * 7) % 256).unwrap()).collect()
+}
+
+/// One episode of the test podcast: slug, audio extension, audio size, seed.
+type Ep<'a> = (&'a str, &'a str, usize, u8);
+
+/// Writes a folder like `podmark build` makes: audio, chapters (JSON, and VTT for the first episode)
+/// and a feed whose enclosures and `podcast:chapters` point at them through the CDN.
+fn podcast(dir: &Path, episodes: &[Ep<'_>]) {
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir.join("audio")).unwrap();
+    std::fs::create_dir_all(dir.join("chapters")).unwrap();
+    let mut items = String::new();
+    for (i, (slug, ext, len, seed)) in episodes.iter().enumerate() {
+        std::fs::write(dir.join(format!("audio/{slug}.{ext}")), audio(*len, *seed)).unwrap();
+        let chapters =
+            format!("{{\"version\":\"1.2.0\",\"chapters\":[{{\"startTime\":0,\"title\":\"Intro {seed}\"}}]}}");
+        std::fs::write(dir.join(format!("chapters/{slug}.json")), chapters).unwrap();
+        if i == 0 {
+            std::fs::write(dir.join(format!("chapters/{slug}.vtt")), "WEBVTT\n\n00:00.000 --> 00:01.000\nIntro\n")
+                .unwrap();
+        }
+        let mime = if *ext == "mp3" { "audio/mpeg" } else { "audio/x-m4a" };
+        items.push_str(&format!(
+            "<item><title>{slug}</title><enclosure url=\"{CDN}audio/{slug}.{ext}\" length=\"{len}\" type=\"{mime}\"/>\
+             <podcast:chapters url=\"{CDN}chapters/{slug}.json\" type=\"application/json+chapters\"/></item>\n"
+        ));
+    }
+    let feed = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\" \
+         xmlns:podcast=\"https://podcastindex.org/namespace/1.0\"><channel><title>Test</title>\n{items}</channel></rss>\n"
+    );
+    std::fs::write(dir.join("feed.xml"), feed).unwrap();
+}
+
+/// The relative paths a feed points at.
+fn referenced(feed: &str) -> Vec<String> {
+    feed.split(&format!("url=\"{CDN}")).skip(1).map(|s| s.split('"').next().unwrap().to_owned()).collect()
+}
+
+/// Runs `podmark publish DIR --to s3://podcasts/show --endpoint … --json` with test credentials and
+/// no access to the user's own AWS configuration.
+fn publish_cmd(moto: &Moto, dir: &Path, home: &Path, extra: &[&str]) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.args(["publish", dir.to_str().unwrap(), "--to", &format!("s3://{BUCKET}/show"), "--endpoint", &moto.endpoint])
+        .args(extra)
+        .env("HOME", home)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_SHARED_CREDENTIALS_FILE")
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_ENDPOINT_URL")
+        .env_remove("AWS_ENDPOINT_URL_S3")
+        .env_remove("AWS_ROLE_ARN")
+        .env_remove("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+        .env_remove("AWS_CONTAINER_CREDENTIALS_FULL_URI")
+        .stdin(Stdio::null());
+    cmd
+}
+
+/// Runs a publish that must succeed; returns its JSON summary.
+fn publish(moto: &Moto, dir: &Path, home: &Path, extra: &[&str]) -> serde_json::Value {
+    let out = publish_cmd(moto, dir, home, &[&["--json"], extra].concat()).output().unwrap();
+    assert!(out.status.success(), "publish failed: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn keys(summary: &serde_json::Value, field: &str) -> Vec<String> {
+    summary[field].as_array().unwrap().iter().map(|k| k.as_str().unwrap().to_owned()).collect()
+}
+
+fn get(store: &S3Store, key: &str) -> Option<Vec<u8>> {
+    block_on(store.get(key)).unwrap()
+}
+
+struct Setup {
+    _tmp: tempfile::TempDir,
+    dir: PathBuf,
+    home: PathBuf,
+}
+
+fn setup() -> Setup {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("feed");
+    let home = tmp.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    Setup { dir, home, _tmp: tmp }
+}
+
+const NINE_MIB: usize = 9 * 1024 * 1024 + 123;
+
+#[test]
+fn publish_skip_and_change_only_what_changed() {
+    let Some(moto) = Moto::start(false) else { return };
+    moto.create_bucket();
+    let s = setup();
+    let store = moto.store();
+    podcast(&s.dir, &[("020-ep", "mp3", NINE_MIB, 1), ("021-ep", "m4a", 200_000, 2)]);
+
+    // First publish: everything, audio first, the feed last.
+    let first = publish(&moto, &s.dir, &s.home, &[]);
+    assert_eq!(
+        keys(&first, "uploaded_keys"),
+        [
+            "show/audio/020-ep.mp3",
+            "show/audio/021-ep.m4a",
+            "show/chapters/020-ep.json",
+            "show/chapters/020-ep.vtt",
+            "show/chapters/021-ep.json",
+            "show/feed.xml"
+        ]
+    );
+    assert_eq!((first["uploaded"].as_u64(), first["skipped"].as_u64()), (Some(6), Some(0)));
+    let local_bytes: u64 = walk(&s.dir).iter().map(|p| p.metadata().unwrap().len()).sum();
+    assert_eq!(first["bytes"].as_u64(), Some(local_bytes));
+
+    // What a CDN in front of the bucket would serve: the stored types and caching, the exact bytes.
+    for (key, ct, cc) in [
+        ("show/feed.xml", "application/rss+xml; charset=utf-8", "public, max-age=300"),
+        ("show/audio/020-ep.mp3", "audio/mpeg", "public, max-age=86400"),
+        ("show/audio/021-ep.m4a", "audio/x-m4a", "public, max-age=86400"),
+        ("show/chapters/020-ep.json", "application/json+chapters", "public, max-age=86400"),
+        ("show/chapters/020-ep.vtt", "text/vtt", "public, max-age=86400"),
+    ] {
+        let (head, status) = block_on(store.bucket().head_object(key)).unwrap();
+        assert_eq!(status, 200, "{key}");
+        assert_eq!(head.content_type.as_deref(), Some(ct), "{key}");
+        assert_eq!(head.cache_control.as_deref(), Some(cc), "{key}");
+    }
+    let (head, _) = block_on(store.bucket().head_object("show/audio/020-ep.mp3")).unwrap();
+    assert!(head.e_tag.unwrap().ends_with("-2\""), "9 MiB goes up in two 8 MiB parts");
+    assert_eq!(get(&store, "show/feed.xml").unwrap(), std::fs::read(s.dir.join("feed.xml")).unwrap());
+
+    // Range GETs of the enclosure from the bucket: the first bytes, and across the part boundary.
+    let local = std::fs::read(s.dir.join("audio/020-ep.mp3")).unwrap();
+    assert_eq!(block_on(store.get_range("show/audio/020-ep.mp3", 100, 100)).unwrap(), &local[100..200]);
+    let edge = 8 * 1024 * 1024 - 50;
+    assert_eq!(
+        block_on(store.get_range("show/audio/020-ep.mp3", u64::try_from(edge).unwrap(), 100)).unwrap(),
+        &local[edge..edge + 100]
+    );
+
+    // Second publish: nothing to do.
+    let second = publish(&moto, &s.dir, &s.home, &[]);
+    assert_eq!((second["uploaded"].as_u64(), second["skipped"].as_u64()), (Some(0), Some(6)), "{second}");
+    assert_eq!(second["bytes"].as_u64(), Some(0));
+
+    // A changed episode: only its audio, its chapters and the feed.
+    podcast(&s.dir, &[("020-ep", "mp3", NINE_MIB, 1), ("021-ep", "m4a", 210_000, 3)]);
+    let changed = publish(&moto, &s.dir, &s.home, &[]);
+    assert_eq!(
+        keys(&changed, "uploaded_keys"),
+        ["show/audio/021-ep.m4a", "show/chapters/021-ep.json", "show/feed.xml"]
+    );
+    assert_eq!(changed["skipped"].as_u64(), Some(3));
+    assert_eq!(get(&store, "show/audio/021-ep.m4a").unwrap(), audio(210_000, 3));
+
+    // A dry run reports and changes nothing.
+    podcast(&s.dir, &[("020-ep", "mp3", NINE_MIB, 1), ("021-ep", "m4a", 220_000, 4)]);
+    let dry = publish(&moto, &s.dir, &s.home, &["--dry-run"]);
+    assert_eq!(dry["dry_run"], true);
+    assert_eq!(keys(&dry, "uploaded_keys"), ["show/audio/021-ep.m4a", "show/chapters/021-ep.json", "show/feed.xml"]);
+    assert_eq!(get(&store, "show/audio/021-ep.m4a").unwrap(), audio(210_000, 3));
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() { out.extend(walk(&p)) } else { out.push(p) }
+    }
+    out
+}
+
+/// Every object `feed` points at exists, with the length the feed's enclosure says.
+fn assert_complete(store: &S3Store, feed: &str, local: &Path) {
+    for rel in referenced(feed) {
+        let (head, status) = block_on(store.bucket().head_object(format!("show/{rel}"))).unwrap();
+        assert_eq!(status, 200, "{rel} is missing");
+        let local_len = std::fs::metadata(local.join(&rel)).map(|m| m.len());
+        if let (Ok(len), Some(remote)) = (local_len, head.content_length) {
+            assert_eq!(u64::try_from(remote).unwrap(), len, "{rel}");
+        }
+    }
+}
+
+#[test]
+fn a_killed_publish_leaves_the_previous_feed_valid_and_complete() {
+    let Some(moto) = Moto::start(false) else { return };
+    moto.create_bucket();
+    let s = setup();
+    let store = moto.store();
+    let v1 = [("019-ep", "mp3", 300_000, 1)];
+    podcast(&s.dir, &v1);
+    publish(&moto, &s.dir, &s.home, &[]);
+    let feed_v1 = std::fs::read_to_string(s.dir.join("feed.xml")).unwrap();
+    let v1_copy = s.dir.with_file_name("feed-v1");
+    podcast(&v1_copy, &v1);
+
+    // v2 adds three long episodes; kill the publish as soon as the first new object lands.
+    let big = 20 * 1024 * 1024;
+    let v2 = [
+        ("019-ep", "mp3", 300_000, 1),
+        ("022-ep", "mp3", big, 22),
+        ("023-ep", "mp3", big, 23),
+        ("024-ep", "mp3", big, 24),
+    ];
+    podcast(&s.dir, &v2);
+    let mut child =
+        publish_cmd(&moto, &s.dir, &s.home, &["--quiet"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let listed = block_on(store.list("show/audio/")).unwrap();
+        if listed.iter().any(|o| o.key == "show/audio/022-ep.mp3") {
+            child.kill().unwrap();
+            break;
+        }
+        assert!(child.try_wait().unwrap().is_none(), "publish ended before it could be killed");
+        assert!(Instant::now() < deadline, "the first upload never appeared");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let status = child.wait().unwrap();
+    assert_eq!(status.signal(), Some(9), "publish was killed mid-way, not finished: {status:?}");
+
+    // The bucket still serves the old feed, and everything it points at is there.
+    let remote_feed = String::from_utf8(get(&store, "show/feed.xml").unwrap()).unwrap();
+    assert_eq!(remote_feed, feed_v1);
+    assert_complete(&store, &remote_feed, &v1_copy);
+    assert!(get(&store, "show/audio/024-ep.mp3").is_none(), "the kill came before the last episode");
+
+    // Running publish again finishes the job without re-uploading what made it.
+    let resumed = publish(&moto, &s.dir, &s.home, &[]);
+    let uploaded = keys(&resumed, "uploaded_keys");
+    assert!(!uploaded.contains(&"show/audio/022-ep.mp3".to_owned()), "{uploaded:?}");
+    assert_eq!(uploaded.last().map(String::as_str), Some("show/feed.xml"));
+    let remote_feed = String::from_utf8(get(&store, "show/feed.xml").unwrap()).unwrap();
+    assert_eq!(remote_feed, std::fs::read_to_string(s.dir.join("feed.xml")).unwrap());
+    assert_complete(&store, &remote_feed, &s.dir);
+}
+
+#[test]
+fn wrong_credentials_give_a_clear_error() {
+    let Some(moto) = Moto::start(true) else { return };
+    let s = setup();
+    podcast(&s.dir, &[("020-ep", "mp3", 1000, 1)]);
+    let out = publish_cmd(&moto, &s.dir, &s.home, &[])
+        .env("AWS_ACCESS_KEY_ID", "AKIAWRONGWRONGWRONG0")
+        .env("AWS_SECRET_ACCESS_KEY", "not-the-secret")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("rejected the credentials"), "{err}");
+    assert!(err.contains("InvalidAccessKeyId"), "{err}");
+    assert!(err.contains("AWS_ACCESS_KEY_ID"), "{err}");
+    assert!(err.contains(&moto.endpoint), "{err}");
+    assert_eq!(err.lines().count(), 1, "one clear line, not a dump: {err}");
+}
+
+#[test]
+fn no_credentials_at_all_is_a_clear_error_before_any_request() {
+    let s = setup();
+    podcast(&s.dir, &[("020-ep", "mp3", 1000, 1)]);
+    // Port 9 (discard) on loopback: nothing is sent, because credentials are looked up first.
+    let out = Command::new(BIN)
+        .args(["publish", s.dir.to_str().unwrap(), "--to", "s3://podcasts/show", "--endpoint", "http://127.0.0.1:9"])
+        .env_clear()
+        .env("HOME", &s.home)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("no AWS credentials found"), "{err}");
+    assert!(err.contains("~/.aws/credentials"), "{err}");
+}
+
+#[test]
+fn credentials_file_profile_and_delete_only_with_the_flag() {
+    let Some(moto) = Moto::start(false) else { return };
+    moto.create_bucket();
+    let s = setup();
+    let store = moto.store();
+    // Credentials from the shared file, profile picked by AWS_PROFILE; no key variables.
+    let creds = s.home.join("creds");
+    std::fs::write(
+        &creds,
+        "[default]\naws_access_key_id = nope\n[podcast]\naws_access_key_id = test\naws_secret_access_key = test\n",
+    )
+    .unwrap();
+    let run = |extra: &[&str]| {
+        let out = publish_cmd(&moto, &s.dir, &s.home, &[&["--json"], extra].concat())
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env("AWS_SHARED_CREDENTIALS_FILE", &creds)
+            .env("AWS_PROFILE", "podcast")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    podcast(&s.dir, &[("020-ep", "mp3", 1000, 1), ("021-ep", "mp3", 2000, 2)]);
+    assert_eq!(run(&[])["uploaded"].as_u64(), Some(6));
+
+    // Episode 020 is dropped: without --delete its objects stay and are reported.
+    podcast(&s.dir, &[("021-ep", "mp3", 2000, 2)]);
+    let kept = run(&[]);
+    assert_eq!(
+        keys(&kept, "kept_keys"),
+        ["show/audio/020-ep.mp3", "show/chapters/020-ep.json", "show/chapters/020-ep.vtt"]
+    );
+    assert_eq!(kept["deleted"].as_u64(), Some(0));
+    assert!(get(&store, "show/audio/020-ep.mp3").is_some());
+
+    // With --delete they go, after the feed that no longer points at them.
+    let deleted = run(&["--delete"]);
+    assert_eq!(
+        keys(&deleted, "deleted_keys"),
+        ["show/audio/020-ep.mp3", "show/chapters/020-ep.json", "show/chapters/020-ep.vtt"]
+    );
+    assert!(get(&store, "show/audio/020-ep.mp3").is_none());
+    assert!(get(&store, "show/audio/021-ep.mp3").is_some());
+    let feed = String::from_utf8(get(&store, "show/feed.xml").unwrap()).unwrap();
+    assert_complete(&store, &feed, &s.dir);
+}
+
+#[test]
+fn a_missing_bucket_is_named() {
+    let Some(moto) = Moto::start(false) else { return };
+    let s = setup();
+    podcast(&s.dir, &[("020-ep", "mp3", 1000, 1)]);
+    let out = publish_cmd(&moto, &s.dir, &s.home, &[]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("bucket \"podcasts\" does not exist"), "{err}");
+}
