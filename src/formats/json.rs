@@ -19,7 +19,8 @@
 //! a duration the last chapter ends there), `title` (left out when empty), `url`, `img` and
 //! `"toc": false` for hidden chapters. Times are JSON numbers of seconds rounded to the nearest
 //! **microsecond** (the format's [`Format::resolution_nanos`]) and printed from integers, so there is
-//! never float noise: `0`, `90.5`, `1400.151`. Two chapters that would start at the same
+//! never float noise: `0`, `90.5`, `1400.151`. Ends that are not the next chapter's start (the
+//! audio's duration, explicit ends) round down instead, so no chapter ends after the audio. Two chapters that would start at the same
 //! microsecond are refused. The output is pretty-printed with a 2-space indent, keys in that fixed
 //! order, and ends with a newline.
 //!
@@ -424,7 +425,14 @@ pub fn write(chapters: &Chapters, options: &WriteOptions) -> Result<String, Writ
     for (i, (c, start)) in chapters.iter().zip(starts).enumerate() {
         let mut fields: Vec<String> = vec![format!("\"startTime\": {}", seconds_text(start))];
         if let Some(end) = chapters.end_of(i) {
-            let end = end.round_to(MICRO);
+            // An end that is the next start rounds like that start, so ends still chain; any
+            // other end (the audio's duration, an explicit end) rounds down, so a chapter never
+            // ends after the audio does.
+            let end = if chapters.as_slice().get(i + 1).is_some_and(|n| n.start == end) {
+                end.round_to(MICRO)
+            } else {
+                end.as_nanos() / MICRO * MICRO
+            };
             if end <= start {
                 return Err(WriteError::new(
                     Format::Json,
