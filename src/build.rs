@@ -43,12 +43,21 @@ pub struct BuildOptions {
     pub base_url: Option<String>,
     /// Accept GUIDs that differ from the lock file (re-records them). Apps will re-download.
     pub allow_guid_change: bool,
+    /// Split the feed into pages of this many items (RFC 5005 paged feed: `feed.xml` holds the
+    /// newest page, `feed-2.xml`… the older ones, linked with `atom:link rel="next"` etc.).
+    pub page_size: Option<std::num::NonZeroUsize>,
 }
 
 impl BuildOptions {
     /// Sources in `episodes`, output in `out`, everything else default.
     pub fn new(episodes: impl Into<PathBuf>, out: impl Into<PathBuf>) -> Self {
-        BuildOptions { episodes: episodes.into(), out: out.into(), base_url: None, allow_guid_change: false }
+        BuildOptions {
+            episodes: episodes.into(),
+            out: out.into(),
+            base_url: None,
+            allow_guid_change: false,
+            page_size: None,
+        }
     }
 }
 
@@ -186,7 +195,10 @@ pub fn load(episodes_dir: &Path) -> Result<(Show, Vec<Episode>, Vec<String>), Bu
             continue;
         }
         let Some(meta) = meta else {
-            problems.push(format!("{}:1:1: error: episode.md needs TOML front matter between +++ lines", notes_path.display()));
+            problems.push(format!(
+                "{}:1:1: error: episode.md needs TOML front matter between +++ lines",
+                notes_path.display()
+            ));
             continue;
         };
         let slug = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -261,8 +273,7 @@ pub fn build(options: &BuildOptions, progress: &mut dyn FnMut(usize, usize, &str
     let feed_url = format!("{base_url}feed.xml");
     let show_guid = podcast_guid(&show.base_url_feed());
     let state_dir = options.out.join(".podmark");
-    let mut cache = ProbeCache::open(state_dir.join("probe-cache.json"))
-        .unwrap_or_else(|_| ProbeCache::in_memory());
+    let mut cache = ProbeCache::open(state_dir.join("probe-cache.json")).unwrap_or_else(|_| ProbeCache::in_memory());
     let mut problems: Vec<String> = Vec::new();
 
     // GUIDs: the lock decides; front matter may set a GUID on first build only.
@@ -296,7 +307,9 @@ pub fn build(options: &BuildOptions, progress: &mut dyn FnMut(usize, usize, &str
             }
         };
         if let Some(other) = seen.insert(guid.clone(), ep.slug.clone()) {
-            problems.push(format!("{at}: error: GUID \"{guid}\" is also used by episode {other}; every episode needs its own"));
+            problems.push(format!(
+                "{at}: error: GUID \"{guid}\" is also used by episode {other}; every episode needs its own"
+            ));
             continue;
         }
         let Some(audio_rel) = ep.meta.audio.clone() else {
@@ -353,7 +366,15 @@ pub fn build(options: &BuildOptions, progress: &mut dyn FnMut(usize, usize, &str
             continue;
         }
         let audio_out_rel = format!("audio/{}.{ext}", ep.slug);
-        planned.push(Planned { ep: Episode { chapters, ..ep }, guid, audio_src, audio_out_rel, title, transcript, image });
+        planned.push(Planned {
+            ep: Episode { chapters, ..ep },
+            guid,
+            audio_src,
+            audio_out_rel,
+            title,
+            transcript,
+            image,
+        });
     }
     if !problems.is_empty() {
         return Err(BuildError::Sources(problems));
@@ -370,7 +391,8 @@ pub fn build(options: &BuildOptions, progress: &mut dyn FnMut(usize, usize, &str
     for p in &planned {
         let out_audio = options.out.join(&p.audio_out_rel);
         let tagged = copy_and_tag(&p.audio_src, &out_audio, &p.ep.chapters, &mut state, &p.audio_out_rel)?;
-        let out_info = cache.probe(&out_audio).map_err(|e| BuildError::Sources(vec![format!("{}: {e}", out_audio.display())]))?;
+        let out_info =
+            cache.probe(&out_audio).map_err(|e| BuildError::Sources(vec![format!("{}: {e}", out_audio.display())]))?;
         files.push(Written { path: p.audio_out_rel.clone(), bytes: out_info.byte_length, changed: tagged });
 
         let write_options = WriteOptions {
@@ -392,7 +414,11 @@ pub fn build(options: &BuildOptions, progress: &mut dyn FnMut(usize, usize, &str
         if let Some((src, rel, mime)) = &p.transcript {
             let bytes = std::fs::read(src).map_err(io(src))?;
             files.push(emit_bytes(&options.out, rel, &bytes)?);
-            transcripts.push(Transcript { url: format!("{base_url}{rel}"), mime: (*mime).to_owned(), language: Some(show.language.clone()) });
+            transcripts.push(Transcript {
+                url: format!("{base_url}{rel}"),
+                mime: (*mime).to_owned(),
+                language: Some(show.language.clone()),
+            });
         }
         let image_url = match (&p.image, &p.ep.meta.image) {
             (Some((src, rel)), _) => {
@@ -441,9 +467,14 @@ pub fn build(options: &BuildOptions, progress: &mut dyn FnMut(usize, usize, &str
     // Feed order: episodic newest first, serial oldest first (by episode number).
     let mut order: Vec<usize> = (0..items.len()).collect();
     match show.show_type {
-        ShowType::Episodic => order.sort_by(|&a, &b| items[b].pub_date.cmp(&items[a].pub_date).then(reports[b].slug.cmp(&reports[a].slug))),
+        ShowType::Episodic => order
+            .sort_by(|&a, &b| items[b].pub_date.cmp(&items[a].pub_date).then(reports[b].slug.cmp(&reports[a].slug))),
         ShowType::Serial => order.sort_by(|&a, &b| {
-            (items[a].season, items[a].episode, &reports[a].slug).cmp(&(items[b].season, items[b].episode, &reports[b].slug))
+            (items[a].season, items[a].episode, &reports[a].slug).cmp(&(
+                items[b].season,
+                items[b].episode,
+                &reports[b].slug,
+            ))
         }),
     }
     let items: Vec<Item> = order.iter().filter_map(|&i| items.get(i).cloned()).collect();
@@ -454,7 +485,8 @@ pub fn build(options: &BuildOptions, progress: &mut dyn FnMut(usize, usize, &str
         Some(img) => {
             let src = options.episodes.join(img);
             let bytes = std::fs::read(&src).map_err(io(&src))?;
-            let name = Path::new(img).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "cover".into());
+            let name =
+                Path::new(img).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "cover".into());
             files.push(emit_bytes(&options.out, &name, &bytes)?);
             Some(format!("{base_url}{name}"))
         }
@@ -477,8 +509,32 @@ pub fn build(options: &BuildOptions, progress: &mut dyn FnMut(usize, usize, &str
         locked: Some(Locked { locked: show.locked, owner: show.owner.as_ref().map(|o| o.email.clone()) }),
         paging: None,
     };
-    let xml = feed::write(&Feed { channel, items })?;
-    files.push(emit(&options.out, "feed.xml", &xml)?);
+    let page_size = options.page_size.map_or(items.len().max(1), std::num::NonZeroUsize::get);
+    let pages: Vec<&[Item]> = if items.is_empty() { vec![&items[..]] } else { items.chunks(page_size).collect() };
+    let page_name = |n: usize| if n == 1 { "feed.xml".to_owned() } else { format!("feed-{n}.xml") };
+    let page_url = |n: usize| format!("{base_url}{}", page_name(n));
+    for (i, page) in pages.iter().enumerate() {
+        let n = i + 1;
+        let mut channel = channel.clone();
+        if pages.len() > 1 {
+            channel.self_url = page_url(n);
+            channel.paging = Some(feed::Paging {
+                first: page_url(1),
+                last: page_url(pages.len()),
+                next: (n < pages.len()).then(|| page_url(n + 1)),
+                prev: (n > 1).then(|| page_url(n - 1)),
+            });
+        }
+        let xml = feed::write(&Feed { channel, items: page.to_vec() })?;
+        files.push(emit(&options.out, &page_name(n), &xml)?);
+    }
+    // Pages left over from an earlier build with more pages would mislead clients: remove them.
+    let mut n = pages.len() + 1;
+    while options.out.join(page_name(n)).is_file() {
+        let stale = options.out.join(page_name(n));
+        std::fs::remove_file(&stale).map_err(io(&stale))?;
+        n += 1;
+    }
 
     // Records: GUIDs (in the sources; commit it), probe cache and build state (in the output).
     let lock_text = lock.to_toml();
@@ -499,7 +555,13 @@ pub fn build(options: &BuildOptions, progress: &mut dyn FnMut(usize, usize, &str
 
 /// Copies `src` to `out` and embeds the chapters, unless the build state shows that `out` is
 /// already exactly that. Returns whether it wrote.
-fn copy_and_tag(src: &Path, out: &Path, chapters: &Chapters, state: &mut BuildState, key: &str) -> Result<bool, BuildError> {
+fn copy_and_tag(
+    src: &Path,
+    out: &Path,
+    chapters: &Chapters,
+    state: &mut BuildState,
+    key: &str,
+) -> Result<bool, BuildError> {
     let src_meta = std::fs::metadata(src).map_err(io(src))?;
     let want = |out_meta: &std::fs::Metadata| AudioState {
         source_len: src_meta.len(),

@@ -199,7 +199,8 @@ fn build_is_deterministic_and_matches_the_golden_feed() {
     let episodes = dir.path().join("episodes");
     copy_dir(Path::new("episodes"), &episodes);
     let run = |out: &Path| {
-        let (code, stdout, err) = stdout_of(podmark().arg("build").arg("--episodes").arg(&episodes).arg("--out").arg(out));
+        let (code, stdout, err) =
+            stdout_of(podmark().arg("build").arg("--episodes").arg(&episodes).arg("--out").arg(out));
         assert_eq!(code, 0, "{err}");
         assert!(stdout.contains("020-containers-with-red-hat  13 chapters"), "{stdout}");
         stdout
@@ -209,7 +210,9 @@ fn build_is_deterministic_and_matches_the_golden_feed() {
     run(&b);
     let (ta, tb) = (tree(&a), tree(&b));
     let names: Vec<&str> = ta.iter().map(|(n, _)| n.as_str()).collect();
-    for want in ["feed.xml", "cover.png", "audio/020-containers-with-red-hat.mp3", "chapters/020-containers-with-red-hat.json"] {
+    for want in
+        ["feed.xml", "cover.png", "audio/020-containers-with-red-hat.mp3", "chapters/020-containers-with-red-hat.json"]
+    {
         assert!(names.contains(&want), "{want} missing from {names:?}");
     }
     for ((na, ba), (nb, bb)) in ta.iter().zip(&tb) {
@@ -230,5 +233,10 @@ fn build_is_deterministic_and_matches_the_golden_feed() {
         std::fs::create_dir_all(golden.parent().unwrap()).unwrap();
         std::fs::write(golden, &built).unwrap();
     }
-    assert_eq!(built, std::fs::read_to_string(golden).unwrap(), "feed.xml differs from {}; if intended, run with PODMARK_BLESS=1", golden.display());
+    assert_eq!(
+        built,
+        std::fs::read_to_string(golden).unwrap(),
+        "feed.xml differs from {}; if intended, run with PODMARK_BLESS=1",
+        golden.display()
+    );
 }

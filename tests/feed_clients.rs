@@ -29,8 +29,10 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-const SEED_STARTS_MS: [u64; 13] =
-    [0, 15_856, 189_881, 433_470, 636_528, 1_007_676, 1_205_951, 1_400_151, 1_731_166, 1_859_221, 2_069_919, 2_345_470, 2_999_433];
+const SEED_STARTS_MS: [u64; 13] = [
+    0, 15_856, 189_881, 433_470, 636_528, 1_007_676, 1_205_951, 1_400_151, 1_731_166, 1_859_221, 2_069_919, 2_345_470,
+    2_999_433,
+];
 
 fn run_json(cmd: &mut Command) -> serde_json::Value {
     let out = cmd.output().unwrap();
@@ -49,7 +51,10 @@ fn feedparser_and_podcastparser_read_the_episode_and_chapters() {
     }
     let probe = Command::new("python3").args(["-c", "import feedparser, podcastparser"]).status().unwrap();
     if !probe.success() {
-        assert!(std::env::var("PODMARK_REQUIRE_INTEROP").as_deref() != Ok("1"), "feedparser/podcastparser not installed");
+        assert!(
+            std::env::var("PODMARK_REQUIRE_INTEROP").as_deref() != Ok("1"),
+            "feedparser/podcastparser not installed"
+        );
         eprintln!("skipped: python feedparser/podcastparser not installed");
         return;
     }
@@ -64,7 +69,8 @@ fn feedparser_and_podcastparser_read_the_episode_and_chapters() {
     assert_eq!(fp["enclosures"][0]["length"], ep.audio_bytes);
     assert_eq!(fp["enclosures"][0]["type"], "audio/mpeg");
     assert_eq!(fp["duration"], ep.duration.as_secs_rounded().to_string());
-    let starts: Vec<u64> = fp["psc_chapters"].as_array().unwrap().iter().map(|c| c["start_ms"].as_u64().unwrap()).collect();
+    let starts: Vec<u64> =
+        fp["psc_chapters"].as_array().unwrap().iter().map(|c| c["start_ms"].as_u64().unwrap()).collect();
     assert_eq!(starts, SEED_STARTS_MS, "feedparser keeps PSC milliseconds");
     assert_eq!(fp["psc_chapters"][4]["title"], "Containers Aren\u{2019}t New");
 

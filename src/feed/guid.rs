@@ -91,7 +91,12 @@ impl GuidLock {
     pub fn to_toml(&self) -> String {
         let mut out = String::from(HEADER);
         for (k, v) in &self.episodes {
-            out.push_str(&format!("[episodes.{}]\nguid = {}\ncheck = {}\n\n", toml_string(k), toml_string(&v.guid), toml_string(&v.check)));
+            out.push_str(&format!(
+                "[episodes.{}]\nguid = {}\ncheck = {}\n\n",
+                toml_string(k),
+                toml_string(&v.guid),
+                toml_string(&v.check)
+            ));
         }
         out
     }

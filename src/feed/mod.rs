@@ -19,9 +19,9 @@ use quick_xml::Writer;
 use quick_xml::events::{BytesCData, BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use serde::Serialize;
 
+use crate::Chapters;
 use crate::episode::EpisodeType;
 use crate::show::{Category, Owner, ShowType};
-use crate::Chapters;
 
 pub mod guid;
 pub mod html;
@@ -179,7 +179,9 @@ fn err(e: impl std::fmt::Display) -> FeedError {
 /// Removes characters XML 1.0 cannot hold (C0 controls except tab, newline, carriage return; and
 /// U+FFFE/U+FFFF).
 pub fn xml_safe(s: &str) -> std::borrow::Cow<'_, str> {
-    let bad = |c: char| (c.is_control() && !matches!(c, '\t' | '\n' | '\r') && (c as u32) < 0x20) || c == '\u{FFFE}' || c == '\u{FFFF}';
+    let bad = |c: char| {
+        (c.is_control() && !matches!(c, '\t' | '\n' | '\r') && (c as u32) < 0x20) || c == '\u{FFFE}' || c == '\u{FFFF}'
+    };
     if s.chars().any(bad) { s.chars().filter(|&c| !bad(c)).collect::<String>().into() } else { s.into() }
 }
 
@@ -263,10 +265,14 @@ fn write_channel(w: &mut W, c: &Channel) -> Result<(), FeedError> {
     }
     text(w, "itunes:author", &c.author)?;
     text(w, "itunes:explicit", yes_no(c.explicit))?;
-    text(w, "itunes:type", match c.show_type {
-        ShowType::Episodic => "episodic",
-        ShowType::Serial => "serial",
-    })?;
+    text(
+        w,
+        "itunes:type",
+        match c.show_type {
+            ShowType::Episodic => "episodic",
+            ShowType::Serial => "serial",
+        },
+    )?;
     if let Some(img) = &c.image_url {
         empty(w, "itunes:image", &[("href", img)])?;
     }
@@ -415,7 +421,8 @@ mod tests {
                 image_url: None,
                 explicit: None,
                 chapters_url: Some("https://e.example/chapters/a.json".into()),
-                chapters: Chapters::new(vec![Chapter::new(t("0"), "Intro \"&\""), Chapter::new(t("30.5"), "B")]).unwrap(),
+                chapters: Chapters::new(vec![Chapter::new(t("0"), "Intro \"&\""), Chapter::new(t("30.5"), "B")])
+                    .unwrap(),
                 transcripts: vec![],
             }],
         }

@@ -23,6 +23,11 @@ pub(crate) struct BuildArgs {
     /// and download those episodes again.
     #[arg(long)]
     allow_guid_change: bool,
+    /// Split the feed into pages of N episodes (RFC 5005): `feed.xml` holds the newest N, and
+    /// `feed-2.xml`, `feed-3.xml`… the older ones, linked with `atom:link rel="next"`. Apps such as
+    /// gPodder follow the links; use it for large back catalogues.
+    #[arg(long, value_name = "N")]
+    page_size: Option<std::num::NonZeroUsize>,
     /// Print a JSON summary instead of text.
     #[arg(long)]
     json: bool,
@@ -35,6 +40,7 @@ pub(crate) fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
     let mut options = BuildOptions::new(&args.episodes, &args.out);
     options.base_url = args.base_url.clone();
     options.allow_guid_change = args.allow_guid_change;
+    options.page_size = args.page_size;
     let bar = (!args.quiet && !args.json && std::io::stderr().is_terminal()).then(|| {
         let bar = indicatif::ProgressBar::new(0);
         bar.set_style(

@@ -1,0 +1,223 @@
+//! `podmark build` on small generated podcasts: GUIDs never change, paged feeds, episode order,
+//! hostile text in sources, and sources left untouched.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+
+use podmark::build::{BuildError, BuildOptions, BuildReport, build};
+
+const AUDIO: &str = "tests/fixtures/audio/mp3-cbr-44k-stereo-lame.mp3";
+
+struct Show {
+    _tmp: tempfile::TempDir,
+    episodes: PathBuf,
+    out: PathBuf,
+}
+
+fn show(kind: &str, n: usize) -> Show {
+    let tmp = tempfile::tempdir().unwrap();
+    let episodes = tmp.path().join("episodes");
+    std::fs::create_dir_all(&episodes).unwrap();
+    std::fs::write(
+        episodes.join("podcast.toml"),
+        format!(
+            "title = \"Test Show\"\nauthor = \"A\"\ndescription = \"D\"\nlanguage = \"en\"\nbase_url = \"https://t.example/\"\ntype = \"{kind}\"\n[category]\nname = \"Technology\"\n"
+        ),
+    )
+    .unwrap();
+    for i in 1..=n {
+        episode(&episodes, &format!("{i:03}-ep"), &format!("Episode {i}"), i, "");
+    }
+    let out = tmp.path().join("feed");
+    Show { _tmp: tmp, episodes, out }
+}
+
+fn episode(episodes: &Path, slug: &str, title: &str, number: usize, extra: &str) {
+    let dir = episodes.join(slug);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(AUDIO, dir.join("audio.mp3")).unwrap();
+    std::fs::write(
+        dir.join("episode.md"),
+        format!(
+            "+++\ntitle = {}\nepisode = {number}\ndate = 2024-01-{number:02}T10:00:00+00:00\naudio = \"audio.mp3\"\n{extra}+++\nNotes for {slug}.\n\n- 00:00 Start\n- 00:00.6 Middle\n",
+            toml_str(title)
+        ),
+    )
+    .unwrap();
+}
+
+fn toml_str(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out + "\""
+}
+
+fn run(s: &Show) -> Result<BuildReport, BuildError> {
+    build(&BuildOptions::new(&s.episodes, &s.out), &mut |_, _, _| {})
+}
+
+fn problems(r: Result<BuildReport, BuildError>) -> String {
+    match r {
+        Err(BuildError::Sources(p)) => p.join("\n"),
+        other => panic!("expected source problems, got {other:?}"),
+    }
+}
+
+#[test]
+fn changing_a_title_keeps_the_guid() {
+    let s = show("episodic", 2);
+    let first = run(&s).unwrap();
+    episode(&s.episodes, "001-ep", "A brand new title", 1, "");
+    let second = run(&s).unwrap();
+    let guid = |r: &BuildReport| r.episodes.iter().find(|e| e.slug == "001-ep").map(|e| e.guid.clone()).unwrap();
+    assert_eq!(guid(&first), guid(&second));
+    assert_eq!(second.episodes.iter().find(|e| e.slug == "001-ep").unwrap().title, "A brand new title");
+}
+
+#[test]
+fn editing_the_lock_file_makes_the_build_refuse() {
+    let s = show("episodic", 1);
+    let report = run(&s).unwrap();
+    let lock = s.episodes.join("guids.lock");
+    let text = std::fs::read_to_string(&lock).unwrap();
+    let guid = &report.episodes[0].guid;
+    assert!(text.contains(guid.as_str()), "{text}");
+    std::fs::write(&lock, text.replace(guid.as_str(), "00000000-0000-0000-0000-000000000000")).unwrap();
+    let before = std::fs::read(s.out.join("feed.xml")).unwrap();
+    let p = problems(run(&s));
+    assert!(p.contains("was edited in the lock file"), "{p}");
+    assert_eq!(std::fs::read(s.out.join("feed.xml")).unwrap(), before, "a refused build writes nothing");
+    // Explicitly overridden, the build goes ahead and records the new GUID.
+    let mut options = BuildOptions::new(&s.episodes, &s.out);
+    options.allow_guid_change = true;
+    build(&options, &mut |_, _, _| {}).unwrap();
+}
+
+#[test]
+fn a_front_matter_guid_that_differs_from_the_lock_is_refused() {
+    let s = show("episodic", 1);
+    run(&s).unwrap();
+    episode(&s.episodes, "001-ep", "Episode 1", 1, "guid = \"something-else\"\n");
+    let p = problems(run(&s));
+    assert!(p.contains("differs from the published GUID"), "{p}");
+}
+
+#[test]
+fn duplicate_guids_are_refused() {
+    let s = show("episodic", 0);
+    episode(&s.episodes, "001-a", "A", 1, "guid = \"same\"\n");
+    episode(&s.episodes, "002-b", "B", 2, "guid = \"same\"\n");
+    let p = problems(run(&s));
+    assert!(p.contains("GUID \"same\" is also used by episode 001-a"), "{p}");
+    assert!(!s.out.join("feed.xml").exists());
+}
+
+#[test]
+fn episodic_is_newest_first_and_serial_oldest_first() {
+    let s = show("episodic", 3);
+    let titles: Vec<String> = run(&s).unwrap().episodes.into_iter().map(|e| e.title).collect();
+    assert_eq!(titles, ["Episode 3", "Episode 2", "Episode 1"]);
+    let s = show("serial", 3);
+    let titles: Vec<String> = run(&s).unwrap().episodes.into_iter().map(|e| e.title).collect();
+    assert_eq!(titles, ["Episode 1", "Episode 2", "Episode 3"]);
+}
+
+#[test]
+fn paged_feeds_link_every_page() {
+    let s = show("episodic", 5);
+    let mut options = BuildOptions::new(&s.episodes, &s.out);
+    options.page_size = std::num::NonZeroUsize::new(2);
+    build(&options, &mut |_, _, _| {}).unwrap();
+    let page = |n: &str| std::fs::read_to_string(s.out.join(n)).unwrap();
+    let (p1, p2, p3) = (page("feed.xml"), page("feed-2.xml"), page("feed-3.xml"));
+    assert!(p1.contains(r#"<atom:link href="https://t.example/feed-2.xml" rel="next"/>"#), "{p1}");
+    assert!(p1.contains(r#"<atom:link href="https://t.example/feed-3.xml" rel="last"/>"#), "{p1}");
+    assert!(
+        p2.contains(r#"rel="previous""#)
+            && p2.contains(r#"<atom:link href="https://t.example/feed-3.xml" rel="next"/>"#),
+        "{p2}"
+    );
+    assert!(!p3.contains(r#"rel="next""#), "{p3}");
+    assert_eq!(p1.matches("<item>").count() + p2.matches("<item>").count() + p3.matches("<item>").count(), 5);
+    assert!(p1.contains("Episode 5") && p3.contains("Episode 1"), "newest first across pages");
+    // Fewer pages on the next build: stale pages are removed.
+    options.page_size = None;
+    build(&options, &mut |_, _, _| {}).unwrap();
+    assert!(!s.out.join("feed-2.xml").exists());
+}
+
+#[test]
+fn hostile_text_gives_well_formed_xml() {
+    let s = show("episodic", 0);
+    episode(&s.episodes, "001-x", "Ends ]]> here <script>alert(1)</script> & \u{1}bell", 1, "");
+    let dir = s.episodes.join("001-x");
+    let notes = std::fs::read_to_string(dir.join("episode.md")).unwrap();
+    std::fs::write(dir.join("episode.md"), notes.replace("Notes for", "<script>x</script> ]]> notes\u{7f} for"))
+        .unwrap();
+    run(&s).unwrap();
+    let xml = std::fs::read_to_string(s.out.join("feed.xml")).unwrap();
+    assert!(xml.contains("<title>Ends ]]&gt; here &lt;script&gt;alert(1)&lt;/script&gt; &amp; bell</title>"), "{xml}");
+    assert!(!xml.contains('\u{1}'));
+    let mut reader = quick_xml::Reader::from_str(&xml);
+    let mut depth = 0i64;
+    loop {
+        match reader.read_event() {
+            Ok(quick_xml::events::Event::Start(_)) => depth += 1,
+            Ok(quick_xml::events::Event::End(_)) => depth -= 1,
+            Ok(quick_xml::events::Event::Eof) => break,
+            Ok(_) => {}
+            Err(e) => panic!("not well-formed at {}: {e}\n{xml}", reader.buffer_position()),
+        }
+    }
+    assert_eq!(depth, 0);
+    // Raw HTML in notes is shown as text, not passed to apps.
+    assert!(xml.contains("&lt;script&gt;x&lt;/script&gt;"), "{xml}");
+}
+
+#[test]
+fn sources_are_never_modified() {
+    let s = show("episodic", 2);
+    let snapshot = |dir: &Path| -> Vec<(PathBuf, Vec<u8>)> {
+        let mut v = Vec::new();
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                for f in std::fs::read_dir(&p).unwrap() {
+                    let f = f.unwrap().path();
+                    v.push((f.clone(), std::fs::read(&f).unwrap()));
+                }
+            } else if p.file_name().is_some_and(|n| n != "guids.lock") {
+                v.push((p.clone(), std::fs::read(&p).unwrap()));
+            }
+        }
+        v.sort();
+        v
+    };
+    let before = snapshot(&s.episodes);
+    run(&s).unwrap();
+    assert_eq!(snapshot(&s.episodes), before, "the audio in episodes/ is untouched; tagged copies go to feed/audio");
+    let tagged = std::fs::read(s.out.join("audio/001-ep.mp3")).unwrap();
+    assert_ne!(tagged, std::fs::read(AUDIO).unwrap(), "the copy carries the chapters");
+}
+
+#[test]
+fn chapters_past_the_audio_stop_the_build_with_every_problem() {
+    let s = show("episodic", 0);
+    episode(&s.episodes, "001-a", "A", 1, "");
+    episode(&s.episodes, "002-b", "B", 2, "");
+    for slug in ["001-a", "002-b"] {
+        let p = s.episodes.join(slug).join("episode.md");
+        let text = std::fs::read_to_string(&p).unwrap();
+        std::fs::write(&p, text.replace("- 00:00.6 Middle", "- 00:05 Too late")).unwrap();
+    }
+    let p = problems(run(&s));
+    assert_eq!(p.matches("at or after the end of the audio").count(), 2, "{p}");
+    assert!(!s.out.exists() || !s.out.join("feed.xml").exists());
+}
