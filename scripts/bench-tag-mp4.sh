@@ -8,11 +8,11 @@
 #   * peak memory (max RSS from /usr/bin/time -v) on a ≈1 GB file (the 60-minute audio 18 times,
 #     concatenated without re-encoding), both layouts.
 # Wall times are the median of RUNS runs (default 5), each on a fresh copy; page cache warm.
-# Audio goes to the git-ignored target/bench-audio/ and is never committed.
+# Audio goes to the git-ignored target/bench-audio/mp4/ and is never committed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-5}
-dir=target/bench-audio
+dir=target/bench-audio/mp4
 mkdir -p "$dir"
 ff() { ffmpeg -hide_banner -loglevel error -nostdin -y "$@"; }
 

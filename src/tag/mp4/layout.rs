@@ -260,12 +260,35 @@ impl Layout {
         if !matches!(self.mode, Mode::InPlace { .. }) {
             return Ok(false);
         }
-        let mut expected = Vec::new();
-        self.write_region(&mut expected)?;
+        // Compared block by block, so that a large free box costs no memory.
         r.seek(SeekFrom::Start(self.start))?;
-        let mut have = vec![0u8; expected.len()];
-        r.read_exact(&mut have)?;
-        Ok(have == expected)
+        let mut same = Compare { r, same: true };
+        self.write_region(&mut same)?;
+        Ok(same.same)
+    }
+}
+
+/// A writer that compares what is written with what a reader holds.
+struct Compare<'a, R> {
+    r: &'a mut R,
+    same: bool,
+}
+
+impl<R: Read> Write for Compare<'_, R> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.same {
+            let mut have = vec![0u8; buf.len()];
+            match self.r.read_exact(&mut have) {
+                Ok(()) => self.same = have == buf,
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => self.same = false,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
     }
 }
 
