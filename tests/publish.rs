@@ -436,3 +436,38 @@ fn a_missing_bucket_is_named() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("bucket \"podcasts\" does not exist"), "{err}");
 }
+
+/// The acceptance check on the real sample: build `episodes/` into a folder, publish it, fetch
+/// `feed.xml` and a range of the enclosure back from the bucket, and publish again (nothing uploaded).
+#[test]
+fn the_sample_podcast_publishes_and_republishes_nothing() {
+    let Some(moto) = Moto::start(false) else { return };
+    moto.create_bucket();
+    let s = setup();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new(BIN)
+        .args(["build", "--episodes", root.join("episodes").to_str().unwrap(), "--out", s.dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "build failed: {}", String::from_utf8_lossy(&out.stderr));
+    let store = moto.store();
+
+    let first = publish(&moto, &s.dir, &s.home, &[]);
+    assert!(first["uploaded"].as_u64().unwrap() >= 3, "{first}");
+    assert_eq!(keys(&first, "uploaded_keys").last().map(String::as_str), Some("show/feed.xml"));
+    let feed = std::fs::read_to_string(s.dir.join("feed.xml")).unwrap();
+    assert_eq!(get(&store, "show/feed.xml").unwrap(), feed.as_bytes());
+
+    // The enclosure, by the path its URL names below the show's base URL.
+    let url = feed.split("<enclosure url=\"").nth(1).unwrap().split('"').next().unwrap();
+    let rel = url.splitn(4, '/').nth(3).unwrap();
+    let local = std::fs::read(s.dir.join(rel)).unwrap();
+    let key = format!("show/{rel}");
+    assert_eq!(block_on(store.get_range(&key, 100, 100)).unwrap(), &local[100..200]);
+    let (head, _) = block_on(store.bucket().head_object(&key)).unwrap();
+    assert_eq!(head.content_type.as_deref(), Some("audio/mpeg"));
+
+    let second = publish(&moto, &s.dir, &s.home, &[]);
+    assert_eq!(second["uploaded"].as_u64(), Some(0), "{second}");
+    assert_eq!(second["skipped"], first["uploaded"]);
+}
