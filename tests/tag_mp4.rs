@@ -656,3 +656,30 @@ fn interop_href_and_late_first_chapter_do_not_confuse_readers() {
         [("00:00:00.000".to_owned(), "Late start".to_owned()), ("00:00:06.000".to_owned(), "Second".to_owned())]
     );
 }
+
+#[test]
+fn cli_tags_strips_and_extracts_m4b() {
+    let (dir, path) = scratch("short-first.m4b");
+    let chapters = dir.path().join("chapters.txt");
+    std::fs::write(&chapters, "00:00:00.000 Intro\n00:00:05.250 Zweites Kapitel – „Ü“\n").unwrap();
+    let tag = assert_cmd::Command::cargo_bin("podmark")
+        .unwrap()
+        .args(["tag", path.to_str().unwrap(), "--chapters", chapters.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(tag.status.success(), "{}", String::from_utf8_lossy(&tag.stderr));
+    let out = assert_cmd::Command::cargo_bin("podmark")
+        .unwrap()
+        .args(["chapters", "extract", path.to_str().unwrap(), "--to", "text"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("00:00:05.250 Zweites Kapitel – „Ü“"), "{text}");
+    let strip = assert_cmd::Command::cargo_bin("podmark")
+        .unwrap()
+        .args(["tag", path.to_str().unwrap(), "--strip-chapters"])
+        .output()
+        .unwrap();
+    assert!(strip.status.success());
+    assert!(tag::extract(&path).unwrap().is_empty());
+}
