@@ -358,6 +358,8 @@ fn strip_removes_only_chapters() {
     assert!(tag.frames.iter().all(|f| !f.is_chapter_frame()));
     assert_eq!(tag.frames.len(), others(3).len());
     assert!(extract(&p).unwrap().is_empty());
+    embed(&p, &chapters(&[("0", "A"), ("3", "B")]), &TagOptions::new()).unwrap();
+    assert!(std::fs::read(&p).unwrap() == tagged, "strip then re-tag restores the same bytes");
     let p2 = file(dir.path(), "plain.mp3", &silent_frames(N));
     assert_eq!(strip(&p2, &TagOptions::new()).unwrap().mode, WriteMode::Unchanged);
 }
