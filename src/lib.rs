@@ -14,8 +14,8 @@ pub mod publish;
 #[cfg(feature = "hosting")]
 pub mod serve;
 pub mod show;
-pub mod tag;
 pub mod shownotes;
+pub mod tag;
 pub mod timestamp;
 pub mod validate;
 

@@ -381,7 +381,11 @@ impl fmt::Debug for Timestamp {
 
 impl serde::Serialize for Timestamp {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        if self.0.is_multiple_of(NANOS_PER_MILLI) { s.collect_str(self) } else { s.collect_str(&format_args!("{self:.9}")) }
+        if self.0.is_multiple_of(NANOS_PER_MILLI) {
+            s.collect_str(self)
+        } else {
+            s.collect_str(&format_args!("{self:.9}"))
+        }
     }
 }
 
