@@ -511,3 +511,26 @@ fn sigkill_at_random_moments_leaves_the_old_or_the_new_file() {
         }
     }
 }
+
+#[test]
+fn v24_warns_when_ffmpeg_would_drop_a_chapter_and_v23_keeps_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = copy(dir.path(), "lame-info.mp3");
+    let chapters = write(dir.path(), "c.txt", &format!("0:00 Short\n0:01 {}\n", "Long title ".repeat(13)));
+    let out = podmark()
+        .args(["tag", f.to_str().unwrap(), "--chapters", chapters.to_str().unwrap(), "--id3", "2.4"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("chapter 2") && err.contains("FFmpeg") && err.contains("ID3v2.3"), "{err}");
+    let out = podmark()
+        .args(["tag", f.to_str().unwrap(), "--chapters", chapters.to_str().unwrap(), "--id3", "2.3"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    if require_tool("ffprobe") {
+        assert_eq!(ffprobe_chapters(&f).len(), 2, "v2.3 keeps every chapter readable by FFmpeg");
+    }
+}
