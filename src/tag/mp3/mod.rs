@@ -91,12 +91,12 @@ pub fn embed(path: &Path, chapters: &Chapters, options: &TagOptions) -> Result<T
     if chapters.is_empty() {
         return Err(chapters_err(path, "there are no chapters to embed (use strip to remove chapters)"));
     }
-    src.check_writable()?;
+    src.check_writable(path)?;
     let duration = audio_duration(&src.real)?;
     let chapters = chapters.clone().with_duration(duration).map_err(|e| chapters_err(path, describe(&e, chapters)))?;
     let major = src.target_major(options);
     let (images, mut warnings) = load_images(path, &chapters)?;
-    let mut frames = src.preserved_frames(major)?;
+    let mut frames = src.preserved_frames(path, major)?;
     let (chapter_frames, more) = write::chapter_frames(&chapters, &images, major).map_err(|m| chapters_err(path, m))?;
     frames.extend_from_slice(&chapter_frames);
     warnings.extend(more);
@@ -110,9 +110,9 @@ pub fn strip(path: &Path, options: &TagOptions) -> Result<TagReport, TagError> {
     if !has_chapters {
         return Ok(src.report(path, 0, WriteMode::Unchanged, src.file_len, Vec::new()));
     }
-    src.check_writable()?;
+    src.check_writable(path)?;
     let major = src.target_major(options);
-    let frames = src.preserved_frames(major)?;
+    let frames = src.preserved_frames(path, major)?;
     src.apply(path, &frames, major, options, 0, Vec::new())
 }
 
@@ -265,10 +265,10 @@ impl Source {
         Ok(Source { real, file_len, read_only: meta.permissions().readonly(), tag, raw })
     }
 
-    fn check_writable(&self) -> Result<(), TagError> {
+    fn check_writable(&self, path: &Path) -> Result<(), TagError> {
         if self.read_only {
             return Err(io_err(
-                &self.real,
+                path,
                 io::Error::new(io::ErrorKind::PermissionDenied, "the file is read-only; nothing was changed"),
             ));
         }
@@ -284,13 +284,13 @@ impl Source {
     }
 
     /// Every frame but `CHAP`/`CTOC`, encoded for version `major`.
-    fn preserved_frames(&self, major: read::Major) -> Result<Vec<u8>, TagError> {
+    fn preserved_frames(&self, path: &Path, major: read::Major) -> Result<Vec<u8>, TagError> {
         let mut out = Vec::new();
         let Some(tag) = &self.tag else { return Ok(out) };
         let tag_unsync = tag.major == 4 && tag.flags & 0x80 != 0;
         for f in tag.frames.iter().filter(|f| !f.is_chapter_frame()) {
             let bytes = write::preserved(f, tag.major, major, tag_unsync).map_err(|m| TagError::Format {
-                path: self.real.clone(),
+                path: path.to_owned(),
                 offset: f.offset,
                 message: m,
             })?;
