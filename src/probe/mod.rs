@@ -33,9 +33,10 @@
 //! on a 60-minute VBR file) and then truncates the stream at that estimate, ignores MP4 edit lists,
 //! counts Opus pre-skip as audio and cannot read MP4 chapters. The headers where it is exact are
 //! a few dozen bytes each, so every container here is read by a small scanner of podmark's own:
-//! one code path per container, errors that name the byte offset, and a bounded memory footprint
-//! (one 256 KiB window plus the largest header read). symphonia serves as an independent
-//! cross-check in the test suite, not as a runtime dependency.
+//! one code path per container, errors that name the byte offset, a bounded memory footprint
+//! (one 256 KiB window plus the largest header read), and no MPL-2.0 dependency. symphonia is
+//! therefore not a dependency; the independent cross-check is ffprobe, in `tests/probe.rs`
+//! (packet counts, `stream=duration_ts` with the edit list, header values).
 //!
 //! Every scanner streams: a 60-minute MP3 is read through the window once, and a file with a
 //! Xing header is measured from its first frame in constant time.

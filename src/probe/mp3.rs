@@ -330,8 +330,13 @@ pub(crate) fn probe_source<R: Read + Seek>(src: &mut Source<R>, opts: &Probe) ->
     let header_count = vbr.and_then(|v| v.frames.map(|f| (v, u64::from(f))));
     let mut result = None;
     if let Some((v, frames)) = header_count {
-        let tolerance = first + 2 * 2881 + 128;
-        let bytes_ok = v.bytes.is_none_or(|b| u64::from(b).abs_diff(stream_len) <= tolerance);
+        // Writers count the stream from the VBR frame (FFmpeg) or from the start of the file
+        // (LAME, which may have written the ID3v2 tag): accept either, within a few frames.
+        const SLACK: u64 = 8 * 1024;
+        let bytes_ok = v.bytes.is_none_or(|b| {
+            let b = u64::from(b);
+            b.abs_diff(stream_len) <= SLACK || b.abs_diff(end) <= SLACK
+        });
         if !bytes_ok {
             warnings.push(ProbeWarning::new(
                 first,

@@ -428,7 +428,7 @@ fn walk_trak<R: Read + Seek>(
             b"stts" => {
                 let mut keep = t.tables.as_ref().map(|_| Vec::new());
                 let (units, samples) = stream_pairs(src, &b, 4, |count, delta| {
-                    if let Some(k) = keep.as_mut() {
+                    if let Some(k) = keep.as_mut().filter(|k| u64_of(k.len()) < MAX_CHAPTERS) {
                         k.push((count, delta));
                     }
                 })?;
