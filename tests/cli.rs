@@ -1,6 +1,8 @@
 //! The `podmark` command line, end to end: exit codes, diagnostics, and the seed episode.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::path::Path;
 
 use assert_cmd::Command;
@@ -161,19 +163,6 @@ fn convert_writes_a_file_atomically() {
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temp files left behind");
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
-}
-
 fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_owned()];
@@ -197,7 +186,7 @@ fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
 fn build_is_deterministic_and_matches_the_golden_feed() {
     let dir = tempfile::tempdir().unwrap();
     let episodes = dir.path().join("episodes");
-    copy_dir(Path::new("episodes"), &episodes);
+    common::copy_dir(Path::new("episodes"), &episodes);
     let run = |out: &Path| {
         let (code, stdout, err) =
             stdout_of(podmark().arg("build").arg("--episodes").arg(&episodes).arg("--out").arg(out));

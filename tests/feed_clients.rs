@@ -12,21 +12,8 @@ use podmark::build::{BuildOptions, BuildReport, build};
 
 fn build_sample(out: &Path) -> BuildReport {
     let dir = out.join("episodes");
-    copy_dir(Path::new("episodes"), &dir);
+    common::copy_dir(Path::new("episodes"), &dir);
     build(&BuildOptions::new(&dir, out.join("feed")), &mut |_, _, _| {}).unwrap()
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
 }
 
 const SEED_STARTS_MS: [u64; 13] = [

@@ -22,19 +22,6 @@ impl Drop for Server {
     }
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
-}
-
 fn gpo(home: &Path, args: &[&str]) -> String {
     let out = Command::new("gpo")
         .args(args)
@@ -57,7 +44,7 @@ fn gpodder_subscribes_downloads_and_stores_the_chapters() {
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let base = format!("http://127.0.0.1:{port}/");
     let episodes = tmp.path().join("episodes");
-    copy_dir(Path::new("episodes"), &episodes);
+    common::copy_dir(Path::new("episodes"), &episodes);
     let feed_dir = tmp.path().join("feed");
     let mut options = BuildOptions::new(&episodes, &feed_dir);
     options.base_url = Some(base.clone());

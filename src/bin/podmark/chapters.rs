@@ -7,8 +7,10 @@ use std::process::ExitCode;
 use anyhow::Context;
 use podmark::formats::{Format, Parsed, WriteOptions, decode_text};
 use podmark::validate::{Profile, check_all};
-use podmark::{Diagnostic, Severity, Timestamp};
+use podmark::{Diagnostic, Timestamp};
 use serde::Serialize;
+
+use crate::report::JsonDiagnostic;
 
 /// `podmark chapters …`
 #[derive(Debug, clap::Subcommand)]
@@ -160,27 +162,6 @@ struct FileReport {
     errors: usize,
     warnings: usize,
     diagnostics: Vec<JsonDiagnostic>,
-}
-
-#[derive(Serialize)]
-struct JsonDiagnostic {
-    severity: Severity,
-    line: Option<usize>,
-    column: Option<usize>,
-    byte: Option<u64>,
-    code: &'static str,
-    message: String,
-}
-
-impl From<&Diagnostic> for JsonDiagnostic {
-    fn from(d: &Diagnostic) -> Self {
-        let (line, column, byte) = match d.location {
-            Some(podmark::Location::Text { line, column }) => (Some(line), Some(column), None),
-            Some(podmark::Location::Byte { offset }) => (None, None, Some(offset)),
-            None => (None, None, None),
-        };
-        JsonDiagnostic { severity: d.severity, line, column, byte, code: d.code, message: d.message.clone() }
-    }
 }
 
 fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {

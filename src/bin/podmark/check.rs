@@ -4,9 +4,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use podmark::Diagnostic;
 use podmark::check::{CheckOptions, FileReport, check_feed_file, check_sources, check_url};
-use podmark::{Diagnostic, Location, Severity};
 use serde::Serialize;
+
+use crate::report::JsonDiagnostic;
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct CheckArgs {
@@ -32,27 +34,6 @@ struct JsonFile {
     errors: usize,
     warnings: usize,
     diagnostics: Vec<JsonDiagnostic>,
-}
-
-#[derive(Serialize)]
-struct JsonDiagnostic {
-    severity: Severity,
-    line: Option<usize>,
-    column: Option<usize>,
-    byte: Option<u64>,
-    code: &'static str,
-    message: String,
-}
-
-impl From<&Diagnostic> for JsonDiagnostic {
-    fn from(d: &Diagnostic) -> Self {
-        let (line, column, byte) = match d.location {
-            Some(Location::Text { line, column }) => (Some(line), Some(column), None),
-            Some(Location::Byte { offset }) => (None, None, Some(offset)),
-            None => (None, None, None),
-        };
-        JsonDiagnostic { severity: d.severity, line, column, byte, code: d.code, message: d.message.clone() }
-    }
 }
 
 fn check_one(target: &str, lock: Option<&PathBuf>) -> anyhow::Result<Vec<FileReport>> {

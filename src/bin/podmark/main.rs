@@ -12,6 +12,7 @@ mod build;
 mod chapters;
 mod check;
 mod probe;
+mod report;
 #[cfg(feature = "hosting")]
 mod publish;
 #[cfg(feature = "hosting")]
