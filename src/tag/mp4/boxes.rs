@@ -231,8 +231,7 @@ impl Node {
 
     /// Size of the box as written, header included.
     pub(crate) fn size(&self) -> u64 {
-        let body = self.body_len();
-        if self.large || body > u64::from(u32::MAX) - 8 { body.saturating_add(16) } else { body + 8 }
+        boxed_size(self.large, self.body_len())
     }
 
     fn body_len(&self) -> u64 {
@@ -244,18 +243,7 @@ impl Node {
 
     /// Appends the box's bytes to `out`.
     pub(crate) fn write_to(&self, out: &mut Vec<u8>) {
-        let size = self.size();
-        match u32::try_from(size) {
-            Ok(s) if !self.large && size <= u64::from(u32::MAX) => {
-                out.extend_from_slice(&s.to_be_bytes());
-                out.extend_from_slice(&self.kind);
-            }
-            _ => {
-                out.extend_from_slice(&1u32.to_be_bytes());
-                out.extend_from_slice(&self.kind);
-                out.extend_from_slice(&size.to_be_bytes());
-            }
-        }
+        write_header(out, self.kind, self.large, self.size());
         match &self.body {
             Body::Leaf(b) => out.extend_from_slice(b),
             Body::Container(c) => c.iter().for_each(|n| n.write_to(out)),
@@ -309,6 +297,7 @@ impl Node {
     }
 
     /// The box at a path, to edit.
+    #[cfg(test)]
     pub(crate) fn path_mut(&mut self, path: &[&FourCc]) -> Option<&mut Node> {
         let mut n = self;
         for k in path {
@@ -326,6 +315,93 @@ impl Node {
     pub(crate) fn reader(&self) -> Cursor<'_> {
         Cursor::new(self.data(), self.body_offset(), self.kind)
     }
+}
+
+/// Size of a box with a `body`-byte payload: a 16-byte header when asked for or needed.
+fn boxed_size(large: bool, body: u64) -> u64 {
+    if large || body > u64::from(u32::MAX) - 8 { body.saturating_add(16) } else { body + 8 }
+}
+
+fn write_header(out: &mut Vec<u8>, kind: FourCc, large: bool, size: u64) {
+    match u32::try_from(size) {
+        Ok(s) if !large => {
+            out.extend_from_slice(&s.to_be_bytes());
+            out.extend_from_slice(&kind);
+        }
+        _ => {
+            out.extend_from_slice(&1u32.to_be_bytes());
+            out.extend_from_slice(&kind);
+            out.extend_from_slice(&size.to_be_bytes());
+        }
+    }
+}
+
+/// Whether `kind` inside `parent` leads from a `trak` to its chunk offset table.
+fn on_table_path(parent: FourCc, kind: FourCc) -> bool {
+    matches!(
+        (&parent, &kind),
+        (b"trak", b"mdia") | (b"mdia", b"minf") | (b"minf", b"stbl") | (b"stbl", b"stco" | b"co64")
+    )
+}
+
+/// Size of `node` (a `trak` or a box below it) with its chunk offset table replaced by `table`.
+fn size_replacing(node: &Node, table: &Node) -> u64 {
+    match &node.body {
+        Body::Leaf(_) => node.size(),
+        Body::Container(children) => {
+            let body = children
+                .iter()
+                .map(|c| {
+                    if !on_table_path(node.kind, c.kind) {
+                        c.size()
+                    } else if matches!(&c.kind, b"stco" | b"co64") {
+                        table.size()
+                    } else {
+                        size_replacing(c, table)
+                    }
+                })
+                .fold(0u64, u64::saturating_add);
+            boxed_size(node.large, body)
+        }
+    }
+}
+
+fn write_replacing(node: &Node, table: &Node, out: &mut Vec<u8>) {
+    let Body::Container(children) = &node.body else { return node.write_to(out) };
+    write_header(out, node.kind, node.large, size_replacing(node, table));
+    for c in children {
+        if !on_table_path(node.kind, c.kind) {
+            c.write_to(out);
+        } else if matches!(&c.kind, b"stco" | b"co64") {
+            table.write_to(out);
+        } else {
+            write_replacing(c, table, out);
+        }
+    }
+}
+
+/// The bytes of `moov` with the chunk offset table of some of its `trak` children replaced:
+/// `tables` holds (index among `moov`'s children, new `stco`/`co64` box). Nothing is cloned, so a
+/// long file's sample tables are not copied in memory to write them. The result has room for
+/// `extra` more bytes.
+pub(crate) fn moov_bytes_replacing(moov: &Node, tables: &[(usize, Node)], extra: usize) -> Vec<u8> {
+    let table_of = |i: usize| tables.iter().find(|(j, _)| *j == i).map(|(_, t)| t);
+    let children = moov.children();
+    let body = children
+        .iter()
+        .enumerate()
+        .map(|(i, c)| table_of(i).map_or_else(|| c.size(), |t| size_replacing(c, t)))
+        .fold(0u64, u64::saturating_add);
+    let size = boxed_size(moov.large, body);
+    let mut out = Vec::with_capacity(usize::try_from(size).unwrap_or(0).saturating_add(extra));
+    write_header(&mut out, moov.kind, moov.large, size);
+    for (i, c) in children.iter().enumerate() {
+        match table_of(i) {
+            Some(t) => write_replacing(c, t, &mut out),
+            None => c.write_to(&mut out),
+        }
+    }
+    out
 }
 
 fn parse_children(body: &[u8], base: u64, parent: FourCc) -> Result<Vec<Node>, BoxError> {
@@ -518,6 +594,7 @@ pub(crate) fn chunk_offset_box(offsets: &[u64]) -> Node {
 
 /// Replaces the `stco`/`co64` of `stbl` with `offsets`, keeping its place among the children.
 /// Returns false (and changes nothing) when `stbl` has no chunk offset table.
+#[cfg(test)]
 pub(crate) fn set_chunk_offsets(stbl: &mut Node, offsets: &[u64]) -> bool {
     let Some(children) = stbl.children_mut() else { return false };
     let Some(slot) = children.iter_mut().find(|n| &n.kind == b"stco" || &n.kind == b"co64") else {
@@ -755,6 +832,25 @@ mod tests {
         let stbl = node.path(&[b"trak", b"mdia", b"minf", b"stbl"]).unwrap();
         assert_eq!(chunk_offsets(stbl).unwrap().unwrap().offsets, vec![44]);
         assert_eq!(stbl.child(b"stco").unwrap().offset, Some(1000 + 8 + 8 + 8 + 8 + 8));
+    }
+
+    #[test]
+    fn replacing_a_chunk_table_matches_editing_a_clone() {
+        let stbl = Node::container(b"stbl", vec![Node::leaf(b"stsz", vec![1; 12]), chunk_offset_box(&[10, 20])]);
+        let trak = Node::container(
+            b"trak",
+            vec![
+                Node::leaf(b"tkhd", vec![0; 84]),
+                Node::container(b"mdia", vec![Node::container(b"minf", vec![stbl])]),
+            ],
+        );
+        let moov = Node::container(b"moov", vec![Node::leaf(b"mvhd", vec![0; 100]), trak.clone(), trak]);
+        let table = chunk_offset_box(&[u64::from(u32::MAX) + 5, 7]);
+        let mut edited = moov.clone();
+        let stbl = edited.children_mut().unwrap()[2].path_mut(&[b"mdia", b"minf", b"stbl"]).unwrap();
+        assert!(set_chunk_offsets(stbl, &[u64::from(u32::MAX) + 5, 7]));
+        assert_eq!(moov_bytes_replacing(&moov, &[(2, table)], 0), edited.to_bytes());
+        assert_eq!(moov_bytes_replacing(&moov, &[], 10), moov.to_bytes());
     }
 
     #[test]

@@ -118,8 +118,7 @@ impl Draft {
     /// The `moov` bytes with every chunk offset at or after `moved_from` moved by `delta`, and the
     /// chapter chunk at `chapter_offset`.
     fn render(&self, moved_from: u64, delta: i128, chapter_offset: u64) -> Result<Vec<u8>, BoxError> {
-        let mut moov = self.moov.clone();
-        let Some(children) = moov.children_mut() else { return Ok(moov.to_bytes()) };
+        let mut tables = Vec::new();
         if delta != 0 {
             for (i, offsets) in &self.tables {
                 let mut moved = Vec::with_capacity(offsets.len());
@@ -133,17 +132,13 @@ impl Draft {
                         u64::try_from(n).map_err(|_| BoxError::new(o, "chunk offset out of range after the edit"))?,
                     );
                 }
-                if let Some(stbl) = children.get_mut(*i).and_then(|t| t.path_mut(&[b"mdia", b"minf", b"stbl"])) {
-                    boxes::set_chunk_offsets(stbl, &moved);
-                }
+                tables.push((*i, boxes::chunk_offset_box(&moved)));
             }
         }
-        if let Some(stbl) =
-            self.chapter_trak.and_then(|i| children.get_mut(i)).and_then(|t| t.path_mut(&[b"mdia", b"minf", b"stbl"]))
-        {
-            boxes::set_chunk_offsets(stbl, &[chapter_offset]);
+        if let Some(i) = self.chapter_trak {
+            tables.push((i, boxes::chunk_offset_box(&[chapter_offset])));
         }
-        Ok(moov.to_bytes())
+        Ok(boxes::moov_bytes_replacing(&self.moov, &tables, usize::try_from(self.mdat_len()).unwrap_or(0)))
     }
 
     fn mdat_len(&self) -> u64 {
@@ -199,6 +194,7 @@ pub(crate) fn plan(draft: &Draft, start: u64, old_end: u64, file_len: u64, paddi
             new_len: file_len,
         });
     }
+    drop(content);
     let padding = if padding == 0 { 0 } else { padding.max(8) };
     let content = draft.content(start, old_end, Some((old_len, padding)))?;
     let len = u64::try_from(content.len()).unwrap_or(u64::MAX);

@@ -340,8 +340,10 @@ struct Edited {
 
 /// Removes the chapter tracks, their `chap` references and `chpl`; then, with `new`, adds a
 /// chapter track, references to it and a `chpl`.
-fn edit(moov: &Node, new: Option<&Prepared>) -> Result<Edited, Failure> {
-    let infos = tracks(moov)?;
+fn edit(moov: Node, new: Option<&Prepared>) -> Result<Edited, Failure> {
+    let infos = tracks(&moov)?;
+    let mvhd = MovieHeader::read(&moov)?;
+    let moov_at = moov.body_offset();
     let referenced: BTreeSet<u32> = infos.iter().flat_map(|t| t.chap_refs.iter().copied()).collect();
     let removed_ids: BTreeSet<u32> =
         infos.iter().filter(|t| referenced.contains(&t.id) && is_chapter_track(t)).map(|t| t.id).collect();
@@ -358,7 +360,7 @@ fn edit(moov: &Node, new: Option<&Prepared>) -> Result<Edited, Failure> {
     }
     removed.sort_unstable();
 
-    let mut out = moov.clone();
+    let mut out = moov;
     let mut changed = !removed_index.is_empty();
     let mut children: Vec<Node> = Vec::new();
     for (i, mut n) in out.children_mut().map(std::mem::take).unwrap_or_default().into_iter().enumerate() {
@@ -381,12 +383,12 @@ fn edit(moov: &Node, new: Option<&Prepared>) -> Result<Edited, Failure> {
     let mut chapter_trak = None;
     let mut chapter_data = Vec::new();
     if let Some(p) = new {
-        let mut mvhd = MovieHeader::read(moov)?;
+        let mut mvhd = mvhd;
         let max_id = infos.iter().filter(|t| !removed_ids.contains(&t.id)).map(|t| t.id).max().unwrap_or(0);
         let id = max_id
             .checked_add(1)
             .filter(|&i| i < u32::MAX)
-            .ok_or_else(|| BoxError::new(moov.body_offset(), "no track ID left for a chapter track"))?;
+            .ok_or_else(|| BoxError::new(moov_at, "no track ID left for a chapter track"))?;
         let duration_movie = rescale(p.total_ms, u64::from(mvhd.timescale), 1000);
         let trak = track::build_trak(id, duration_movie, &p.samples, 0);
         chapter_data = p.samples.iter().flat_map(|s| s.bytes.iter().copied()).collect();
@@ -406,7 +408,7 @@ fn edit(moov: &Node, new: Option<&Prepared>) -> Result<Edited, Failure> {
             );
         }
         if targets.is_empty() {
-            return Err(BoxError::new(moov.body_offset(), "no audio track to attach chapters to").into());
+            return Err(BoxError::new(moov_at, "no audio track to attach chapters to").into());
         }
         for &t in &targets {
             if let Some(n) = children.get_mut(t) {
@@ -543,7 +545,7 @@ fn plan<R: Read + Seek>(r: &mut R, chapters: Option<&Chapters>, options: &TagOpt
         }
         None => (None, 0),
     };
-    let edited = edit(&s.moov, prepared.as_ref())?;
+    let edited = edit(s.moov, prepared.as_ref())?;
     let (start, old_end) = layout::region(&s.tops, s.moov_index, &edited.remaining, &edited.removed)?;
     let padding = u64::try_from(options.padding).unwrap_or(u64::MAX);
     let layout = layout::plan(&edited.draft, start, old_end, s.len, padding)?;
