@@ -17,8 +17,11 @@ mkdir -p "$dir"
 ff() { ffmpeg -hide_banner -loglevel error -nostdin -y "$@"; }
 
 cargo build --release --quiet --bin podmark --example mp4ameta_chapters
-podmark=target/release/podmark
-mp4ameta=target/release/examples/mp4ameta_chapters
+# Copies, so that a rebuild during the run cannot swap the binaries under it.
+mkdir -p "$dir/bin"
+cp target/release/podmark target/release/examples/mp4ameta_chapters "$dir/bin/"
+podmark=$dir/bin/podmark
+mp4ameta=$dir/bin/mp4ameta_chapters
 
 if [ ! -f "$dir/60min-last.m4a" ]; then
   echo "making $dir/60min-last.m4a (60 min AAC, takes a minute or two)…"
@@ -57,7 +60,7 @@ run() {
 work="$dir/work.m4a"
 tagged="$dir/tagged.m4a"
 out="$dir/out.m4a"
-echo "runs: $RUNS   $(ffmpeg -version | head -1 | cut -d' ' -f1-3)   $(nproc) cores"
+echo "runs: $RUNS   $(ffmpeg -version | head -1 | cut -d' ' -f1-3)   $(nproc) cores   load: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-48s %10s   %10s\n' "60-minute AAC, 13 chapters" "median" "max RSS"
 for layout in last first; do
   src="$dir/60min-$layout.m4a"
