@@ -15,6 +15,14 @@
 //! episodes are processed in folder order, the feed lists them as `itunes:type` demands, nothing
 //! depends on the clock, and files whose content is unchanged are not rewritten. Unchanged audio is
 //! neither re-probed (probe cache) nor re-tagged (build state), so a no-change rebuild is fast.
+//!
+//! A rebuild in which **nothing** changed is faster still: the build state records the size and
+//! modification time of every input it read and every output it wrote (plus the podmark
+//! executable and the options). When all of them are as recorded, the build only stats files and
+//! returns the previous report with [`BuildReport::up_to_date`] set. An input modified within a
+//! clock tick of the build ("racily clean", as git calls it) is recorded with a hash of the bytes
+//! the build read, or, for audio and other files the build does not read whole, keeps the next
+//! build on the full path.
 
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
@@ -77,7 +85,7 @@ pub struct Episode {
 }
 
 /// A file the build wrote or kept.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Written {
     /// Path, relative to the output folder.
     pub path: String,
@@ -88,7 +96,7 @@ pub struct Written {
 }
 
 /// What the build did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BuildReport {
     /// The show's title.
     pub show: String,
@@ -102,10 +110,14 @@ pub struct BuildReport {
     pub warnings: Vec<String>,
     /// Probe cache hits and misses.
     pub probe_cache: (u64, u64),
+    /// True when no input or output changed since the last build, which therefore did nothing but
+    /// check file sizes and modification times (`files` are then all unchanged, nothing was probed).
+    #[serde(default)]
+    pub up_to_date: bool,
 }
 
 /// One episode in the report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EpisodeReport {
     /// Folder name.
     pub slug: String,
@@ -159,23 +171,35 @@ fn render(path: &Path, diags: &[Diagnostic]) -> Vec<String> {
 /// Loads the show and its episodes, checking notes and chapters; returns every problem at once.
 /// Chapters are not yet checked against the audio (see [`build`]).
 pub fn load(episodes_dir: &Path) -> Result<(Show, Vec<Episode>, Vec<String>), BuildError> {
+    load_recorded(episodes_dir, &mut Recorder::new())
+}
+
+fn load_recorded(episodes_dir: &Path, rec: &mut Recorder) -> Result<(Show, Vec<Episode>, Vec<String>), BuildError> {
     let show_path = episodes_dir.join("podcast.toml");
-    let show_text = std::fs::read_to_string(&show_path).map_err(io(&show_path))?;
+    let show_bytes = rec.read(&show_path).map_err(io(&show_path))?;
+    let show_text = String::from_utf8(show_bytes).map_err(|e| BuildError::Io {
+        path: show_path.clone(),
+        source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+    })?;
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
     let show = Show::parse(&show_text).map_err(|d| problems.extend(render(&show_path, &d))).ok();
 
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(episodes_dir)
-        .map_err(io(episodes_dir))?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.is_dir() && p.join("episode.md").is_file())
-        .collect();
-    dirs.sort();
+    let listing = Listing::read(episodes_dir).map_err(io(episodes_dir))?;
+    let mut dirs = Vec::new();
+    for p in listing.maybe_dirs(episodes_dir) {
+        if p.is_dir() && p.join("episode.md").is_file() {
+            dirs.push(p);
+        } else {
+            // Not an episode now; it becomes one when an episode.md appears.
+            rec.observe(&p.join("episode.md"));
+        }
+    }
+    rec.listing = Some(listing.digest);
     let mut episodes = Vec::new();
     for dir in dirs {
         let notes_path = dir.join("episode.md");
-        let bytes = std::fs::read(&notes_path).map_err(io(&notes_path))?;
+        let bytes = rec.read(&notes_path).map_err(io(&notes_path))?;
         let text = match crate::formats::decode_text(&bytes) {
             Ok(t) => t,
             Err(d) => {
@@ -236,6 +260,9 @@ struct Planned {
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct BuildState {
     audio: BTreeMap<String, AudioState>,
+    /// What the last successful build read and wrote; `None` while a build is under way.
+    #[serde(default)]
+    fingerprint: Option<Fingerprint>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -264,7 +291,24 @@ fn chapters_digest(chapters: &Chapters) -> u64 {
 
 /// Builds the feed folder. `progress` is called with (done, total, what) as episodes are handled.
 pub fn build(options: &BuildOptions, progress: &mut dyn FnMut(usize, usize, &str)) -> Result<BuildReport, BuildError> {
-    let (show, episodes, mut warnings) = load(&options.episodes)?;
+    let state_dir = options.out.join(".podmark");
+    let state_path = state_dir.join("build-state.json");
+    let mut state: BuildState =
+        std::fs::read(&state_path).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
+    let key = fingerprint_key(options);
+    if let Some(fp) = &state.fingerprint
+        && fp.key == key
+        && fp.still_valid(&options.episodes)
+    {
+        let mut report = fp.report.clone();
+        report.up_to_date = true;
+        report.probe_cache = (0, 0);
+        return Ok(report);
+    }
+    // A build that fails half-way leaves the old fingerprint, which no longer matches: whatever changed
+    // since still differs, and any output written since has a new modification time.
+    let mut rec = Recorder::new();
+    let (show, episodes, mut warnings) = load_recorded(&options.episodes, &mut rec)?;
     let base_url = match &options.base_url {
         Some(u) if u.ends_with('/') => u.clone(),
         Some(u) => format!("{u}/"),
@@ -272,12 +316,12 @@ pub fn build(options: &BuildOptions, progress: &mut dyn FnMut(usize, usize, &str
     };
     let feed_url = format!("{base_url}feed.xml");
     let show_guid = podcast_guid(&show.base_url_feed());
-    let state_dir = options.out.join(".podmark");
     let mut cache = ProbeCache::open(state_dir.join("probe-cache.json")).unwrap_or_else(|_| ProbeCache::in_memory());
     let mut problems: Vec<String> = Vec::new();
 
     // GUIDs: the lock decides; front matter may set a GUID on first build only.
     let lock_path = options.episodes.join("guids.lock");
+    let lock_stat = Recorder::stat(&lock_path);
     let mut lock = GuidLock::load(&lock_path).map_err(|e| BuildError::Sources(vec![format!("{e}")]))?;
     let mut seen: HashMap<String, String> = HashMap::new();
     let mut planned = Vec::new();
@@ -317,6 +361,7 @@ pub fn build(options: &BuildOptions, progress: &mut dyn FnMut(usize, usize, &str
             continue;
         };
         let audio_src = ep.dir.join(&audio_rel);
+        rec.observe(&audio_src);
         let info = match cache.probe(&audio_src) {
             Ok(info) => info,
             Err(e) => {
@@ -334,9 +379,11 @@ pub fn build(options: &BuildOptions, progress: &mut dyn FnMut(usize, usize, &str
                 continue;
             }
         };
+        // The folder's modification time changes when a transcript appears or goes.
+        rec.observe_dir(&ep.dir);
         let transcript = ["vtt", "srt"].iter().find_map(|x| {
             let p = ep.dir.join(format!("transcript.{x}"));
-            p.is_file().then(|| {
+            rec.observe_if_exists(&p).is_some_and(|m| m.is_file()).then(|| {
                 let mime = if *x == "vtt" { "text/vtt" } else { "application/x-subrip" };
                 (p, format!("transcripts/{}.{x}", ep.slug), mime)
             })
@@ -344,7 +391,7 @@ pub fn build(options: &BuildOptions, progress: &mut dyn FnMut(usize, usize, &str
         let image = match &ep.meta.image {
             Some(img) if !img.starts_with("http://") && !img.starts_with("https://") => {
                 let p = ep.dir.join(img);
-                if !p.is_file() {
+                if !rec.observe(&p).is_some_and(|m| m.is_file()) {
                     problems.push(format!("{at}: error: image {} does not exist", p.display()));
                     continue;
                 }
@@ -383,9 +430,6 @@ pub fn build(options: &BuildOptions, progress: &mut dyn FnMut(usize, usize, &str
 
     // Write: audio copies (tagged), chapter files, transcripts, images, feed.
     let mut files = Vec::new();
-    let state_path = state_dir.join("build-state.json");
-    let mut state: BuildState =
-        std::fs::read(&state_path).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
     let mut items = Vec::new();
     let mut reports = Vec::new();
     for p in &planned {
@@ -484,7 +528,7 @@ pub fn build(options: &BuildOptions, progress: &mut dyn FnMut(usize, usize, &str
         Some(img) if img.starts_with("http://") || img.starts_with("https://") => Some(img.clone()),
         Some(img) => {
             let src = options.episodes.join(img);
-            let bytes = std::fs::read(&src).map_err(io(&src))?;
+            let bytes = rec.read(&src).map_err(io(&src))?;
             let name =
                 Path::new(img).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "cover".into());
             files.push(emit_bytes(&options.out, &name, &bytes)?);
@@ -538,19 +582,32 @@ pub fn build(options: &BuildOptions, progress: &mut dyn FnMut(usize, usize, &str
 
     // Records: GUIDs (in the sources; commit it), probe cache and build state (in the output).
     let lock_text = lock.to_toml();
-    if std::fs::read_to_string(&lock_path).ok().as_deref() != Some(lock_text.as_str()) {
+    let lock_stat = if std::fs::read_to_string(&lock_path).ok().as_deref() != Some(lock_text.as_str()) {
         crate::fsutil::write_if_changed(&lock_path, lock_text.as_bytes()).map_err(io(&lock_path))?;
-    }
+        Recorder::stat(&lock_path)
+    } else {
+        lock_stat
+    };
+    rec.record(&lock_path, lock_stat, Some(lock_text.as_bytes()));
     std::fs::create_dir_all(&state_dir).map_err(io(&state_dir))?;
     cache.retain_used();
     let (hits, misses) = (cache.hits(), cache.misses());
     if let Err(e) = cache.save() {
         warnings.push(format!("warning: {e}"));
     }
-    let state_json = serde_json::to_vec_pretty(&state).unwrap_or_default();
+    let report = BuildReport {
+        show: show.title,
+        feed_url,
+        episodes: reports,
+        files,
+        warnings,
+        probe_cache: (hits, misses),
+        up_to_date: false,
+    };
+    state.fingerprint = rec.finish(key, &options.out, &report);
+    let state_json = serde_json::to_vec(&state).unwrap_or_default();
     crate::fsutil::write_if_changed(&state_path, &state_json).map_err(io(&state_path))?;
-
-    Ok(BuildReport { show: show.title, feed_url, episodes: reports, files, warnings, probe_cache: (hits, misses) })
+    Ok(report)
 }
 
 /// Copies `src` to `out` and embeds the chapters, unless the build state shows that `out` is
@@ -603,4 +660,384 @@ fn emit_bytes(out: &Path, rel: &str, bytes: &[u8]) -> Result<Written, BuildError
     }
     let changed = crate::fsutil::write_if_changed(&path, bytes).map_err(io(&path))?;
     Ok(Written { path: rel.to_owned(), bytes: bytes.len() as u64, changed })
+}
+
+/// Stat of one file: `None` when it does not exist.
+type FileStat = Option<(u64, u64)>;
+
+/// One input or output of a build, as it was when the build used it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Stamp {
+    path: String,
+    /// Size and modification time (ns since the epoch); `None`: the file did not exist.
+    stat: FileStat,
+    /// For an input modified too recently to trust its modification time: a hash of the bytes the
+    /// build read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    hash: Option<u64>,
+    /// A folder: `hash` is that of its listing.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    dir: bool,
+}
+
+/// What a successful build read and wrote, and what it reported.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Fingerprint {
+    /// podmark's version and executable, the options and the working directory.
+    key: String,
+    /// Hash of the names and types in the episodes folder.
+    listing: u64,
+    inputs: Vec<Stamp>,
+    outputs: Vec<Stamp>,
+    report: BuildReport,
+}
+
+impl Fingerprint {
+    /// Whether every input and output is still as recorded.
+    fn still_valid(&self, episodes_dir: &Path) -> bool {
+        if !Listing::read(episodes_dir).is_ok_and(|l| l.digest == self.listing) {
+            return false;
+        }
+        let unchanged = |s: &Stamp| {
+            let path = Path::new(&s.path);
+            Recorder::stat(path) == s.stat
+                && s.hash.is_none_or(|h| match s.dir {
+                    true => Listing::read(path).is_ok_and(|l| l.digest == h),
+                    false => std::fs::read(path).is_ok_and(|b| hash_bytes(&b) == h),
+                })
+        };
+        // Tens of thousands of stats: spread them over the cores (the order does not matter).
+        let stamps: Vec<&Stamp> = self.inputs.iter().chain(&self.outputs).collect();
+        let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).clamp(1, 4);
+        let chunk = stamps.len().div_ceil(threads).max(1024);
+        let failed = std::sync::atomic::AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            for part in stamps.chunks(chunk) {
+                let failed = &failed;
+                scope.spawn(move || {
+                    for s in part {
+                        if failed.load(std::sync::atomic::Ordering::Relaxed) {
+                            return;
+                        }
+                        if !unchanged(s) {
+                            failed.store(true, std::sync::atomic::Ordering::Relaxed);
+                        }
+                    }
+                });
+            }
+        });
+        !failed.into_inner()
+    }
+}
+
+fn fingerprint_key(options: &BuildOptions) -> String {
+    let exe = std::env::current_exe().ok().map(|p| Recorder::stat(&p));
+    let cwd = std::env::current_dir().unwrap_or_default();
+    format!(
+        "{} {exe:?} {cwd:?} {:?} {:?} {:?} {} {:?}",
+        env!("CARGO_PKG_VERSION"),
+        options.episodes,
+        options.out,
+        options.base_url,
+        options.allow_guid_change,
+        options.page_size
+    )
+}
+
+fn hash_bytes(bytes: &[u8]) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    bytes.hash(&mut h);
+    h.finish()
+}
+
+/// The entries of the episodes folder, sorted, with a digest of their names and types.
+struct Listing {
+    entries: Vec<(std::ffi::OsString, Option<std::fs::FileType>)>,
+    digest: u64,
+}
+
+impl Listing {
+    fn read(dir: &Path) -> std::io::Result<Listing> {
+        let mut entries: Vec<_> =
+            std::fs::read_dir(dir)?.filter_map(Result::ok).map(|e| (e.file_name(), e.file_type().ok())).collect();
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        // guids.lock has its own stamp; the build itself may create it.
+        for (name, kind) in entries.iter().filter(|(name, _)| name != "guids.lock") {
+            name.hash(&mut h);
+            kind.map(|k| (k.is_dir(), k.is_file(), k.is_symlink())).hash(&mut h);
+        }
+        Ok(Listing { digest: h.finish(), entries })
+    }
+
+    /// Entries that are, or may point to, folders.
+    fn maybe_dirs<'a>(&'a self, dir: &'a Path) -> impl Iterator<Item = PathBuf> + 'a {
+        self.entries.iter().filter(|(_, k)| k.is_none_or(|k| !k.is_file())).map(|(name, _)| dir.join(name))
+    }
+}
+
+/// Collects the [`Stamp`]s of a build's inputs, each taken before the input is used.
+struct Recorder {
+    /// Modification times from here on are too recent to trust (a change within the same clock tick
+    /// would not show).
+    racy_from_ns: u64,
+    coarse_racy_from_ns: u64,
+    inputs: Vec<Stamp>,
+    listing: Option<u64>,
+    /// An input that the build does not read whole was modified too recently: record nothing.
+    unsettled: bool,
+}
+
+impl Recorder {
+    fn new() -> Self {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()
+            .and_then(|d| u64::try_from(d.as_nanos()).ok())
+            .unwrap_or(u64::MAX);
+        // Kernel file times lag the clock by up to a tick; file systems with whole-second (or 2 s, FAT)
+        // times are recognised by a zero sub-second part.
+        Recorder {
+            racy_from_ns: now.saturating_sub(100_000_000),
+            coarse_racy_from_ns: now.saturating_sub(3_000_000_000),
+            inputs: Vec::new(),
+            listing: None,
+            unsettled: false,
+        }
+    }
+
+    fn stat(path: &Path) -> FileStat {
+        let meta = std::fs::metadata(path).ok()?;
+        Some((meta.len(), u64::try_from(mtime_ns(&meta)).unwrap_or(u64::MAX)))
+    }
+
+    fn is_racy(&self, stat: FileStat) -> bool {
+        stat.is_some_and(
+            |(_, m)| {
+                if m % 1_000_000_000 == 0 { m >= self.coarse_racy_from_ns } else { m >= self.racy_from_ns }
+            },
+        )
+    }
+
+    /// Records `path` as it is now (stat taken before the caller uses it), for a file not read whole.
+    fn observe(&mut self, path: &Path) -> Option<std::fs::Metadata> {
+        let meta = std::fs::metadata(path).ok();
+        let stat = meta.as_ref().map(|m| (m.len(), u64::try_from(mtime_ns(m)).unwrap_or(u64::MAX)));
+        self.record(path, stat, None);
+        meta
+    }
+
+    /// Reads `path` whole, recording its stat from before the read and, if racy, a hash of the bytes.
+    fn read(&mut self, path: &Path) -> std::io::Result<Vec<u8>> {
+        let stat = Recorder::stat(path);
+        let bytes = std::fs::read(path)?;
+        self.record(path, stat, Some(&bytes));
+        Ok(bytes)
+    }
+
+    fn record(&mut self, path: &Path, stat: FileStat, bytes: Option<&[u8]>) {
+        let hash = match (self.is_racy(stat), bytes) {
+            (false, _) => None,
+            (true, Some(b)) => Some(hash_bytes(b)),
+            (true, None) => {
+                self.unsettled = true;
+                None
+            }
+        };
+        self.inputs.push(Stamp { path: path.to_string_lossy().into_owned(), stat, hash, dir: false });
+    }
+
+    /// Records a folder (whose modification time changes when an entry is added, removed or renamed),
+    /// with a hash of its listing if that time is too recent to trust.
+    fn observe_dir(&mut self, path: &Path) {
+        let stat = Recorder::stat(path);
+        let hash = match self.is_racy(stat) {
+            false => None,
+            true => match Listing::read(path) {
+                Ok(l) => Some(l.digest),
+                Err(_) => {
+                    self.unsettled = true;
+                    None
+                }
+            },
+        };
+        self.inputs.push(Stamp { path: path.to_string_lossy().into_owned(), stat, hash, dir: true });
+    }
+
+    /// Like [`Recorder::observe`], but a missing file is not recorded (its folder is).
+    fn observe_if_exists(&mut self, path: &Path) -> Option<std::fs::Metadata> {
+        let meta = std::fs::metadata(path).ok()?;
+        let stat = Some((meta.len(), u64::try_from(mtime_ns(&meta)).unwrap_or(u64::MAX)));
+        self.record(path, stat, None);
+        Some(meta)
+    }
+
+    /// The fingerprint of a finished build, or `None` if it cannot be trusted next time.
+    fn finish(self, key: String, out: &Path, report: &BuildReport) -> Option<Fingerprint> {
+        if self.unsettled {
+            return None;
+        }
+        let outputs = report
+            .files
+            .iter()
+            .map(|f| {
+                let path = out.join(&f.path);
+                Stamp { stat: Recorder::stat(&path), path: path.to_string_lossy().into_owned(), hash: None, dir: false }
+            })
+            .collect();
+        let mut report = report.clone();
+        for f in &mut report.files {
+            f.changed = false;
+        }
+        for e in &mut report.episodes {
+            e.audio_tagged = false;
+        }
+        Some(Fingerprint { key, listing: self.listing?, inputs: self.inputs, outputs, report })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, SystemTime};
+
+    const AUDIO: &str = "tests/fixtures/audio/mp3-cbr-44k-stereo-lame.mp3";
+
+    fn episode(episodes: &Path, slug: &str, n: usize) {
+        let dir = episodes.join(slug);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::copy(AUDIO, dir.join("audio.mp3")).unwrap();
+        std::fs::write(
+            dir.join("episode.md"),
+            format!("+++\ntitle = \"Episode {n}\"\nepisode = {n}\ndate = 2024-01-{n:02}T10:00:00+00:00\naudio = \"audio.mp3\"\n+++\nNotes.\n\n- 00:00 Start\n- 00:00.6 Middle\n"),
+        )
+        .unwrap();
+    }
+
+    /// A two-episode show whose files all look an hour old (so none is "racily clean").
+    fn show() -> (tempfile::TempDir, BuildOptions) {
+        let tmp = tempfile::tempdir().unwrap();
+        let episodes = tmp.path().join("episodes");
+        std::fs::create_dir_all(&episodes).unwrap();
+        std::fs::write(
+            episodes.join("podcast.toml"),
+            "title = \"T\"\nauthor = \"A\"\ndescription = \"D\"\nlanguage = \"en\"\nbase_url = \"https://t.example/\"\n[category]\nname = \"Technology\"\n",
+        )
+        .unwrap();
+        episode(&episodes, "001-a", 1);
+        episode(&episodes, "002-b", 2);
+        age(&episodes);
+        let options = BuildOptions::new(&episodes, tmp.path().join("feed"));
+        (tmp, options)
+    }
+
+    fn set_mtime(path: &Path, t: SystemTime) {
+        std::fs::File::open(path).unwrap().set_modified(t).unwrap();
+    }
+
+    fn age(dir: &Path) {
+        let old = SystemTime::now() - Duration::from_secs(3600);
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                age(&p);
+            }
+            set_mtime(&p, old);
+        }
+        set_mtime(dir, old);
+    }
+
+    fn run(options: &BuildOptions) -> BuildReport {
+        build(options, &mut |_, _, _| {}).unwrap()
+    }
+
+    #[test]
+    fn a_no_change_rebuild_only_checks_and_reports_the_same() {
+        let (_tmp, o) = show();
+        let first = run(&o);
+        assert!(!first.up_to_date);
+        // The first build wrote guids.lock just now: its hash is recorded, so the next one can trust it.
+        let second = run(&o);
+        assert!(second.up_to_date, "{second:?}");
+        assert_eq!(second.probe_cache, (0, 0));
+        assert_eq!(second.files.len(), first.files.len());
+        assert!(second.files.iter().all(|f| !f.changed));
+        assert_eq!(second.episodes.iter().map(|e| &e.guid).collect::<Vec<_>>(), {
+            first.episodes.iter().map(|e| &e.guid).collect::<Vec<_>>()
+        });
+        assert_eq!(second.warnings, first.warnings);
+        assert!(run(&o).up_to_date);
+    }
+
+    #[test]
+    fn any_changed_input_or_output_takes_the_full_path() {
+        let (_tmp, o) = show();
+        run(&o);
+        assert!(run(&o).up_to_date);
+        let notes = o.episodes.join("002-b/episode.md");
+        let old_mtime = std::fs::metadata(&notes).unwrap().modified().unwrap();
+        let old_feed = std::fs::read_to_string(o.out.join("feed.xml")).unwrap();
+
+        // An edit of the same size: the new modification time shows it.
+        let text = std::fs::read_to_string(&notes).unwrap().replace("Episode 2", "Episode X");
+        std::fs::write(&notes, text).unwrap();
+        set_mtime(&notes, old_mtime + Duration::from_secs(1));
+        let r = run(&o);
+        assert!(!r.up_to_date);
+        let feed = std::fs::read_to_string(o.out.join("feed.xml")).unwrap();
+        assert!(feed.contains("Episode X") && !old_feed.contains("Episode X"));
+        assert!(run(&o).up_to_date);
+
+        // A deleted output is rebuilt.
+        std::fs::remove_file(o.out.join("chapters/001-a.json")).unwrap();
+        assert!(!run(&o).up_to_date);
+        assert!(o.out.join("chapters/001-a.json").is_file());
+        assert!(run(&o).up_to_date);
+
+        // A transcript that appears (the folder's listing changes).
+        std::fs::write(o.episodes.join("001-a/transcript.vtt"), "WEBVTT\n\n00:00.000 --> 00:01.000\nHi\n").unwrap();
+        age(&o.episodes);
+        let r = run(&o);
+        assert!(!r.up_to_date);
+        assert!(r.files.iter().any(|f| f.path == "transcripts/001-a.vtt"), "{:?}", r.files);
+
+        // A new episode folder.
+        episode(&o.episodes, "003-c", 3);
+        age(&o.episodes);
+        let r = run(&o);
+        assert!(!r.up_to_date);
+        assert_eq!(r.episodes.len(), 3);
+
+        // Other options.
+        let mut paged = o.clone();
+        paged.page_size = std::num::NonZeroUsize::new(1);
+        assert!(!run(&paged).up_to_date);
+        assert!(!run(&o).up_to_date, "the paged build replaced the fingerprint");
+    }
+
+    #[test]
+    fn a_racily_clean_input_is_checked_by_content() {
+        let (_tmp, o) = show();
+        run(&o);
+        // Notes written "now" (within a clock tick of the build): the build hashes what it read.
+        let notes = o.episodes.join("001-a/episode.md");
+        let text = std::fs::read_to_string(&notes).unwrap();
+        std::fs::write(&notes, text.replace("Notes.", "Notez")).unwrap();
+        let mtime = std::fs::metadata(&notes).unwrap().modified().unwrap();
+        assert!(!run(&o).up_to_date);
+        assert!(run(&o).up_to_date, "same bytes, same stat: trusted");
+        // Another edit of the same size that keeps the modification time (same clock tick).
+        std::fs::write(&notes, text.replace("Notes.", "Notey")).unwrap();
+        set_mtime(&notes, mtime);
+        assert!(!run(&o).up_to_date, "a racy stamp compares the bytes");
+        assert!(std::fs::read_to_string(o.out.join("feed.xml")).unwrap().contains("Notey"));
+    }
+
+    #[test]
+    fn fresh_audio_is_not_trusted_on_its_modification_time() {
+        let (_tmp, o) = show();
+        std::fs::copy(AUDIO, o.episodes.join("001-a/audio.mp3")).unwrap();
+        run(&o);
+        assert!(!run(&o).up_to_date, "audio modified within a tick of the build: no fingerprint");
+    }
 }

@@ -83,10 +83,11 @@ pub(crate) fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
         writeln!(out)?;
         return Ok(ExitCode::SUCCESS);
     }
-    for w in &report.warnings {
-        eprintln!("{w}");
-    }
+    print_warnings(&report.warnings, &args.episodes);
     if !args.quiet {
+        if report.up_to_date {
+            writeln!(out, "Up to date: no source or output changed since the last build (nothing probed or read)")?;
+        }
         writeln!(out, "Built \"{}\" from {} into {}", report.show, args.episodes.display(), args.out.display())?;
         for e in &report.episodes {
             writeln!(
@@ -116,4 +117,99 @@ pub(crate) fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
         writeln!(out, "Feed: {}/feed.xml (to be served at {})", args.out.display(), report.feed_url)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Warnings shown in full before the rest are summed up by kind.
+const WARNINGS_SHOWN: usize = 20;
+
+/// Prints the first [`WARNINGS_SHOWN`] warnings, then one line per kind of warning for the rest (a
+/// generated back catalogue can have tens of thousands, all alike). `--json` lists them all.
+fn print_warnings(warnings: &[String], episodes: &std::path::Path) {
+    let mut err = std::io::stderr().lock();
+    for w in warnings.iter().take(WARNINGS_SHOWN) {
+        let _ = writeln!(err, "{w}");
+    }
+    let rest = warnings.get(WARNINGS_SHOWN..).unwrap_or_default();
+    if rest.is_empty() {
+        return;
+    }
+    let mut kinds: Vec<(String, usize)> = Vec::new();
+    for w in rest {
+        let kind = warning_kind(w);
+        match kinds.iter_mut().find(|(k, _)| *k == kind) {
+            Some((_, n)) => *n += 1,
+            None => kinds.push((kind, 1)),
+        }
+    }
+    for (kind, n) in &kinds {
+        let _ = writeln!(err, "warning: …and {} more like \"{kind}\"", thousands(*n));
+    }
+    let _ = writeln!(
+        err,
+        "podmark: {} warnings in all ({} not shown); `podmark check {}` or `podmark build --json` lists them all",
+        thousands(warnings.len()),
+        thousands(rest.len()),
+        episodes.display()
+    );
+}
+
+/// What a warning says without where and without the numbers and quoted text that vary: `path:1:2:
+/// warning: chapter is 0.300 s long; … "- 00:00 Intro"` → `chapter is # s long; …`.
+fn warning_kind(w: &str) -> String {
+    let message = w.split_once("warning: ").map_or(w, |(_, m)| m);
+    let message = message.split_once('"').map_or(message, |(m, _)| m).trim_end_matches([' ', ':']);
+    let mut kind = String::with_capacity(message.len());
+    let mut in_number = false;
+    for c in message.chars() {
+        if c.is_ascii_digit() || (in_number && c == '.') {
+            if !in_number {
+                kind.push('#');
+            }
+            in_number = true;
+        } else {
+            in_number = false;
+            kind.push(c);
+        }
+    }
+    kind
+}
+
+/// `29980` → `29,980`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn warnings_of_one_kind_differ_only_in_place_numbers_and_quotes() {
+        let a = warning_kind(
+            "e/1/episode.md:10:3: warning: chapter is 0.300 s long; a chapter shorter than 1 s is hard to hit: \"- 00:00 Intro\"",
+        );
+        let b = warning_kind(
+            "e/2/episode.md:11:3: warning: chapter is 12.5 s long; a chapter shorter than 1 s is hard to hit: \"- x\"",
+        );
+        assert_eq!(a, "chapter is # s long; a chapter shorter than # s is hard to hit");
+        assert_eq!(a, b);
+        assert_ne!(a, warning_kind("e/1/episode.md:1:1: warning: title is empty"));
+    }
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(29_980), "29,980");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
 }
