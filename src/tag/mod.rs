@@ -151,7 +151,11 @@ pub fn container_of(path: &Path) -> Result<Container, TagError> {
     let io_err = |source| TagError::Io { path: path.to_owned(), source };
     let meta = std::fs::metadata(path).map_err(io_err)?;
     if meta.is_dir() {
-        return Err(TagError::Format { path: path.to_owned(), offset: 0, message: "is a directory, not an audio file".into() });
+        return Err(TagError::Format {
+            path: path.to_owned(),
+            offset: 0,
+            message: "is a directory, not an audio file".into(),
+        });
     }
     let mut head = [0u8; 12];
     let mut f = std::fs::File::open(path).map_err(io_err)?;
