@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Generate a podcast of N episodes for the build benchmark (never committed).
 
-usage: bench_build_gen.py OUT_DIR N AUDIO_FIXTURE
-Each episode: front matter, a paragraph of notes, 4 chapter lines, and a hard link to one small MP3.
+usage: bench_build_gen.py OUT_DIR N AUDIO
+Each episode: front matter, a paragraph of notes, 4 chapter lines at least 2 s apart (so the build has
+nothing to warn about), and a hard link to AUDIO (the script makes a 10 s MP3 once).
 """
 import os
 import sys
@@ -25,4 +26,4 @@ for i in range(1, n + 1):
         f.write(f'+++\ntitle = "Episode {i}: a title"\nepisode = {i}\ndate = {year}-{month:02}-{day:02}T10:00:00+00:00\n'
                 f'audio = "audio.mp3"\nsummary = "Summary of episode {i}."\n+++\n'
                 f"In episode {i} we talk about *things* and [links](https://example.com/{i}).\n\n"
-                "- 00:00 Intro\n- 00:00.3 Topic one\n- 00:00.6 Topic two\n- 00:00.9 Outro\n")
+                "- 00:00 Intro\n- 00:02 Topic one\n- 00:05 Topic two\n- 00:08 Outro\n")

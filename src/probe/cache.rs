@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 use super::{AudioInfo, Probe, ProbeError};
 
 /// Version of the cache file layout and of the probe rules; a different value empties the cache.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 /// Bytes hashed at each end of the file.
 const EDGE: u64 = 64 * 1024;
 
@@ -244,9 +244,18 @@ fn tempfile_in(dir: &Path, target: &Path) -> std::io::Result<(PathBuf, File)> {
 
 /// FNV-1a 64 of the size and the first and last [`EDGE`] bytes, as 16 hex digits.
 fn content_check(file: &mut File, size: u64) -> std::io::Result<String> {
+    // FNV-1a over 8-byte little-endian words (then the odd tail bytes): a byte at a time was most of
+    // a large rebuild's CPU time.
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     let mut eat = |bytes: &[u8]| {
-        for &b in bytes {
+        let mut words = bytes.chunks_exact(8);
+        for w in &mut words {
+            let mut le = [0u8; 8];
+            le.copy_from_slice(w);
+            h ^= u64::from_le_bytes(le);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        for &b in words.remainder() {
             h ^= u64::from(b);
             h = h.wrapping_mul(0x0000_0100_0000_01b3);
         }
