@@ -5,7 +5,7 @@
 //! episodes/cover.png               show artwork        →  feed/cover.png
 //! episodes/<slug>/episode.md       notes + chapters    →  feed/chapters/<slug>.json (+ psc, vtt, … as asked)
 //! episodes/<slug>/<audio>          audio (never modified) →  feed/audio/<slug>.<ext>, a tagged copy
-//! episodes/<slug>/*.vtt|*.srt      transcript          →  feed/transcripts/<slug>.<ext>
+//! episodes/<slug>/transcript.vtt  transcript (or .srt) →  feed/transcripts/<slug>.vtt (`podcast:transcript`)
 //! episodes/guids.lock              GUIDs, forever      (written on first build; commit it)
 //! ```
 //!

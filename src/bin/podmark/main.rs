@@ -12,9 +12,9 @@ mod build;
 mod chapters;
 mod check;
 mod probe;
-mod report;
 #[cfg(feature = "hosting")]
 mod publish;
+mod report;
 #[cfg(feature = "hosting")]
 mod serve;
 mod tag;
