@@ -143,8 +143,8 @@ fn valid_id(id: &[u8]) -> bool {
     id.len() == 4 && id.iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
 }
 
-/// Removes unsynchronisation (`FF 00` → `FF`).
-fn deunsync(data: &[u8]) -> Vec<u8> {
+/// Removes unsynchronisation (`FF 00` → `FF`). Shared with the MP3 tagger.
+pub(crate) fn deunsync(data: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(data.len());
     let mut prev_ff = false;
     for &b in data {

@@ -53,7 +53,7 @@ use crate::{Chapter, Chapters, ChaptersError, Timestamp};
 
 pub mod cache;
 pub mod flac;
-mod id3;
+pub(crate) mod id3;
 pub mod mp3;
 pub mod mp4;
 pub mod ogg;

@@ -4,6 +4,7 @@
 //! Everything here works on bytes already in memory and returns [`Bad`] (a byte offset and a
 //! message) for anything it cannot read, so it is tested without files and can never panic.
 
+use crate::probe::id3::deunsync;
 use std::collections::{HashMap, HashSet};
 
 use crate::{Chapter, Chapters, Timestamp};
@@ -112,21 +113,6 @@ pub(crate) fn quote_bytes(bytes: &[u8]) -> String {
     }
     s.push('"');
     s
-}
-
-/// Removes unsynchronisation (`FF 00` → `FF`).
-pub(crate) fn deunsync(data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(data.len());
-    let mut prev_ff = false;
-    for &b in data {
-        if prev_ff && b == 0 {
-            prev_ff = false;
-            continue;
-        }
-        out.push(b);
-        prev_ff = b == 0xFF;
-    }
-    out
 }
 
 /// What the first 10 bytes of a file say about an ID3v2 tag.
