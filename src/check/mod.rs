@@ -566,12 +566,13 @@ pub fn check_sources(dir: &Path, options: &CheckOptions) -> Result<Vec<FileRepor
             push(&mut reports, Path::new(&r.path), d);
         }
     }
-    let show_toml = dir.join("podcast.toml");
-    if let Some(img) = &show.image
-        && !img.starts_with("http://")
-        && !img.starts_with("https://")
-    {
-        let file = dir.join(img);
+    // Local artwork (not a URL): the file must exist and pass Apple's artwork rules. A problem in the
+    // image is reported on the image; a missing image on the file that names it.
+    let check_image = |reports: &mut Vec<FileReport>, img: &str, base: &Path, named_in: &Path, at: Option<Location>| {
+        if img.starts_with("http://") || img.starts_with("https://") {
+            return;
+        }
+        let file = base.join(img);
         match std::fs::read(&file) {
             Ok(bytes) => {
                 for (is_error, code, msg) in artwork::check(img, &bytes) {
@@ -580,15 +581,16 @@ pub fn check_sources(dir: &Path, options: &CheckOptions) -> Result<Vec<FileRepor
                     } else {
                         Diagnostic::warning(code, None, msg)
                     };
-                    push(&mut reports, &file, d);
+                    push(reports, &file, d);
                 }
             }
-            Err(e) => push(
-                &mut reports,
-                &show_toml,
-                Diagnostic::error("missing-file", None, format!("image {}: {e}", quote(img))),
-            ),
+            Err(e) => {
+                push(reports, named_in, Diagnostic::error("missing-file", at, format!("image {}: {e}", quote(img))))
+            }
         }
+    };
+    if let Some(img) = &show.image {
+        check_image(&mut reports, img, dir, &dir.join("podcast.toml"), None);
     }
     let lock_path = options.lock.clone().unwrap_or_else(|| dir.join("guids.lock"));
     let lock = GuidLock::load(&lock_path).map_err(CheckError::Lock)?;
@@ -668,28 +670,8 @@ pub fn check_sources(dir: &Path, options: &CheckOptions) -> Result<Vec<FileRepor
                 );
             }
         }
-        if let Some(img) = &ep.meta.image
-            && !img.starts_with("http://")
-            && !img.starts_with("https://")
-        {
-            let file = ep.dir.join(img);
-            match std::fs::read(&file) {
-                Ok(bytes) => {
-                    for (is_error, code, msg) in artwork::check(img, &bytes) {
-                        let d = if is_error {
-                            Diagnostic::error(code, None, msg)
-                        } else {
-                            Diagnostic::warning(code, None, msg)
-                        };
-                        push(&mut reports, &file, d);
-                    }
-                }
-                Err(e) => push(
-                    &mut reports,
-                    &notes,
-                    Diagnostic::error("missing-file", Position::new(1, 1), format!("image {}: {e}", quote(img))),
-                ),
-            }
+        if let Some(img) = &ep.meta.image {
+            check_image(&mut reports, img, &ep.dir, &notes, Some(Location::from(Position::new(1, 1))));
         }
     }
     Ok(reports)
