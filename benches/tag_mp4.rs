@@ -44,6 +44,13 @@ fn audio() -> Option<(PathBuf, PathBuf)> {
     Some((last, first))
 }
 
+/// A fresh copy of `from` at `to`, flushed to disk so that the measured fsync covers only what
+/// the tagger writes.
+fn fresh_copy(from: &Path, to: &Path) {
+    let copied = std::fs::copy(from, to).and_then(|_| std::fs::File::open(to)?.sync_all());
+    assert!(copied.is_ok(), "{copied:?}");
+}
+
 fn seed() -> Chapters {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/shownotes/seed-eigencast-020.txt");
     let text = std::fs::read_to_string(path).unwrap_or_default();
@@ -64,7 +71,7 @@ fn bench(c: &mut Criterion) {
     for (name, source) in [("moov last", &last), ("moov first", &first)] {
         group.bench_function(format!("embed, {name} (rewrite)"), |b| {
             b.iter_batched(
-                || std::fs::copy(source, &target).ok(),
+                || fresh_copy(source, &target),
                 |_| {
                     let r = tag::embed(&target, &chapters, &options);
                     assert!(r.is_ok_and(|r| r.mode == WriteMode::Rewritten));
@@ -82,7 +89,7 @@ fn bench(c: &mut Criterion) {
             .unwrap_or_default();
     group.bench_function("re-tag, moov first (in place)", |b| {
         b.iter_batched(
-            || std::fs::copy(&tagged, &target).ok(),
+            || fresh_copy(&tagged, &target),
             |_| {
                 let r = tag::embed(&target, &renamed, &options);
                 assert!(r.is_ok_and(|r| r.mode == WriteMode::InPlace));
