@@ -179,13 +179,7 @@ mod tests {
 
     use super::*;
     use crate::formats::testutil;
-
-    fn diags(p: &Parsed) -> Vec<String> {
-        p.diagnostics
-            .iter()
-            .map(|d| format!("{} {} {}", d.location.map(|l| l.to_string()).unwrap_or_default(), d.code, d.message))
-            .collect()
-    }
+    use crate::formats::testutil::coded_diagnostics as diags;
 
     #[test]
     fn reads_labels_exactly() {

@@ -373,13 +373,7 @@ mod tests {
 
     use super::*;
     use crate::formats::testutil;
-
-    fn diags(p: &Parsed) -> Vec<String> {
-        p.diagnostics
-            .iter()
-            .map(|d| format!("{} {} {}", d.location.map(|l| l.to_string()).unwrap_or_default(), d.code, d.message))
-            .collect()
-    }
+    use crate::formats::testutil::coded_diagnostics as diags;
 
     const SHEET: &str = "REM GENRE Podcast\r\nPERFORMER \"Host\"\r\nTITLE \"Episode 12\"\r\nFILE \"ep.mp3\" MP3\r\n  \
         TRACK 01 AUDIO\r\n    TITLE \"Intro\"\r\n    INDEX 01 00:00:00\r\n  TRACK 02 AUDIO\r\n    TITLE Talk\r\n    \

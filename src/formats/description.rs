@@ -159,13 +159,7 @@ mod tests {
     use super::*;
     use crate::Timestamp;
     use crate::formats::testutil;
-
-    fn diags(p: &Parsed) -> Vec<String> {
-        p.diagnostics
-            .iter()
-            .map(|d| format!("{} {} {}", d.location.map(|l| l.to_string()).unwrap_or_default(), d.code, d.message))
-            .collect()
-    }
+    use crate::formats::testutil::coded_diagnostics as diags;
 
     fn t(s: &str) -> Timestamp {
         s.parse().unwrap()

@@ -539,16 +539,10 @@ mod tests {
 
     use super::*;
     use crate::formats::testutil;
+    use crate::formats::testutil::coded_diagnostics as diags;
 
     fn ms(v: u64) -> Timestamp {
         Timestamp::from_millis(v).unwrap()
-    }
-
-    fn diags(p: &Parsed) -> Vec<String> {
-        p.diagnostics
-            .iter()
-            .map(|d| format!("{} {} {}", d.location.map(|l| l.to_string()).unwrap_or_default(), d.code, d.message))
-            .collect()
     }
 
     #[test]

@@ -483,15 +483,12 @@ mod tests {
 
     use super::*;
     use crate::formats::testutil;
+    use crate::formats::testutil::diagnostics as diags;
 
     const PEER: &str = include_str!("../../tests/fixtures/chapters/peer/chapters.json");
 
     fn t(ms: u64) -> Timestamp {
         Timestamp::from_millis(ms).unwrap_or_default()
-    }
-
-    fn diags(p: &Parsed) -> Vec<String> {
-        p.diagnostics.iter().map(ToString::to_string).collect()
     }
 
     #[test]

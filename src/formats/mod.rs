@@ -456,7 +456,21 @@ mod tests {
 pub(crate) mod testutil {
     use proptest::prelude::*;
 
+    use super::Parsed;
     use crate::{Chapter, Chapters, Timestamp};
+
+    /// A reader's diagnostics as printed (`line:col: severity: message`).
+    pub(crate) fn diagnostics(p: &Parsed) -> Vec<String> {
+        p.diagnostics.iter().map(ToString::to_string).collect()
+    }
+
+    /// A reader's diagnostics as `line:col code message`, for asserting the stable codes.
+    pub(crate) fn coded_diagnostics(p: &Parsed) -> Vec<String> {
+        p.diagnostics
+            .iter()
+            .map(|d| format!("{} {} {}", d.location.map(|l| l.to_string()).unwrap_or_default(), d.code, d.message))
+            .collect()
+    }
 
     /// Valid chapter lists: 1..=max chapters, starts strictly increasing on a grid of `unit_ns`
     /// (so a format with that precision can represent them exactly), gaps of 1..=600 units, titles

@@ -321,13 +321,10 @@ mod tests {
 
     use super::*;
     use crate::formats::testutil;
+    use crate::formats::testutil::diagnostics as diags;
 
     fn t(ms: u64) -> Timestamp {
         Timestamp::from_millis(ms).unwrap_or_default()
-    }
-
-    fn diags(p: &Parsed) -> Vec<String> {
-        p.diagnostics.iter().map(ToString::to_string).collect()
     }
 
     #[test]
