@@ -144,6 +144,31 @@ pub fn scan_line(line: &str) -> Option<ChapterLine<'_>> {
     })
 }
 
+impl ChapterLine<'_> {
+    /// The chapter this line describes, as an [`Entry`] with positions on line `line_no` of
+    /// `line`, or the error diagnostic for its bad timestamp.
+    pub(crate) fn to_entry(&self, line: &str, line_no: usize) -> Result<Entry, Diagnostic> {
+        let col = |byte: usize| line.get(..byte).map_or(1, |s| s.chars().count() + 1);
+        match &self.time {
+            Ok(start) => {
+                let mut chapter = Chapter::new(*start, self.title);
+                chapter.url = self.url.map(str::to_owned);
+                Ok(Entry {
+                    chapter,
+                    at: Position::new(line_no, col(self.time_range.start)),
+                    title_at: Position::new(line_no, col(self.title_range.start)),
+                    source: line.trim().to_owned(),
+                })
+            }
+            Err(e) => Err(Diagnostic::error(
+                "timestamp",
+                Location::from(Position::new(line_no, col(self.time_range.start + e.offset()))),
+                format!("{e}, in chapter line {}", quote(line.trim())),
+            )),
+        }
+    }
+}
+
 /// Parses show notes. Never panics; problems are collected in [`ShowNotes::diagnostics`].
 pub fn parse(input: &str) -> ShowNotes {
     let input = input.strip_prefix('\u{feff}').unwrap_or(input);
@@ -175,27 +200,9 @@ pub fn parse(input: &str) -> ShowNotes {
             description.push(line);
             continue;
         };
-        let col = |byte: usize| line[..byte.min(line.len())].chars().count() + 1;
-        let at = Position::new(line_no, col(m.time_range.start));
-        match m.time {
-            Ok(start) => {
-                let mut chapter = Chapter::new(start, m.title);
-                chapter.url = m.url.map(str::to_owned);
-                notes.entries.push(Entry {
-                    chapter,
-                    at,
-                    title_at: Position::new(line_no, col(m.title_range.start)),
-                    source: line.trim().to_owned(),
-                });
-            }
-            Err(e) => {
-                let bad = Position::new(line_no, col(m.time_range.start + e.offset()));
-                notes.diagnostics.push(Diagnostic::error(
-                    "timestamp",
-                    Location::from(bad),
-                    format!("{e}, in chapter line {}", quote(line.trim())),
-                ));
-            }
+        match m.to_entry(line, line_no) {
+            Ok(entry) => notes.entries.push(entry),
+            Err(d) => notes.diagnostics.push(d),
         }
     }
     notes.description = trim_blank_lines(&description);

@@ -34,10 +34,10 @@
 
 use std::fmt::Write as _;
 
-use super::{Entry, Format, Parsed, WriteError, WriteOptions, quantized_starts};
-use crate::diagnostic::{Diagnostic, Location, Position, quote};
+use super::{Format, Parsed, WriteError, WriteOptions, quantized_starts};
+use crate::Chapters;
+use crate::diagnostic::{Diagnostic, Location, quote};
 use crate::shownotes::scan_line;
-use crate::{Chapter, Chapters};
 
 const SECOND: u64 = 1_000_000_000;
 
@@ -58,14 +58,12 @@ pub fn read(input: &str, platform: Format) -> Parsed {
         let line_no = n + 1;
         let line = raw.strip_suffix('\r').unwrap_or(raw);
         let Some(m) = scan_line(line) else { continue };
-        let col = |byte: usize| line.get(..byte).map_or(1, |s| s.chars().count() + 1);
-        let at = Position::new(line_no, col(m.time_range.start));
-        match m.time {
-            Ok(start) => {
-                if start.as_nanos() % SECOND != 0 {
+        match m.to_entry(line, line_no) {
+            Ok(entry) => {
+                if entry.chapter.start.as_nanos() % SECOND != 0 {
                     out.diagnostics.push(Diagnostic::warning(
                         "description-fraction",
-                        Location::from(at),
+                        Location::from(entry.at),
                         format!(
                             "{} chapter times are whole seconds; the fraction in {} may keep it from reading this line",
                             platform_name(platform),
@@ -73,20 +71,9 @@ pub fn read(input: &str, platform: Format) -> Parsed {
                         ),
                     ));
                 }
-                let mut chapter = Chapter::new(start, m.title);
-                chapter.url = m.url.map(str::to_owned);
-                out.entries.push(Entry {
-                    chapter,
-                    at,
-                    title_at: Position::new(line_no, col(m.title_range.start)),
-                    source: line.trim().to_owned(),
-                });
+                out.entries.push(entry);
             }
-            Err(e) => out.diagnostics.push(Diagnostic::error(
-                "timestamp",
-                Location::from(Position::new(line_no, col(m.time_range.start + e.offset()))),
-                format!("{e}, in chapter line {}", quote(line.trim())),
-            )),
+            Err(d) => out.diagnostics.push(d),
         }
     }
     out
@@ -157,7 +144,9 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::Chapter;
     use crate::Timestamp;
+    use crate::diagnostic::Position;
     use crate::formats::testutil;
     use crate::formats::testutil::coded_diagnostics as diags;
 

@@ -380,6 +380,25 @@ impl WriteError {
     }
 }
 
+/// A title on one line: control characters (tabs, line breaks, …) become spaces, runs of them
+/// collapse to one, and the ends are trimmed. Writers of line-based formats call this.
+pub(crate) fn one_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut space = false;
+    for c in text.chars() {
+        if c.is_control() {
+            space = true;
+            continue;
+        }
+        if space && !out.is_empty() {
+            out.push(' ');
+        }
+        space = false;
+        out.push(c);
+    }
+    out.trim().to_owned()
+}
+
 /// Quantizes every start (and explicit end) to `unit` nanoseconds, failing if two chapters would
 /// then start at the same time. Writers of coarse formats call this first.
 pub(crate) fn quantized_starts(chapters: &Chapters, unit: u64, format: Format) -> Result<Vec<u64>, WriteError> {

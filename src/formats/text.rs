@@ -263,7 +263,7 @@ pub fn write(chapters: &Chapters, _options: &WriteOptions) -> Result<String, Wri
         out.push_str(&format!("## total-duration: {d}\n"));
     }
     for (c, start) in chapters.iter().zip(starts) {
-        let title = one_line(&c.title);
+        let title = super::one_line(&c.title);
         out.push_str(&Timestamp::from_nanos(start).to_string());
         if !title.is_empty() {
             out.push(' ');
@@ -271,31 +271,12 @@ pub fn write(chapters: &Chapters, _options: &WriteOptions) -> Result<String, Wri
         }
         if let Some(url) = &c.url {
             out.push_str(" <");
-            out.push_str(&one_line(url).replace(' ', "%20"));
+            out.push_str(&super::one_line(url).replace(' ', "%20"));
             out.push('>');
         }
         out.push('\n');
     }
     Ok(out)
-}
-
-/// The title on one line: control characters (tabs, line breaks, …) become spaces, runs of them
-/// collapse, and the ends are trimmed.
-fn one_line(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut space = false;
-    for c in text.chars() {
-        if c.is_control() {
-            space = true;
-            continue;
-        }
-        if space && !out.is_empty() {
-            out.push(' ');
-        }
-        space = false;
-        out.push(c);
-    }
-    out.trim().to_owned()
 }
 
 /// True when the first non-blank, non-`#` line starts with a timestamp (with a colon) followed by a

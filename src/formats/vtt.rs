@@ -248,20 +248,7 @@ pub fn write(chapters: &Chapters, _options: &WriteOptions) -> Result<String, Wri
 
 /// A title as cue text: one line (control characters become spaces, runs collapse), no `-->`.
 fn cue_text(title: &str) -> String {
-    let mut out = String::with_capacity(title.len());
-    let mut space = false;
-    for c in title.chars() {
-        if c.is_control() {
-            space = true;
-            continue;
-        }
-        if space && !out.is_empty() {
-            out.push(' ');
-        }
-        space = false;
-        out.push(c);
-    }
-    out.trim().replace("-->", "→")
+    super::one_line(title).replace("-->", "→")
 }
 
 #[cfg(test)]

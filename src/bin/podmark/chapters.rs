@@ -243,26 +243,23 @@ fn convert(args: ConvertArgs) -> anyhow::Result<ExitCode> {
     }
     let options = WriteOptions { title, file_name: args.file_name.clone(), ..WriteOptions::default() };
     let text = args.to.write(&chapters, &options)?;
-    match &args.output {
-        Some(path) => write_atomically(path, text.as_bytes())?,
+    emit(args.output.as_deref(), &text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes `text` to `path` atomically (temporary file in the same folder, fsync, rename), or to
+/// standard output when there is no path.
+fn emit(path: Option<&Path>, text: &str) -> anyhow::Result<()> {
+    match path {
+        Some(path) => podmark::fsutil::replace_atomically(path, |w| w.write_all(text.as_bytes()))
+            .with_context(|| format!("cannot write {}", path.display())),
         None => {
             let mut out = std::io::stdout().lock();
             out.write_all(text.as_bytes())?;
             out.flush()?;
+            Ok(())
         }
     }
-    Ok(ExitCode::SUCCESS)
-}
-
-/// Writes through a temporary file in the same folder, then renames it over `path`.
-pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut tmp =
-        tempfile::NamedTempFile::new_in(dir).with_context(|| format!("cannot create a file in {}", dir.display()))?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
 }
 
 fn extract(args: ExtractArgs) -> anyhow::Result<ExitCode> {
@@ -274,13 +271,6 @@ fn extract(args: ExtractArgs) -> anyhow::Result<ExitCode> {
     let file_name = args.audio.file_name().map(|n| n.to_string_lossy().into_owned());
     let options = WriteOptions { file_name, ..WriteOptions::default() };
     let text = args.to.write(&chapters, &options)?;
-    match &args.output {
-        Some(path) => write_atomically(path, text.as_bytes())?,
-        None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(text.as_bytes())?;
-            out.flush()?;
-        }
-    }
+    emit(args.output.as_deref(), &text)?;
     Ok(ExitCode::SUCCESS)
 }
