@@ -12,7 +12,7 @@ use super::{
     AudioInfo, ChapterSource, Codec, Container, DurationMethod, FoundChapters, Mime, Precision, Probe, ProbeError,
     ProbeErrorKind, ProbeWarning, Source, flac, u64_of,
 };
-use crate::probe::Bytes;
+use crate::audio::Bytes;
 use crate::{Chapter, Timestamp};
 
 /// Header packets larger than this (e.g. a comment packet with cover art) are not read.
@@ -392,7 +392,7 @@ pub(crate) mod tests {
                 "CHAPTER001URL=https://x",
             ],
         );
-        let info = super::super::probe_reader(Cursor::new(data)).unwrap();
+        let info = crate::audio::probe_reader(Cursor::new(data)).unwrap();
         assert_eq!((info.samples, info.sample_rate, info.channels), (59_259, 48_000, 2));
         assert_eq!(info.encoder_delay, Some(312));
         assert_eq!((info.codec, info.mime), (Codec::Opus, Mime::AudioOpus));
@@ -416,7 +416,7 @@ pub(crate) mod tests {
         d.extend(page(1, 2, 4, 12_345, &[&[1; 100]]));
         // Junk containing a fake capture pattern with a bad CRC.
         d.extend_from_slice(b"OggS\0\x04junkjunkjunkjunkjunkjunkjunkjunk");
-        let info = super::super::probe_reader(Cursor::new(d)).unwrap();
+        let info = crate::audio::probe_reader(Cursor::new(d)).unwrap();
         assert_eq!((info.samples, info.sample_rate, info.channels), (12_345, 22_050, 1));
         assert_eq!((info.codec, info.mime), (Codec::Vorbis, Mime::AudioOgg));
         assert!(info.chapters.is_none());
@@ -425,16 +425,16 @@ pub(crate) mod tests {
     #[test]
     fn errors_name_offsets() {
         let data = opus_file(312, 1000, &[]);
-        let err = super::super::probe_reader(Cursor::new(data[..40].to_vec())).unwrap_err();
+        let err = crate::audio::probe_reader(Cursor::new(data[..40].to_vec())).unwrap_err();
         assert!(matches!(err.kind, ProbeErrorKind::Truncated { what: "Ogg page", .. }), "{err}");
         assert_eq!(err.offset, 0);
         // Chained: the file ends with another stream.
         let mut chained = opus_file(312, 1000, &[]);
         chained.extend(page(9, 0, 2, 0, &[b"OpusHead\x01\x02\0\0\0\0\0\0\0\0\0"]));
-        let err = super::super::probe_reader(Cursor::new(chained)).unwrap_err();
+        let err = crate::audio::probe_reader(Cursor::new(chained)).unwrap_err();
         assert!(matches!(err.kind, ProbeErrorKind::Unsupported(_)), "{err}");
         assert!(err.to_string().contains("chained or multiplexed"), "{err}");
-        let err = super::super::probe_reader(Cursor::new(page(1, 0, 2, 0, &[b"Speex   "]))).unwrap_err();
+        let err = crate::audio::probe_reader(Cursor::new(page(1, 0, 2, 0, &[b"Speex   "]))).unwrap_err();
         assert!(err.to_string().contains("no Opus, Vorbis or FLAC stream"), "{err}");
     }
 

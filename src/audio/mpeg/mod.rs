@@ -13,13 +13,16 @@
 //!   that is not a frame header is skipped by resyncing to the next header that is followed by
 //!   another valid header of the same stream, and reported in [`AudioInfo::warnings`].
 
+mod tag;
+pub use tag::{MAX_CHAPTER_IMAGE_BYTES, embed, extract, strip};
+
 use std::io::{Read, Seek};
 
-use super::{
+use crate::audio::Bytes;
+use crate::audio::{
     AudioInfo, ChapterSource, Codec, Container, DurationMethod, FoundChapters, Mime, MpegInfo, MpegVersion, Precision,
     Probe, ProbeError, ProbeWarning, Source, VbrHeader, id3, u64_of,
 };
-use crate::probe::Bytes;
 
 /// How far after the ID3v2 tags the first frame may start.
 const MAX_LEADING_GARBAGE: u64 = 1024 * 1024;
@@ -538,7 +541,7 @@ mod tests {
     }
 
     fn run(data: Vec<u8>) -> Result<AudioInfo, ProbeError> {
-        super::super::probe_reader(Cursor::new(data))
+        crate::audio::probe_reader(Cursor::new(data))
     }
 
     #[test]

@@ -51,17 +51,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Chapter, Chapters, ChaptersError, Timestamp};
 
-pub mod cache;
-pub mod flac;
-pub(crate) mod id3;
-pub mod mp3;
-pub mod mp4;
-pub mod ogg;
-mod source;
-pub mod wav;
-
-pub use cache::ProbeCache;
-pub(crate) use source::{Bytes, Source, u64_of};
+use super::{Source, flac, id3, mp4, mpeg as mp3, ogg, wav};
 
 /// What a probe found: everything a feed, a tagger or a chapter check needs to know about a file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

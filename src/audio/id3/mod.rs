@@ -5,10 +5,13 @@
 //! v2.4 per-frame unsynchronisation, and accepts v2.4 frames whose size was written as a plain
 //! integer instead of a synchsafe one (iTunes, and FFmpeg for `CHAP`/`CTOC`), the way TagLib does.
 
+pub(crate) mod read;
+pub(crate) mod write;
+
 use std::collections::HashSet;
 use std::io::{Read, Seek};
 
-use super::{Bytes, Id3Version, ProbeError, ProbeErrorKind, ProbeWarning, Source};
+use crate::audio::{Bytes, Id3Version, ProbeError, ProbeErrorKind, ProbeWarning, Source};
 use crate::{Chapter, Timestamp};
 
 /// Tags larger than this are skipped without reading their chapters.

@@ -17,11 +17,11 @@
 
 use std::io::{Read, Seek};
 
-use super::{
+use crate::audio::Bytes;
+use crate::audio::{
     AudioInfo, ChapterSource, Codec, Container, DurationMethod, FoundChapters, FourCc, Mime, Mp4Info, Precision, Probe,
     ProbeError, ProbeErrorKind, ProbeWarning, Source, u64_of,
 };
-use crate::probe::Bytes;
 use crate::{Chapter, Timestamp};
 
 /// Small boxes (headers, `stsd`, `elst`, `chpl`) are read up to this size.
@@ -945,7 +945,7 @@ pub(crate) mod tests {
 
     #[test]
     fn edit_list_is_applied_like_ffprobe() {
-        let info = super::super::probe_reader(Cursor::new(ffmpeg_like(false, &[]))).unwrap();
+        let info = crate::audio::probe_reader(Cursor::new(ffmpeg_like(false, &[]))).unwrap();
         // 1234 ms at 44.1 kHz = 54 419.4 → 54 419 (ffprobe: duration_ts=54419).
         assert_eq!(info.samples, 54_419);
         assert_eq!(info.method, DurationMethod::EditList);
@@ -954,7 +954,7 @@ pub(crate) mod tests {
         let mp4 = info.mp4.unwrap();
         assert!(!mp4.moov_before_mdat);
         assert_eq!(mp4.major_brand, FourCc(*b"M4A "));
-        let info = super::super::probe_reader(Cursor::new(ffmpeg_like(true, &[]))).unwrap();
+        let info = crate::audio::probe_reader(Cursor::new(ffmpeg_like(true, &[]))).unwrap();
         assert!(info.mp4.unwrap().moov_before_mdat);
     }
 
@@ -962,7 +962,7 @@ pub(crate) mod tests {
     fn without_an_edit_list_the_sample_table_counts() {
         let audio = trak(1, true, b"soun", 48_000, &[(10, 1024)], &[], &[], mp4a(1, 48_000));
         let d = [ftyp(b"mp42"), bx(b"moov", &[mvhd(600), audio].concat())].concat();
-        let info = super::super::probe_reader(Cursor::new(d)).unwrap();
+        let info = crate::audio::probe_reader(Cursor::new(d)).unwrap();
         assert_eq!((info.samples, info.method, info.mime), (10_240, DurationMethod::SampleTable, Mime::AudioMp4));
         assert_eq!(info.channels, 1);
     }
@@ -977,7 +977,7 @@ pub(crate) mod tests {
         }
         let udta = bx(b"udta", &bx(b"chpl", &chpl));
         let d = ffmpeg_like(true, std::slice::from_ref(&udta));
-        let info = super::super::probe_reader(Cursor::new(d)).unwrap();
+        let info = crate::audio::probe_reader(Cursor::new(d)).unwrap();
         let ch = info.chapters.unwrap();
         assert_eq!(ch.source, ChapterSource::Nero);
         assert_eq!(ch.list[1].start.as_millis(), 12_345);
@@ -1008,7 +1008,7 @@ pub(crate) mod tests {
             trak(1, true, b"soun", 44_100, &[(54, 1024), (1, 172)], &[tref, elst(1234, 1024)], &[], mp4a(2, 44_100));
         let moov = bx(b"moov", &[mvhd(1000), audio, text, udta].concat());
         let d = [prefix, moov].concat();
-        let info = super::super::probe_reader(Cursor::new(d)).unwrap();
+        let info = crate::audio::probe_reader(Cursor::new(d)).unwrap();
         let ch = info.chapters.clone().unwrap();
         assert_eq!(ch.source, ChapterSource::QuickTime);
         assert_eq!(
@@ -1033,34 +1033,34 @@ pub(crate) mod tests {
         );
         let images = trak(3, true, b"vide", 1000, &[(1, 1000)], &[], &[], bx(b"jpeg", &[0; 8]));
         let d = [ftyp(b"M4A "), bx(b"moov", &[mvhd(1000), audio.clone(), images].concat())].concat();
-        assert_eq!(super::super::probe_reader(Cursor::new(d)).unwrap().mime, Mime::AudioXM4a);
+        assert_eq!(crate::audio::probe_reader(Cursor::new(d)).unwrap().mime, Mime::AudioXM4a);
         let video = trak(4, true, b"vide", 1000, &[(1, 1000)], &[], &[], bx(b"avc1", &[0; 8]));
         let d = [ftyp(b"isom"), bx(b"moov", &[mvhd(1000), audio, video].concat())].concat();
-        assert_eq!(super::super::probe_reader(Cursor::new(d)).unwrap().mime, Mime::VideoMp4);
+        assert_eq!(crate::audio::probe_reader(Cursor::new(d)).unwrap().mime, Mime::VideoMp4);
     }
 
     #[test]
     fn truncated_and_corrupt_files_name_offsets() {
         let d = ffmpeg_like(false, &[]);
         // Cut inside mdat: the moov at the end is lost.
-        let err = super::super::probe_reader(Cursor::new(d[..300].to_vec())).unwrap_err();
+        let err = crate::audio::probe_reader(Cursor::new(d[..300].to_vec())).unwrap_err();
         assert_eq!(err.to_string(), "truncated: the MP4 box needs 508 bytes but the file ends at byte 24");
         // A box smaller than its header.
         let mut bad = ftyp(b"M4A ");
         bad.extend_from_slice(&[0, 0, 0, 4, b'f', b'r', b'e', b'e']);
-        let err = super::super::probe_reader(Cursor::new(bad)).unwrap_err();
+        let err = crate::audio::probe_reader(Cursor::new(bad)).unwrap_err();
         assert_eq!(err.offset, 24);
         assert!(err.to_string().contains("'free' box size 4 is smaller than its header"), "{err}");
         // A child running past its parent.
         let moov = bx(b"moov", &[0, 0, 0, 100, b'm', b'v', b'h', b'd']);
-        let err = super::super::probe_reader(Cursor::new([ftyp(b"M4A "), moov, vec![0; 200]].concat())).unwrap_err();
+        let err = crate::audio::probe_reader(Cursor::new([ftyp(b"M4A "), moov, vec![0; 200]].concat())).unwrap_err();
         assert!(err.to_string().contains("runs past the end of its parent"), "{err}");
         // No moov at all.
         let err =
-            super::super::probe_reader(Cursor::new([ftyp(b"M4A "), bx(b"mdat", &[1, 2, 3])].concat())).unwrap_err();
+            crate::audio::probe_reader(Cursor::new([ftyp(b"M4A "), bx(b"mdat", &[1, 2, 3])].concat())).unwrap_err();
         assert!(err.to_string().contains("no moov box"), "{err}");
         let err =
-            super::super::probe_reader(Cursor::new([ftyp(b"M4A "), bx(b"moov", &mvhd(1000))].concat())).unwrap_err();
+            crate::audio::probe_reader(Cursor::new([ftyp(b"M4A "), bx(b"moov", &mvhd(1000))].concat())).unwrap_err();
         assert!(err.to_string().contains("no audio track"), "{err}");
     }
 
@@ -1095,7 +1095,7 @@ pub(crate) mod tests {
             }
             let n = cut.index(d.len() + 1);
             d.truncate(n);
-            let _ = super::super::probe_reader(Cursor::new(d));
+            let _ = crate::audio::probe_reader(Cursor::new(d));
         }
     }
 }

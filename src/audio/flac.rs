@@ -7,7 +7,7 @@ use super::{
     AudioInfo, ChapterSource, Codec, Container, DurationMethod, FoundChapters, Mime, Precision, Probe, ProbeError,
     ProbeErrorKind, Source, ogg,
 };
-use crate::probe::Bytes;
+use crate::audio::Bytes;
 
 /// Metadata blocks larger than this are skipped without being read.
 const MAX_BLOCK: usize = 16 * 1024 * 1024;
@@ -148,7 +148,7 @@ pub(crate) mod tests {
     #[test]
     fn streaminfo_gives_exact_samples() {
         let data = flac(44_100, 2, 16, 54_444, &[]);
-        let info = super::super::probe_reader(Cursor::new(data)).unwrap();
+        let info = crate::audio::probe_reader(Cursor::new(data)).unwrap();
         assert_eq!(
             (info.samples, info.sample_rate, info.channels, info.bits_per_sample),
             (54_444, 44_100, 2, Some(16))
@@ -156,7 +156,7 @@ pub(crate) mod tests {
         assert_eq!(info.mime, Mime::AudioFlac);
         assert_eq!(info.duration.as_nanos(), 1_234_557_823);
         let data = flac(192_000, 8, 24, (1 << 35) + 7, &[]);
-        let info = super::super::probe_reader(Cursor::new(data)).unwrap();
+        let info = crate::audio::probe_reader(Cursor::new(data)).unwrap();
         assert_eq!(
             (info.samples, info.sample_rate, info.channels, info.bits_per_sample),
             ((1 << 35) + 7, 192_000, 8, Some(24))
@@ -178,7 +178,7 @@ pub(crate) mod tests {
                 "CHAPTER001NAME=One",
             ],
         );
-        let info = super::super::probe_reader(Cursor::new(data)).unwrap();
+        let info = crate::audio::probe_reader(Cursor::new(data)).unwrap();
         let ch = info.chapters.unwrap();
         assert_eq!(ch.source, ChapterSource::VorbisComment);
         assert_eq!(ch.list.iter().map(|c| c.title.as_str()).collect::<Vec<_>>(), ["One", "Two"]);
@@ -187,14 +187,14 @@ pub(crate) mod tests {
 
     #[test]
     fn unknown_total_and_truncation_are_errors() {
-        let err = super::super::probe_reader(Cursor::new(flac(44_100, 2, 16, 0, &[]))).unwrap_err();
+        let err = crate::audio::probe_reader(Cursor::new(flac(44_100, 2, 16, 0, &[]))).unwrap_err();
         assert!(matches!(err.kind, ProbeErrorKind::Unsupported(_)), "{err}");
         assert_eq!(err.offset, 8);
         let mut data = flac(44_100, 2, 16, 10, &[]);
         data.truncate(20);
-        let err = super::super::probe_reader(Cursor::new(data)).unwrap_err();
+        let err = crate::audio::probe_reader(Cursor::new(data)).unwrap_err();
         assert_eq!(err.to_string(), "truncated: the FLAC STREAMINFO needs 34 bytes but the file ends at byte 8");
-        let err = super::super::probe_reader(Cursor::new(b"fLaC\x04\x00\x00\x02ab".to_vec())).unwrap_err();
+        let err = crate::audio::probe_reader(Cursor::new(b"fLaC\x04\x00\x00\x02ab".to_vec())).unwrap_err();
         assert!(err.to_string().contains("first block has type 4"), "{err}");
     }
 }

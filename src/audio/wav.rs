@@ -5,7 +5,7 @@
 use std::io::{Read, Seek};
 
 use super::{AudioInfo, Codec, Container, DurationMethod, Mime, Precision, Probe, ProbeError, ProbeWarning, Source};
-use crate::probe::Bytes;
+use crate::audio::Bytes;
 
 #[derive(Debug, Clone, Copy)]
 struct Fmt {
@@ -185,7 +185,7 @@ mod tests {
             chunk(b"LIST", b"odd"),
             chunk(b"data", &vec![0; 4 * 54_444]),
         ]);
-        let info = super::super::probe_reader(Cursor::new(d)).unwrap();
+        let info = crate::audio::probe_reader(Cursor::new(d)).unwrap();
         assert_eq!(
             (info.samples, info.channels, info.sample_rate, info.bits_per_sample),
             (54_444, 2, 44_100, Some(16))
@@ -213,7 +213,7 @@ mod tests {
         let mut d = wav(&[chunk(b"ds64", &ds64), chunk(b"fmt ", &ext)]);
         d[0..4].copy_from_slice(b"RF64");
         d.extend(data);
-        let info = super::super::probe_reader(Cursor::new(d)).unwrap();
+        let info = crate::audio::probe_reader(Cursor::new(d)).unwrap();
         assert_eq!((info.samples, info.codec, info.channels), (1000, Codec::PcmFloat, 1));
         assert!(info.warnings.is_empty(), "{:?}", info.warnings);
     }
@@ -224,14 +224,14 @@ mod tests {
         data.extend_from_slice(&1_000_000u32.to_le_bytes());
         data.extend(vec![0u8; 400]);
         let d = [wav(&[chunk(b"fmt ", &fmt(1, 1, 8000, 16))]), data].concat();
-        let info = super::super::probe_reader(Cursor::new(d)).unwrap();
+        let info = crate::audio::probe_reader(Cursor::new(d)).unwrap();
         assert_eq!(info.samples, 200);
         assert_eq!(info.warnings.len(), 1);
-        let err = super::super::probe_reader(Cursor::new(wav(&[chunk(b"data", &[0; 8])]))).unwrap_err();
+        let err = crate::audio::probe_reader(Cursor::new(wav(&[chunk(b"data", &[0; 8])]))).unwrap_err();
         assert_eq!(err.to_string(), "corrupt WAV file: no fmt chunk at byte 12");
-        let err = super::super::probe_reader(Cursor::new(wav(&[chunk(b"fmt ", &[1, 0])]))).unwrap_err();
+        let err = crate::audio::probe_reader(Cursor::new(wav(&[chunk(b"fmt ", &[1, 0])]))).unwrap_err();
         assert!(err.to_string().starts_with("corrupt WAV fmt chunk: 2 bytes"), "{err}");
-        let err = super::super::probe_reader(Cursor::new(wav(&[
+        let err = crate::audio::probe_reader(Cursor::new(wav(&[
             chunk(b"fmt ", &fmt(0x55, 1, 8000, 0)),
             chunk(b"data", &[0; 8]),
         ])))

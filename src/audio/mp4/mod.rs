@@ -38,7 +38,10 @@
 mod boxes;
 mod chpl;
 mod layout;
+mod properties;
 mod track;
+
+pub use properties::*;
 
 use std::collections::BTreeSet;
 use std::fs::{File, OpenOptions};
@@ -47,7 +50,8 @@ use std::path::{Path, PathBuf};
 
 use boxes::{BoxError, FourCc, Header, MovieHeader, Node, ReadError};
 
-use super::{Container, TagError, TagOptions, TagReport, WriteMode};
+use crate::audio::Container;
+use crate::audio::tag::{TagError, TagOptions, TagReport, WriteMode};
 use crate::{Chapter, Chapters, Timestamp};
 
 /// Largest `moov` box read into memory (a 24-hour audiobook's is a few MB).

@@ -73,11 +73,10 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use super::{Container, Id3Version, TagError, TagOptions, TagReport, WriteMode};
+use crate::audio::Container;
+use crate::audio::id3::{read, write};
+use crate::audio::tag::{Id3Version, TagError, TagOptions, TagReport, WriteMode};
 use crate::{Chapters, ChaptersError, Timestamp};
-
-mod read;
-mod write;
 
 /// The largest chapter image podmark embeds: tags are downloaded before the audio starts.
 pub const MAX_CHAPTER_IMAGE_BYTES: u64 = 512 * 1024;
@@ -367,4 +366,5 @@ impl Source {
 }
 
 #[cfg(test)]
+#[path = "tag_tests.rs"]
 mod tests;

@@ -12,8 +12,8 @@ use serde::Serialize;
 
 use crate::Chapters;
 
-pub mod mp3;
-pub mod mp4;
+pub use super::Container;
+use super::{mp4, mpeg as mp3};
 
 /// ID3v2 version to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -68,16 +68,6 @@ impl Default for TagOptions {
     fn default() -> Self {
         TagOptions::new()
     }
-}
-
-/// The audio container of a file, from its first bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Container {
-    /// MPEG audio (MP3), possibly behind an ID3v2 tag.
-    Mp3,
-    /// ISO base media (MP4, M4A, M4B).
-    Mp4,
 }
 
 /// How a file was written.
@@ -177,11 +167,21 @@ pub fn container_of(path: &Path) -> Result<Container, TagError> {
     })
 }
 
+/// The error for a container podmark reads but does not write chapters into.
+fn cannot_tag(path: &Path, container: Container) -> TagError {
+    TagError::Format {
+        path: path.to_owned(),
+        offset: 0,
+        message: format!("this is {container} audio; podmark writes chapters into MP3 and MP4 files only"),
+    }
+}
+
 /// Embeds `chapters` into the file, replacing any chapters it had.
 pub fn embed(path: &Path, chapters: &Chapters, options: &TagOptions) -> Result<TagReport, TagError> {
     match container_of(path)? {
         Container::Mp3 => mp3::embed(path, chapters, options),
         Container::Mp4 => mp4::embed(path, chapters, options),
+        other => Err(cannot_tag(path, other)),
     }
 }
 
@@ -190,6 +190,7 @@ pub fn strip(path: &Path, options: &TagOptions) -> Result<TagReport, TagError> {
     match container_of(path)? {
         Container::Mp3 => mp3::strip(path, options),
         Container::Mp4 => mp4::strip(path, options),
+        other => Err(cannot_tag(path, other)),
     }
 }
 
@@ -198,6 +199,7 @@ pub fn extract(path: &Path) -> Result<Chapters, TagError> {
     match container_of(path)? {
         Container::Mp3 => mp3::extract(path),
         Container::Mp4 => mp4::extract(path),
+        other => Err(cannot_tag(path, other)),
     }
 }
 

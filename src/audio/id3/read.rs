@@ -4,7 +4,7 @@
 //! Everything here works on bytes already in memory and returns [`Bad`] (a byte offset and a
 //! message) for anything it cannot read, so it is tested without files and can never panic.
 
-use crate::probe::id3::deunsync;
+use super::deunsync;
 use std::collections::{HashMap, HashSet};
 
 use crate::{Chapter, Chapters, Timestamp};

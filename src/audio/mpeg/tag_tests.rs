@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
 
-use super::read::{self, Tag};
-use super::write;
 use super::*;
 use crate::Chapter;
+use crate::audio::id3::read::{self, Tag};
+use crate::audio::id3::write;
 
 /// One silent MPEG-1 Layer III frame: 128 kbit/s, 44.1 kHz, mono, 417 bytes, 1152 samples.
 fn silent_frames(n: usize) -> Vec<u8> {
