@@ -6,14 +6,29 @@ use std::path::Path;
 
 /// Replaces `path` with what `fill` writes, atomically: the bytes go to a temporary file in the
 /// same folder, which is flushed, fsynced and renamed over `path` (then the folder is fsynced).
-/// The original permissions are kept. If `fill` or any step fails, `path` is untouched and the
-/// temporary file is removed.
+///
+/// Files as users expect them:
+/// - a symlink is followed: the file it points to is replaced and the link stays a link;
+/// - an existing file keeps its permissions;
+/// - a new file gets `0666 & !umask`, as `cp` or a shell redirection would give it (the temporary
+///   file is created with mode 0666 and the kernel applies the umask).
+///
+/// If `fill` or any step fails, `path` is untouched and the temporary file is removed.
 pub fn replace_atomically<F>(path: &Path, fill: F) -> io::Result<()>
 where
     F: FnOnce(&mut BufWriter<&mut File>) -> io::Result<()>,
 {
+    let real = real_path(path)?;
+    let path = real.as_path();
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new().prefix(".podmark-").suffix(".tmp").tempfile_in(dir)?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".podmark-").suffix(".tmp");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let mut tmp = builder.tempfile_in(dir)?;
     {
         let mut w = BufWriter::with_capacity(1 << 16, tmp.as_file_mut());
         fill(&mut w)?;
@@ -29,6 +44,28 @@ where
         let _ = d.sync_all();
     }
     Ok(())
+}
+
+/// The file a write to `path` should replace: symlinks followed (also dangling ones, which are
+/// created at their target), `path` itself when it is not a link.
+pub fn real_path(path: &Path) -> io::Result<std::path::PathBuf> {
+    let mut current = path.to_path_buf();
+    // A chain of links longer than this is a loop; the OS would say ELOOP.
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&current) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let target = std::fs::read_link(&current)?;
+                current = match current.parent() {
+                    Some(parent) if target.is_relative() => parent.join(target),
+                    _ => target,
+                };
+            }
+            Ok(_) => return Ok(current),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(current),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(io::Error::other(format!("{}: too many levels of symbolic links", path.display())))
 }
 
 /// Writes `bytes` to `path` atomically unless the file already holds exactly those bytes (so a
@@ -60,5 +97,53 @@ mod tests {
         assert!(write_if_changed(&p, b"new").unwrap());
         assert!(!write_if_changed(&p, b"new").unwrap());
         assert_eq!(std::fs::read(&p).unwrap(), b"new");
+    }
+
+    #[cfg(unix)]
+    fn mode(p: &Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+    }
+
+    /// The umask of this process, read the way the kernel applies it: create a file with 0666.
+    #[cfg(unix)]
+    fn umask_mode(dir: &Path) -> u32 {
+        let probe = dir.join("umask-probe");
+        std::fs::write(&probe, b"").unwrap();
+        let m = mode(&probe);
+        std::fs::remove_file(probe).unwrap();
+        m
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn new_files_get_0666_less_umask_and_existing_files_keep_their_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let expected = umask_mode(dir.path());
+        let new = dir.path().join("new.xml");
+        replace_atomically(&new, |w| w.write_all(b"x")).unwrap();
+        assert_eq!(mode(&new), expected, "like a file created by cp or a shell redirection");
+        assert_ne!(mode(&new), 0o600, "not tempfile's private mode");
+        let old = dir.path().join("old.mp3");
+        std::fs::write(&old, b"old").unwrap();
+        std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o640)).unwrap();
+        replace_atomically(&old, |w| w.write_all(b"new")).unwrap();
+        assert_eq!(mode(&old), 0o640);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_is_followed_and_stays_a_link() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("real")).unwrap();
+        let target = dir.path().join("real/episode.m4a");
+        std::fs::write(&target, b"old").unwrap();
+        let link = dir.path().join("link.m4a");
+        std::os::unix::fs::symlink("real/episode.m4a", &link).unwrap();
+        replace_atomically(&link, |w| w.write_all(b"new")).unwrap();
+        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert_eq!(std::fs::read(&target).unwrap(), b"new");
+        assert_eq!(std::fs::read_dir(dir.path().join("real")).unwrap().count(), 1, "no temp file left");
     }
 }
