@@ -369,7 +369,13 @@ pub fn build(options: &BuildOptions, progress: &mut dyn FnMut(usize, usize, &str
                 continue;
             }
         };
-        let ext = audio_src.extension().and_then(|e| e.to_str()).unwrap_or("bin").to_ascii_lowercase();
+        // The copy is named with its type's extension (`.m4a` for an audio-only `.mp4`, `.opus` for
+        // Opus in `.ogg`), so the server's and the bucket's Content-Type agree with the feed's type.
+        let src_ext = audio_src.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+        let ext = match crate::mime::Mime::from_extension(&src_ext) {
+            Some(m) if m.same_media(info.mime) => src_ext,
+            _ => info.mime.extension().to_owned(),
+        };
         let chapters = match ep.chapters.clone().with_duration(info.duration) {
             Ok(c) => c,
             Err(e) => {
@@ -610,7 +616,7 @@ pub fn build(options: &BuildOptions, progress: &mut dyn FnMut(usize, usize, &str
     Ok(report)
 }
 
-/// Copies `src` to `out` and embeds the chapters, unless the build state shows that `out` is
+/// Copies `src` to `out` and embeds the chapters (MP3 and MP4), unless the build state shows that `out` is
 /// already exactly that. Returns whether it wrote.
 fn copy_and_tag(
     src: &Path,
@@ -640,7 +646,11 @@ fn copy_and_tag(
         std::io::copy(&mut f, w).map(|_| ())
     })
     .map_err(io(out))?;
-    if let Err(e) = crate::tag::embed(out, chapters, &TagOptions::new()) {
+    // Chapters go into the containers podmark writes (MP3, MP4); Ogg, FLAC and WAV copies are
+    // published as they are, their chapters in the feed's chapter files.
+    let writable =
+        matches!(crate::tag::container_of(out), Ok(crate::audio::Container::Mp3 | crate::audio::Container::Mp4));
+    if writable && let Err(e) = crate::tag::embed(out, chapters, &TagOptions::new()) {
         let _ = std::fs::remove_file(out);
         return Err(e.into());
     }

@@ -9,6 +9,7 @@ pub mod episode;
 pub mod feed;
 pub mod formats;
 pub mod fsutil;
+pub mod mime;
 /// Probing audio files: re-exports of [`audio`]'s probing half, kept for embedders.
 pub mod probe {
     pub use crate::audio::mpeg as mp3;

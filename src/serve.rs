@@ -5,8 +5,8 @@
 //! - single byte ranges (`206 Partial Content`, `416` when nothing is satisfiable) and multiple
 //!   ranges (`multipart/byteranges`), `If-Range`;
 //! - a strong `ETag` and `Last-Modified`, with `304 Not Modified` on conditional requests;
-//! - podcast MIME types ([`content_type`]): `application/rss+xml; charset=utf-8` for feeds,
-//!   `audio/mpeg`, `audio/x-m4a`, `audio/mp4`, `application/json+chapters`, `text/vtt`;
+//! - podcast MIME types ([`content_type`], from [`crate::mime`]): `application/rss+xml; charset=utf-8` for feeds,
+//!   `audio/mpeg`, `audio/x-m4a`, `audio/opus`, `application/json+chapters`, `text/vtt`;
 //! - an access log line per request ([`AccessRecord`]).
 //!
 //! Files are read by tower-http's `ServeFile` (ranges, validators, conditional requests). This module
@@ -51,48 +51,7 @@ pub const MAX_RANGES: usize = 32;
 /// Size of each read when streaming a multi-range response.
 const CHUNK: u64 = 64 * 1024;
 
-/// The `Content-Type` podmark serves and uploads a file with, from its path relative to the feed
-/// folder (`/`-separated).
-///
-/// ```
-/// use podmark::serve::content_type;
-/// assert_eq!(content_type("feed.xml"), "application/rss+xml; charset=utf-8");
-/// assert_eq!(content_type("chapters/020-ep.json"), "application/json+chapters");
-/// assert_eq!(content_type("data.json"), "application/json");
-/// assert_eq!(content_type("audio/ep1.M4A"), "audio/x-m4a");
-/// assert_eq!(content_type("chapters/020-ep.psc.xml"), "application/xml");
-/// ```
-pub fn content_type(rel: &str) -> &'static str {
-    let lower = rel.to_ascii_lowercase();
-    let name = lower.rsplit('/').next().unwrap_or(&lower);
-    let in_chapters = lower.split('/').rev().nth(1) == Some("chapters");
-    let ext = name.rsplit_once('.').map_or("", |(_, e)| e);
-    match ext {
-        "xml" if name.ends_with(".psc.xml") => "application/xml",
-        "xml" | "rss" => "application/rss+xml; charset=utf-8",
-        "json" if in_chapters || name.ends_with(".chapters.json") => "application/json+chapters",
-        "json" => "application/json",
-        "vtt" => "text/vtt",
-        "srt" => "application/x-subrip",
-        "mp3" => "audio/mpeg",
-        "m4a" => "audio/x-m4a",
-        "m4b" | "mp4" => "audio/mp4",
-        "aac" => "audio/aac",
-        "ogg" | "oga" | "opus" => "audio/ogg",
-        "flac" => "audio/flac",
-        "wav" => "audio/wav",
-        "jpg" | "jpeg" => "image/jpeg",
-        "png" => "image/png",
-        "webp" => "image/webp",
-        "gif" => "image/gif",
-        "svg" => "image/svg+xml",
-        "html" | "htm" => "text/html; charset=utf-8",
-        "css" => "text/css; charset=utf-8",
-        "js" => "text/javascript; charset=utf-8",
-        "txt" | "md" | "cue" | "ffmetadata" => "text/plain; charset=utf-8",
-        _ => "application/octet-stream",
-    }
-}
+pub use crate::mime::content_type;
 
 /// One served request, as passed to the access log.
 #[derive(Debug, Clone)]
@@ -543,8 +502,9 @@ mod tests {
         assert_eq!(content_type("chapters/a.vtt"), "text/vtt");
         assert_eq!(content_type("a.mp3"), "audio/mpeg");
         assert_eq!(content_type("a.m4a"), "audio/x-m4a");
-        assert_eq!(content_type("a.m4b"), "audio/mp4");
-        assert_eq!(content_type("a.mp4"), "audio/mp4");
+        assert_eq!(content_type("a.m4b"), "audio/x-m4a");
+        assert_eq!(content_type("a.mp4"), "video/mp4");
+        assert_eq!(content_type("a.opus"), "audio/opus", "the same type the feed gives Opus");
         assert_eq!(content_type("noext"), "application/octet-stream");
     }
 

@@ -79,7 +79,7 @@ const EXPECTED: &[Expect] = &[
         Sample,
         M::EditList,
     ),
-    e("aac-22k-mono.mp4", C::Mp4, Codec::Aac, Mime::AudioMp4, 22_050, 1, 27_210, Sample, M::EditList),
+    e("aac-22k-mono.mp4", C::Mp4, Codec::Aac, Mime::AudioXM4a, 22_050, 1, 27_210, Sample, M::EditList),
     // Ogg: last granule (minus the Opus pre-skip).
     e(
         "opus-48k-stereo-chapters.opus",

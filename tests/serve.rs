@@ -37,6 +37,7 @@ fn site() -> (tempfile::TempDir, PathBuf) {
     std::fs::write(root.join("audio/ep1.mp3"), audio(300_000)).unwrap();
     std::fs::write(root.join("audio/ep2.m4a"), audio(5_000)).unwrap();
     std::fs::write(root.join("audio/ep3.m4b"), audio(10)).unwrap();
+    std::fs::write(root.join("audio/ep4.opus"), audio(10)).unwrap();
     std::fs::write(root.join("chapters/ep1.json"), "{\"version\":\"1.2.0\",\"chapters\":[]}").unwrap();
     std::fs::write(root.join("chapters/ep1.vtt"), "WEBVTT\n").unwrap();
     std::fs::write(root.join(".env"), "SECRET=inside").unwrap();
@@ -128,7 +129,8 @@ fn serves_podcast_mime_types() {
         ("/feed.xml", "application/rss+xml; charset=utf-8"),
         ("/audio/ep1.mp3", "audio/mpeg"),
         ("/audio/ep2.m4a", "audio/x-m4a"),
-        ("/audio/ep3.m4b", "audio/mp4"),
+        ("/audio/ep3.m4b", "audio/x-m4a"),
+        ("/audio/ep4.opus", "audio/opus"),
         ("/chapters/ep1.json", "application/json+chapters"),
         ("/chapters/ep1.vtt", "text/vtt"),
     ] {

@@ -45,11 +45,12 @@ use std::fmt;
 use std::fs::File;
 use std::io::{Read, Seek};
 use std::path::Path;
-use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
 use crate::{Chapter, Chapters, ChaptersError, Timestamp};
+
+pub use crate::mime::{Mime, UnknownMime};
 
 use super::{Source, flac, id3, mp4, mpeg as mp3, ogg, wav};
 
@@ -247,86 +248,6 @@ impl fmt::Display for Codec {
             Codec::Eac3 => "E-AC-3",
             Codec::Other => "other",
         })
-    }
-}
-
-/// The MIME type of an RSS `<enclosure>`. Serialized as the MIME string (`"audio/mpeg"`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Mime {
-    /// `audio/mpeg` (MP3, MP2).
-    AudioMpeg,
-    /// `audio/x-m4a`: MP4 audio with an iTunes brand (`M4A `, `M4B `, `M4P `), Apple's spelling.
-    AudioXM4a,
-    /// `audio/mp4`: MP4 audio with another brand (`isom`, `mp42`, `dash`, …).
-    AudioMp4,
-    /// `video/mp4`: an MP4 file with a video track (other than chapter images).
-    VideoMp4,
-    /// `audio/ogg`: Ogg Vorbis (and Ogg FLAC).
-    AudioOgg,
-    /// `audio/opus`: Ogg Opus.
-    AudioOpus,
-    /// `audio/flac`.
-    AudioFlac,
-    /// `audio/wav`.
-    AudioWav,
-}
-
-impl Mime {
-    /// Every value, for tests and documentation.
-    pub const ALL: [Mime; 8] = [
-        Mime::AudioMpeg,
-        Mime::AudioXM4a,
-        Mime::AudioMp4,
-        Mime::VideoMp4,
-        Mime::AudioOgg,
-        Mime::AudioOpus,
-        Mime::AudioFlac,
-        Mime::AudioWav,
-    ];
-
-    /// The MIME string.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Mime::AudioMpeg => "audio/mpeg",
-            Mime::AudioXM4a => "audio/x-m4a",
-            Mime::AudioMp4 => "audio/mp4",
-            Mime::VideoMp4 => "video/mp4",
-            Mime::AudioOgg => "audio/ogg",
-            Mime::AudioOpus => "audio/opus",
-            Mime::AudioFlac => "audio/flac",
-            Mime::AudioWav => "audio/wav",
-        }
-    }
-}
-
-impl fmt::Display for Mime {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// The string is not one of the MIME types in [`Mime`].
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown enclosure MIME type {0:?}")]
-pub struct UnknownMime(pub String);
-
-impl FromStr for Mime {
-    type Err = UnknownMime;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Mime::ALL.into_iter().find(|m| m.as_str() == s).ok_or_else(|| UnknownMime(s.to_owned()))
-    }
-}
-
-impl Serialize for Mime {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for Mime {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
     }
 }
 
@@ -766,17 +687,6 @@ pub fn probe_reader<R: Read + Seek>(reader: R) -> Result<AudioInfo, ProbeError> 
 mod tests {
     use super::*;
     use std::io::Cursor;
-
-    #[test]
-    fn mime_strings_round_trip() {
-        for m in Mime::ALL {
-            assert_eq!(m.as_str().parse::<Mime>().unwrap(), m);
-            let json = serde_json::to_string(&m).unwrap();
-            assert_eq!(json, format!("\"{}\"", m.as_str()));
-            assert_eq!(serde_json::from_str::<Mime>(&json).unwrap(), m);
-        }
-        assert!("audio/m4a".parse::<Mime>().is_err());
-    }
 
     #[test]
     fn bitrate_is_rounded_bits_per_second() {

@@ -257,7 +257,7 @@ fn check_local_item(map: &Mapper<'_>, item: &ItemFacts, out: &mut Out<'_>) {
                     Ok(info) => {
                         duration = Some(info.duration);
                         if let Some(mime) = &enc.mime
-                            && mime.value != info.mime.as_str()
+                            && !mime.value.parse::<crate::mime::Mime>().is_ok_and(|m| m.same_media(info.mime))
                         {
                             out.error(
                                 "enclosure-type",

@@ -16,8 +16,7 @@ use crate::feed::ns;
 pub const PODCAST_ALIAS: &str = "https://github.com/Podcastindex-org/podcast-namespace/blob/main/docs/1.0.md";
 
 /// Enclosure MIME types Apple accepts.
-pub const APPLE_ENCLOSURE_TYPES: [&str; 6] =
-    ["audio/x-m4a", "audio/mpeg", "video/quicktime", "video/mp4", "video/x-m4v", "application/pdf"];
+pub use crate::mime::APPLE_ENCLOSURE_TYPES;
 
 /// Apple's limit for `description`, in bytes.
 pub const DESCRIPTION_LIMIT: usize = 4000;
@@ -596,7 +595,18 @@ fn check_enclosure(e: &Element, out: &mut Out<'_>) -> EnclosureFacts {
     match e.attr("type") {
         None => out.error("enclosure-type", e.offset, "enclosure has no type"),
         Some(t) => {
-            if !APPLE_ENCLOSURE_TYPES.contains(&t.value.as_str()) {
+            let known = t.value.parse::<crate::mime::Mime>().ok();
+            if known.is_some_and(|m| !m.apple_accepts()) {
+                out.warning(
+                    "enclosure-type",
+                    t.offset,
+                    format!(
+                        "enclosure type {} plays in Podcasting 2.0 apps, but Apple Podcasts accepts only {}",
+                        quote(&t.value),
+                        APPLE_ENCLOSURE_TYPES.join(", ")
+                    ),
+                );
+            } else if !APPLE_ENCLOSURE_TYPES.contains(&t.value.as_str()) {
                 out.error(
                     "enclosure-type",
                     t.offset,

@@ -1,7 +1,7 @@
 //! MP4 / M4A / M4B / QuickTime: a box walker that reads only the boxes a probe needs.
 //!
-//! * `ftyp` major brand → MIME type (`M4A `/`M4B `/`M4P ` → `audio/x-m4a`, other brands
-//!   `audio/mp4`, a video track that is not a chapter image track → `video/mp4`).
+//! * MIME type: `video/mp4` when a video track other than a chapter-image track is enabled,
+//!   otherwise `audio/x-m4a` whatever the `ftyp` brand (see [`crate::mime`]).
 //! * The audio track's length is the sum of its `stts` sample durations, with the `elst` edit
 //!   list applied the way FFmpeg applies it (`ffprobe -show_entries stream=duration`): the media
 //!   time of the first edit is the encoder delay (AAC priming), the edit's duration (in the movie
@@ -253,10 +253,10 @@ pub(crate) fn probe_source<R: Read + Seek>(src: &mut Source<R>, opts: &Probe) ->
     let has_video = tracks.iter().any(|t| &t.handler == b"vide" && t.enabled && !chapter_ids.contains(&t.id));
     let mime = if has_video {
         Mime::VideoMp4
-    } else if matches!(&brand.0, b"M4A " | b"M4B " | b"M4P ") {
-        Mime::AudioXM4a
     } else {
-        Mime::AudioMp4
+        // Audio-only MP4 is `audio/x-m4a` whatever the brand (`isom`, `mp42`, `dash`, …): the
+        // type Apple accepts, and what every podcast app plays.
+        Mime::AudioXM4a
     };
 
     // The edit list, applied as FFmpeg does.
@@ -963,7 +963,7 @@ pub(crate) mod tests {
         let audio = trak(1, true, b"soun", 48_000, &[(10, 1024)], &[], &[], mp4a(1, 48_000));
         let d = [ftyp(b"mp42"), bx(b"moov", &[mvhd(600), audio].concat())].concat();
         let info = crate::audio::probe_reader(Cursor::new(d)).unwrap();
-        assert_eq!((info.samples, info.method, info.mime), (10_240, DurationMethod::SampleTable, Mime::AudioMp4));
+        assert_eq!((info.samples, info.method, info.mime), (10_240, DurationMethod::SampleTable, Mime::AudioXM4a));
         assert_eq!(info.channels, 1);
     }
 

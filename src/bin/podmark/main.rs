@@ -82,7 +82,7 @@ enum Command {
     ///
     /// Serves DIR (default `feed/`) with byte ranges (206, multipart/byteranges, 416), ETag and
     /// Last-Modified with 304 on conditional GET, and podcast MIME types (`application/rss+xml` for
-    /// feeds, `audio/mpeg`, `audio/x-m4a`, `audio/mp4`, `application/json+chapters`, `text/vtt`). One
+    /// feeds, `audio/mpeg`, `audio/x-m4a`, `audio/opus`, `application/json+chapters`, `text/vtt`). One
     /// access-log line per request goes to stderr. Only this machine can connect unless --addr says
     /// otherwise. Paths that leave DIR (`..`, `%2e%2e`, `%2f`, symlinks) and dotfiles answer 404.
     ///

@@ -18,7 +18,7 @@ JSON output (--json) is an array with one object per FILE, in order. A probed fi
   container         \"mp3\", \"mp4\", \"ogg\", \"flac\" or \"wav\"
   codec             \"mp3\", \"mp2\", \"mp1\", \"aac\", \"alac\", \"opus\", \"vorbis\", \"flac\", \"pcm\",
                     \"pcm_float\", \"alaw\", \"mulaw\", \"ac3\", \"eac3\" or \"other\"
-  mime              enclosure type: \"audio/mpeg\", \"audio/x-m4a\", \"audio/mp4\", \"video/mp4\",
+  mime              enclosure type: \"audio/mpeg\", \"audio/x-m4a\" (any audio-only MP4), \"video/mp4\",
                     \"audio/ogg\", \"audio/opus\", \"audio/flac\" or \"audio/wav\"
   channels          number of channels
   sample_rate       samples per second
