@@ -30,12 +30,13 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::diagnostic::Diagnostic;
-use crate::feed::guid::{GuidLock, new_episode_guid, podcast_guid};
+use crate::diagnostic::{Diagnostic, Position};
 use crate::feed::{self, Channel, Enclosure, Feed, Item, Locked, Transcript};
 use crate::formats::{Format, WriteOptions};
 use crate::probe::ProbeCache;
-use crate::show::{Show, ShowType};
+use crate::sources::SourceDiagnostic;
+use crate::sources::guid_lock::{GuidLock, new_episode_guid, podcast_guid};
+use crate::sources::show::{Show, ShowType};
 use crate::tag::TagOptions;
 use crate::validate::{Profile, check_all};
 use crate::{Chapters, EpisodeMeta, Timestamp};
@@ -106,8 +107,8 @@ pub struct BuildReport {
     pub episodes: Vec<EpisodeReport>,
     /// Files written or kept, in order.
     pub files: Vec<Written>,
-    /// Warnings met on the way (as `path:line:col: warning: …`).
-    pub warnings: Vec<String>,
+    /// Warnings met on the way (each prints as `path:line:col: warning: …`).
+    pub warnings: Vec<SourceDiagnostic>,
     /// Probe cache hits and misses.
     pub probe_cache: (u64, u64),
     /// True when no input or output changed since the last build, which therefore did nothing but
@@ -146,9 +147,9 @@ pub enum BuildError {
         /// The cause.
         source: std::io::Error,
     },
-    /// Problems in the sources, every one of them, as `path:line:col: error: …`.
-    #[error("{} problem{} in the sources:\n{}", .0.len(), if .0.len() == 1 { "" } else { "s" }, .0.join("\n"))]
-    Sources(Vec<String>),
+    /// Problems in the sources, every one of them (each prints as `path:line:col: error: …`).
+    #[error("{} problem{} in the sources:\n{}", .0.len(), if .0.len() == 1 { "" } else { "s" }, lines(.0))]
+    Sources(Vec<SourceDiagnostic>),
     /// Chapters could not be written in a format.
     #[error(transparent)]
     Write(#[from] crate::formats::WriteError),
@@ -164,17 +165,30 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> BuildError + '_ {
     move |source| BuildError::Io { path: path.to_owned(), source }
 }
 
-fn render(path: &Path, diags: &[Diagnostic]) -> Vec<String> {
-    diags.iter().map(|d| d.with_path(path).to_string()).collect()
+fn lines(diags: &[SourceDiagnostic]) -> String {
+    diags.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
+}
+
+/// An error about the file at `path`, without a line.
+fn problem(path: &Path, code: &'static str, message: impl Into<String>) -> SourceDiagnostic {
+    SourceDiagnostic::new(path, Diagnostic::error(code, None, message))
+}
+
+/// An error about the front matter of the notes at `path` (line 1, column 1).
+fn front_matter(path: &Path, message: impl Into<String>) -> SourceDiagnostic {
+    SourceDiagnostic::new(path, Diagnostic::error("front-matter", Position::new(1, 1), message))
 }
 
 /// Loads the show and its episodes, checking notes and chapters; returns every problem at once.
 /// Chapters are not yet checked against the audio (see [`build`]).
-pub fn load(episodes_dir: &Path) -> Result<(Show, Vec<Episode>, Vec<String>), BuildError> {
+pub fn load(episodes_dir: &Path) -> Result<(Show, Vec<Episode>, Vec<SourceDiagnostic>), BuildError> {
     load_recorded(episodes_dir, &mut Recorder::new())
 }
 
-fn load_recorded(episodes_dir: &Path, rec: &mut Recorder) -> Result<(Show, Vec<Episode>, Vec<String>), BuildError> {
+fn load_recorded(
+    episodes_dir: &Path,
+    rec: &mut Recorder,
+) -> Result<(Show, Vec<Episode>, Vec<SourceDiagnostic>), BuildError> {
     let show_path = episodes_dir.join("podcast.toml");
     let show_bytes = rec.read(&show_path).map_err(io(&show_path))?;
     let show_text = String::from_utf8(show_bytes).map_err(|e| BuildError::Io {
@@ -183,7 +197,7 @@ fn load_recorded(episodes_dir: &Path, rec: &mut Recorder) -> Result<(Show, Vec<E
     })?;
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
-    let show = Show::parse(&show_text).map_err(|d| problems.extend(render(&show_path, &d))).ok();
+    let show = Show::parse(&show_text).map_err(|d| problems.extend(SourceDiagnostic::all(&show_path, d))).ok();
 
     let listing = Listing::read(episodes_dir).map_err(io(episodes_dir))?;
     let mut dirs = Vec::new();
@@ -203,7 +217,7 @@ fn load_recorded(episodes_dir: &Path, rec: &mut Recorder) -> Result<(Show, Vec<E
         let text = match crate::formats::decode_text(&bytes) {
             Ok(t) => t,
             Err(d) => {
-                problems.extend(render(&notes_path, &[d]));
+                problems.push(SourceDiagnostic::new(&notes_path, d));
                 continue;
             }
         };
@@ -213,29 +227,27 @@ fn load_recorded(episodes_dir: &Path, rec: &mut Recorder) -> Result<(Show, Vec<E
         let parsed = notes.into_parsed();
         let diags = check_all(&parsed, &[Profile::Strict], None);
         let (errs, warns): (Vec<Diagnostic>, Vec<Diagnostic>) = diags.into_iter().partition(Diagnostic::is_error);
-        warnings.extend(render(&notes_path, &warns));
+        warnings.extend(SourceDiagnostic::all(&notes_path, warns));
         if !errs.is_empty() {
-            problems.extend(render(&notes_path, &errs));
+            problems.extend(SourceDiagnostic::all(&notes_path, errs));
             continue;
         }
         let Some(meta) = meta else {
-            problems.push(format!(
-                "{}:1:1: error: episode.md needs TOML front matter between +++ lines",
-                notes_path.display()
-            ));
+            problems.push(front_matter(&notes_path, "episode.md needs TOML front matter between +++ lines"));
             continue;
         };
         let slug = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         if !slug.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) {
-            problems.push(format!(
-                "{}: error: episode folder names become file names in URLs; use ASCII letters, digits, '-', '_' or '.' only",
-                dir.display()
+            problems.push(problem(
+                &dir,
+                "folder-name",
+                "episode folder names become file names in URLs; use ASCII letters, digits, '-', '_' or '.' only",
             ));
             continue;
         }
         match parsed.into_chapters() {
             Ok(chapters) => episodes.push(Episode { slug, dir, meta, description, chapters }),
-            Err(d) => problems.extend(render(&notes_path, &d)),
+            Err(d) => problems.extend(SourceDiagnostic::all(&notes_path, d)),
         }
     }
     match show {
@@ -317,47 +329,47 @@ pub fn build(options: &BuildOptions, progress: &mut dyn FnMut(usize, usize, &str
     let feed_url = format!("{base_url}feed.xml");
     let show_guid = podcast_guid(&show.base_url_feed());
     let mut cache = ProbeCache::open(state_dir.join("probe-cache.json")).unwrap_or_else(|_| ProbeCache::in_memory());
-    let mut problems: Vec<String> = Vec::new();
+    let mut problems: Vec<SourceDiagnostic> = Vec::new();
 
     // GUIDs: the lock decides; front matter may set a GUID on first build only.
     let lock_path = options.episodes.join("guids.lock");
     let lock_stat = Recorder::stat(&lock_path);
-    let mut lock = GuidLock::load(&lock_path).map_err(|e| BuildError::Sources(vec![format!("{e}")]))?;
+    let mut lock = GuidLock::load(&lock_path).map_err(|d| BuildError::Sources(vec![d]))?;
     let mut seen: HashMap<String, String> = HashMap::new();
     let mut planned = Vec::new();
     let total = episodes.len();
     for (i, ep) in episodes.into_iter().enumerate() {
         progress(i, total, &ep.slug);
         let notes_path = ep.dir.join("episode.md");
-        let at = notes_path.display().to_string();
         let guid = match (lock.get(&ep.slug), ep.meta.guid.clone()) {
             (Ok(Some(locked)), Some(front)) if locked != front && !options.allow_guid_change => {
-                problems.push(format!(
-                    "{at}: error: guid \"{front}\" differs from the published GUID \"{locked}\" in {}; GUIDs must never change (apps would download the episode again). Remove the guid line, or pass --allow-guid-change",
+                problems.push(problem(&notes_path, "guid-lock", format!(
+                    "guid \"{front}\" differs from the published GUID \"{locked}\" in {}; GUIDs must never change (apps would download the episode again). Remove the guid line, or pass --allow-guid-change",
                     lock_path.display()
-                ));
+                )));
                 continue;
             }
             (Ok(Some(locked)), None) => locked,
             (Ok(Some(_)) | Ok(None), Some(front)) => front,
             (Ok(None), None) => new_episode_guid(show_guid, &ep.slug),
-            (Err(e), _) if options.allow_guid_change => {
-                let _ = e;
+            (Err(_), _) if options.allow_guid_change => {
                 ep.meta.guid.clone().unwrap_or_else(|| new_episode_guid(show_guid, &ep.slug))
             }
-            (Err(e), _) => {
-                problems.push(format!("{}: error: {e}", lock_path.display()));
+            (Err(d), _) => {
+                problems.push(SourceDiagnostic::new(&lock_path, d));
                 continue;
             }
         };
         if let Some(other) = seen.insert(guid.clone(), ep.slug.clone()) {
-            problems.push(format!(
-                "{at}: error: GUID \"{guid}\" is also used by episode {other}; every episode needs its own"
+            problems.push(problem(
+                &notes_path,
+                "guid-duplicate",
+                format!("GUID \"{guid}\" is also used by episode {other}; every episode needs its own"),
             ));
             continue;
         }
         let Some(audio_rel) = ep.meta.audio.clone() else {
-            problems.push(format!("{at}:1:1: error: front matter has no `audio` file; every feed item needs one"));
+            problems.push(front_matter(&notes_path, "front matter has no `audio` file; every feed item needs one"));
             continue;
         };
         let audio_src = ep.dir.join(&audio_rel);
@@ -365,7 +377,7 @@ pub fn build(options: &BuildOptions, progress: &mut dyn FnMut(usize, usize, &str
         let info = match cache.probe(&audio_src) {
             Ok(info) => info,
             Err(e) => {
-                problems.push(format!("{}: error: {e}", audio_src.display()));
+                problems.push(problem(&audio_src, "audio", e.to_string()));
                 continue;
             }
         };
@@ -374,7 +386,11 @@ pub fn build(options: &BuildOptions, progress: &mut dyn FnMut(usize, usize, &str
             Ok(c) => c,
             Err(e) => {
                 for p in e.problems() {
-                    problems.push(format!("{at}: error: {p} (audio {} is {})", audio_src.display(), info.duration));
+                    problems.push(problem(
+                        &notes_path,
+                        "chapters",
+                        format!("{p} (audio {} is {})", audio_src.display(), info.duration),
+                    ));
                 }
                 continue;
             }
@@ -392,7 +408,11 @@ pub fn build(options: &BuildOptions, progress: &mut dyn FnMut(usize, usize, &str
             Some(img) if !img.starts_with("http://") && !img.starts_with("https://") => {
                 let p = ep.dir.join(img);
                 if !rec.observe(&p).is_some_and(|m| m.is_file()) {
-                    problems.push(format!("{at}: error: image {} does not exist", p.display()));
+                    problems.push(problem(
+                        &notes_path,
+                        "missing-file",
+                        format!("image {} does not exist", p.display()),
+                    ));
                     continue;
                 }
                 let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("img").to_ascii_lowercase();
@@ -401,15 +421,15 @@ pub fn build(options: &BuildOptions, progress: &mut dyn FnMut(usize, usize, &str
             _ => None,
         };
         let Some(title) = ep.meta.title.clone() else {
-            problems.push(format!("{at}:1:1: error: front matter has no `title`"));
+            problems.push(front_matter(&notes_path, "front matter has no `title`"));
             continue;
         };
         if ep.meta.date.is_none() {
-            problems.push(format!("{at}:1:1: error: front matter has no `date` (publication date-time with zone)"));
+            problems.push(front_matter(&notes_path, "front matter has no `date` (publication date-time with zone)"));
             continue;
         }
         if show.show_type == ShowType::Serial && ep.meta.episode.is_none() {
-            problems.push(format!("{at}:1:1: error: a serial show needs an `episode` number on every episode"));
+            problems.push(front_matter(&notes_path, "a serial show needs an `episode` number on every episode"));
             continue;
         }
         let audio_out_rel = format!("audio/{}.{ext}", ep.slug);
@@ -435,8 +455,9 @@ pub fn build(options: &BuildOptions, progress: &mut dyn FnMut(usize, usize, &str
     for p in &planned {
         let out_audio = options.out.join(&p.audio_out_rel);
         let tagged = copy_and_tag(&p.audio_src, &out_audio, &p.ep.chapters, &mut state, &p.audio_out_rel)?;
-        let out_info =
-            cache.probe(&out_audio).map_err(|e| BuildError::Sources(vec![format!("{}: {e}", out_audio.display())]))?;
+        let out_info = cache
+            .probe(&out_audio)
+            .map_err(|e| BuildError::Sources(vec![problem(&out_audio, "audio", e.to_string())]))?;
         files.push(Written { path: p.audio_out_rel.clone(), bytes: out_info.byte_length, changed: tagged });
 
         let write_options = WriteOptions {
@@ -451,7 +472,10 @@ pub fn build(options: &BuildOptions, progress: &mut dyn FnMut(usize, usize, &str
             let rel = format!("chapters/{}.{}", p.ep.slug, f.extension());
             match f.write(&p.ep.chapters, &write_options) {
                 Ok(text) => files.push(emit(&options.out, &rel, &text)?),
-                Err(e) => warnings.push(format!("{}: warning: {e}", p.ep.dir.join("episode.md").display())),
+                Err(e) => warnings.push(SourceDiagnostic::new(
+                    p.ep.dir.join("episode.md"),
+                    Diagnostic::warning("chapter-format", None, e.to_string()),
+                )),
             }
         }
         let mut transcripts = Vec::new();
@@ -593,7 +617,11 @@ pub fn build(options: &BuildOptions, progress: &mut dyn FnMut(usize, usize, &str
     cache.retain_used();
     let (hits, misses) = (cache.hits(), cache.misses());
     if let Err(e) = cache.save() {
-        warnings.push(format!("warning: {e}"));
+        let cause = std::error::Error::source(&e).map_or_else(|| e.to_string(), ToString::to_string);
+        warnings.push(SourceDiagnostic::new(
+            state_dir.join("probe-cache.json"),
+            Diagnostic::warning("probe-cache", None, format!("could not save the probe cache: {cause}")),
+        ));
     }
     let report = BuildReport {
         show: show.title,

@@ -4,7 +4,6 @@ pub mod build;
 pub mod chapter;
 pub mod check;
 pub mod diagnostic;
-pub mod episode;
 pub mod feed;
 pub mod formats;
 pub mod fsutil;
@@ -13,16 +12,21 @@ pub mod probe;
 pub mod publish;
 #[cfg(feature = "hosting")]
 pub mod serve;
-pub mod show;
 pub mod shownotes;
+pub mod sources;
 pub mod tag;
 pub mod timestamp;
 pub mod validate;
 
+/// The episode front matter: moved to [`sources::episode`].
+pub use crate::sources::episode;
+/// The show configuration: moved to [`sources::show`].
+pub use crate::sources::show;
+
 pub use crate::chapter::{Chapter, ChapterProblem, Chapters, ChaptersError, ProblemKind};
 pub use crate::diagnostic::{Diagnostic, Location, Position, Severity};
-pub use crate::episode::{EpisodeMeta, EpisodeType};
 pub use crate::formats::{Format, Parsed, WriteError, WriteOptions};
 pub use crate::probe::{AudioInfo, Mime, Probe, ProbeError, ProbeErrorKind};
+pub use crate::sources::episode::{EpisodeMeta, EpisodeType};
 pub use crate::timestamp::{Timestamp, TimestampError, TimestampErrorKind};
 pub use crate::validate::Profile;

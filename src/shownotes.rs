@@ -32,8 +32,8 @@ use regex::Regex;
 use serde::Serialize;
 
 use crate::diagnostic::{Diagnostic, LineIndex, Location, Position, quote};
-use crate::episode::EpisodeMeta;
 use crate::formats::{Entry, Parsed};
+use crate::sources::episode::EpisodeMeta;
 use crate::{Chapter, Timestamp};
 
 /// Parsed show notes.

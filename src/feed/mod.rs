@@ -20,8 +20,8 @@ use quick_xml::events::{BytesCData, BytesDecl, BytesEnd, BytesStart, BytesText, 
 use serde::Serialize;
 
 use crate::Chapters;
-use crate::episode::EpisodeType;
-use crate::show::{Category, Owner, ShowType};
+use crate::sources::episode::EpisodeType;
+use crate::sources::show::{Category, Owner, ShowType};
 
 pub mod guid;
 pub mod html;
