@@ -221,7 +221,7 @@ fn load_recorded(
                 continue;
             }
         };
-        let notes = crate::shownotes::parse(text);
+        let notes = crate::formats::notes::parse(text);
         let meta = notes.meta.clone();
         let description = notes.description.clone();
         let parsed = notes.into_parsed();

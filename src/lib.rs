@@ -12,12 +12,13 @@ pub mod probe;
 pub mod publish;
 #[cfg(feature = "hosting")]
 pub mod serve;
-pub mod shownotes;
 pub mod sources;
 pub mod tag;
 pub mod timestamp;
 pub mod validate;
 
+/// Show notes with chapter lines: moved to [`formats::notes`].
+pub use crate::formats::notes as shownotes;
 /// The episode front matter: moved to [`sources::episode`].
 pub use crate::sources::episode;
 /// The show configuration: moved to [`sources::show`].

@@ -5,6 +5,9 @@
 //! positions for diagnostics, and writing. Every reader reports **all** the problems it finds as
 //! [`Diagnostic`]s with line and column; it never panics on any input.
 //!
+//! Show notes ([`notes`]: Markdown with chapter lines and TOML front matter) are a chapter format
+//! too: [`Format::Notes`] reads them; the feed builder also uses their description and front matter.
+//!
 //! ```
 //! use podmark::formats::{Format, WriteOptions};
 //!
@@ -29,6 +32,7 @@ pub mod cue;
 pub mod description;
 pub mod ffmetadata;
 pub mod json;
+pub mod notes;
 pub mod psc;
 pub mod text;
 pub mod vtt;
@@ -205,7 +209,7 @@ impl Format {
     pub fn read(self, input: &str) -> Parsed {
         let input = input.strip_prefix('\u{feff}').unwrap_or(input);
         match self {
-            Format::Notes => crate::shownotes::parse(input).into_parsed(),
+            Format::Notes => crate::formats::notes::parse(input).into_parsed(),
             Format::Text => text::read(input),
             Format::Json => json::read(input),
             Format::Psc => psc::read(input),
