@@ -7,11 +7,9 @@ pub mod diagnostic;
 pub mod feed;
 pub mod formats;
 pub mod fsutil;
+#[cfg(feature = "hosting")]
+pub mod host;
 pub mod probe;
-#[cfg(feature = "hosting")]
-pub mod publish;
-#[cfg(feature = "hosting")]
-pub mod serve;
 pub mod sources;
 pub mod tag;
 pub mod timestamp;
@@ -19,6 +17,12 @@ pub mod validate;
 
 /// Show notes with chapter lines: moved to [`formats::notes`].
 pub use crate::formats::notes as shownotes;
+/// `podmark publish`: moved to [`host::publish`].
+#[cfg(feature = "hosting")]
+pub use crate::host::publish;
+/// `podmark serve`: moved to [`host::serve`].
+#[cfg(feature = "hosting")]
+pub use crate::host::serve;
 /// The episode front matter: moved to [`sources::episode`].
 pub use crate::sources::episode;
 /// The show configuration: moved to [`sources::show`].

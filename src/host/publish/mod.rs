@@ -14,7 +14,7 @@
 //!    is either the old one, whose files are all still there, or the new one, whose files were all
 //!    uploaded before it.
 //!
-//! Each object gets the `Content-Type` of [`crate::serve::content_type`] and a `Cache-Control` for its
+//! Each object gets the `Content-Type` of [`crate::host::content_type`] and a `Cache-Control` for its
 //! [`Kind`] ([`cache_control`]). The S3 side is [`S3Store`] (the rust-s3 crate); tests can plug in any
 //! other [`Store`].
 
@@ -127,7 +127,7 @@ impl Kind {
     pub fn of(rel: &str) -> Kind {
         let lower = rel.to_ascii_lowercase();
         let in_chapters = lower.split('/').rev().skip(1).any(|d| d == "chapters" || d == "transcripts");
-        let ct = crate::serve::content_type(&lower);
+        let ct = crate::host::content_type(&lower);
         if in_chapters
             || lower.ends_with(".psc.xml")
             || lower.ends_with(".chapters.json")
@@ -303,7 +303,7 @@ fn hash_file(path: &Path, rel: String) -> Result<LocalFile, PublishError> {
     };
     let kind = Kind::of(&rel);
     Ok(LocalFile {
-        content_type: crate::serve::content_type(&rel),
+        content_type: crate::host::content_type(&rel),
         cache_control: cache_control(&rel, kind),
         path: path.to_path_buf(),
         rel,
