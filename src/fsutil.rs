@@ -8,7 +8,7 @@ use std::path::Path;
 /// same folder, which is flushed, fsynced and renamed over `path` (then the folder is fsynced).
 /// The original permissions are kept. If `fill` or any step fails, `path` is untouched and the
 /// temporary file is removed.
-pub fn replace_atomically<F>(path: &Path, fill: F) -> io::Result<()>
+pub(crate) fn replace_atomically<F>(path: &Path, fill: F) -> io::Result<()>
 where
     F: FnOnce(&mut BufWriter<&mut File>) -> io::Result<()>,
 {
@@ -33,7 +33,7 @@ where
 
 /// Writes `bytes` to `path` atomically unless the file already holds exactly those bytes (so a
 /// rebuild leaves modification times alone). Returns whether it wrote.
-pub fn write_if_changed(path: &Path, bytes: &[u8]) -> io::Result<bool> {
+pub(crate) fn write_if_changed(path: &Path, bytes: &[u8]) -> io::Result<bool> {
     if std::fs::read(path).is_ok_and(|old| old == bytes) {
         return Ok(false);
     }

@@ -6,7 +6,7 @@ pub mod check;
 pub mod diagnostic;
 pub mod feed;
 pub mod formats;
-pub mod fsutil;
+pub(crate) mod fsutil;
 #[cfg(feature = "hosting")]
 pub mod host;
 pub mod probe;

@@ -367,6 +367,24 @@ impl Parsed {
     }
 }
 
+/// Writes the text of a chapter file (what [`Format::write`] returns) to `path` atomically: the
+/// bytes go to a temporary file in the same folder, which is fsynced and renamed over `path`, so an
+/// existing file is never left half-written and keeps its permissions.
+///
+/// ```
+/// use podmark::formats::{Format, WriteOptions, write_file};
+///
+/// let chapters = Format::Text.read("00:00 Intro\n01:30 Talk\n").into_chapters().map_err(|d| format!("{d:?}"))?;
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("chapters.json");
+/// write_file(&path, &Format::Json.write(&chapters, &WriteOptions::default())?)?;
+/// assert!(std::fs::read_to_string(&path)?.contains("\"startTime\": 90"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn write_file(path: &Path, text: &str) -> std::io::Result<()> {
+    crate::fsutil::replace_atomically(path, |w| std::io::Write::write_all(w, text.as_bytes()))
+}
+
 /// Why chapters cannot be written in a format.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("cannot write {format}: {message}")]
