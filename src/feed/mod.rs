@@ -2,7 +2,7 @@
 //! Simple Chapters, `content` and Atom namespaces, and its writer.
 //!
 //! Every field is typed: numbers are `NonZeroU32`, dates `DateTime<FixedOffset>`, explicit a
-//! `bool`, the episode type an enum. [`write`] produces UTF-8 XML with quick-xml; text is escaped,
+//! `bool`, the episode type an enum. [`write()`] produces UTF-8 XML with quick-xml; text is escaped,
 //! HTML goes into CDATA sections (a `]]>` inside is split safely), and characters XML 1.0 forbids
 //! (C0 controls other than tab and newline) are removed.
 //!
