@@ -14,7 +14,7 @@ use std::path::Path;
 ///   file is created with mode 0666 and the kernel applies the umask).
 ///
 /// If `fill` or any step fails, `path` is untouched and the temporary file is removed.
-pub fn replace_atomically<F>(path: &Path, fill: F) -> io::Result<()>
+pub(crate) fn replace_atomically<F>(path: &Path, fill: F) -> io::Result<()>
 where
     F: FnOnce(&mut BufWriter<&mut File>) -> io::Result<()>,
 {
@@ -48,7 +48,7 @@ where
 
 /// The file a write to `path` should replace: symlinks followed (also dangling ones, which are
 /// created at their target), `path` itself when it is not a link.
-pub fn real_path(path: &Path) -> io::Result<std::path::PathBuf> {
+pub(crate) fn real_path(path: &Path) -> io::Result<std::path::PathBuf> {
     let mut current = path.to_path_buf();
     // A chain of links longer than this is a loop; the OS would say ELOOP.
     for _ in 0..40 {
@@ -70,7 +70,7 @@ pub fn real_path(path: &Path) -> io::Result<std::path::PathBuf> {
 
 /// Writes `bytes` to `path` atomically unless the file already holds exactly those bytes (so a
 /// rebuild leaves modification times alone). Returns whether it wrote.
-pub fn write_if_changed(path: &Path, bytes: &[u8]) -> io::Result<bool> {
+pub(crate) fn write_if_changed(path: &Path, bytes: &[u8]) -> io::Result<bool> {
     if std::fs::read(path).is_ok_and(|old| old == bytes) {
         return Ok(false);
     }

@@ -65,7 +65,7 @@ fn run(s: &Show) -> Result<BuildReport, BuildError> {
 
 fn problems(r: Result<BuildReport, BuildError>) -> String {
     match r {
-        Err(BuildError::Sources(p)) => p.join("\n"),
+        Err(BuildError::Sources(p)) => p.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"),
         other => panic!("expected source problems, got {other:?}"),
     }
 }

@@ -383,6 +383,35 @@ fn sources_are_checked_without_writing() {
     assert_eq!(before.len(), after.len(), "nothing written");
 }
 
+#[test]
+fn source_problems_keep_their_file_line_column_and_code() {
+    let s = Sample::new(None);
+    // A broken lock file: reported on the lock, at the TOML error, not as a failure to check.
+    let lock = s.episodes.join("guids.lock");
+    let text = std::fs::read_to_string(&lock).unwrap();
+    std::fs::write(&lock, format!("{text}[episodes.x]\nguid = \n")).unwrap();
+    let (code, out, err) = run(podmark().arg("check").arg(&s.episodes));
+    assert_eq!(code, 1, "{out}{err}");
+    let lines = text.lines().count();
+    assert!(out.contains(&format!("guids.lock:{}:8: error:", lines + 2)), "{out}");
+    std::fs::write(&lock, text).unwrap();
+    // A bad episode type: the notes parser's own code and position, not a re-parsed string.
+    let notes = s.episodes.join("001-first/episode.md");
+    let notes_text = std::fs::read_to_string(&notes).unwrap();
+    std::fs::write(&notes, notes_text.replace("episode = 1\n", "episode = 1\nepisode_type = \"pilot\"\n")).unwrap();
+    let (code, out, err) = run(podmark().args(["check", "--json"]).arg(&s.episodes));
+    assert_eq!(code, 1, "{out}{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let file = json["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"].as_str().unwrap().ends_with("001-first/episode.md"));
+    let d = &file.unwrap()["diagnostics"][0];
+    assert_eq!((d["line"].as_u64(), d["column"].as_u64()), (Some(4), Some(16)), "{out}");
+    assert_eq!((d["code"].as_str(), d["severity"].as_str()), (Some("front-matter"), Some("error")), "{out}");
+}
+
 fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(dir).unwrap() {

@@ -24,8 +24,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::diagnostic::{Diagnostic, Location, Position, quote};
-use crate::feed::guid::{GuidLock, new_episode_guid, podcast_guid};
 use crate::formats::{Format, decode_text};
+use crate::sources::guid_lock::{GuidLock, new_episode_guid, podcast_guid};
 use crate::validate::{Profile, check_all};
 use crate::{Chapters, Timestamp};
 
@@ -61,9 +61,12 @@ pub enum CheckError {
         /// What went wrong.
         message: String,
     },
-    /// The lock file could not be read.
+    /// The lock file could not be read, or is not a lock file.
     #[error("{0}")]
-    Lock(String),
+    Lock(crate::sources::SourceDiagnostic),
+    /// The sources could not be loaded.
+    #[error(transparent)]
+    Build(Box<crate::build::BuildError>),
 }
 
 /// The diagnostics of one file.
@@ -383,7 +386,7 @@ fn check_lock(item: &ItemFacts, lock_path: &Path, lock: &GuidLock, out: &mut Out
             guid.offset,
             format!("episode {slug} (guid {}) is not in {}", quote(&guid.value), lock_path.display()),
         ),
-        Err(e) => out.error("guid-lock", guid.offset, e),
+        Err(d) => out.error(d.code, guid.offset, d.message),
     }
 }
 
@@ -506,34 +509,6 @@ fn remote_enclosure(agent: &ureq::Agent, url: &str, length: u64, at: usize, out:
     }
 }
 
-/// Parses `path:line:col: error: message` (or `path: error: message`) as `podmark build` reports
-/// source problems.
-fn parse_rendered(s: &str, fallback: &Path) -> FileReport {
-    let re = regex::Regex::new(r"^(.*?):(\d+):(\d+): (error|warning): (.*)$").ok();
-    let re2 = regex::Regex::new(r"^(.*?): (error|warning): (.*)$").ok();
-    if let Some(c) = re.and_then(|re| re.captures(s)) {
-        let n = |i: usize| c.get(i).and_then(|m| m.as_str().parse::<usize>().ok()).unwrap_or(1);
-        let msg = c.get(5).map_or("", |m| m.as_str()).to_owned();
-        let pos = Position::new(n(2), n(3));
-        let d = if c.get(4).is_some_and(|m| m.as_str() == "warning") {
-            Diagnostic::warning("source", pos, msg)
-        } else {
-            Diagnostic::error("source", pos, msg)
-        };
-        return FileReport { path: c.get(1).map_or("", |m| m.as_str()).to_owned(), diagnostics: vec![d] };
-    }
-    if let Some(c) = re2.and_then(|re| re.captures(s)) {
-        let msg = c.get(3).map_or("", |m| m.as_str()).to_owned();
-        let d = if c.get(2).is_some_and(|m| m.as_str() == "warning") {
-            Diagnostic::warning("source", None, msg)
-        } else {
-            Diagnostic::error("source", None, msg)
-        };
-        return FileReport { path: c.get(1).map_or("", |m| m.as_str()).to_owned(), diagnostics: vec![d] };
-    }
-    FileReport { path: fallback.display().to_string(), diagnostics: vec![Diagnostic::error("source", None, s)] }
-}
-
 /// Checks the sources in `episodes/` without writing anything: what `podmark build` reads, each
 /// episode's audio probed, chapters within its duration, artwork, and GUIDs against `guids.lock`
 /// (or `options.lock`).
@@ -549,22 +524,16 @@ pub fn check_sources(dir: &Path, options: &CheckOptions) -> Result<Vec<FileRepor
     let (show, episodes, warnings) = match crate::build::load(dir) {
         Ok(x) => x,
         Err(crate::build::BuildError::Sources(list)) => {
-            for s in &list {
-                let r = parse_rendered(s, dir);
-                for d in r.diagnostics {
-                    push(&mut reports, Path::new(&r.path), d);
-                }
+            for s in list {
+                push(&mut reports, &s.path, s.diagnostic);
             }
             return Ok(reports);
         }
         Err(crate::build::BuildError::Io { path, source }) => return Err(CheckError::Io { path, source }),
-        Err(e) => return Err(CheckError::Lock(e.to_string())),
+        Err(e) => return Err(CheckError::Build(Box::new(e))),
     };
-    for s in &warnings {
-        let r = parse_rendered(s, dir);
-        for d in r.diagnostics {
-            push(&mut reports, Path::new(&r.path), d);
-        }
+    for s in warnings {
+        push(&mut reports, &s.path, s.diagnostic);
     }
     // Local artwork (not a URL): the file must exist and pass Apple's artwork rules. A problem in the
     // image is reported on the image; a missing image on the file that names it.
@@ -593,14 +562,20 @@ pub fn check_sources(dir: &Path, options: &CheckOptions) -> Result<Vec<FileRepor
         check_image(&mut reports, img, dir, &dir.join("podcast.toml"), None);
     }
     let lock_path = options.lock.clone().unwrap_or_else(|| dir.join("guids.lock"));
-    let lock = GuidLock::load(&lock_path).map_err(CheckError::Lock)?;
+    let lock = match GuidLock::load(&lock_path) {
+        Ok(lock) => lock,
+        Err(s) => {
+            push(&mut reports, &s.path, s.diagnostic);
+            return Ok(reports);
+        }
+    };
     let show_guid = podcast_guid(&show.base_url_feed());
     let mut seen: HashMap<String, String> = HashMap::new();
     for ep in &episodes {
         let notes = ep.dir.join("episode.md");
         let guid = match (lock.get(&ep.slug), &ep.meta.guid) {
-            (Err(e), _) => {
-                push(&mut reports, &lock_path, Diagnostic::error("guid-lock", None, e));
+            (Err(d), _) => {
+                push(&mut reports, &lock_path, d);
                 None
             }
             (Ok(Some(locked)), Some(front)) if &locked != front => {
@@ -690,17 +665,6 @@ mod tests {
         assert_eq!(map.file("https://cdn.example/pod/a.mp3"), None);
         assert_eq!(map.file("https://e.example/pod/../etc/passwd"), None);
         assert_eq!(map.file("https://e.example/pod/%zz"), None);
-    }
-
-    #[test]
-    fn parses_rendered_build_problems() {
-        let r = parse_rendered("a/episode.md:3:5: error: bad \"x\"", Path::new("d"));
-        assert_eq!(r.path, "a/episode.md");
-        assert_eq!(r.diagnostics[0].location, Some(Location::Text { line: 3, column: 5 }));
-        assert_eq!(r.diagnostics[0].message, "bad \"x\"");
-        let r = parse_rendered("a/b: warning: w", Path::new("d"));
-        assert_eq!((r.path.as_str(), r.diagnostics[0].is_error()), ("a/b", false));
-        assert_eq!(parse_rendered("odd", Path::new("d")).path, "d");
     }
 
     #[test]

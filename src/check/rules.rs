@@ -338,7 +338,7 @@ fn check_channel(c: &Element, out: &mut Out<'_>, facts: &mut FeedFacts) {
             Err(_) => out.error("podcast-guid", text_at(g), format!("podcast:guid {} is not a UUID", quote(v))),
             Ok(u) => {
                 if let Some(s) = &facts.self_url {
-                    let want = crate::feed::guid::podcast_guid(&s.value);
+                    let want = crate::sources::guid_lock::podcast_guid(&s.value);
                     if u != want {
                         out.warning(
                             "podcast-guid-v5",
@@ -371,7 +371,7 @@ fn check_category(cat: &Element, out: &mut Out<'_>) {
         return;
     };
     let subs: Vec<&Element> = cat.children_named(ITUNES, "category").collect();
-    if let Err(e) = crate::show::Category::new(&name.value, None) {
+    if let Err(e) = crate::sources::show::Category::new(&name.value, None) {
         out.error("category", name.offset, format!("itunes:category: {e}"));
         return;
     }
@@ -379,7 +379,7 @@ fn check_category(cat: &Element, out: &mut Out<'_>) {
         match sub.attr("text") {
             None => out.error("category", sub.offset, "itunes:category has no text attribute"),
             Some(s) => {
-                if let Err(e) = crate::show::Category::new(&name.value, Some(&s.value)) {
+                if let Err(e) = crate::sources::show::Category::new(&name.value, Some(&s.value)) {
                     out.error("category", s.offset, format!("itunes:category: {e}"));
                 }
                 if let Some(deeper) = sub.child(ITUNES, "category") {

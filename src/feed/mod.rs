@@ -2,7 +2,7 @@
 //! Simple Chapters, `content` and Atom namespaces, and its writer.
 //!
 //! Every field is typed: numbers are `NonZeroU32`, dates `DateTime<FixedOffset>`, explicit a
-//! `bool`, the episode type an enum. [`write`] produces UTF-8 XML with quick-xml; text is escaped,
+//! `bool`, the episode type an enum. [`write()`] produces UTF-8 XML with quick-xml; text is escaped,
 //! HTML goes into CDATA sections (a `]]>` inside is split safely), and characters XML 1.0 forbids
 //! (C0 controls other than tab and newline) are removed.
 //!
@@ -20,11 +20,14 @@ use quick_xml::events::{BytesCData, BytesDecl, BytesEnd, BytesStart, BytesText, 
 use serde::Serialize;
 
 use crate::Chapters;
-use crate::episode::EpisodeType;
-use crate::show::{Category, Owner, ShowType};
+use crate::sources::episode::EpisodeType;
+use crate::sources::show::{Category, Owner, ShowType};
 
 pub mod guid;
 pub mod html;
+pub mod paging;
+
+pub use paging::Paging;
 
 /// The namespace URIs podmark declares.
 pub mod ns {
@@ -49,8 +52,28 @@ pub struct Feed {
     pub items: Vec<Item>,
 }
 
-/// Channel-level data.
+/// Channel-level data. Build one with [`Channel::new`] and set the optional fields:
+///
+/// ```
+/// use podmark::feed::{Channel, Feed};
+/// use podmark::sources::show::Category;
+///
+/// let mut channel = Channel::new(
+///     "The Eigencast",
+///     "https://eigencast.example.com/",
+///     "Conversations about containers.",
+///     "en-au",
+///     "https://eigencast.example.com/feed.xml",
+///     Category::new("Technology", None)?,
+///     "Justin",
+/// );
+/// channel.explicit = false;
+/// let xml = podmark::feed::write(&Feed { channel, items: Vec::new() })?;
+/// assert!(xml.contains("<podcast:guid>"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Channel {
     /// Show title.
     pub title: String,
@@ -93,19 +116,6 @@ pub struct Locked {
     pub owner: Option<String>,
 }
 
-/// RFC 5005 links of a paged feed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Paging {
-    /// First page.
-    pub first: String,
-    /// Last page.
-    pub last: String,
-    /// Next (older) page.
-    pub next: Option<String>,
-    /// Previous (newer) page.
-    pub prev: Option<String>,
-}
-
 /// The audio file of an item.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Enclosure {
@@ -128,8 +138,9 @@ pub struct Transcript {
     pub language: Option<String>,
 }
 
-/// One episode.
+/// One episode. Build one with [`Item::new`] and set the optional fields.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Item {
     /// Title.
     pub title: String,
@@ -163,6 +174,83 @@ pub struct Item {
     pub chapters: Chapters,
     /// Transcripts.
     pub transcripts: Vec<Transcript>,
+}
+
+impl Channel {
+    /// A channel with the fields every feed needs (title, link and description in RSS order);
+    /// `podcast:guid` is computed from `self_url` (the
+    /// feed's URL) as the Podcasting 2.0 namespace specifies. Everything else is empty, `false`
+    /// (not explicit), episodic and not `podcast:locked`, until set.
+    pub fn new(
+        title: impl Into<String>,
+        link: impl Into<String>,
+        description: impl Into<String>,
+        language: impl Into<String>,
+        self_url: impl Into<String>,
+        category: Category,
+        author: impl Into<String>,
+    ) -> Channel {
+        let self_url = self_url.into();
+        Channel {
+            title: title.into(),
+            description: description.into(),
+            link: link.into(),
+            language: language.into(),
+            podcast_guid: crate::sources::guid_lock::podcast_guid(&self_url),
+            self_url,
+            image_url: None,
+            category,
+            explicit: false,
+            author: author.into(),
+            show_type: ShowType::default(),
+            owner: None,
+            copyright: None,
+            locked: None,
+            paging: None,
+        }
+    }
+}
+
+impl Item {
+    /// An item with the fields every feed item needs: title, GUID, publication date, the audio and
+    /// its duration in whole seconds. Everything else is empty (no description, no chapters) until
+    /// set; the episode type is `full`.
+    ///
+    /// ```
+    /// use podmark::feed::{Enclosure, Item};
+    ///
+    /// let date = chrono::DateTime::parse_from_rfc3339("2016-09-15T09:00:00+10:00")?;
+    /// let audio = Enclosure { url: "https://e.example/1.mp3".into(), length: 1234, mime: "audio/mpeg".into() };
+    /// let mut item = Item::new("Episode 1", "e-1", date, audio, 61);
+    /// item.html = "<p>Notes.</p>".into();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn new(
+        title: impl Into<String>,
+        guid: impl Into<String>,
+        pub_date: DateTime<FixedOffset>,
+        enclosure: Enclosure,
+        duration_secs: u64,
+    ) -> Item {
+        Item {
+            title: title.into(),
+            guid: guid.into(),
+            pub_date,
+            episode: None,
+            season: None,
+            episode_type: EpisodeType::default(),
+            enclosure,
+            duration_secs,
+            html: String::new(),
+            summary: None,
+            link: None,
+            image_url: None,
+            explicit: None,
+            chapters_url: None,
+            chapters: Chapters::default(),
+            transcripts: Vec::new(),
+        }
+    }
 }
 
 /// Why a feed could not be written.

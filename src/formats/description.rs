@@ -37,7 +37,7 @@ use std::fmt::Write as _;
 use super::{Format, Parsed, WriteError, WriteOptions, quantized_starts};
 use crate::Chapters;
 use crate::diagnostic::{Diagnostic, Location, quote};
-use crate::shownotes::scan_line;
+use crate::formats::notes::scan_line;
 
 const SECOND: u64 = 1_000_000_000;
 

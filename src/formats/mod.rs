@@ -5,6 +5,9 @@
 //! positions for diagnostics, and writing. Every reader reports **all** the problems it finds as
 //! [`Diagnostic`]s with line and column; it never panics on any input.
 //!
+//! Show notes ([`notes`]: Markdown with chapter lines and TOML front matter) are a chapter format
+//! too: [`Format::Notes`] reads them; the feed builder also uses their description and front matter.
+//!
 //! ```
 //! use podmark::formats::{Format, WriteOptions};
 //!
@@ -29,6 +32,7 @@ pub mod cue;
 pub mod description;
 pub mod ffmetadata;
 pub mod json;
+pub mod notes;
 pub mod psc;
 pub mod text;
 pub mod vtt;
@@ -205,7 +209,7 @@ impl Format {
     pub fn read(self, input: &str) -> Parsed {
         let input = input.strip_prefix('\u{feff}').unwrap_or(input);
         match self {
-            Format::Notes => crate::shownotes::parse(input).into_parsed(),
+            Format::Notes => crate::formats::notes::parse(input).into_parsed(),
             Format::Text => text::read(input),
             Format::Json => json::read(input),
             Format::Psc => psc::read(input),
@@ -361,6 +365,24 @@ impl Parsed {
             _ => Err(diags),
         }
     }
+}
+
+/// Writes the text of a chapter file (what [`Format::write`] returns) to `path` atomically: the
+/// bytes go to a temporary file in the same folder, which is fsynced and renamed over `path`, so an
+/// existing file is never left half-written and keeps its permissions.
+///
+/// ```
+/// use podmark::formats::{Format, WriteOptions, write_file};
+///
+/// let chapters = Format::Text.read("00:00 Intro\n01:30 Talk\n").into_chapters().map_err(|d| format!("{d:?}"))?;
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("chapters.json");
+/// write_file(&path, &Format::Json.write(&chapters, &WriteOptions::default())?)?;
+/// assert!(std::fs::read_to_string(&path)?.contains("\"startTime\": 90"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn write_file(path: &Path, text: &str) -> std::io::Result<()> {
+    crate::fsutil::replace_atomically(path, |w| std::io::Write::write_all(w, text.as_bytes()))
 }
 
 /// Why chapters cannot be written in a format.

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use podmark::build::{BuildError, BuildOptions, build};
+use podmark::sources::SourceDiagnostic;
 
 /// Arguments of `podmark build`.
 #[derive(Debug, clap::Args)]
@@ -124,7 +125,7 @@ const WARNINGS_SHOWN: usize = 20;
 
 /// Prints the first [`WARNINGS_SHOWN`] warnings, then one line per kind of warning for the rest (a
 /// generated back catalogue can have tens of thousands, all alike). `--json` lists them all.
-fn print_warnings(warnings: &[String], episodes: &std::path::Path) {
+fn print_warnings(warnings: &[SourceDiagnostic], episodes: &std::path::Path) {
     let mut err = std::io::stderr().lock();
     for w in warnings.iter().take(WARNINGS_SHOWN) {
         let _ = writeln!(err, "{w}");
@@ -135,7 +136,7 @@ fn print_warnings(warnings: &[String], episodes: &std::path::Path) {
     }
     let mut kinds: Vec<(String, usize)> = Vec::new();
     for w in rest {
-        let kind = warning_kind(w);
+        let kind = warning_kind(&w.diagnostic.message);
         match kinds.iter_mut().find(|(k, _)| *k == kind) {
             Some((_, n)) => *n += 1,
             None => kinds.push((kind, 1)),
@@ -153,10 +154,9 @@ fn print_warnings(warnings: &[String], episodes: &std::path::Path) {
     );
 }
 
-/// What a warning says without where and without the numbers and quoted text that vary: `path:1:2:
-/// warning: chapter is 0.300 s long; … "- 00:00 Intro"` → `chapter is # s long; …`.
-fn warning_kind(w: &str) -> String {
-    let message = w.split_once("warning: ").map_or(w, |(_, m)| m);
+/// What a warning's message says without the numbers and quoted text that vary: `chapter is 0.300 s
+/// long; … "- 00:00 Intro"` → `chapter is # s long; …`.
+fn warning_kind(message: &str) -> String {
     let message = message.split_once('"').map_or(message, |(m, _)| m).trim_end_matches([' ', ':']);
     let mut kind = String::with_capacity(message.len());
     let mut in_number = false;
@@ -193,15 +193,11 @@ mod tests {
 
     #[test]
     fn warnings_of_one_kind_differ_only_in_place_numbers_and_quotes() {
-        let a = warning_kind(
-            "e/1/episode.md:10:3: warning: chapter is 0.300 s long; a chapter shorter than 1 s is hard to hit: \"- 00:00 Intro\"",
-        );
-        let b = warning_kind(
-            "e/2/episode.md:11:3: warning: chapter is 12.5 s long; a chapter shorter than 1 s is hard to hit: \"- x\"",
-        );
+        let a = warning_kind("chapter is 0.300 s long; a chapter shorter than 1 s is hard to hit: \"- 00:00 Intro\"");
+        let b = warning_kind("chapter is 12.5 s long; a chapter shorter than 1 s is hard to hit: \"- x\"");
         assert_eq!(a, "chapter is # s long; a chapter shorter than # s is hard to hit");
         assert_eq!(a, b);
-        assert_ne!(a, warning_kind("e/1/episode.md:1:1: warning: title is empty"));
+        assert_ne!(a, warning_kind("title is empty"));
     }
 
     #[test]

@@ -251,8 +251,9 @@ fn convert(args: ConvertArgs) -> anyhow::Result<ExitCode> {
 /// standard output when there is no path.
 fn emit(path: Option<&Path>, text: &str) -> anyhow::Result<()> {
     match path {
-        Some(path) => podmark::fsutil::replace_atomically(path, |w| w.write_all(text.as_bytes()))
-            .with_context(|| format!("cannot write {}", path.display())),
+        Some(path) => {
+            podmark::formats::write_file(path, text).with_context(|| format!("cannot write {}", path.display()))
+        }
         None => {
             let mut out = std::io::stdout().lock();
             out.write_all(text.as_bytes())?;

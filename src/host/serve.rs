@@ -33,6 +33,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+pub use super::content_type;
+
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Request, State};
@@ -50,8 +52,6 @@ pub const MAX_RANGES: usize = 32;
 
 /// Size of each read when streaming a multi-range response.
 const CHUNK: u64 = 64 * 1024;
-
-pub use crate::mime::content_type;
 
 /// One served request, as passed to the access log.
 #[derive(Debug, Clone)]

@@ -19,7 +19,7 @@
 //! chosen over YAML because the well-kept YAML crates are deprecated or unsound (`DESIGN.md`).
 //!
 //! ```
-//! let notes = podmark::shownotes::parse("Intro text.\n\n  • 00:00:00.000 Intro\n  • 00:00:15.856 Episode Intro\n");
+//! let notes = podmark::formats::notes::parse("Intro text.\n\n  • 00:00:00.000 Intro\n  • 00:00:15.856 Episode Intro\n");
 //! assert_eq!(notes.entries.len(), 2);
 //! assert_eq!(notes.entries[1].chapter.start.as_millis(), 15_856);
 //! assert_eq!(notes.description, "Intro text.");
@@ -32,8 +32,8 @@ use regex::Regex;
 use serde::Serialize;
 
 use crate::diagnostic::{Diagnostic, LineIndex, Location, Position, quote};
-use crate::episode::EpisodeMeta;
 use crate::formats::{Entry, Parsed};
+use crate::sources::episode::EpisodeMeta;
 use crate::{Chapter, Timestamp};
 
 /// Parsed show notes.
@@ -108,7 +108,7 @@ static ANGLE_URL: LazyLock<Regex> = LazyLock::new(|| {
 /// Recognises one chapter line, or returns `None` for any other line.
 ///
 /// ```
-/// use podmark::shownotes::scan_line;
+/// use podmark::formats::notes::scan_line;
 /// let l = scan_line("  • 00:23:20.151 Technology as Forcing Function").unwrap();
 /// assert_eq!(l.title, "Technology as Forcing Function");
 /// assert_eq!(l.time.unwrap().as_millis(), 1_400_151);

@@ -14,7 +14,7 @@ use crate::formats::Format;
 
 /// Apple's category table: category → subcategories.
 static APPLE_CATEGORIES: LazyLock<BTreeMap<String, Vec<String>>> =
-    LazyLock::new(|| serde_json::from_str(include_str!("data/apple_categories.json")).unwrap_or_default());
+    LazyLock::new(|| serde_json::from_str(include_str!("../data/apple_categories.json")).unwrap_or_default());
 
 /// Apple's podcast categories and their subcategories, in Apple's spelling.
 pub fn apple_categories() -> &'static BTreeMap<String, Vec<String>> {
@@ -32,34 +32,32 @@ impl Category {
     /// Checks `name` (and `sub`) against Apple's table.
     ///
     /// ```
-    /// # use podmark::show::Category;
+    /// # use podmark::sources::show::Category;
     /// assert!(Category::new("Technology", None).is_ok());
     /// assert!(Category::new("Arts", Some("Books")).is_ok());
     /// assert!(Category::new("Arts", Some("Technology")).is_err());
     /// ```
-    pub fn new(name: &str, sub: Option<&str>) -> Result<Category, String> {
+    pub fn new(name: &str, sub: Option<&str>) -> Result<Category, CategoryError> {
         let table = apple_categories();
         let Some(subs) = table.get(name) else {
             let lower = name.to_lowercase();
-            let near: Vec<&str> = table
+            let near: Vec<String> = table
                 .keys()
                 .filter(|k| {
                     !lower.is_empty() && (k.to_lowercase().starts_with(&lower) || k.to_lowercase().contains(&lower))
                 })
-                .map(String::as_str)
+                .cloned()
                 .collect();
-            return Err(format!(
-                "\"{name}\" is not an Apple Podcasts category{}",
-                if near.is_empty() { String::new() } else { format!(" (did you mean: {}?)", near.join(", ")) }
-            ));
+            return Err(CategoryError::Unknown { name: name.to_owned(), near });
         };
         if let Some(sub) = sub
             && !subs.iter().any(|s| s == sub)
         {
-            return Err(format!(
-                "\"{sub}\" is not a subcategory of \"{name}\" (expected one of: {})",
-                if subs.is_empty() { "none; it has no subcategories".to_owned() } else { subs.join(", ") }
-            ));
+            return Err(CategoryError::UnknownSub {
+                name: name.to_owned(),
+                sub: sub.to_owned(),
+                expected: subs.clone(),
+            });
         }
         Ok(Category { name: name.to_owned(), sub: sub.map(str::to_owned) })
     }
@@ -73,6 +71,37 @@ impl Category {
     pub fn sub(&self) -> Option<&str> {
         self.sub.as_deref()
     }
+}
+
+/// Why a category is not one of Apple's.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CategoryError {
+    /// Not an Apple Podcasts category.
+    #[error("\"{name}\" is not an Apple Podcasts category{}", did_you_mean(near))]
+    Unknown {
+        /// The name given.
+        name: String,
+        /// Categories whose names contain it, to suggest.
+        near: Vec<String>,
+    },
+    /// Not a subcategory of the category.
+    #[error("\"{sub}\" is not a subcategory of \"{name}\" (expected one of: {})", one_of(expected))]
+    UnknownSub {
+        /// The category.
+        name: String,
+        /// The subcategory given.
+        sub: String,
+        /// The category's subcategories.
+        expected: Vec<String>,
+    },
+}
+
+fn did_you_mean(near: &[String]) -> String {
+    if near.is_empty() { String::new() } else { format!(" (did you mean: {}?)", near.join(", ")) }
+}
+
+fn one_of(subs: &[String]) -> String {
+    if subs.is_empty() { "none; it has no subcategories".to_owned() } else { subs.join(", ") }
 }
 
 impl fmt::Display for Category {
@@ -196,7 +225,7 @@ impl Show {
         let mut diags = Vec::new();
         let find = |needle: &str| text.find(needle).map(|i| Location::from(index.position(i)));
         let category = Category::new(&raw.category.name, raw.category.sub.as_deref())
-            .map_err(|m| diags.push(Diagnostic::error("category", find("[category]"), m)))
+            .map_err(|e| diags.push(Diagnostic::error("category", find("[category]"), e.to_string())))
             .ok();
         if !(raw.base_url.starts_with("https://") || raw.base_url.starts_with("http://")) {
             diags.push(Diagnostic::error(
@@ -259,7 +288,7 @@ mod tests {
 
     #[test]
     fn parses_the_sample_show() {
-        let show = Show::parse(include_str!("../episodes/podcast.toml"));
+        let show = Show::parse(include_str!("../../episodes/podcast.toml"));
         let show = show.unwrap_or_else(|d| panic!("{d:?}"));
         assert_eq!(show.category.name(), "Technology");
         assert_eq!(show.chapter_formats, vec![Format::Psc, Format::Vtt, Format::Text]);

@@ -1,0 +1,223 @@
+//! `podmark build`: turn the sources in `episodes/` into the hostable `feed/` folder.
+//!
+//! ```text
+//! episodes/podcast.toml            the show            →  feed/feed.xml
+//! episodes/cover.png               show artwork        →  feed/cover.png
+//! episodes/<slug>/episode.md       notes + chapters    →  feed/chapters/<slug>.json (+ psc, vtt, … as asked)
+//! episodes/<slug>/<audio>          audio (never modified) →  feed/audio/<slug>.<ext>, a tagged copy
+//! episodes/<slug>/transcript.vtt  transcript (or .srt) →  feed/transcripts/<slug>.vtt (`podcast:transcript`)
+//! episodes/guids.lock              GUIDs, forever      (written on first build; commit it)
+//! ```
+//!
+//! The build reads and checks **every** source first (show, notes, chapters against the exact
+//! audio duration, GUIDs) and reports all problems at once; only then does it write. Source files
+//! are never modified (except `guids.lock`, which records new GUIDs). Output is deterministic:
+//! episodes are processed in folder order, the feed lists them as `itunes:type` demands, nothing
+//! depends on the clock, and files whose content is unchanged are not rewritten. Unchanged audio is
+//! neither re-probed (probe cache) nor re-tagged (build state), so a no-change rebuild is fast.
+//!
+//! A rebuild in which **nothing** changed is faster still: the build state records the size and
+//! modification time of every input it read and every output it wrote (plus the podmark
+//! executable and the options). When all of them are as recorded, the build only stats files and
+//! returns the previous report with [`BuildReport::up_to_date`] set. An input modified within a
+//! clock tick of the build ("racily clean", as git calls it) is recorded with a hash of the bytes
+//! the build read, or, for audio and other files the build does not read whole, keeps the next
+//! build on the full path.
+//!
+//! Inside: `plan` loads and checks the sources into a plan, `write` renders and writes the
+//! outputs, `state` keeps the build state and the no-change fast path.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::probe::ProbeCache;
+use crate::sources::SourceDiagnostic;
+use crate::sources::show::Show;
+use crate::{Chapters, EpisodeMeta, Timestamp};
+
+mod plan;
+mod state;
+mod write;
+
+use state::{BuildState, Recorder};
+
+/// What to build, and where.
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    /// The sources: `podcast.toml` and one folder per episode.
+    pub episodes: PathBuf,
+    /// The output folder.
+    pub out: PathBuf,
+    /// Overrides the show's `base_url` (e.g. `http://127.0.0.1:8080/` to test on loopback).
+    pub base_url: Option<String>,
+    /// Accept GUIDs that differ from the lock file (re-records them). Apps will re-download.
+    pub allow_guid_change: bool,
+    /// Split the feed into pages of this many items (RFC 5005 paged feed: `feed.xml` holds the
+    /// newest page, `feed-2.xml`… the older ones, linked with `atom:link rel="next"` etc.).
+    pub page_size: Option<std::num::NonZeroUsize>,
+}
+
+impl BuildOptions {
+    /// Sources in `episodes`, output in `out`, everything else default.
+    pub fn new(episodes: impl Into<PathBuf>, out: impl Into<PathBuf>) -> Self {
+        BuildOptions {
+            episodes: episodes.into(),
+            out: out.into(),
+            base_url: None,
+            allow_guid_change: false,
+            page_size: None,
+        }
+    }
+}
+
+/// One episode as loaded from its folder.
+#[derive(Debug, Clone, Serialize)]
+pub struct Episode {
+    /// The folder name, used in output file names and the GUID lock.
+    pub slug: String,
+    /// The folder.
+    pub dir: PathBuf,
+    /// Front matter.
+    pub meta: EpisodeMeta,
+    /// The notes without chapter lines (Markdown).
+    pub description: String,
+    /// The checked chapters (with the audio's duration once probed).
+    pub chapters: Chapters,
+}
+
+/// A file the build wrote or kept.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Written {
+    /// Path, relative to the output folder.
+    pub path: String,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// False when the file already had this content.
+    pub changed: bool,
+}
+
+/// What the build did.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BuildReport {
+    /// The show's title.
+    pub show: String,
+    /// The feed URL.
+    pub feed_url: String,
+    /// Episodes built, in feed order.
+    pub episodes: Vec<EpisodeReport>,
+    /// Files written or kept, in order.
+    pub files: Vec<Written>,
+    /// Warnings met on the way (each prints as `path:line:col: warning: …`).
+    pub warnings: Vec<SourceDiagnostic>,
+    /// Probe cache hits and misses.
+    pub probe_cache: (u64, u64),
+    /// True when no input or output changed since the last build, which therefore did nothing but
+    /// check file sizes and modification times (`files` are then all unchanged, nothing was probed).
+    #[serde(default)]
+    pub up_to_date: bool,
+}
+
+/// One episode in the report.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EpisodeReport {
+    /// Folder name.
+    pub slug: String,
+    /// Title.
+    pub title: String,
+    /// GUID.
+    pub guid: String,
+    /// Number of chapters.
+    pub chapters: usize,
+    /// Exact duration.
+    pub duration: Timestamp,
+    /// Bytes of the tagged audio.
+    pub audio_bytes: u64,
+    /// Whether the audio was (re)tagged in this build.
+    pub audio_tagged: bool,
+}
+
+/// Why a build stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// A file could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// Problems in the sources, every one of them (each prints as `path:line:col: error: …`).
+    #[error("{} problem{} in the sources:\n{}", .0.len(), if .0.len() == 1 { "" } else { "s" }, lines(.0))]
+    Sources(Vec<SourceDiagnostic>),
+    /// Chapters could not be written in a format.
+    #[error(transparent)]
+    Write(#[from] crate::formats::WriteError),
+    /// Tagging the audio copy failed.
+    #[error(transparent)]
+    Tag(#[from] crate::tag::TagError),
+    /// The feed could not be written.
+    #[error(transparent)]
+    Feed(#[from] crate::feed::FeedError),
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> BuildError + '_ {
+    move |source| BuildError::Io { path: path.to_owned(), source }
+}
+
+fn lines(diags: &[SourceDiagnostic]) -> String {
+    diags.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
+}
+
+/// Loads the show and its episodes, checking notes and chapters; returns every problem at once.
+/// Chapters are not yet checked against the audio (see [`build`]). The warnings are the notes'
+/// (strict profile), each with its file, line and column.
+pub fn load(episodes_dir: &Path) -> Result<(Show, Vec<Episode>, Vec<SourceDiagnostic>), BuildError> {
+    plan::load_recorded(episodes_dir, &mut Recorder::new())
+}
+
+/// Builds the feed folder. `progress` is called with (done, total, what) as episodes are handled.
+pub fn build(options: &BuildOptions, progress: &mut dyn FnMut(usize, usize, &str)) -> Result<BuildReport, BuildError> {
+    let state_dir = options.out.join(".podmark");
+    let state_path = state_dir.join("build-state.json");
+    let mut state = BuildState::read(&state_path);
+    let key = state::fingerprint_key(options);
+    if let Some(report) = state.up_to_date(&key, &options.episodes) {
+        return Ok(report);
+    }
+    // A build that fails half-way leaves the old fingerprint, which no longer matches: whatever changed
+    // since still differs, and any output written since has a new modification time.
+    let mut rec = Recorder::new();
+    let (show, episodes, mut warnings) = plan::load_recorded(&options.episodes, &mut rec)?;
+    let mut cache = ProbeCache::open(state_dir.join("probe-cache.json")).unwrap_or_else(|_| ProbeCache::in_memory());
+    let mut plan = plan::plan(options, show, episodes, &mut rec, &mut cache, progress)?;
+
+    let outputs =
+        write::Writer { options, rec: &mut rec, cache: &mut cache, state: &mut state, warnings: &mut warnings }
+            .write(&mut plan)?;
+
+    // Records: GUIDs (in the sources; commit it), probe cache and build state (in the output).
+    write::save_lock(&plan, &mut rec)?;
+    std::fs::create_dir_all(&state_dir).map_err(io(&state_dir))?;
+    cache.retain_used();
+    let (hits, misses) = (cache.hits(), cache.misses());
+    if let Err(e) = cache.save() {
+        let cause = std::error::Error::source(&e).map_or_else(|| e.to_string(), ToString::to_string);
+        warnings.push(SourceDiagnostic::new(
+            state_dir.join("probe-cache.json"),
+            crate::Diagnostic::warning("probe-cache", None, format!("could not save the probe cache: {cause}")),
+        ));
+    }
+    let report = BuildReport {
+        show: plan.show.title,
+        feed_url: plan.feed_url,
+        episodes: outputs.episodes,
+        files: outputs.files,
+        warnings,
+        probe_cache: (hits, misses),
+        up_to_date: false,
+    };
+    state.save(&state_path, rec, key, &options.out, &report)?;
+    Ok(report)
+}

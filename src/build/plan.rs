@@ -1,0 +1,324 @@
+//! Reading and checking the sources into a [`Plan`]: the show, every episode's notes and chapters,
+//! GUIDs against the lock, each audio file probed and the chapters checked against its exact
+//! duration. Every problem is collected; nothing is written.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use uuid::Uuid;
+
+use super::state::{FileStat, Listing, Recorder};
+use super::{BuildError, BuildOptions, Episode, io};
+use crate::diagnostic::{Diagnostic, Position};
+use crate::probe::{AudioInfo, ProbeCache};
+use crate::sources::SourceDiagnostic;
+use crate::sources::guid_lock::{GuidLock, new_episode_guid, podcast_guid};
+use crate::sources::show::{Show, ShowType};
+use crate::validate::{Profile, check_all};
+
+/// An error about the file at `path`, without a line.
+pub(super) fn problem(path: &Path, code: &'static str, message: impl Into<String>) -> SourceDiagnostic {
+    SourceDiagnostic::new(path, Diagnostic::error(code, None, message))
+}
+
+/// An error about the front matter of the notes at `path` (line 1, column 1).
+fn front_matter(path: &Path, message: impl Into<String>) -> SourceDiagnostic {
+    SourceDiagnostic::new(path, Diagnostic::error("front-matter", Position::new(1, 1), message))
+}
+
+/// The sources, loaded: the show, its episodes in folder order, and the warnings met.
+pub(super) type Loaded = (Show, Vec<Episode>, Vec<SourceDiagnostic>);
+
+/// Loads the show and its episodes, recording every file read in `rec` (see [`super::load`]).
+pub(super) fn load_recorded(episodes_dir: &Path, rec: &mut Recorder) -> Result<Loaded, BuildError> {
+    let show_path = episodes_dir.join("podcast.toml");
+    let show_bytes = rec.read(&show_path).map_err(io(&show_path))?;
+    let show_text = String::from_utf8(show_bytes).map_err(|e| BuildError::Io {
+        path: show_path.clone(),
+        source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+    })?;
+    let mut problems = Vec::new();
+    let mut warnings = Vec::new();
+    let show = Show::parse(&show_text).map_err(|d| problems.extend(SourceDiagnostic::all(&show_path, d))).ok();
+
+    let listing = Listing::read(episodes_dir).map_err(io(episodes_dir))?;
+    let mut dirs = Vec::new();
+    for p in listing.maybe_dirs(episodes_dir) {
+        if p.is_dir() && p.join("episode.md").is_file() {
+            dirs.push(p);
+        } else {
+            // Not an episode now; it becomes one when an episode.md appears.
+            rec.observe(&p.join("episode.md"));
+        }
+    }
+    rec.listing = Some(listing.digest);
+    let mut episodes = Vec::new();
+    for dir in dirs {
+        let notes_path = dir.join("episode.md");
+        let bytes = rec.read(&notes_path).map_err(io(&notes_path))?;
+        match load_episode(dir, &notes_path, &bytes, &mut warnings) {
+            Ok(ep) => episodes.push(ep),
+            Err(d) => problems.extend(d),
+        }
+    }
+    match show {
+        Some(show) if problems.is_empty() => Ok((show, episodes, warnings)),
+        _ => Err(BuildError::Sources(problems)),
+    }
+}
+
+/// One episode from the bytes of its `episode.md`: notes checked with the strict profile (warnings
+/// go to `warnings`), front matter present, a folder name fit for URLs.
+fn load_episode(
+    dir: PathBuf,
+    notes_path: &Path,
+    bytes: &[u8],
+    warnings: &mut Vec<SourceDiagnostic>,
+) -> Result<Episode, Vec<SourceDiagnostic>> {
+    let text = crate::formats::decode_text(bytes).map_err(|d| vec![SourceDiagnostic::new(notes_path, d)])?;
+    let notes = crate::formats::notes::parse(text);
+    let meta = notes.meta.clone();
+    let description = notes.description.clone();
+    let parsed = notes.into_parsed();
+    let diags = check_all(&parsed, &[Profile::Strict], None);
+    let (errs, warns): (Vec<Diagnostic>, Vec<Diagnostic>) = diags.into_iter().partition(Diagnostic::is_error);
+    warnings.extend(SourceDiagnostic::all(notes_path, warns));
+    if !errs.is_empty() {
+        return Err(SourceDiagnostic::all(notes_path, errs));
+    }
+    let Some(meta) = meta else {
+        return Err(vec![front_matter(notes_path, "episode.md needs TOML front matter between +++ lines")]);
+    };
+    let slug = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    if !slug.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) {
+        return Err(vec![problem(
+            &dir,
+            "folder-name",
+            "episode folder names become file names in URLs; use ASCII letters, digits, '-', '_' or '.' only",
+        )]);
+    }
+    let chapters = parsed.into_chapters().map_err(|d| SourceDiagnostic::all(notes_path, d))?;
+    Ok(Episode { slug, dir, meta, description, chapters })
+}
+
+/// Per-episode facts gathered before writing.
+pub(super) struct Planned {
+    /// The episode, its chapters checked against the audio's duration.
+    pub(super) ep: Episode,
+    pub(super) guid: String,
+    pub(super) audio_src: PathBuf,
+    /// `audio/<slug>.<ext>`.
+    pub(super) audio_out_rel: String,
+    pub(super) title: String,
+    /// Source, output path and MIME type.
+    pub(super) transcript: Option<(PathBuf, String, &'static str)>,
+    /// A local image: source and output path.
+    pub(super) image: Option<(PathBuf, String)>,
+}
+
+/// Everything the build writes, checked.
+pub(super) struct Plan {
+    pub(super) show: Show,
+    /// Where `feed/` is served from, ending in `/` (the show's, or the `--base-url` override).
+    pub(super) base_url: String,
+    /// `<base_url>feed.xml`.
+    pub(super) feed_url: String,
+    /// `podcast:guid`, from the show's own feed URL.
+    pub(super) show_guid: Uuid,
+    pub(super) lock: GuidLock,
+    pub(super) lock_path: PathBuf,
+    /// The lock file's stat before it was read.
+    pub(super) lock_stat: FileStat,
+    /// Episodes in folder order.
+    pub(super) episodes: Vec<Planned>,
+}
+
+/// Checks every loaded episode (GUIDs, audio, chapters within the audio, artwork, required front
+/// matter) into a [`Plan`]; all problems at once if there are any.
+pub(super) fn plan(
+    options: &BuildOptions,
+    show: Show,
+    episodes: Vec<Episode>,
+    rec: &mut Recorder,
+    cache: &mut ProbeCache,
+    progress: &mut dyn FnMut(usize, usize, &str),
+) -> Result<Plan, BuildError> {
+    let base_url = match &options.base_url {
+        Some(u) if u.ends_with('/') => u.clone(),
+        Some(u) => format!("{u}/"),
+        None => show.base_url.clone(),
+    };
+    // GUIDs: the lock decides; front matter may set a GUID on first build only.
+    let lock_path = options.episodes.join("guids.lock");
+    let lock_stat = Recorder::stat(&lock_path);
+    let lock = GuidLock::load(&lock_path).map_err(|d| BuildError::Sources(vec![d]))?;
+    let mut planner = Planner {
+        options,
+        show: &show,
+        show_guid: podcast_guid(&show.base_url_feed()),
+        lock: &lock,
+        lock_path: &lock_path,
+        seen: HashMap::new(),
+        rec,
+        cache,
+    };
+    let mut problems = Vec::new();
+    let mut planned = Vec::new();
+    let total = episodes.len();
+    for (i, ep) in episodes.into_iter().enumerate() {
+        progress(i, total, &ep.slug);
+        match planner.episode(ep) {
+            Ok(p) => planned.push(p),
+            Err(d) => problems.extend(d),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(BuildError::Sources(problems));
+    }
+    progress(total, total, "writing");
+    let show_guid = planner.show_guid;
+    Ok(Plan {
+        feed_url: format!("{base_url}feed.xml"),
+        base_url,
+        show_guid,
+        lock,
+        lock_path,
+        lock_stat,
+        episodes: planned,
+        show,
+    })
+}
+
+/// What checking one episode needs.
+struct Planner<'a> {
+    options: &'a BuildOptions,
+    show: &'a Show,
+    show_guid: Uuid,
+    lock: &'a GuidLock,
+    lock_path: &'a Path,
+    /// GUID → the episode that has it.
+    seen: HashMap<String, String>,
+    rec: &'a mut Recorder,
+    cache: &'a mut ProbeCache,
+}
+
+impl Planner<'_> {
+    /// One episode checked, or its problems (the first one found, or every chapter problem).
+    fn episode(&mut self, ep: Episode) -> Result<Planned, Vec<SourceDiagnostic>> {
+        let notes_path = ep.dir.join("episode.md");
+        let guid = self.guid(&ep, &notes_path).map_err(|d| vec![d])?;
+        let Some(audio_rel) = ep.meta.audio.clone() else {
+            return Err(vec![front_matter(&notes_path, "front matter has no `audio` file; every feed item needs one")]);
+        };
+        let audio_src = ep.dir.join(&audio_rel);
+        self.rec.observe(&audio_src);
+        let info = self.cache.probe(&audio_src).map_err(|e| vec![problem(&audio_src, "audio", e.to_string())])?;
+        // The copy is named with its type's extension (`.m4a` for an audio-only `.mp4`, `.opus` for
+        // Opus in `.ogg`), so the server's and the bucket's Content-Type agree with the feed's type.
+        let src_ext = audio_src.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+        let ext = match crate::mime::Mime::from_extension(&src_ext) {
+            Some(m) if m.same_media(info.mime) => src_ext,
+            _ => info.mime.extension().to_owned(),
+        };
+        let chapters = within_audio(&ep, &notes_path, &audio_src, &info)?;
+        let (transcript, image) = self.extras(&ep, &notes_path).map_err(|d| vec![d])?;
+        let title = self.required_front_matter(&ep, &notes_path).map_err(|d| vec![d])?;
+        let audio_out_rel = format!("audio/{}.{ext}", ep.slug);
+        Ok(Planned { ep: Episode { chapters, ..ep }, guid, audio_src, audio_out_rel, title, transcript, image })
+    }
+
+    /// The episode's GUID: the locked one, or the front matter's on first build, or a new one; and
+    /// not another episode's.
+    fn guid(&mut self, ep: &Episode, notes_path: &Path) -> Result<String, SourceDiagnostic> {
+        let allow_change = self.options.allow_guid_change;
+        let guid = match (self.lock.get(&ep.slug), ep.meta.guid.clone()) {
+            (Ok(Some(locked)), Some(front)) if locked != front && !allow_change => {
+                return Err(problem(
+                    notes_path,
+                    "guid-lock",
+                    format!(
+                        "guid \"{front}\" differs from the published GUID \"{locked}\" in {}; GUIDs must never change (apps would download the episode again). Remove the guid line, or pass --allow-guid-change",
+                        self.lock_path.display()
+                    ),
+                ));
+            }
+            (Ok(Some(locked)), None) => locked,
+            (Ok(Some(_) | None), Some(front)) => front,
+            (Ok(None), None) => new_episode_guid(self.show_guid, &ep.slug),
+            (Err(_), _) if allow_change => {
+                ep.meta.guid.clone().unwrap_or_else(|| new_episode_guid(self.show_guid, &ep.slug))
+            }
+            (Err(d), _) => return Err(SourceDiagnostic::new(self.lock_path, d)),
+        };
+        if let Some(other) = self.seen.insert(guid.clone(), ep.slug.clone()) {
+            return Err(problem(
+                notes_path,
+                "guid-duplicate",
+                format!("GUID \"{guid}\" is also used by episode {other}; every episode needs its own"),
+            ));
+        }
+        Ok(guid)
+    }
+
+    /// The episode's transcript (`transcript.vtt` or `.srt`, if there is one) and local image.
+    #[allow(clippy::type_complexity)]
+    fn extras(
+        &mut self,
+        ep: &Episode,
+        notes_path: &Path,
+    ) -> Result<(Option<(PathBuf, String, &'static str)>, Option<(PathBuf, String)>), SourceDiagnostic> {
+        // The folder's modification time changes when a transcript appears or goes.
+        self.rec.observe_dir(&ep.dir);
+        let transcript = ["vtt", "srt"].iter().find_map(|x| {
+            let p = ep.dir.join(format!("transcript.{x}"));
+            self.rec.observe_if_exists(&p).is_some_and(|m| m.is_file()).then(|| {
+                let mime = if *x == "vtt" { "text/vtt" } else { "application/x-subrip" };
+                (p, format!("transcripts/{}.{x}", ep.slug), mime)
+            })
+        });
+        let image = match &ep.meta.image {
+            Some(img) if !img.starts_with("http://") && !img.starts_with("https://") => {
+                let p = ep.dir.join(img);
+                if !self.rec.observe(&p).is_some_and(|m| m.is_file()) {
+                    return Err(problem(notes_path, "missing-file", format!("image {} does not exist", p.display())));
+                }
+                let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("img").to_ascii_lowercase();
+                Some((p, format!("images/{}.{ext}", ep.slug)))
+            }
+            _ => None,
+        };
+        Ok((transcript, image))
+    }
+
+    /// The front matter a feed item needs: a title (returned), a date, and an episode number in a
+    /// serial show.
+    fn required_front_matter(&self, ep: &Episode, notes_path: &Path) -> Result<String, SourceDiagnostic> {
+        let Some(title) = ep.meta.title.clone() else {
+            return Err(front_matter(notes_path, "front matter has no `title`"));
+        };
+        if ep.meta.date.is_none() {
+            return Err(front_matter(notes_path, "front matter has no `date` (publication date-time with zone)"));
+        }
+        if self.show.show_type == ShowType::Serial && ep.meta.episode.is_none() {
+            return Err(front_matter(notes_path, "a serial show needs an `episode` number on every episode"));
+        }
+        Ok(title)
+    }
+}
+
+/// The episode's chapters with the audio's exact duration: every chapter problem at once.
+fn within_audio(
+    ep: &Episode,
+    notes_path: &Path,
+    audio_src: &Path,
+    info: &AudioInfo,
+) -> Result<crate::Chapters, Vec<SourceDiagnostic>> {
+    ep.chapters.clone().with_duration(info.duration).map_err(|e| {
+        e.problems()
+            .iter()
+            .map(|p| {
+                problem(notes_path, "chapters", format!("{p} (audio {} is {})", audio_src.display(), info.duration))
+            })
+            .collect()
+    })
+}

@@ -1,0 +1,497 @@
+//! The build state in `<out>/.podmark/build-state.json`, and the no-change fast path.
+//!
+//! The state records what each tagged audio copy was made from (so unchanged audio is neither
+//! copied nor tagged again) and the [`Fingerprint`] of the last successful build: the size and
+//! modification time of every input it read and output it wrote. When all are as recorded, the
+//! build only stats files and returns the previous report. A [`Recorder`] collects the inputs'
+//! stamps as the build reads them.
+
+use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::{BuildError, BuildOptions, BuildReport, io};
+use crate::Chapters;
+
+/// The build state kept in `<out>/.podmark/build-state.json`: what each tagged audio copy was
+/// made from, so unchanged audio is not copied and tagged again.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub(super) struct BuildState {
+    audio: BTreeMap<String, AudioState>,
+    /// What the last successful build read and wrote; `None` while a build is under way.
+    #[serde(default)]
+    fingerprint: Option<Fingerprint>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct AudioState {
+    source_len: u64,
+    source_mtime_ns: u128,
+    chapters: u64,
+    out_len: u64,
+    out_mtime_ns: u128,
+}
+
+fn mtime_ns(meta: &std::fs::Metadata) -> u128 {
+    meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos())
+}
+
+fn chapters_digest(chapters: &Chapters) -> u64 {
+    // Only compared with itself from an earlier build of the same podmark; not persisted across versions
+    // in any way that matters (a mismatch just re-tags).
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    env!("CARGO_PKG_VERSION").hash(&mut h);
+    for (c, end) in chapters.spans() {
+        (c.start, end, &c.title, &c.url, &c.image, &c.description, c.hidden).hash(&mut h);
+    }
+    h.finish()
+}
+
+impl BuildState {
+    /// The state in `path`; an empty state if there is none or it cannot be read.
+    pub(super) fn read(path: &Path) -> BuildState {
+        std::fs::read(path).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default()
+    }
+
+    /// The last build's report, marked up to date, if nothing it read or wrote has changed since
+    /// and it was made with the same `key` (see [`fingerprint_key`]).
+    pub(super) fn up_to_date(&self, key: &str, episodes_dir: &Path) -> Option<BuildReport> {
+        let fp = self.fingerprint.as_ref().filter(|fp| fp.key == key && fp.still_valid(episodes_dir))?;
+        let mut report = fp.report.clone();
+        report.up_to_date = true;
+        report.probe_cache = (0, 0);
+        Some(report)
+    }
+
+    /// Records the finished build's fingerprint and writes the state to `path`.
+    pub(super) fn save(
+        &mut self,
+        path: &Path,
+        rec: Recorder,
+        key: String,
+        out: &Path,
+        report: &BuildReport,
+    ) -> Result<(), BuildError> {
+        self.fingerprint = rec.finish(key, out, report);
+        let json = serde_json::to_vec(self).unwrap_or_default();
+        crate::fsutil::write_if_changed(path, &json).map_err(io(path))?;
+        Ok(())
+    }
+
+    /// Whether `out` is still the tagged copy of `src` with `chapters` that the state records
+    /// under `key`.
+    pub(super) fn audio_is_current(&self, key: &str, src: &std::fs::Metadata, out: &Path, chapters: &Chapters) -> bool {
+        match (std::fs::metadata(out), self.audio.get(key)) {
+            (Ok(out_meta), Some(old)) => &AudioState::new(src, chapters, &out_meta) == old,
+            _ => false,
+        }
+    }
+
+    /// Records that `out` (just written) is the tagged copy of `src` with `chapters`.
+    pub(super) fn record_audio(
+        &mut self,
+        key: &str,
+        src: &std::fs::Metadata,
+        out: &Path,
+        chapters: &Chapters,
+    ) -> Result<(), BuildError> {
+        let out_meta = std::fs::metadata(out).map_err(io(out))?;
+        self.audio.insert(key.to_owned(), AudioState::new(src, chapters, &out_meta));
+        Ok(())
+    }
+}
+
+impl AudioState {
+    fn new(src: &std::fs::Metadata, chapters: &Chapters, out: &std::fs::Metadata) -> AudioState {
+        AudioState {
+            source_len: src.len(),
+            source_mtime_ns: mtime_ns(src),
+            chapters: chapters_digest(chapters),
+            out_len: out.len(),
+            out_mtime_ns: mtime_ns(out),
+        }
+    }
+}
+
+/// Stat of one file: `None` when it does not exist.
+pub(super) type FileStat = Option<(u64, u64)>;
+
+/// One input or output of a build, as it was when the build used it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Stamp {
+    path: String,
+    /// Size and modification time (ns since the epoch); `None`: the file did not exist.
+    stat: FileStat,
+    /// For an input modified too recently to trust its modification time: a hash of the bytes the
+    /// build read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    hash: Option<u64>,
+    /// A folder: `hash` is that of its listing.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    dir: bool,
+}
+
+/// What a successful build read and wrote, and what it reported.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(super) struct Fingerprint {
+    /// podmark's version and executable, the options and the working directory.
+    key: String,
+    /// Hash of the names and types in the episodes folder.
+    listing: u64,
+    inputs: Vec<Stamp>,
+    outputs: Vec<Stamp>,
+    report: BuildReport,
+}
+
+impl Fingerprint {
+    /// Whether every input and output is still as recorded.
+    fn still_valid(&self, episodes_dir: &Path) -> bool {
+        if !Listing::read(episodes_dir).is_ok_and(|l| l.digest == self.listing) {
+            return false;
+        }
+        let unchanged = |s: &Stamp| {
+            let path = Path::new(&s.path);
+            Recorder::stat(path) == s.stat
+                && s.hash.is_none_or(|h| match s.dir {
+                    true => Listing::read(path).is_ok_and(|l| l.digest == h),
+                    false => std::fs::read(path).is_ok_and(|b| hash_bytes(&b) == h),
+                })
+        };
+        // Tens of thousands of stats: spread them over the cores (the order does not matter).
+        let stamps: Vec<&Stamp> = self.inputs.iter().chain(&self.outputs).collect();
+        let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).clamp(1, 4);
+        let chunk = stamps.len().div_ceil(threads).max(1024);
+        let failed = std::sync::atomic::AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            for part in stamps.chunks(chunk) {
+                let failed = &failed;
+                scope.spawn(move || {
+                    for s in part {
+                        if failed.load(std::sync::atomic::Ordering::Relaxed) {
+                            return;
+                        }
+                        if !unchanged(s) {
+                            failed.store(true, std::sync::atomic::Ordering::Relaxed);
+                        }
+                    }
+                });
+            }
+        });
+        !failed.into_inner()
+    }
+}
+
+pub(super) fn fingerprint_key(options: &BuildOptions) -> String {
+    let exe = std::env::current_exe().ok().map(|p| Recorder::stat(&p));
+    let cwd = std::env::current_dir().unwrap_or_default();
+    format!(
+        "{} {exe:?} {cwd:?} {:?} {:?} {:?} {} {:?}",
+        env!("CARGO_PKG_VERSION"),
+        options.episodes,
+        options.out,
+        options.base_url,
+        options.allow_guid_change,
+        options.page_size
+    )
+}
+
+fn hash_bytes(bytes: &[u8]) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    bytes.hash(&mut h);
+    h.finish()
+}
+
+/// The entries of the episodes folder, sorted, with a digest of their names and types.
+pub(super) struct Listing {
+    entries: Vec<(std::ffi::OsString, Option<std::fs::FileType>)>,
+    pub(super) digest: u64,
+}
+
+impl Listing {
+    pub(super) fn read(dir: &Path) -> std::io::Result<Listing> {
+        let mut entries: Vec<_> =
+            std::fs::read_dir(dir)?.filter_map(Result::ok).map(|e| (e.file_name(), e.file_type().ok())).collect();
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        // guids.lock has its own stamp; the build itself may create it.
+        for (name, kind) in entries.iter().filter(|(name, _)| name != "guids.lock") {
+            name.hash(&mut h);
+            kind.map(|k| (k.is_dir(), k.is_file(), k.is_symlink())).hash(&mut h);
+        }
+        Ok(Listing { digest: h.finish(), entries })
+    }
+
+    /// Entries that are, or may point to, folders.
+    pub(super) fn maybe_dirs<'a>(&'a self, dir: &'a Path) -> impl Iterator<Item = PathBuf> + 'a {
+        self.entries.iter().filter(|(_, k)| k.is_none_or(|k| !k.is_file())).map(|(name, _)| dir.join(name))
+    }
+}
+
+/// Collects the [`Stamp`]s of a build's inputs, each taken before the input is used.
+pub(super) struct Recorder {
+    /// Modification times from here on are too recent to trust (a change within the same clock tick
+    /// would not show).
+    racy_from_ns: u64,
+    coarse_racy_from_ns: u64,
+    inputs: Vec<Stamp>,
+    pub(super) listing: Option<u64>,
+    /// An input that the build does not read whole was modified too recently: record nothing.
+    unsettled: bool,
+}
+
+impl Recorder {
+    pub(super) fn new() -> Self {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()
+            .and_then(|d| u64::try_from(d.as_nanos()).ok())
+            .unwrap_or(u64::MAX);
+        // Kernel file times lag the clock by up to a tick; file systems with whole-second (or 2 s, FAT)
+        // times are recognised by a zero sub-second part.
+        Recorder {
+            racy_from_ns: now.saturating_sub(100_000_000),
+            coarse_racy_from_ns: now.saturating_sub(3_000_000_000),
+            inputs: Vec::new(),
+            listing: None,
+            unsettled: false,
+        }
+    }
+
+    pub(super) fn stat(path: &Path) -> FileStat {
+        let meta = std::fs::metadata(path).ok()?;
+        Some((meta.len(), u64::try_from(mtime_ns(&meta)).unwrap_or(u64::MAX)))
+    }
+
+    fn is_racy(&self, stat: FileStat) -> bool {
+        stat.is_some_and(
+            |(_, m)| {
+                if m % 1_000_000_000 == 0 { m >= self.coarse_racy_from_ns } else { m >= self.racy_from_ns }
+            },
+        )
+    }
+
+    /// Records `path` as it is now (stat taken before the caller uses it), for a file not read whole.
+    pub(super) fn observe(&mut self, path: &Path) -> Option<std::fs::Metadata> {
+        let meta = std::fs::metadata(path).ok();
+        let stat = meta.as_ref().map(|m| (m.len(), u64::try_from(mtime_ns(m)).unwrap_or(u64::MAX)));
+        self.record(path, stat, None);
+        meta
+    }
+
+    /// Reads `path` whole, recording its stat from before the read and, if racy, a hash of the bytes.
+    pub(super) fn read(&mut self, path: &Path) -> std::io::Result<Vec<u8>> {
+        let stat = Recorder::stat(path);
+        let bytes = std::fs::read(path)?;
+        self.record(path, stat, Some(&bytes));
+        Ok(bytes)
+    }
+
+    pub(super) fn record(&mut self, path: &Path, stat: FileStat, bytes: Option<&[u8]>) {
+        let hash = match (self.is_racy(stat), bytes) {
+            (false, _) => None,
+            (true, Some(b)) => Some(hash_bytes(b)),
+            (true, None) => {
+                self.unsettled = true;
+                None
+            }
+        };
+        self.inputs.push(Stamp { path: path.to_string_lossy().into_owned(), stat, hash, dir: false });
+    }
+
+    /// Records a folder (whose modification time changes when an entry is added, removed or renamed),
+    /// with a hash of its listing if that time is too recent to trust.
+    pub(super) fn observe_dir(&mut self, path: &Path) {
+        let stat = Recorder::stat(path);
+        let hash = match self.is_racy(stat) {
+            false => None,
+            true => match Listing::read(path) {
+                Ok(l) => Some(l.digest),
+                Err(_) => {
+                    self.unsettled = true;
+                    None
+                }
+            },
+        };
+        self.inputs.push(Stamp { path: path.to_string_lossy().into_owned(), stat, hash, dir: true });
+    }
+
+    /// Like [`Recorder::observe`], but a missing file is not recorded (its folder is).
+    pub(super) fn observe_if_exists(&mut self, path: &Path) -> Option<std::fs::Metadata> {
+        let meta = std::fs::metadata(path).ok()?;
+        let stat = Some((meta.len(), u64::try_from(mtime_ns(&meta)).unwrap_or(u64::MAX)));
+        self.record(path, stat, None);
+        Some(meta)
+    }
+
+    /// The fingerprint of a finished build, or `None` if it cannot be trusted next time.
+    fn finish(self, key: String, out: &Path, report: &BuildReport) -> Option<Fingerprint> {
+        if self.unsettled {
+            return None;
+        }
+        let outputs = report
+            .files
+            .iter()
+            .map(|f| {
+                let path = out.join(&f.path);
+                Stamp { stat: Recorder::stat(&path), path: path.to_string_lossy().into_owned(), hash: None, dir: false }
+            })
+            .collect();
+        let mut report = report.clone();
+        for f in &mut report.files {
+            f.changed = false;
+        }
+        for e in &mut report.episodes {
+            e.audio_tagged = false;
+        }
+        Some(Fingerprint { key, listing: self.listing?, inputs: self.inputs, outputs, report })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::build::build;
+    use std::time::{Duration, SystemTime};
+
+    const AUDIO: &str = "tests/fixtures/audio/mp3-cbr-44k-stereo-lame.mp3";
+
+    fn episode(episodes: &Path, slug: &str, n: usize) {
+        let dir = episodes.join(slug);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::copy(AUDIO, dir.join("audio.mp3")).unwrap();
+        std::fs::write(
+            dir.join("episode.md"),
+            format!("+++\ntitle = \"Episode {n}\"\nepisode = {n}\ndate = 2024-01-{n:02}T10:00:00+00:00\naudio = \"audio.mp3\"\n+++\nNotes.\n\n- 00:00 Start\n- 00:00.6 Middle\n"),
+        )
+        .unwrap();
+    }
+
+    /// A two-episode show whose files all look an hour old (so none is "racily clean").
+    fn show() -> (tempfile::TempDir, BuildOptions) {
+        let tmp = tempfile::tempdir().unwrap();
+        let episodes = tmp.path().join("episodes");
+        std::fs::create_dir_all(&episodes).unwrap();
+        std::fs::write(
+            episodes.join("podcast.toml"),
+            "title = \"T\"\nauthor = \"A\"\ndescription = \"D\"\nlanguage = \"en\"\nbase_url = \"https://t.example/\"\n[category]\nname = \"Technology\"\n",
+        )
+        .unwrap();
+        episode(&episodes, "001-a", 1);
+        episode(&episodes, "002-b", 2);
+        age(&episodes);
+        let options = BuildOptions::new(&episodes, tmp.path().join("feed"));
+        (tmp, options)
+    }
+
+    fn set_mtime(path: &Path, t: SystemTime) {
+        std::fs::File::open(path).unwrap().set_modified(t).unwrap();
+    }
+
+    fn age(dir: &Path) {
+        let old = SystemTime::now() - Duration::from_secs(3600);
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                age(&p);
+            }
+            set_mtime(&p, old);
+        }
+        set_mtime(dir, old);
+    }
+
+    fn run(options: &BuildOptions) -> BuildReport {
+        build(options, &mut |_, _, _| {}).unwrap()
+    }
+
+    #[test]
+    fn a_no_change_rebuild_only_checks_and_reports_the_same() {
+        let (_tmp, o) = show();
+        let first = run(&o);
+        assert!(!first.up_to_date);
+        // The first build wrote guids.lock just now: its hash is recorded, so the next one can trust it.
+        let second = run(&o);
+        assert!(second.up_to_date, "{second:?}");
+        assert_eq!(second.probe_cache, (0, 0));
+        assert_eq!(second.files.len(), first.files.len());
+        assert!(second.files.iter().all(|f| !f.changed));
+        assert_eq!(second.episodes.iter().map(|e| &e.guid).collect::<Vec<_>>(), {
+            first.episodes.iter().map(|e| &e.guid).collect::<Vec<_>>()
+        });
+        assert_eq!(second.warnings, first.warnings);
+        assert!(run(&o).up_to_date);
+    }
+
+    #[test]
+    fn any_changed_input_or_output_takes_the_full_path() {
+        let (_tmp, o) = show();
+        run(&o);
+        assert!(run(&o).up_to_date);
+        let notes = o.episodes.join("002-b/episode.md");
+        let old_mtime = std::fs::metadata(&notes).unwrap().modified().unwrap();
+        let old_feed = std::fs::read_to_string(o.out.join("feed.xml")).unwrap();
+
+        // An edit of the same size: the new modification time shows it.
+        let text = std::fs::read_to_string(&notes).unwrap().replace("Episode 2", "Episode X");
+        std::fs::write(&notes, text).unwrap();
+        set_mtime(&notes, old_mtime + Duration::from_secs(1));
+        let r = run(&o);
+        assert!(!r.up_to_date);
+        let feed = std::fs::read_to_string(o.out.join("feed.xml")).unwrap();
+        assert!(feed.contains("Episode X") && !old_feed.contains("Episode X"));
+        assert!(run(&o).up_to_date);
+
+        // A deleted output is rebuilt.
+        std::fs::remove_file(o.out.join("chapters/001-a.json")).unwrap();
+        assert!(!run(&o).up_to_date);
+        assert!(o.out.join("chapters/001-a.json").is_file());
+        assert!(run(&o).up_to_date);
+
+        // A transcript that appears (the folder's listing changes).
+        std::fs::write(o.episodes.join("001-a/transcript.vtt"), "WEBVTT\n\n00:00.000 --> 00:01.000\nHi\n").unwrap();
+        age(&o.episodes);
+        let r = run(&o);
+        assert!(!r.up_to_date);
+        assert!(r.files.iter().any(|f| f.path == "transcripts/001-a.vtt"), "{:?}", r.files);
+
+        // A new episode folder.
+        episode(&o.episodes, "003-c", 3);
+        age(&o.episodes);
+        let r = run(&o);
+        assert!(!r.up_to_date);
+        assert_eq!(r.episodes.len(), 3);
+
+        // Other options.
+        let mut paged = o.clone();
+        paged.page_size = std::num::NonZeroUsize::new(1);
+        assert!(!run(&paged).up_to_date);
+        assert!(!run(&o).up_to_date, "the paged build replaced the fingerprint");
+    }
+
+    #[test]
+    fn a_racily_clean_input_is_checked_by_content() {
+        let (_tmp, o) = show();
+        run(&o);
+        // Notes written "now" (within a clock tick of the build): the build hashes what it read.
+        let notes = o.episodes.join("001-a/episode.md");
+        let text = std::fs::read_to_string(&notes).unwrap();
+        std::fs::write(&notes, text.replace("Notes.", "Notez")).unwrap();
+        let mtime = std::fs::metadata(&notes).unwrap().modified().unwrap();
+        assert!(!run(&o).up_to_date);
+        assert!(run(&o).up_to_date, "same bytes, same stat: trusted");
+        // Another edit of the same size that keeps the modification time (same clock tick).
+        std::fs::write(&notes, text.replace("Notes.", "Notey")).unwrap();
+        set_mtime(&notes, mtime);
+        assert!(!run(&o).up_to_date, "a racy stamp compares the bytes");
+        assert!(std::fs::read_to_string(o.out.join("feed.xml")).unwrap().contains("Notey"));
+    }
+
+    #[test]
+    fn fresh_audio_is_not_trusted_on_its_modification_time() {
+        let (_tmp, o) = show();
+        std::fs::copy(AUDIO, o.episodes.join("001-a/audio.mp3")).unwrap();
+        run(&o);
+        assert!(!run(&o).up_to_date, "audio modified within a tick of the build: no fingerprint");
+    }
+}
