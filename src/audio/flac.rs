@@ -5,7 +5,7 @@ use std::io::{Read, Seek};
 
 use super::{
     AudioInfo, ChapterSource, Codec, Container, DurationMethod, FoundChapters, Mime, Precision, Probe, ProbeError,
-    ProbeErrorKind, Source, ogg,
+    ProbeErrorKind, Source, vorbis_comment,
 };
 use crate::audio::Bytes;
 
@@ -69,7 +69,7 @@ pub(crate) fn probe<R: Read + Seek>(src: &mut Source<R>, offset: u64, opts: &Pro
             }
             4 if opts.chapters && len_usize <= MAX_BLOCK => {
                 let body = src.read(pos + 4, len_usize, "FLAC VORBIS_COMMENT block")?;
-                let list = ogg::vorbis_comment_chapters(body, pos + 4, &mut warnings);
+                let list = vorbis_comment::chapters(body, pos + 4, &mut warnings);
                 chapters = FoundChapters::new(ChapterSource::VorbisComment, list);
             }
             _ => {}
@@ -135,7 +135,7 @@ pub(crate) mod tests {
         si[14..18].copy_from_slice(&u32::try_from(total & 0xffff_ffff).unwrap().to_be_bytes());
         d.extend(si);
         if !comments.is_empty() {
-            let body = ogg::tests::vorbis_comment(comments);
+            let body = vorbis_comment::tests::block(comments);
             d.push(0x84);
             let n = u32::try_from(body.len()).unwrap().to_be_bytes();
             d.extend_from_slice(&n[1..]);

@@ -51,6 +51,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Chapter, Chapters, ChaptersError, Timestamp};
 
+use super::sniff::{self, Sniffed};
 use super::{Source, flac, id3, mp4, mpeg as mp3, ogg, wav};
 
 /// What a probe found: everything a feed, a tagger or a chapter check needs to know about a file.
@@ -339,6 +340,9 @@ pub enum Precision {
     /// Exact to the codec frame: every frame is counted, but the file does not declare its
     /// encoder delay and padding, so the value includes them (typically 1–2 frames, 30–50 ms).
     Frame,
+    /// Only an estimate: a header claims more audio than the file's bytes can hold (a truncated
+    /// or edited file), so the value cannot be trusted; [`AudioInfo::warnings`] says why.
+    Estimate,
 }
 
 /// Which rule produced [`AudioInfo::samples`].
@@ -619,6 +623,9 @@ pub enum ProbeErrorKind {
         /// What is wrong with it, quoting the bad value.
         detail: String,
     },
+    /// A known audio format podmark does not read (Matroska, AIFF, APE, raw AAC, …).
+    #[error("{0} audio is not supported by podmark")]
+    UnsupportedFormat(super::sniff::Unsupported),
     /// A valid file using something podmark does not measure (free-format MP3, unknown total
     /// samples in FLAC, chained Ogg streams, …).
     #[error("unsupported: {0}")]
@@ -627,7 +634,7 @@ pub enum ProbeErrorKind {
 
 impl ProbeErrorKind {
     /// A stable name for the kind (`io`, `empty`, `not_audio`, `truncated`, `corrupt`,
-    /// `unsupported`), used in JSON output.
+    /// `unsupported`, `unsupported_format`), used in JSON output.
     pub fn code(&self) -> &'static str {
         match self {
             ProbeErrorKind::Io(_) => "io",
@@ -636,6 +643,7 @@ impl ProbeErrorKind {
             ProbeErrorKind::Truncated { .. } => "truncated",
             ProbeErrorKind::Corrupt { .. } => "corrupt",
             ProbeErrorKind::Unsupported(_) => "unsupported",
+            ProbeErrorKind::UnsupportedFormat(_) => "unsupported_format",
         }
     }
 }
@@ -686,54 +694,34 @@ impl Probe {
     pub fn probe_reader<R: Read + Seek>(&self, reader: R) -> Result<AudioInfo, ProbeError> {
         let mut src = Source::new(reader)?;
         let len = src.len();
-        if len == 0 {
-            return Err(ProbeError::new(0, ProbeErrorKind::Empty));
-        }
-        let head: [u8; 12] = {
-            let h = src.peek(0, 12)?;
-            let mut a = [0u8; 12];
-            for (d, s) in a.iter_mut().zip(h) {
-                *d = *s;
+        let sniff = sniff::sniff_source(&mut src)?;
+        let container = match sniff.container() {
+            Ok(c) => c,
+            // ID3v2 tags with no MPEG frames after them: the MPEG reader says what is there.
+            Err(_) if sniff.kind == Sniffed::Unknown && sniff.id3_prefix > 0 => {
+                return Err(mp3::probe_source(&mut src, self).err().unwrap_or_else(|| {
+                    ProbeError::new(sniff.id3_prefix, ProbeErrorKind::NotAudio { start: sniff.head.clone() })
+                }));
             }
-            a
+            Err(e) => return Err(e),
         };
-        let mut info = match detect(&head) {
-            Some(Container::Flac) => flac::probe(&mut src, 0, self)?,
-            Some(Container::Ogg) => ogg::probe(&mut src, self)?,
-            Some(Container::Wav) => wav::probe(&mut src, self)?,
-            Some(Container::Mp4) => mp4::probe_source(&mut src, self)?,
-            Some(Container::Mp3) | None => {
-                // ID3v2 may precede MP3 (and, rarely, FLAC).
-                let after = id3::skip_tags(&mut src, 0)?;
-                if after > 0 && src.peek(after, 4)? == b"fLaC" {
-                    let mut info = flac::probe(&mut src, after, self)?;
-                    info.tags.id3v2 = id3::version(&mut src)?;
-                    info
-                } else {
-                    mp3::probe_source(&mut src, self).map_err(|e| {
-                        if after == 0 && matches!(e.kind, ProbeErrorKind::Corrupt { what: "MPEG audio", .. }) {
-                            ProbeError::new(0, ProbeErrorKind::NotAudio { start: quote_bytes(&head) })
-                        } else {
-                            e
-                        }
-                    })?
-                }
+        let prefixed = |what: &str| {
+            ProbeError::unsupported(0, format!("{what} file behind an ID3v2 tag ({} bytes)", sniff.id3_prefix))
+        };
+        let mut info = match container {
+            Container::Flac => {
+                let mut info = flac::probe(&mut src, sniff.start, self)?;
+                info.tags.id3v2 = id3::version(&mut src)?;
+                info
             }
+            Container::Mp3 => mp3::probe_source(&mut src, self)?,
+            _ if sniff.id3_prefix > 0 => return Err(prefixed(&container.to_string())),
+            Container::Ogg => ogg::probe(&mut src, self)?,
+            Container::Wav => wav::probe(&mut src, self)?,
+            Container::Mp4 => mp4::probe_source(&mut src, self)?,
         };
         info.byte_length = len;
         Ok(info)
-    }
-}
-
-/// The container a file's first 12 bytes announce (`None`: maybe MPEG audio, scan for frames).
-fn detect(head: &[u8; 12]) -> Option<Container> {
-    let (a, b, c) = (head.get(0..4)?, head.get(4..8)?, head.get(8..12)?);
-    match a {
-        b"fLaC" => Some(Container::Flac),
-        b"OggS" => Some(Container::Ogg),
-        b"RIFF" | b"RF64" | b"BW64" if c == b"WAVE" => Some(Container::Wav),
-        _ if matches!(b, b"ftyp" | b"moov" | b"mdat" | b"free" | b"wide" | b"skip" | b"pnot") => Some(Container::Mp4),
-        _ => None,
     }
 }
 

@@ -182,6 +182,7 @@ fn write_table(out: &mut impl Write, path: &str, info: &AudioInfo) -> std::io::R
     let precision = match info.precision {
         Precision::Sample => "exact",
         Precision::Frame => "exact to the frame",
+        Precision::Estimate => "an estimate only (see the warnings)",
     };
     writeln!(out, "  duration   {:.3} = {} samples ({precision}, {:?})", info.duration, info.samples, info.method)?;
     if info.encoder_delay.is_some() || info.encoder_padding.is_some() {
