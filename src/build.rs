@@ -369,6 +369,12 @@ pub fn build(options: &BuildOptions, progress: &mut dyn FnMut(usize, usize, &str
                 continue;
             }
         };
+        if info.precision == crate::probe::Precision::Estimate {
+            // The duration (and the feed's itunes:duration) is only an estimate: say why.
+            for w in &info.warnings {
+                warnings.push(format!("{}: warning: {w}", audio_src.display()));
+            }
+        }
         let ext = audio_src.extension().and_then(|e| e.to_str()).unwrap_or("bin").to_ascii_lowercase();
         let chapters = match ep.chapters.clone().with_duration(info.duration) {
             Ok(c) => c,

@@ -517,6 +517,8 @@ pub enum ChapterSource {
     Nero,
     /// Vorbis comments `CHAPTERxxx=` / `CHAPTERxxxNAME=` (Ogg, FLAC).
     VorbisComment,
+    /// A FLAC `CUESHEET` block: one chapter per track.
+    CueSheet,
 }
 
 /// Chapters a file already carries.

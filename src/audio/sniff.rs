@@ -95,7 +95,7 @@ impl Sniff {
         }
     }
 
-    /// "FLAC", or "FLAC (after an ID3v2 tag)": the container as messages name it.
+    /// "FLAC audio", or "FLAC audio behind an ID3v2 tag": what messages call the file.
     pub fn describe(&self) -> String {
         let name = match self.kind {
             Sniffed::Supported(c) => c.to_string(),
@@ -103,9 +103,9 @@ impl Sniff {
             Sniffed::Unknown => "unknown".to_owned(),
         };
         if self.id3_prefix > 0 && self.kind != Sniffed::Supported(Container::Mp3) {
-            format!("{name} (after an ID3v2 tag)")
+            format!("{name} audio behind an ID3v2 tag")
         } else {
-            name
+            format!("{name} audio")
         }
     }
 }
@@ -235,7 +235,7 @@ mod tests {
         let s = sniff_reader(Cursor::new(data)).unwrap();
         assert_eq!(s.kind, Sniffed::Supported(Container::Flac));
         assert_eq!((s.id3_prefix, s.start), (prefix, prefix));
-        assert_eq!(s.describe(), "FLAC (after an ID3v2 tag)");
+        assert_eq!(s.describe(), "FLAC audio behind an ID3v2 tag");
     }
 
     #[test]

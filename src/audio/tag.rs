@@ -174,10 +174,7 @@ fn cannot_tag(path: &Path, found: &Sniff) -> TagError {
     TagError::Format {
         path: path.to_owned(),
         offset: found.start,
-        message: format!(
-            "this is {} audio; podmark writes chapters into MP3 and MP4 files only (nothing was changed)",
-            found.describe()
-        ),
+        message: format!("this is {}; podmark writes chapters into MP3 and MP4 files only", found.describe()),
     }
 }
 

@@ -361,7 +361,22 @@ pub(crate) fn probe_source<R: Read + Seek>(src: &mut Source<R>, opts: &Probe) ->
             let b = u64::from(b);
             b.abs_diff(stream_len) <= SLACK || b.abs_diff(end) <= SLACK
         });
-        if !bytes_ok {
+        // The smallest frame this stream can have (lowest bitrate, no padding): a count the
+        // bytes cannot hold is a header from before the file was cut.
+        let head = src.peek(first, 4)?.arr::<4>(0).unwrap_or_default();
+        let min_len =
+            parse_header([head[0], head[1], (head[2] & 0x0d) | 0x10, head[3]]).map_or(1, |m| u64::from(m.len));
+        let holds = stream_len / min_len.max(1) + 1;
+        if bytes_ok && frames > holds {
+            warnings.push(ProbeWarning::new(
+                first,
+                format!(
+                    "{} header claims {frames} frames but the {stream_len} bytes of the stream hold at most {holds}: \
+                     the file was cut after encoding; counting frames",
+                    kind_name(v.kind)
+                ),
+            ));
+        } else if !bytes_ok {
             warnings.push(ProbeWarning::new(
                 first,
                 format!(
@@ -734,6 +749,19 @@ mod tests {
         assert_eq!(info.samples, 30 * 1152);
         assert_eq!(info.method, DurationMethod::VbriHeader);
         assert_eq!(info.mpeg.unwrap().vbr_header, Some(VbrHeader::Vbri));
+    }
+
+    #[test]
+    fn a_xing_frame_count_the_bytes_cannot_hold_is_not_trusted() {
+        // The header claims 100 000 frames (43 min); 40 frames are there.
+        let mut data = xing_frame(V2L3, 8, 0, true, b"Xing", 100_000, 0, None);
+        let at = 4 + 9;
+        data[at + 4..at + 8].copy_from_slice(&1u32.to_be_bytes()); // frames flag only
+        data.extend(stream(V2L3, &[8; 40], 0, true));
+        let info = run(data).unwrap();
+        assert_eq!(info.samples, 40 * 576);
+        assert_eq!(info.method, DurationMethod::FrameScan);
+        assert!(info.warnings.iter().any(|w| w.message.contains("claims 100000 frames")), "{:?}", info.warnings);
     }
 
     #[test]

@@ -247,7 +247,7 @@ impl Source {
                 path: path.to_owned(),
                 offset: found.start,
                 message: match found.container() {
-                    Ok(_) => format!("not an MP3 file: this is {} audio", found.describe()),
+                    Ok(_) => format!("not an MP3 file: this is {}", found.describe()),
                     Err(e) => e.kind.to_string(),
                 },
             });
