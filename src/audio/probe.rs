@@ -19,11 +19,13 @@
 //! |---|---|---|
 //! | MP3 with Xing/Info + LAME tag | frames × samples per frame − encoder delay − padding | sample |
 //! | MP3 with Xing/Info (no LAME tag) or VBRI | frames from the header × samples per frame | frame |
+//! | MP3 whose Xing count the bytes cannot hold | scan of every frame header (warning) | frame |
 //! | MP3 without Xing/VBRI (CBR or VBR) | scan of every frame header, resyncing past garbage | frame |
 //! | MP4/M4A/M4B | `stts` sample table, with the `elst` edit list applied (AAC priming skipped, end padding cut) | sample |
 //! | Ogg Opus | last granule position − pre-skip (48 kHz) | sample |
 //! | Ogg Vorbis | last granule position | sample |
 //! | FLAC | `STREAMINFO` total samples | sample |
+//! | FLAC whose `STREAMINFO` claims more than its bytes hold (cut short) | end of the last frame header | estimate |
 //! | WAV / RF64 / BW64 | `data` chunk size ÷ block align | sample |
 //!
 //! # Why podmark has its own scanners (and where symphonia fits)
@@ -37,6 +39,10 @@
 //! (one 256 KiB window plus the largest header read), and no MPL-2.0 dependency. symphonia is
 //! therefore not a dependency; the independent cross-check is ffprobe, in `tests/probe.rs`
 //! (packet counts, `stream=duration_ts` with the edit list, header values).
+//!
+//! What a file *is* is decided once, from its bytes, by [`crate::audio::sniff`] (the same answer
+//! for `probe`, `chapters extract`, `tag`, `check` and `build`); known formats podmark does not read
+//! (Matroska, AIFF, APE, raw AAC, …) are [`ProbeErrorKind::UnsupportedFormat`] errors.
 //!
 //! Every scanner streams: a 60-minute MP3 is read through the window once, and a file with a
 //! Xing header is measured from its first frame in constant time.

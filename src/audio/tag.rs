@@ -209,10 +209,12 @@ pub fn strip(path: &Path, options: &TagOptions) -> Result<TagReport, TagError> {
 /// WAV through the probe itself (Vorbis comments, FLAC cue sheets), so that `chapters extract`
 /// and `probe` never disagree. An empty list when the file has none.
 pub fn extract(path: &Path) -> Result<Chapters, TagError> {
-    match container_of(path)? {
+    let s = sniff(path)?;
+    match s.container().map_err(|e| probe_err(path, e))? {
         Container::Mp3 => mp3::extract(path),
-        Container::Mp4 => mp4::extract(path),
-        Container::Ogg | Container::Flac | Container::Wav => {
+        Container::Mp4 if s.id3_prefix == 0 => mp4::extract(path),
+        // The probe reads these (and refuses an MP4 behind an ID3v2 tag with the same message).
+        Container::Mp4 | Container::Ogg | Container::Flac | Container::Wav => {
             let info = crate::audio::probe_path(path).map_err(|e| probe_err(path, e))?;
             match info.chapter_list() {
                 None => Ok(Chapters::empty()),
