@@ -15,6 +15,8 @@ mkdir -p "$OUT"
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
 
+PY="${PY:-/work/main/.venv/bin/python}"   # a python with mutagen
+[ -x "$PY" ] || PY=python3
 D=1.234567   # seconds: sample counts are not round numbers at any rate
 FF=(ffmpeg -hide_banner -loglevel error -nostdin -y)
 BE=(-fflags +bitexact -flags:a +bitexact -map_metadata -1)
@@ -136,6 +138,85 @@ row wav-rf64-8k-mono.wav 8000 1 "$(input_samples "$(sine 8000)")" sample "input 
 "${FF[@]}" -f lavfi -i "$(sine 8000)" "${BE[@]}" -ac 1 -c:a pcm_s24le "$OUT/wav-extensible-8k-s24.wav"
 row wav-extensible-8k-s24.wav 8000 1 "$(input_samples "$(sine 8000)")" sample "input samples (WAVE_FORMAT_EXTENSIBLE)"
 
+# --- Issue 10: what a file is, chapters in every container, durations that cannot lie ------------------
+# Chapters as Vorbis comments in the CHAPTER001= / CHAPTER001NAME= form Auphonic writes (ffmpeg writes
+# CHAPTER00=): added with mutagen. Ogg Vorbis gets ffmpeg's own chapters.
+VC=(CHAPTER001=00:00:00.000 CHAPTER001NAME=Intro CHAPTER002=00:00:00.500 "CHAPTER002NAME=Main topic — “ü”")
+# FLAC fixtures are 0.6 s at 8 kHz to stay small.
+short() { echo "sine=frequency=440:duration=0.6:sample_rate=$1"; }
+"${FF[@]}" -f lavfi -i "$(sine 44100)" "${BE[@]}" -ac 1 -c:a libvorbis -q:a 0 "$OUT/vorbis-44k-mono-chapters.ogg"
+"${FF[@]}" -f lavfi -i "$(short 8000)" "${BE[@]}" -ac 1 -c:a flac -frame_size 576 "$TMP/plain.flac"
+"${FF[@]}" -f lavfi -i "$(sine 48000)" "${BE[@]}" -ac 1 -c:a libopus -b:a 12k "$OUT/opus-48k-mono-vorbis-chapters.opus"
+"$PY" - "$OUT" "$TMP/plain.flac" "${VC[@]}" <<'PYEOF'
+import sys
+from mutagen.oggopus import OggOpus
+from mutagen.oggvorbis import OggVorbis
+from mutagen.flac import FLAC, CueSheet, CueSheetTrack, CueSheetTrackIndex
+out, plain, comments = sys.argv[1], sys.argv[2], sys.argv[3:]
+pairs = [c.split('=', 1) for c in comments]
+no_padding = lambda info: 0  # ffmpeg leaves 8 KiB of padding: drop it to keep the fixtures small
+FLAC(plain).save(padding=no_padding)
+import shutil
+shutil.copy(plain, f'{out}/flac-8k-mono-chapters.flac')
+shutil.copy(plain, f'{out}/flac-8k-mono-cuesheet.flac')
+for path, kind in [(f'{out}/opus-48k-mono-vorbis-chapters.opus', OggOpus), (f'{out}/vorbis-44k-mono-chapters.ogg', OggVorbis),
+                   (f'{out}/flac-8k-mono-chapters.flac', FLAC)]:
+    f = kind(path)
+    for k, v in pairs:
+        f[k] = v
+    f.save(padding=no_padding)
+f = FLAC(f'{out}/flac-8k-mono-cuesheet.flac')
+cs = CueSheet(None)
+cs.media_catalog_number = b''
+cs.lead_in_samples = 0
+cs.compact_disc = False
+for number, start in [(1, 0), (2, 4000)]:   # samples at 8 kHz: 0 s and 0.5 s
+    t = CueSheetTrack(number, start)
+    t.indexes.append(CueSheetTrackIndex(1, 0))
+    cs.tracks.append(t)
+cs.tracks.append(CueSheetTrack(255, 4800))  # lead-out
+f.metadata_blocks.append(cs)
+f.save(padding=no_padding)
+# An ID3v2.3 tag (TIT2) in front of a FLAC file, as some taggers leave it.
+body = b'TIT2' + (12).to_bytes(4, 'big') + b'\x00\x00' + b'\x00ID3 on FLAC' + b'\x00' * 64
+tag = b'ID3\x03\x00\x00' + bytes((len(body) >> s) & 0x7f for s in (21, 14, 7, 0)) + body
+open(f'{out}/flac-8k-mono-id3v2-prefix.flac', 'wb').write(tag + open(plain, 'rb').read())
+PYEOF
+row vorbis-44k-mono-chapters.ogg 44100 1 "$(input_samples "$(sine 44100)")" sample "input samples (last granule); 2 CHAPTER001= chapters"
+row opus-48k-mono-vorbis-chapters.opus 48000 1 "$(input_samples "$(sine 48000)")" sample "input samples (granule - pre-skip); 2 CHAPTER001= chapters"
+row flac-8k-mono-chapters.flac 8000 1 "$(input_samples "$(short 8000)")" sample "input samples (STREAMINFO); 2 CHAPTER001= chapters"
+row flac-8k-mono-cuesheet.flac 8000 1 "$(input_samples "$(short 8000)")" sample "input samples (STREAMINFO); CUESHEET with 2 tracks"
+row flac-8k-mono-id3v2-prefix.flac 8000 1 "$(input_samples "$(short 8000)")" sample "input samples (STREAMINFO) behind an ID3v2.3 tag"
+# A FLAC file cut to its first 1200 bytes: STREAMINFO still claims every sample.
+head -c 1200 "$TMP/plain.flac" >"$OUT/truncated-audio.flac"
+# MP3 with 300 bytes of junk (starting with a false frame sync) before the first frame, no ID3 tag.
+"${FF[@]}" -f lavfi -i "$(sine 44100)" "${BE[@]}" -ac 1 -c:a libmp3lame -b:a 32k -write_xing 0 -id3v2_version 0 \
+  "$TMP/raw.mp3"
+{ printf '\xff\xfb\x90\x00'; head -c 296 /dev/zero | tr '\0' 'J'; cat "$TMP/raw.mp3"; } >"$OUT/mp3-junk-before-first-frame.mp3"
+row mp3-junk-before-first-frame.mp3 44100 1 "$(($(packets "$TMP/raw.mp3") * 1152))" frame "ffprobe -count_packets of the MP3 after the junk x 1152"
+# The same frames behind an ID3v2.2 tag (TT2), a version without chapter frames.
+"$PY" - "$TMP/raw.mp3" "$OUT/mp3-id3v22.mp3" <<'PYEOF'
+import sys
+body = b'TT2' + (9).to_bytes(3, 'big') + b'\x00ID3v2.2!' + b'\x00' * 32
+tag = b'ID3\x02\x00\x00' + bytes((len(body) >> s) & 0x7f for s in (21, 14, 7, 0)) + body
+open(sys.argv[2], 'wb').write(tag + open(sys.argv[1], 'rb').read())
+PYEOF
+row mp3-id3v22.mp3 44100 1 "$(($(packets "$TMP/raw.mp3") * 1152))" frame "ffprobe -count_packets x 1152; ID3v2.2 tag"
+# Not MPEG audio: 4 KB of zeros, one MPEG frame (128 kbit/s, 417 bytes), 4 KB of zeros.
+"$PY" - "$OUT/zeros-one-mpeg-frame.mp3" <<'PYEOF'
+import sys
+frame = b'\xff\xfb\x90\x00' + b'\x55' * 413
+open(sys.argv[1], 'wb').write(b'\x00' * 4096 + frame + b'\x00' * 4096)
+PYEOF
+# Matroska audio (PCM noise) whose payload holds frame-sync-like bytes (FF Ex).
+"${FF[@]}" -f lavfi -i "anoisesrc=color=white:amplitude=1:duration=0.25:sample_rate=8000:seed=7" "${BE[@]}" \
+  -ac 1 -c:a pcm_s16le -f matroska "$OUT/matroska-stray-sync.mka"
+"$PY" - "$OUT/matroska-stray-sync.mka" <<'PYEOF'
+import sys
+d = open(sys.argv[1], 'rb').read()
+assert d[:4] == b'\x1a\x45\xdf\xa3' and any(d[i] == 0xff and d[i + 1] >= 0xe0 for i in range(len(d) - 1)), 'no stray sync'
+PYEOF
+
 # --- Files that must fail with a byte offset ---------------------------------------------------------------
 printf 'This is a text file, not audio.\n' >"$OUT/not-audio.txt"
 head -c 3000 "$OUT/aac-44k-stereo.m4a" >"$OUT/truncated-moov-at-end.m4a"
@@ -158,5 +239,9 @@ head -c 100 "$OUT/mp3-chapters-garbage-ape-id3v1.mp3" >"$OUT/truncated-id3.mp3"
   echo
   echo "Error fixtures: \`not-audio.txt\`, \`truncated-moov-at-end.m4a\` (first 3000 bytes: the moov is lost),"
   echo "\`truncated-id3.mp3\` (first 100 bytes: inside the ID3v2 tag), \`truncated-streaminfo.flac\`."
+  echo
+  echo "What-is-this-file fixtures: \`truncated-audio.flac\` (the first 1200 bytes of a FLAC file: STREAMINFO"
+  echo "claims more than the bytes hold, so the duration is an estimate), \`zeros-one-mpeg-frame.mp3\` (one MPEG"
+  echo "frame in zeros: not audio), \`matroska-stray-sync.mka\` (Matroska with \`FF Ex\` bytes inside: unsupported)."
 } >"$OUT/README.md"
 du -ch "$OUT"/* | tail -1

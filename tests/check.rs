@@ -412,6 +412,20 @@ fn source_problems_keep_their_file_line_column_and_code() {
     assert_eq!((d["code"].as_str(), d["severity"].as_str()), (Some("front-matter"), Some("error")), "{out}");
 }
 
+#[test]
+fn an_estimated_duration_is_a_warning_in_check() {
+    let s = Sample::new(None);
+    // The audio is a FLAC file cut short: STREAMINFO claims more than the bytes hold.
+    std::fs::copy(common::fixture("audio/truncated-audio.flac"), s.episodes.join("001-first/episode.mp3")).unwrap();
+    let (code, out, err) = run(podmark().arg("check").arg(&s.episodes));
+    assert_eq!(code, 0, "a warning only: {out}{err}");
+    assert!(
+        out.lines()
+            .any(|l| l.contains("001-first/episode.mp3") && l.contains("warning: STREAMINFO claims 4800 samples")),
+        "{out}{err}"
+    );
+}
+
 fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(dir).unwrap() {

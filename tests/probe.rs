@@ -98,6 +98,34 @@ const EXPECTED: &[Expect] = &[
     e("wav-8k-mono-u8.wav", C::Wav, Codec::Pcm, Mime::AudioWav, 8_000, 1, 9_877, Sample, M::DataChunk),
     e("wav-rf64-8k-mono.wav", C::Wav, Codec::Pcm, Mime::AudioWav, 8_000, 1, 9_877, Sample, M::DataChunk),
     e("wav-extensible-8k-s24.wav", C::Wav, Codec::Pcm, Mime::AudioWav, 8_000, 1, 9_877, Sample, M::DataChunk),
+    // Issue 10: chapters in every container, an ID3v2 prefix, junk before the first frame, ID3v2.2.
+    e(
+        "vorbis-44k-mono-chapters.ogg",
+        C::Ogg,
+        Codec::Vorbis,
+        Mime::AudioOgg,
+        44_100,
+        1,
+        54_444,
+        Sample,
+        M::GranulePosition,
+    ),
+    e(
+        "opus-48k-mono-vorbis-chapters.opus",
+        C::Ogg,
+        Codec::Opus,
+        Mime::AudioOpus,
+        48_000,
+        1,
+        59_259,
+        Sample,
+        M::GranulePosition,
+    ),
+    e("flac-8k-mono-chapters.flac", C::Flac, Codec::Flac, Mime::AudioFlac, 8_000, 1, 4_800, Sample, M::StreamInfo),
+    e("flac-8k-mono-cuesheet.flac", C::Flac, Codec::Flac, Mime::AudioFlac, 8_000, 1, 4_800, Sample, M::StreamInfo),
+    e("flac-8k-mono-id3v2-prefix.flac", C::Flac, Codec::Flac, Mime::AudioFlac, 8_000, 1, 4_800, Sample, M::StreamInfo),
+    e("mp3-junk-before-first-frame.mp3", C::Mp3, Codec::Mp3, Mime::AudioMpeg, 44_100, 1, 56_448, Frame, M::FrameScan),
+    e("mp3-id3v22.mp3", C::Mp3, Codec::Mp3, Mime::AudioMpeg, 44_100, 1, 56_448, Frame, M::FrameScan),
 ];
 
 fn audio(name: &str) -> std::path::PathBuf {
@@ -212,6 +240,96 @@ fn ogg_chapters_and_pre_skip() {
     assert_eq!(ch.source, ChapterSource::VorbisComment);
     let got: Vec<(u64, &str)> = ch.list.iter().map(|c| (c.start.as_millis(), c.title.as_str())).collect();
     assert_eq!(got, [(0, "Intro"), (400, "Main topic — “ü”")]);
+}
+
+#[test]
+fn vorbis_comment_and_cue_sheet_chapters_in_ogg_and_flac() {
+    let titles = [(0, "Intro"), (500, "Main topic — “ü”")];
+    for file in ["vorbis-44k-mono-chapters.ogg", "opus-48k-mono-vorbis-chapters.opus", "flac-8k-mono-chapters.flac"] {
+        let ch = podmark::probe::probe_path(audio(file)).unwrap().chapters.unwrap();
+        assert_eq!(ch.source, ChapterSource::VorbisComment, "{file}");
+        let got: Vec<(u64, &str)> = ch.list.iter().map(|c| (c.start.as_millis(), c.title.as_str())).collect();
+        assert_eq!(got, titles, "{file}");
+    }
+    let ch = podmark::probe::probe_path(audio("flac-8k-mono-cuesheet.flac")).unwrap().chapters.unwrap();
+    assert_eq!(ch.source, ChapterSource::CueSheet);
+    let got: Vec<(u64, &str)> = ch.list.iter().map(|c| (c.start.as_millis(), c.title.as_str())).collect();
+    assert_eq!(got, [(0, "Track 01"), (500, "Track 02")]);
+}
+
+#[test]
+fn a_flac_behind_an_id3v2_tag_is_flac_and_an_id3v22_mp3_is_read() {
+    let info = podmark::probe::probe_path(audio("flac-8k-mono-id3v2-prefix.flac")).unwrap();
+    assert_eq!((info.container, info.tags.id3v2.map(|v| v.major)), (Container::Flac, Some(3)));
+    let info = podmark::probe::probe_path(audio("mp3-id3v22.mp3")).unwrap();
+    assert_eq!(info.tags.id3v2.map(|v| v.major), Some(2));
+    assert_eq!(info.chapters, None, "ID3v2.2 has no chapter frames");
+}
+
+#[test]
+fn junk_before_the_first_frame_is_skipped_with_a_warning() {
+    let info = podmark::probe::probe_path(audio("mp3-junk-before-first-frame.mp3")).unwrap();
+    let mpeg = info.mpeg.unwrap();
+    assert_eq!((mpeg.first_frame, mpeg.garbage_bytes), (300, 300));
+    assert_eq!(info.warnings[0].message, "300 bytes before the first MPEG audio frame skipped");
+}
+
+#[test]
+fn a_truncated_flac_is_an_estimate_with_a_warning_never_sample_exact() {
+    let info = podmark::probe::probe_path(audio("truncated-audio.flac")).unwrap();
+    assert_eq!(info.precision, Precision::Estimate);
+    assert!(info.samples < 4_800, "{} samples: less than STREAMINFO's 4800", info.samples);
+    assert!(info.samples > 0);
+    assert_eq!(info.warnings.len(), 1, "{:?}", info.warnings);
+    assert!(info.warnings[0].message.starts_with("STREAMINFO claims 4800 samples (0.600 s)"), "{}", info.warnings[0]);
+}
+
+#[test]
+fn what_a_file_is_comes_from_a_chain_of_frames_or_a_signature() {
+    let err = podmark::probe::probe_path(audio("zeros-one-mpeg-frame.mp3")).unwrap_err();
+    assert!(matches!(err.kind, ProbeErrorKind::NotAudio { .. }), "{err}");
+    let err = podmark::probe::probe_path(audio("matroska-stray-sync.mka")).unwrap_err();
+    assert_eq!(err.kind.code(), "unsupported_format");
+    assert_eq!(err.to_string(), "Matroska/WebM audio is not supported by podmark at byte 0");
+    let out = podmark().arg("probe").arg("--json").arg(audio("matroska-stray-sync.mka")).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json[0]["error"]["kind"], "unsupported_format", "{json}");
+    assert!(String::from_utf8(out.stderr).unwrap().contains("Matroska/WebM audio is not supported"));
+}
+
+#[test]
+fn interop_ffprobe_agrees_on_what_the_new_fixtures_are() {
+    if !require_tool("ffprobe") {
+        return;
+    }
+    let format = |f: &str| {
+        let p = audio(f);
+        run_tool(
+            "ffprobe",
+            &["-v", "error", "-show_entries", "format=format_name", "-of", "csv=p=0", p.to_str().unwrap()],
+        )
+    };
+    assert_eq!(format("matroska-stray-sync.mka").trim().trim_matches('"'), "matroska,webm");
+    assert_eq!(format("flac-8k-mono-id3v2-prefix.flac").trim(), "flac");
+    // ffprobe reads the Vorbis-comment chapters of Ogg as podmark does.
+    for file in ["vorbis-44k-mono-chapters.ogg", "opus-48k-mono-vorbis-chapters.opus"] {
+        let p = audio(file);
+        let out = run_tool(
+            "ffprobe",
+            &[
+                "-v",
+                "error",
+                "-show_entries",
+                "chapter=start_time:chapter_tags=title",
+                "-of",
+                "csv=p=0",
+                p.to_str().unwrap(),
+            ],
+        );
+        let got: Vec<&str> = out.lines().collect();
+        assert_eq!(got, ["0.000000,Intro", "0.500000,Main topic — “ü”"], "{file}");
+    }
 }
 
 #[test]

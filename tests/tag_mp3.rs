@@ -321,8 +321,8 @@ fn bad_inputs_fail_clearly_and_change_nothing() {
     };
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
         ("empty.mp3", Vec::new(), "empty"),
-        ("text.mp3", b"just some text, not audio".to_vec(), "not an MP3"),
-        ("past.mp3", b"ID3\x03\x00\x00\x00\x00\x7f\x7fTIT2".to_vec(), "past the end of the file"),
+        ("text.mp3", b"just some text, not audio".to_vec(), "not an audio file podmark can read"),
+        ("past.mp3", b"ID3\x03\x00\x00\x00\x00\x7f\x7fTIT2".to_vec(), "the ID3v2 tag needs"),
     ];
     for (name, bytes, needle) in &cases {
         let p = dir.path().join(name);

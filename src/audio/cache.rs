@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 use super::{AudioInfo, Probe, ProbeError};
 
 /// Version of the cache file layout and of the probe rules; a different value empties the cache.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 /// Bytes hashed at each end of the file.
 const EDGE: u64 = 64 * 1024;
 

@@ -3,6 +3,8 @@
 //! ```text
 //! audio/
 //!   probe.rs        format-agnostic core: AudioInfo, Container, Codec, errors, `Probe`
+//!   sniff.rs        the one container sniffer every command uses (supported, unsupported, unknown)
+//!   vorbis_comment.rs  Vorbis comments (chapters) shared by Ogg and FLAC
 //!   tag.rs          embedding chapters: TagOptions, TagReport, `embed` / `strip` / `extract`
 //!   id3/            the only ID3v2 reader and writer (synchsafe integers, unsynchronisation)
 //!   mpeg/           MPEG audio frames (Xing/LAME/VBRI) and MP3 tagging
@@ -20,11 +22,14 @@ pub mod mp4;
 pub mod mpeg;
 pub mod ogg;
 pub mod probe;
+pub mod sniff;
 mod source;
 pub mod tag;
+mod vorbis_comment;
 pub mod wav;
 
 pub use cache::ProbeCache;
 pub use probe::*;
+pub use sniff::{Sniff, Sniffed, Unsupported, sniff_path};
 pub(crate) use source::{Bytes, Source, u64_of};
 pub use tag::{TagError, TagOptions, TagReport, WriteMode};

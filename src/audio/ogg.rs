@@ -5,15 +5,13 @@
 //! page of the stream is found by searching backwards from the end and checking page CRCs, so the
 //! probe reads a few kilobytes regardless of the file's length.
 
-use std::collections::BTreeMap;
 use std::io::{Read, Seek};
 
 use super::{
     AudioInfo, ChapterSource, Codec, Container, DurationMethod, FoundChapters, Mime, Precision, Probe, ProbeError,
-    ProbeErrorKind, ProbeWarning, Source, flac, u64_of,
+    ProbeErrorKind, ProbeWarning, Source, flac, u64_of, vorbis_comment,
 };
 use crate::audio::Bytes;
-use crate::{Chapter, Timestamp};
 
 /// Header packets larger than this (e.g. a comment packet with cover art) are not read.
 const MAX_PACKET: usize = 16 * 1024 * 1024;
@@ -212,7 +210,7 @@ pub(crate) fn probe<R: Read + Seek>(src: &mut Source<R>, opts: &Probe) -> Result
             Ident::Flac(_) => None,
         });
         if let Some(c) = comment {
-            let list = vorbis_comment_chapters(c, pos, &mut warnings);
+            let list = vorbis_comment::chapters(c, pos, &mut warnings);
             info.chapters = FoundChapters::new(ChapterSource::VorbisComment, list);
         }
     }
@@ -274,68 +272,10 @@ fn last_granule<R: Read + Seek>(src: &mut Source<R>, serial: u32, min: u64) -> R
     }
 }
 
-/// Chapters from a Vorbis comment block (`vendor`, then `KEY=value` comments).
-pub(crate) fn vorbis_comment_chapters(data: &[u8], offset: u64, warnings: &mut Vec<ProbeWarning>) -> Vec<Chapter> {
-    #[derive(Default)]
-    struct Parts {
-        start: Option<Timestamp>,
-        name: Option<String>,
-        url: Option<String>,
-    }
-    let mut by_index: BTreeMap<u32, Parts> = BTreeMap::new();
-    let Some(vendor) = data.le32(0).and_then(|n| usize::try_from(n).ok()) else { return Vec::new() };
-    let mut p = 4usize.saturating_add(vendor);
-    let Some(count) = data.le32(p) else { return Vec::new() };
-    p += 4;
-    for _ in 0..count {
-        let Some(n) = data.le32(p).and_then(|n| usize::try_from(n).ok()) else { break };
-        p += 4;
-        let Some(raw) = data.get(p..p.saturating_add(n)) else { break };
-        p += n;
-        let text = String::from_utf8_lossy(raw);
-        let Some((key, value)) = text.split_once('=') else { continue };
-        let key = key.to_ascii_uppercase();
-        let Some(rest) = key.strip_prefix("CHAPTER") else { continue };
-        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        let (num, suffix) = rest.split_at(digits);
-        let Ok(index) = num.parse::<u32>() else { continue };
-        let parts = by_index.entry(index).or_default();
-        match suffix {
-            "" => match value.trim().parse::<Timestamp>() {
-                Ok(t) => parts.start = Some(t),
-                Err(e) => warnings.push(ProbeWarning::new(offset, format!("comment {text:?}: {e}"))),
-            },
-            "NAME" => parts.name = Some(value.trim().to_owned()),
-            "URL" => parts.url = Some(value.trim().to_owned()),
-            _ => {}
-        }
-    }
-    by_index
-        .into_values()
-        .filter_map(|p| {
-            let mut c = Chapter::new(p.start?, p.name.unwrap_or_default());
-            c.url = p.url.filter(|u| !u.is_empty());
-            Some(c)
-        })
-        .collect()
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
     use std::io::Cursor;
-
-    pub(crate) fn vorbis_comment(comments: &[&str]) -> Vec<u8> {
-        let mut b = Vec::new();
-        b.extend_from_slice(&6u32.to_le_bytes());
-        b.extend_from_slice(b"vendor");
-        b.extend_from_slice(&u32::try_from(comments.len()).unwrap().to_le_bytes());
-        for c in comments {
-            b.extend_from_slice(&u32::try_from(c.len()).unwrap().to_le_bytes());
-            b.extend_from_slice(c.as_bytes());
-        }
-        b
-    }
 
     /// One page holding `packets` (each shorter than 255 × 255 bytes), with a valid CRC.
     pub(crate) fn page(serial: u32, seq: u32, flags: u8, granule: u64, packets: &[&[u8]]) -> Vec<u8> {
@@ -370,7 +310,7 @@ pub(crate) mod tests {
         head.extend_from_slice(&44_100u32.to_le_bytes());
         head.extend_from_slice(&[0, 0, 0]);
         let mut tags = b"OpusTags".to_vec();
-        tags.extend(vorbis_comment(comments));
+        tags.extend(vorbis_comment::tests::block(comments));
         let mut d = page(7, 0, 2, 0, &[&head]);
         d.extend(page(7, 1, 0, 0, &[&tags]));
         d.extend(page(7, 2, 0, 48_000, &[&[0xaa; 300], &[0xbb; 100]]));
@@ -410,7 +350,7 @@ pub(crate) mod tests {
         id.extend_from_slice(&22_050u32.to_le_bytes());
         id.extend_from_slice(&[0; 13]);
         let mut comment = b"\x03vorbis".to_vec();
-        comment.extend(vorbis_comment(&[]));
+        comment.extend(vorbis_comment::tests::block(&[]));
         let mut d = page(1, 0, 2, 0, &[&id]);
         d.extend(page(1, 1, 0, 0, &[&comment, b"\x05vorbis-setup"]));
         d.extend(page(1, 2, 4, 12_345, &[&[1; 100]]));
@@ -443,19 +383,5 @@ pub(crate) mod tests {
         // The CRC of a page computed with the field zeroed must verify after being stored.
         let p = page(3, 0, 2, 0, &[b"hello"]);
         assert_eq!(p.le32(22), Some(crc32(&p)));
-    }
-
-    #[test]
-    fn comment_parsing_survives_garbage() {
-        let mut w = Vec::new();
-        assert!(vorbis_comment_chapters(&[], 0, &mut w).is_empty());
-        assert!(vorbis_comment_chapters(&[0xff, 0xff, 0xff, 0xff, 1], 0, &mut w).is_empty());
-        let c = vorbis_comment(&["CHAPTER1=nope", "CHAPTERX=1", "chapter2=00:00:01.5", "CHAPTER2NAME=B"]);
-        let got = vorbis_comment_chapters(&c, 99, &mut w);
-        assert_eq!(got.len(), 1);
-        assert_eq!(got[0].title, "B");
-        assert_eq!(w.len(), 1);
-        assert_eq!(w[0].offset, 99);
-        assert!(w[0].message.contains("CHAPTER1=nope"), "{}", w[0].message);
     }
 }

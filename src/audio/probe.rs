@@ -19,11 +19,13 @@
 //! |---|---|---|
 //! | MP3 with Xing/Info + LAME tag | frames × samples per frame − encoder delay − padding | sample |
 //! | MP3 with Xing/Info (no LAME tag) or VBRI | frames from the header × samples per frame | frame |
+//! | MP3 whose Xing count the bytes cannot hold | scan of every frame header (warning) | frame |
 //! | MP3 without Xing/VBRI (CBR or VBR) | scan of every frame header, resyncing past garbage | frame |
 //! | MP4/M4A/M4B | `stts` sample table, with the `elst` edit list applied (AAC priming skipped, end padding cut) | sample |
 //! | Ogg Opus | last granule position − pre-skip (48 kHz) | sample |
 //! | Ogg Vorbis | last granule position | sample |
 //! | FLAC | `STREAMINFO` total samples | sample |
+//! | FLAC whose `STREAMINFO` claims more than its bytes hold (cut short) | end of the last frame header | estimate |
 //! | WAV / RF64 / BW64 | `data` chunk size ÷ block align | sample |
 //!
 //! # Why podmark has its own scanners (and where symphonia fits)
@@ -37,6 +39,10 @@
 //! (one 256 KiB window plus the largest header read), and no MPL-2.0 dependency. symphonia is
 //! therefore not a dependency; the independent cross-check is ffprobe, in `tests/probe.rs`
 //! (packet counts, `stream=duration_ts` with the edit list, header values).
+//!
+//! What a file *is* is decided once, from its bytes, by [`crate::audio::sniff`] (the same answer
+//! for `probe`, `chapters extract`, `tag`, `check` and `build`); known formats podmark does not read
+//! (Matroska, AIFF, APE, raw AAC, …) are [`ProbeErrorKind::UnsupportedFormat`] errors.
 //!
 //! Every scanner streams: a 60-minute MP3 is read through the window once, and a file with a
 //! Xing header is measured from its first frame in constant time.
@@ -52,6 +58,7 @@ use crate::{Chapter, Chapters, ChaptersError, Timestamp};
 
 pub use crate::mime::{Mime, UnknownMime};
 
+use super::sniff::{self, Sniffed};
 use super::{Source, flac, id3, mp4, mpeg as mp3, ogg, wav};
 
 /// What a probe found: everything a feed, a tagger or a chapter check needs to know about a file.
@@ -260,6 +267,9 @@ pub enum Precision {
     /// Exact to the codec frame: every frame is counted, but the file does not declare its
     /// encoder delay and padding, so the value includes them (typically 1–2 frames, 30–50 ms).
     Frame,
+    /// Only an estimate: a header claims more audio than the file's bytes can hold (a truncated
+    /// or edited file), so the value cannot be trusted; [`AudioInfo::warnings`] says why.
+    Estimate,
 }
 
 /// Which rule produced [`AudioInfo::samples`].
@@ -434,6 +444,8 @@ pub enum ChapterSource {
     Nero,
     /// Vorbis comments `CHAPTERxxx=` / `CHAPTERxxxNAME=` (Ogg, FLAC).
     VorbisComment,
+    /// A FLAC `CUESHEET` block: one chapter per track.
+    CueSheet,
 }
 
 /// Chapters a file already carries.
@@ -540,6 +552,9 @@ pub enum ProbeErrorKind {
         /// What is wrong with it, quoting the bad value.
         detail: String,
     },
+    /// A known audio format podmark does not read (Matroska, AIFF, APE, raw AAC, …).
+    #[error("{0} audio is not supported by podmark")]
+    UnsupportedFormat(super::sniff::Unsupported),
     /// A valid file using something podmark does not measure (free-format MP3, unknown total
     /// samples in FLAC, chained Ogg streams, …).
     #[error("unsupported: {0}")]
@@ -548,7 +563,7 @@ pub enum ProbeErrorKind {
 
 impl ProbeErrorKind {
     /// A stable name for the kind (`io`, `empty`, `not_audio`, `truncated`, `corrupt`,
-    /// `unsupported`), used in JSON output.
+    /// `unsupported`, `unsupported_format`), used in JSON output.
     pub fn code(&self) -> &'static str {
         match self {
             ProbeErrorKind::Io(_) => "io",
@@ -557,6 +572,7 @@ impl ProbeErrorKind {
             ProbeErrorKind::Truncated { .. } => "truncated",
             ProbeErrorKind::Corrupt { .. } => "corrupt",
             ProbeErrorKind::Unsupported(_) => "unsupported",
+            ProbeErrorKind::UnsupportedFormat(_) => "unsupported_format",
         }
     }
 }
@@ -607,54 +623,34 @@ impl Probe {
     pub fn probe_reader<R: Read + Seek>(&self, reader: R) -> Result<AudioInfo, ProbeError> {
         let mut src = Source::new(reader)?;
         let len = src.len();
-        if len == 0 {
-            return Err(ProbeError::new(0, ProbeErrorKind::Empty));
-        }
-        let head: [u8; 12] = {
-            let h = src.peek(0, 12)?;
-            let mut a = [0u8; 12];
-            for (d, s) in a.iter_mut().zip(h) {
-                *d = *s;
+        let sniff = sniff::sniff_source(&mut src)?;
+        let container = match sniff.container() {
+            Ok(c) => c,
+            // ID3v2 tags with no MPEG frames after them: the MPEG reader says what is there.
+            Err(_) if sniff.kind == Sniffed::Unknown && sniff.id3_prefix > 0 => {
+                return Err(mp3::probe_source(&mut src, self).err().unwrap_or_else(|| {
+                    ProbeError::new(sniff.id3_prefix, ProbeErrorKind::NotAudio { start: sniff.head.clone() })
+                }));
             }
-            a
+            Err(e) => return Err(e),
         };
-        let mut info = match detect(&head) {
-            Some(Container::Flac) => flac::probe(&mut src, 0, self)?,
-            Some(Container::Ogg) => ogg::probe(&mut src, self)?,
-            Some(Container::Wav) => wav::probe(&mut src, self)?,
-            Some(Container::Mp4) => mp4::probe_source(&mut src, self)?,
-            Some(Container::Mp3) | None => {
-                // ID3v2 may precede MP3 (and, rarely, FLAC).
-                let after = id3::skip_tags(&mut src, 0)?;
-                if after > 0 && src.peek(after, 4)? == b"fLaC" {
-                    let mut info = flac::probe(&mut src, after, self)?;
-                    info.tags.id3v2 = id3::version(&mut src)?;
-                    info
-                } else {
-                    mp3::probe_source(&mut src, self).map_err(|e| {
-                        if after == 0 && matches!(e.kind, ProbeErrorKind::Corrupt { what: "MPEG audio", .. }) {
-                            ProbeError::new(0, ProbeErrorKind::NotAudio { start: quote_bytes(&head) })
-                        } else {
-                            e
-                        }
-                    })?
-                }
+        let prefixed = |what: &str| {
+            ProbeError::unsupported(0, format!("{what} file behind an ID3v2 tag ({} bytes)", sniff.id3_prefix))
+        };
+        let mut info = match container {
+            Container::Flac => {
+                let mut info = flac::probe(&mut src, sniff.start, self)?;
+                info.tags.id3v2 = id3::version(&mut src)?;
+                info
             }
+            Container::Mp3 => mp3::probe_source(&mut src, self)?,
+            _ if sniff.id3_prefix > 0 => return Err(prefixed(&container.to_string())),
+            Container::Ogg => ogg::probe(&mut src, self)?,
+            Container::Wav => wav::probe(&mut src, self)?,
+            Container::Mp4 => mp4::probe_source(&mut src, self)?,
         };
         info.byte_length = len;
         Ok(info)
-    }
-}
-
-/// The container a file's first 12 bytes announce (`None`: maybe MPEG audio, scan for frames).
-fn detect(head: &[u8; 12]) -> Option<Container> {
-    let (a, b, c) = (head.get(0..4)?, head.get(4..8)?, head.get(8..12)?);
-    match a {
-        b"fLaC" => Some(Container::Flac),
-        b"OggS" => Some(Container::Ogg),
-        b"RIFF" | b"RF64" | b"BW64" if c == b"WAVE" => Some(Container::Wav),
-        _ if matches!(b, b"ftyp" | b"moov" | b"mdat" | b"free" | b"wide" | b"skip" | b"pnot") => Some(Container::Mp4),
-        _ => None,
     }
 }
 

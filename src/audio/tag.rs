@@ -1,7 +1,9 @@
 //! Embedding chapters into audio files: ID3v2 CHAP/CTOC in MP3 ([`mp3`]), Nero `chpl` and a
 //! QuickTime chapter track in MP4/M4A/M4B ([`mp4`]).
 //!
-//! [`embed`], [`strip`] and [`extract`] pick the container from the file's first bytes. Every
+//! [`embed`], [`strip`] and [`extract`] pick the container with the one sniffer,
+//! [`crate::audio::sniff`]; a container podmark cannot write (FLAC, Ogg, WAV, even behind an
+//! ID3v2 tag) is refused with its name and the file is not touched. Every
 //! write either happens in place (when the new tag fits the old tag's space) or through a
 //! temporary file in the same folder that is fsynced and renamed; an error leaves the input
 //! byte-identical.
@@ -13,7 +15,8 @@ use serde::Serialize;
 use crate::Chapters;
 
 pub use super::Container;
-use super::{mp4, mpeg as mp3};
+use super::sniff::{self, Sniff};
+use super::{ProbeError, ProbeErrorKind, mp4, mpeg as mp3};
 
 /// ID3v2 version to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -135,11 +138,9 @@ pub enum TagError {
     },
 }
 
-/// Sniffs the container from the first bytes of `path`.
-pub fn container_of(path: &Path) -> Result<Container, TagError> {
-    use std::io::Read;
-    let io_err = |source| TagError::Io { path: path.to_owned(), source };
-    let meta = std::fs::metadata(path).map_err(io_err)?;
+/// What the sniffer ([`crate::audio::sniff`]) says `path` is, with its errors as [`TagError`]s.
+pub(crate) fn sniff(path: &Path) -> Result<Sniff, TagError> {
+    let meta = std::fs::metadata(path).map_err(|source| TagError::Io { path: path.to_owned(), source })?;
     if meta.is_dir() {
         return Err(TagError::Format {
             path: path.to_owned(),
@@ -147,59 +148,82 @@ pub fn container_of(path: &Path) -> Result<Container, TagError> {
             message: "is a directory, not an audio file".into(),
         });
     }
-    let mut head = [0u8; 12];
-    let mut f = std::fs::File::open(path).map_err(io_err)?;
-    let n = f.read(&mut head).map_err(io_err)?;
-    let head = &head[..n];
-    if n == 0 {
-        return Err(TagError::Format { path: path.to_owned(), offset: 0, message: "the file is empty".into() });
+    sniff::sniff_path(path).map_err(|e| probe_err(path, e))
+}
+
+/// A probe or sniffer error as a [`TagError`].
+pub(crate) fn probe_err(path: &Path, e: ProbeError) -> TagError {
+    match e.kind {
+        ProbeErrorKind::Io(source) => TagError::Io { path: path.to_owned(), source },
+        ProbeErrorKind::Empty => {
+            TagError::Format { path: path.to_owned(), offset: 0, message: "the file is empty".into() }
+        }
+        kind => TagError::Format { path: path.to_owned(), offset: e.offset, message: kind.to_string() },
     }
-    if head.len() >= 8 && &head[4..8] == b"ftyp" {
-        return Ok(Container::Mp4);
-    }
-    if head.starts_with(b"ID3") || (head.len() >= 2 && head[0] == 0xFF && head[1] & 0xE0 == 0xE0) {
-        return Ok(Container::Mp3);
-    }
-    Err(TagError::Format {
-        path: path.to_owned(),
-        offset: 0,
-        message: "not an MP3 (no ID3 tag or MPEG frame sync) or MP4 (no ftyp box) file".into(),
-    })
+}
+
+/// The container of `path`, decided by the sniffer; an unsupported or unknown format is an error
+/// that names what was found.
+pub fn container_of(path: &Path) -> Result<Container, TagError> {
+    let s = sniff(path)?;
+    s.container().map_err(|e| probe_err(path, e))
 }
 
 /// The error for a container podmark reads but does not write chapters into.
-fn cannot_tag(path: &Path, container: Container) -> TagError {
+fn cannot_tag(path: &Path, found: &Sniff) -> TagError {
     TagError::Format {
         path: path.to_owned(),
-        offset: 0,
-        message: format!("this is {container} audio; podmark writes chapters into MP3 and MP4 files only"),
+        offset: found.start,
+        message: format!("this is {}; podmark writes chapters into MP3 and MP4 files only", found.describe()),
+    }
+}
+
+/// The sniffed file, when podmark can write chapters into it.
+fn writable(path: &Path) -> Result<Container, TagError> {
+    let s = sniff(path)?;
+    match s.container().map_err(|e| probe_err(path, e))? {
+        Container::Mp3 => Ok(Container::Mp3),
+        Container::Mp4 if s.id3_prefix == 0 => Ok(Container::Mp4),
+        _ => Err(cannot_tag(path, &s)),
     }
 }
 
 /// Embeds `chapters` into the file, replacing any chapters it had.
 pub fn embed(path: &Path, chapters: &Chapters, options: &TagOptions) -> Result<TagReport, TagError> {
-    match container_of(path)? {
-        Container::Mp3 => mp3::embed(path, chapters, options),
+    match writable(path)? {
         Container::Mp4 => mp4::embed(path, chapters, options),
-        other => Err(cannot_tag(path, other)),
+        _ => mp3::embed(path, chapters, options),
     }
 }
 
 /// Removes all chapters from the file.
 pub fn strip(path: &Path, options: &TagOptions) -> Result<TagReport, TagError> {
-    match container_of(path)? {
-        Container::Mp3 => mp3::strip(path, options),
+    match writable(path)? {
         Container::Mp4 => mp4::strip(path, options),
-        other => Err(cannot_tag(path, other)),
+        _ => mp3::strip(path, options),
     }
 }
 
-/// Reads the chapters in the file.
+/// Reads the chapters in the file: every container `podmark probe` reads. MP3 through the ID3v2
+/// reader the probe uses ([`crate::audio::id3`]), MP4 through its box reader, and Ogg, FLAC and
+/// WAV through the probe itself (Vorbis comments, FLAC cue sheets), so that `chapters extract`
+/// and `probe` never disagree. An empty list when the file has none.
 pub fn extract(path: &Path) -> Result<Chapters, TagError> {
-    match container_of(path)? {
+    let s = sniff(path)?;
+    match s.container().map_err(|e| probe_err(path, e))? {
         Container::Mp3 => mp3::extract(path),
-        Container::Mp4 => mp4::extract(path),
-        other => Err(cannot_tag(path, other)),
+        Container::Mp4 if s.id3_prefix == 0 => mp4::extract(path),
+        // The probe reads these (and refuses an MP4 behind an ID3v2 tag with the same message).
+        Container::Mp4 | Container::Ogg | Container::Flac | Container::Wav => {
+            let info = crate::audio::probe_path(path).map_err(|e| probe_err(path, e))?;
+            match info.chapter_list() {
+                None => Ok(Chapters::empty()),
+                Some(list) => list.map_err(|e| TagError::Chapters {
+                    path: path.to_owned(),
+                    message: format!("the file's chapters are not a valid list: {e}"),
+                }),
+            }
+        }
     }
 }
 

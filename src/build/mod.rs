@@ -192,6 +192,7 @@ pub fn build(options: &BuildOptions, progress: &mut dyn FnMut(usize, usize, &str
     let (show, episodes, mut warnings) = plan::load_recorded(&options.episodes, &mut rec)?;
     let mut cache = ProbeCache::open(state_dir.join("probe-cache.json")).unwrap_or_else(|_| ProbeCache::in_memory());
     let mut plan = plan::plan(options, show, episodes, &mut rec, &mut cache, progress)?;
+    warnings.append(&mut plan.warnings);
 
     let outputs =
         write::Writer { options, rec: &mut rec, cache: &mut cache, state: &mut state, warnings: &mut warnings }

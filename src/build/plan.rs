@@ -131,6 +131,8 @@ pub(super) struct Plan {
     pub(super) lock_stat: FileStat,
     /// Episodes in folder order.
     pub(super) episodes: Vec<Planned>,
+    /// Warnings met while checking the episodes (an audio duration that is only an estimate).
+    pub(super) warnings: Vec<SourceDiagnostic>,
 }
 
 /// Checks every loaded episode (GUIDs, audio, chapters within the audio, artwork, required front
@@ -161,6 +163,7 @@ pub(super) fn plan(
         seen: HashMap::new(),
         rec,
         cache,
+        warnings: Vec::new(),
     };
     let mut problems = Vec::new();
     let mut planned = Vec::new();
@@ -177,6 +180,7 @@ pub(super) fn plan(
     }
     progress(total, total, "writing");
     let show_guid = planner.show_guid;
+    let warnings = std::mem::take(&mut planner.warnings);
     Ok(Plan {
         feed_url: format!("{base_url}feed.xml"),
         base_url,
@@ -186,6 +190,7 @@ pub(super) fn plan(
         lock_stat,
         episodes: planned,
         show,
+        warnings,
     })
 }
 
@@ -198,6 +203,7 @@ struct Planner<'a> {
     lock_path: &'a Path,
     /// GUID → the episode that has it.
     seen: HashMap<String, String>,
+    warnings: Vec<SourceDiagnostic>,
     rec: &'a mut Recorder,
     cache: &'a mut ProbeCache,
 }
@@ -213,6 +219,13 @@ impl Planner<'_> {
         let audio_src = ep.dir.join(&audio_rel);
         self.rec.observe(&audio_src);
         let info = self.cache.probe(&audio_src).map_err(|e| vec![problem(&audio_src, "audio", e.to_string())])?;
+        if info.precision == crate::audio::Precision::Estimate {
+            // The duration (and the feed's itunes:duration) is only an estimate: say why.
+            for w in &info.warnings {
+                let d = Diagnostic::warning("audio-estimate", None, w.to_string());
+                self.warnings.push(SourceDiagnostic::new(&audio_src, d));
+            }
+        }
         // The copy is named with its type's extension (`.m4a` for an audio-only `.mp4`, `.opus` for
         // Opus in `.ogg`), so the server's and the bucket's Content-Type agree with the feed's type.
         let src_ext = audio_src.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();

@@ -259,6 +259,11 @@ fn check_local_item(map: &Mapper<'_>, item: &ItemFacts, out: &mut Out<'_>) {
                     Err(e) => out.error("audio", url.offset, format!("{shown}: {e}")),
                     Ok(info) => {
                         duration = Some(info.duration);
+                        if info.precision == crate::probe::Precision::Estimate {
+                            for w in &info.warnings {
+                                out.warning("audio-estimate", url.offset, format!("{shown}: {w}"));
+                            }
+                        }
                         if let Some(mime) = &enc.mime
                             && !mime.value.parse::<crate::mime::Mime>().is_ok_and(|m| m.same_media(info.mime))
                         {
@@ -632,6 +637,15 @@ pub fn check_sources(dir: &Path, options: &CheckOptions) -> Result<Vec<FileRepor
                 continue;
             }
         };
+        if info.precision == crate::probe::Precision::Estimate {
+            for w in &info.warnings {
+                push(
+                    &mut reports,
+                    &audio,
+                    Diagnostic::warning("audio-estimate", Location::Byte { offset: w.offset }, &w.message),
+                );
+            }
+        }
         if let Err(e) = ep.chapters.clone().with_duration(info.duration) {
             for p in e.problems() {
                 push(

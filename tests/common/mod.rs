@@ -35,6 +35,25 @@ fn is_executable(p: &Path) -> bool {
     p.is_file() || p.with_extension("exe").is_file()
 }
 
+/// A Python with mutagen: the project's `.venv` (or the main checkout's, for a worktree), else
+/// `python3` on PATH. `None` (after an `eprintln!`) when there is none, unless
+/// `PODMARK_REQUIRE_INTEROP=1`: then it panics, like [`require_tool`].
+pub fn mutagen_python() -> Option<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let candidates = [root.join(".venv/bin/python"), root.join("../main/.venv/bin/python"), PathBuf::from("python3")];
+    for py in candidates {
+        let ok = std::process::Command::new(&py).args(["-c", "import mutagen"]).output();
+        if ok.is_ok_and(|o| o.status.success()) {
+            return Some(py);
+        }
+    }
+    if std::env::var("PODMARK_REQUIRE_INTEROP").is_ok_and(|v| v == "1") {
+        panic!("PODMARK_REQUIRE_INTEROP=1 but no Python with mutagen (.venv or python3)");
+    }
+    eprintln!("skipped: no Python with mutagen");
+    None
+}
+
 /// The path of a committed fixture under `tests/fixtures/`.
 pub fn fixture(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(rel)

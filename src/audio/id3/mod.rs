@@ -1,72 +1,140 @@
-//! ID3v2 tags at the start (skipped, version noted, `CHAP`/`CTOC` chapters read) and ID3v1, APE
-//! and Lyrics3 tags at the end of MPEG audio.
+//! The only ID3v2 code in podmark: one header parser, one synchsafe decoder and encoder, one
+//! unsynchronisation routine, one frame reader ([`read`]) and one writer ([`write`]). The probe,
+//! `chapters extract` and the MP3 tagger all read `CHAP`/`CTOC` chapters through
+//! [`read::chapter_entries`].
 //!
-//! A small reader of podmark's own: it reads only what a probe needs, handles v2.3 whole-tag and
-//! v2.4 per-frame unsynchronisation, and accepts v2.4 frames whose size was written as a plain
-//! integer instead of a synchsafe one (iTunes, and FFmpeg for `CHAP`/`CTOC`), the way TagLib does.
+//! This module also finds the ID3v1, APE and Lyrics3 tags at the end of MPEG audio.
+//!
+//! The reader handles v2.3 whole-tag and v2.4 per-frame unsynchronisation, and accepts v2.4 frames
+//! whose size was written as a plain integer instead of a synchsafe one (iTunes, and FFmpeg for
+//! `CHAP`/`CTOC`), the way TagLib does.
 
 pub(crate) mod read;
 pub(crate) mod write;
 
-use std::collections::HashSet;
 use std::io::{Read, Seek};
 
+use crate::Chapter;
 use crate::audio::{Bytes, Id3Version, ProbeError, ProbeErrorKind, ProbeWarning, Source};
-use crate::{Chapter, Timestamp};
 
-/// Tags larger than this are skipped without reading their chapters.
+/// Tags larger than this are skipped by the probe without reading their chapters.
 const MAX_TAG: u32 = 16 * 1024 * 1024;
 
-/// An ID3v2 tag header.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Header {
-    pub(crate) offset: u64,
-    pub(crate) version: Id3Version,
-    flags: u8,
-    /// Size of the tag after the 10-byte header (without a footer).
-    size: u32,
-}
+/// Largest value a synchsafe integer holds (28 bits): the limit of every ID3v2 tag and v2.4 frame.
+pub(crate) const MAX_SYNCHSAFE: usize = 0x0FFF_FFFF;
 
-impl Header {
-    /// Header + body + footer.
-    pub(crate) fn total(&self) -> u64 {
-        let footer = if self.version.major == 4 && self.flags & 0x10 != 0 { 10 } else { 0 };
-        10 + u64::from(self.size) + footer
-    }
-}
-
-fn synchsafe(b: [u8; 4]) -> Option<u32> {
+/// Decodes a synchsafe integer (7 bits per byte); `None` if a byte has its top bit set.
+pub(crate) fn synchsafe(b: [u8; 4]) -> Option<u32> {
     if b.iter().any(|x| x & 0x80 != 0) {
         return None;
     }
     Some(b.iter().fold(0u32, |acc, &x| (acc << 7) | u32::from(x)))
 }
 
-/// The ID3v2 header at `offset`, if there is one.
-pub(crate) fn header_at<R: Read + Seek>(src: &mut Source<R>, offset: u64) -> Result<Option<Header>, ProbeError> {
-    let b = src.peek(offset, 10)?;
-    if b.get(0..3) != Some(b"ID3") {
+/// Encodes `n` as a synchsafe integer; `None` when it does not fit in 28 bits.
+pub(crate) fn to_synchsafe(n: usize) -> Option<[u8; 4]> {
+    if n > MAX_SYNCHSAFE {
+        return None;
+    }
+    let n = u32::try_from(n).ok()?;
+    Some([
+        u8::try_from((n >> 21) & 0x7f).ok()?,
+        u8::try_from((n >> 14) & 0x7f).ok()?,
+        u8::try_from((n >> 7) & 0x7f).ok()?,
+        u8::try_from(n & 0x7f).ok()?,
+    ])
+}
+
+/// Removes unsynchronisation (`FF 00` → `FF`).
+pub(crate) fn deunsync(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len());
+    let mut prev_ff = false;
+    for &b in data {
+        if prev_ff && b == 0 {
+            prev_ff = false;
+            continue;
+        }
+        out.push(b);
+        prev_ff = b == 0xff;
+    }
+    out
+}
+
+/// An ID3v2 tag header (the first 10 bytes of the tag).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Header {
+    /// 2, 3 or 4 (other values are read, and refused by whoever needs to understand the frames).
+    pub(crate) major: u8,
+    /// Almost always 0.
+    pub(crate) revision: u8,
+    /// Unsynchronisation 0x80, extended header 0x40, experimental 0x20, footer 0x10 (v2.4).
+    pub(crate) flags: u8,
+    /// Size of the tag after the 10-byte header (without a footer).
+    pub(crate) size: u32,
+}
+
+impl Header {
+    /// Header + body + footer: the bytes the tag occupies.
+    pub(crate) fn region(&self) -> u64 {
+        let footer = if self.major == 4 && self.flags & 0x10 != 0 { 10 } else { 0 };
+        10 + u64::from(self.size) + footer
+    }
+
+    /// The version as the probe reports it.
+    pub(crate) fn version(&self) -> Id3Version {
+        Id3Version { major: self.major, revision: self.revision }
+    }
+}
+
+/// Why a header could not be parsed: a byte offset relative to the header and a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum HeaderError {
+    /// Fewer than 10 bytes.
+    Short,
+    /// A bad byte at this offset from the start of the header.
+    Bad(u64, String),
+}
+
+/// Parses the ID3v2 header at the start of `head`. `Ok(None)` when it does not start with `ID3`.
+pub(crate) fn parse_header(head: &[u8]) -> Result<Option<Header>, HeaderError> {
+    if head.get(0..3) != Some(b"ID3") {
         return Ok(None);
     }
-    let (Some(&major), Some(&revision), Some(&flags), Some(size)) = (b.get(3), b.get(4), b.get(5), b.arr::<4>(6))
+    let (Some(&major), Some(&revision), Some(&flags), Some(size)) =
+        (head.get(3), head.get(4), head.get(5), head.arr::<4>(6))
     else {
-        return Err(ProbeError::new(offset, ProbeErrorKind::Truncated { what: "ID3v2 header", needed: 10 }));
+        return Err(HeaderError::Short);
     };
     if major == 0xff || revision == 0xff {
-        return Err(ProbeError::corrupt(offset, "ID3v2 header", format!("version 2.{major}.{revision}")));
+        return Err(HeaderError::Bad(3, format!("unknown ID3 version 2.{major}.{revision}")));
     }
     let Some(size) = synchsafe(size) else {
-        return Err(ProbeError::corrupt(offset, "ID3v2 header", format!("size bytes {:02x?} are not synchsafe", size)));
+        return Err(HeaderError::Bad(
+            6,
+            format!("the ID3v2 tag size bytes {} are not synchsafe", crate::audio::probe::quote_bytes(&size)),
+        ));
     };
-    Ok(Some(Header { offset, version: Id3Version { major, revision }, flags, size }))
+    Ok(Some(Header { major, revision, flags, size }))
+}
+
+/// The ID3v2 header at `offset` of a source, if there is one.
+pub(crate) fn header_at<R: Read + Seek>(src: &mut Source<R>, offset: u64) -> Result<Option<Header>, ProbeError> {
+    let b = src.peek(offset, 10)?;
+    match parse_header(b) {
+        Ok(h) => Ok(h),
+        Err(HeaderError::Short) => {
+            Err(ProbeError::new(offset, ProbeErrorKind::Truncated { what: "ID3v2 header", needed: 10 }))
+        }
+        Err(HeaderError::Bad(_, m)) => Err(ProbeError::corrupt(offset, "ID3v2 header", m)),
+    }
 }
 
 /// The offset after every ID3v2 tag starting at `offset` (tags may be repeated).
 pub(crate) fn skip_tags<R: Read + Seek>(src: &mut Source<R>, mut offset: u64) -> Result<u64, ProbeError> {
     while let Some(h) = header_at(src, offset)? {
-        let next = offset.saturating_add(h.total());
+        let next = offset.saturating_add(h.region());
         if next > src.len() {
-            return Err(ProbeError::new(offset, ProbeErrorKind::Truncated { what: "ID3v2 tag", needed: h.total() }));
+            return Err(ProbeError::new(offset, ProbeErrorKind::Truncated { what: "ID3v2 tag", needed: h.region() }));
         }
         offset = next;
     }
@@ -75,7 +143,7 @@ pub(crate) fn skip_tags<R: Read + Seek>(src: &mut Source<R>, mut offset: u64) ->
 
 /// The version of the ID3v2 tag at the start of the file.
 pub(crate) fn version<R: Read + Seek>(src: &mut Source<R>) -> Result<Option<Id3Version>, ProbeError> {
-    Ok(header_at(src, 0)?.map(|h| h.version))
+    Ok(header_at(src, 0)?.map(|h| h.version()))
 }
 
 /// Tags found at the end of an MPEG stream.
@@ -136,240 +204,39 @@ pub(crate) fn trailing<R: Read + Seek>(
     Ok(t)
 }
 
-/// A frame inside a tag body (or inside a `CHAP`/`CTOC`): its ID and decoded body.
-struct Frame {
-    id: [u8; 4],
-    body: Vec<u8>,
-}
-
-fn valid_id(id: &[u8]) -> bool {
-    id.len() == 4 && id.iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
-}
-
-/// Removes unsynchronisation (`FF 00` → `FF`). Shared with the MP3 tagger.
-pub(crate) fn deunsync(data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(data.len());
-    let mut prev_ff = false;
-    for &b in data {
-        if prev_ff && b == 0 {
-            prev_ff = false;
-            continue;
-        }
-        out.push(b);
-        prev_ff = b == 0xff;
-    }
-    out
-}
-
-/// Splits `data` into frames of an ID3v2.3 or v2.4 tag.
-fn frames(data: &[u8], major: u8) -> Vec<Frame> {
-    let mut out = Vec::new();
-    let mut pos = 0usize;
-    while let (Some(id), Some(size_bytes), Some(flags)) =
-        (data.arr::<4>(pos), data.arr::<4>(pos + 4), data.arr::<2>(pos + 8))
-    {
-        if !valid_id(&id) {
-            break;
-        }
-        let plain = u32::from_be_bytes(size_bytes);
-        let size = if major == 4 {
-            match synchsafe(size_bytes) {
-                Some(s) if s != plain => {
-                    // Written as a plain integer by some taggers: take whichever size lands on
-                    // the next frame, the padding or the end.
-                    let lands = |n: u32| {
-                        let next = pos.saturating_add(10).saturating_add(usize::try_from(n).unwrap_or(usize::MAX));
-                        next == data.len()
-                            || data.get(next) == Some(&0)
-                            || data.get(next..next.saturating_add(4)).is_some_and(valid_id)
-                    };
-                    if lands(s) || !lands(plain) { s } else { plain }
-                }
-                Some(s) => s,
-                None => plain,
-            }
-        } else {
-            plain
-        };
-        let start = pos + 10;
-        let end = start.saturating_add(usize::try_from(size).unwrap_or(usize::MAX));
-        let Some(raw) = data.get(start..end) else { break };
-        pos = end;
-        let [_, f2] = flags;
-        let mut body: &[u8] = raw;
-        let owned;
-        if major == 4 {
-            if f2 & 0x0c != 0 {
-                continue; // compressed or encrypted
-            }
-            if f2 & 0x40 != 0 {
-                body = body.get(1..).unwrap_or(&[]);
-            }
-            if f2 & 0x01 != 0 {
-                body = body.get(4..).unwrap_or(&[]);
-            }
-            if f2 & 0x02 != 0 {
-                owned = deunsync(body);
-                body = &owned;
-            }
-        } else {
-            if f2 & 0xc0 != 0 {
-                continue; // compressed or encrypted
-            }
-            if f2 & 0x20 != 0 {
-                body = body.get(1..).unwrap_or(&[]);
-            }
-        }
-        out.push(Frame { id, body: body.to_vec() });
-    }
-    out
-}
-
-/// A NUL-terminated ISO-8859-1 string at the start of `data`, and the rest after the NUL.
-fn latin1_z(data: &[u8]) -> (String, &[u8]) {
-    let end = data.iter().position(|&b| b == 0).unwrap_or(data.len());
-    let s = data.get(..end).unwrap_or(&[]).iter().map(|&b| char::from(b)).collect();
-    (s, data.get(end + 1..).unwrap_or(&[]))
-}
-
-/// A string in `encoding`, up to its terminator, and the rest after it.
-fn decode(encoding: u8, data: &[u8]) -> (String, &[u8]) {
-    match encoding {
-        0 => latin1_z(data),
-        3 => {
-            let end = data.iter().position(|&b| b == 0).unwrap_or(data.len());
-            (String::from_utf8_lossy(data.get(..end).unwrap_or(&[])).into_owned(), data.get(end + 1..).unwrap_or(&[]))
-        }
-        1 | 2 => {
-            let mut units = Vec::new();
-            let mut rest: &[u8] = &[];
-            let mut big = encoding == 2;
-            let mut i = 0;
-            if encoding == 1 {
-                match data.get(0..2) {
-                    Some([0xff, 0xfe]) => i = 2,
-                    Some([0xfe, 0xff]) => {
-                        big = true;
-                        i = 2;
-                    }
-                    _ => {}
-                }
-            }
-            while let Some(pair) = data.arr::<2>(i) {
-                i += 2;
-                let u = if big { u16::from_be_bytes(pair) } else { u16::from_le_bytes(pair) };
-                if u == 0 {
-                    rest = data.get(i..).unwrap_or(&[]);
-                    break;
-                }
-                units.push(u);
-            }
-            (String::from_utf16_lossy(&units), rest)
-        }
-        _ => (String::new(), &[]),
-    }
-}
-
-/// The text of a `T***` frame (the first string).
-fn text_frame(body: &[u8]) -> String {
-    let Some((&enc, rest)) = body.split_first() else { return String::new() };
-    decode(enc, rest).0.trim().to_owned()
-}
-
-/// The URL of a `WXXX` frame.
-fn wxxx(body: &[u8]) -> String {
-    let Some((&enc, rest)) = body.split_first() else { return String::new() };
-    let (_, url) = decode(enc, rest);
-    latin1_z(url).0.trim().to_owned()
-}
-
-/// Reads the chapters of the ID3v2 tag at the start of the file. `Ok(None)` when there is no tag
-/// or it has no `CHAP` frames.
+/// Reads the chapters of the ID3v2 tag at the start of the file, for the probe: the same
+/// [`read::chapter_entries`] that `chapters extract` uses. `Ok(None)` when there is no tag, it is
+/// ID3v2.2 (which has no chapter frames) or it has no `CHAP` frames; a tag whose frames cannot be
+/// read gives a warning and no chapters.
 pub(crate) fn read_chapters<R: Read + Seek>(
     src: &mut Source<R>,
     warnings: &mut Vec<ProbeWarning>,
 ) -> Result<Option<Vec<Chapter>>, ProbeError> {
     let Some(h) = header_at(src, 0)? else { return Ok(None) };
-    if !matches!(h.version.major, 3 | 4) {
-        return Ok(None); // ID3v2.2 has no chapter frames
+    if !matches!(h.major, 3 | 4) {
+        return Ok(None);
     }
     if h.size > MAX_TAG {
-        warnings.push(ProbeWarning::new(h.offset, format!("ID3v2 tag of {} bytes: chapters not read", h.size)));
+        warnings.push(ProbeWarning::new(0, format!("ID3v2 tag of {} bytes: chapters not read", h.size)));
         return Ok(None);
     }
-    let size = usize::try_from(h.size).unwrap_or(usize::MAX);
-    let raw = src.read(h.offset + 10, size, "ID3v2 tag")?;
-    let mut body = if h.version.major == 3 && h.flags & 0x80 != 0 { deunsync(raw) } else { raw.to_vec() };
-    if h.flags & 0x40 != 0 {
-        // Extended header: v2.3 size excludes its own 4 bytes, v2.4 includes them (synchsafe).
-        let skip = if h.version.major == 3 {
-            body.be32(0).map(|n| u64::from(n) + 4)
-        } else {
-            body.arr::<4>(0).and_then(synchsafe).map(u64::from)
-        };
-        let skip = skip.and_then(|s| usize::try_from(s).ok()).unwrap_or(usize::MAX);
-        body = body.get(skip..).map(<[u8]>::to_vec).unwrap_or_default();
-    }
-    let mut chapters = Vec::new();
-    let mut in_toc: Option<HashSet<String>> = None;
-    for frame in frames(&body, h.version.major) {
-        match &frame.id {
-            b"CHAP" => {
-                let (id, rest) = latin1_z(&frame.body);
-                let (Some(start), Some(end)) = (rest.be32(0), rest.be32(4)) else {
-                    warnings.push(ProbeWarning::new(h.offset, format!("CHAP frame {id:?} is too short; skipped")));
-                    continue;
-                };
-                let mut chapter =
-                    Chapter::new(Timestamp::from_millis(u64::from(start)).unwrap_or(Timestamp::ZERO), String::new());
-                if end > start {
-                    chapter.end = Timestamp::from_millis(u64::from(end));
-                }
-                for sub in frames(rest.get(16..).unwrap_or(&[]), h.version.major) {
-                    match &sub.id {
-                        b"TIT2" => chapter.title = text_frame(&sub.body),
-                        b"TIT3" => chapter.description = Some(text_frame(&sub.body)).filter(|s| !s.is_empty()),
-                        b"WXXX" => chapter.url = Some(wxxx(&sub.body)).filter(|s| !s.is_empty()),
-                        [b'W', ..] if chapter.url.is_none() => {
-                            chapter.url = Some(latin1_z(&sub.body).0.trim().to_owned()).filter(|s| !s.is_empty());
-                        }
-                        _ => {}
-                    }
-                }
-                chapters.push((id, chapter));
-            }
-            b"CTOC" => {
-                let (_, rest) = latin1_z(&frame.body);
-                let (Some(_flags), Some(&count)) = (rest.first(), rest.get(1)) else { continue };
-                let mut children = rest.get(2..).unwrap_or(&[]);
-                let set = in_toc.get_or_insert_with(HashSet::new);
-                for _ in 0..count {
-                    let (child, next) = latin1_z(children);
-                    set.insert(child);
-                    children = next;
-                }
-            }
-            _ => {}
+    let region = usize::try_from(h.region()).unwrap_or(usize::MAX);
+    let raw = src.read(0, region, "ID3v2 tag")?;
+    let entries = read::tag(h, raw).and_then(|tag| read::chapter_frames(&tag));
+    match entries {
+        Ok((chaps, tocs)) if !chaps.is_empty() => Ok(Some(read::chapter_entries(&chaps, &tocs))),
+        Ok(_) => Ok(None),
+        Err(bad) => {
+            warnings.push(ProbeWarning::new(bad.offset, format!("ID3v2 chapters not read: {}", bad.message)));
+            Ok(None)
         }
     }
-    if chapters.is_empty() {
-        return Ok(None);
-    }
-    Ok(Some(
-        chapters
-            .into_iter()
-            .map(|(id, c)| {
-                let hidden = in_toc.as_ref().is_some_and(|set| !set.contains(&id));
-                c.hidden(hidden)
-            })
-            .collect(),
-    ))
 }
 
 /// Length of the tag at the start, for tests.
 #[cfg(test)]
 pub(crate) fn tag_len<R: Read + Seek>(src: &mut Source<R>) -> u64 {
-    header_at(src, 0).ok().flatten().map_or(0, |h| h.total())
+    header_at(src, 0).ok().flatten().map_or(0, |h| h.region())
 }
 
 /// Builds an ID3v2 tag from frames (for tests of every reader that meets one).
@@ -379,26 +246,16 @@ pub(crate) fn build_tag(major: u8, frames: &[(&[u8; 4], Vec<u8>)], padding: usiz
     for (id, data) in frames {
         body.extend_from_slice(*id);
         let n = u32::try_from(data.len()).unwrap();
-        body.extend_from_slice(&if major == 4 { to_synchsafe(n) } else { n.to_be_bytes() });
+        body.extend_from_slice(&if major == 4 { to_synchsafe(data.len()).unwrap() } else { n.to_be_bytes() });
         body.extend_from_slice(&[0, 0]);
         body.extend_from_slice(data);
     }
     body.resize(body.len() + padding, 0);
     let mut tag = b"ID3".to_vec();
     tag.extend_from_slice(&[major, 0, 0]);
-    tag.extend_from_slice(&to_synchsafe(u32::try_from(body.len()).unwrap()));
+    tag.extend_from_slice(&to_synchsafe(body.len()).unwrap());
     tag.extend_from_slice(&body);
     tag
-}
-
-#[cfg(test)]
-pub(crate) fn to_synchsafe(n: u32) -> [u8; 4] {
-    [
-        u8::try_from((n >> 21) & 0x7f).unwrap(),
-        u8::try_from((n >> 14) & 0x7f).unwrap(),
-        u8::try_from((n >> 7) & 0x7f).unwrap(),
-        u8::try_from(n & 0x7f).unwrap(),
-    ]
 }
 
 /// A `CHAP` frame body with a UTF-8 `TIT2` (and optional `WXXX`) in `major`'s frame format.
@@ -427,6 +284,7 @@ pub(crate) fn chap(major: u8, id: &str, start: u32, end: u32, title: &str, url: 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Timestamp;
     use std::io::Cursor;
 
     fn src(data: Vec<u8>) -> Source<Cursor<Vec<u8>>> {
@@ -483,14 +341,14 @@ mod tests {
         frame.extend_from_slice(&body);
         let mut second = b"CHAP".to_vec();
         let b2 = chap(4, "ch1", 2000, 3000, "Two", None);
-        second.extend_from_slice(&to_synchsafe(u32::try_from(b2.len()).unwrap()));
+        second.extend_from_slice(&to_synchsafe(b2.len()).unwrap());
         second.extend_from_slice(&[0, 0]);
         second.extend_from_slice(&b2);
         let mut all = frame;
         all.extend_from_slice(&second);
         all.resize(all.len() + 20, 0);
         let mut tag = b"ID3\x04\x00\x00".to_vec();
-        tag.extend_from_slice(&to_synchsafe(u32::try_from(all.len()).unwrap()));
+        tag.extend_from_slice(&to_synchsafe(all.len()).unwrap());
         tag.extend_from_slice(&all);
         let got = read_chapters(&mut src(tag), &mut Vec::new()).unwrap().unwrap();
         assert_eq!(got.len(), 2);
@@ -521,7 +379,7 @@ mod tests {
         }
         tag.truncate(10);
         tag[5] = 0x80;
-        tag[6..10].copy_from_slice(&to_synchsafe(u32::try_from(unsynced.len()).unwrap()));
+        tag[6..10].copy_from_slice(&to_synchsafe(unsynced.len()).unwrap());
         tag.extend_from_slice(&unsynced);
         let got = read_chapters(&mut src(tag), &mut Vec::new()).unwrap().unwrap();
         assert_eq!(got[0].title, "Kapitel ü");
@@ -562,20 +420,8 @@ mod tests {
         let err = skip_tags(&mut src(b"ID3\x03\x00\x00\x00\x00\x01\x00rest".to_vec()), 0).unwrap_err();
         assert_eq!(err.offset, 0);
         assert!(matches!(err.kind, ProbeErrorKind::Truncated { what: "ID3v2 tag", needed: 138 }));
-        // Frames running past the body end are ignored.
-        assert!(frames(b"CHAP\x00\x00\x00\xffxx", 3).is_empty());
-        assert!(frames(b"CHAP\x7f\x7f\x7f\x7f\x00\x02x", 4).is_empty());
-    }
-
-    #[test]
-    fn decode_handles_every_encoding() {
-        assert_eq!(decode(0, b"caf\xe9\0rest"), ("café".to_owned(), &b"rest"[..]));
-        assert_eq!(decode(3, "ü\0".as_bytes()).0, "ü");
-        assert_eq!(decode(2, b"\x00A\x00B\x00\x00z").0, "AB");
-        assert_eq!(decode(1, b"\xfe\xff\x00A").0, "A");
-        assert_eq!(decode(1, b"A\x00\x00").0, "A");
-        assert_eq!(decode(9, b"x").0, "");
-        assert_eq!(text_frame(&[]), "");
-        assert_eq!(wxxx(&[0, b'd', 0, b'u']), "u");
+        // Frames running past the body end are errors, never panics.
+        assert!(read::frames(b"CHAP\x00\x00\x00\xffxx", 0, 3, 0).is_err());
+        assert!(read::frames(b"CHAP\x7f\x7f\x7f\x7f\x00\x02x", 0, 4, 0).is_err());
     }
 }

@@ -4,7 +4,8 @@
 //! Everything here works on bytes already in memory and returns [`Bad`] (a byte offset and a
 //! message) for anything it cannot read, so it is tested without files and can never panic.
 
-use super::deunsync;
+use super::{Header, HeaderError, deunsync, synchsafe};
+pub(crate) use crate::audio::probe::quote_bytes;
 use std::collections::{HashMap, HashSet};
 
 use crate::{Chapter, Chapters, Timestamp};
@@ -79,14 +80,6 @@ pub(crate) mod v23 {
     pub(crate) const GROUPING: u8 = 0x20;
 }
 
-/// Decodes a synchsafe integer (7 bits per byte); `None` if a byte has its top bit set.
-pub(crate) fn synchsafe(b: [u8; 4]) -> Option<u32> {
-    if b.iter().any(|x| x & 0x80 != 0) {
-        return None;
-    }
-    Some(b.iter().fold(0u32, |acc, &x| (acc << 7) | u32::from(x)))
-}
-
 fn be32(b: &[u8], at: usize) -> Option<u32> {
     let s = b.get(at..at.checked_add(4)?)?;
     Some(u32::from_be_bytes([s[0], s[1], s[2], s[3]]))
@@ -101,61 +94,19 @@ fn u64_of(n: usize) -> u64 {
     u64::try_from(n).unwrap_or(u64::MAX)
 }
 
-/// Shows bytes for a message: printable ASCII as is, the rest as `\xNN`.
-pub(crate) fn quote_bytes(bytes: &[u8]) -> String {
-    let mut s = String::from("\"");
-    for &b in bytes {
-        if (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\' {
-            s.push(char::from(b));
-        } else {
-            s.push_str(&format!("\\x{b:02x}"));
-        }
-    }
-    s.push('"');
-    s
-}
-
-/// What the first 10 bytes of a file say about an ID3v2 tag.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Header {
-    pub(crate) major: Major,
-    pub(crate) flags: u8,
-    /// Size of the tag after the header (without a footer).
-    pub(crate) size: u32,
-    /// Header + body + footer.
-    pub(crate) region: u64,
-}
-
 /// Reads the tag header from the first bytes of a file of `file_len` bytes. `Ok(None)` when the
-/// file does not start with `ID3`.
+/// file does not start with `ID3`. Any version is returned (the tagger refuses all but 2.3 and
+/// 2.4 itself, a reader finds no chapters in 2.2); a size past the end of the file is an error.
 pub(crate) fn header(head: &[u8], file_len: u64) -> Result<Option<Header>, Bad> {
-    if head.get(0..3) != Some(b"ID3") {
-        return Ok(None);
-    }
-    let (Some(&major), Some(&revision), Some(&flags), Some(size_bytes)) =
-        (head.get(3), head.get(4), head.get(5), arr4(head, 6))
-    else {
-        return Err(Bad::new(0, format!("the ID3v2 header is cut short: the file has only {file_len} bytes")));
-    };
-    match major {
-        3 | 4 => {}
-        2 => {
-            return Err(Bad::new(
-                3,
-                "the file has an ID3v2.2 tag, which cannot hold chapters; convert it to ID3v2.3 first \
-                 (for example `eyeD3 --to-v2.3 FILE`)",
-            ));
+    let h = match super::parse_header(head) {
+        Ok(Some(h)) => h,
+        Ok(None) => return Ok(None),
+        Err(HeaderError::Short) => {
+            return Err(Bad::new(0, format!("the ID3v2 header is cut short: the file has only {file_len} bytes")));
         }
-        _ => return Err(Bad::new(3, format!("unknown ID3 version 2.{major}.{revision}"))),
-    }
-    if revision == 0xFF {
-        return Err(Bad::new(4, format!("bad ID3 revision byte 0x{revision:02x}")));
-    }
-    let Some(size) = synchsafe(size_bytes) else {
-        return Err(Bad::new(6, format!("the ID3v2 tag size bytes {} are not synchsafe", quote_bytes(&size_bytes))));
+        Err(HeaderError::Bad(at, m)) => return Err(Bad::new(at, m)),
     };
-    let footer = if major == 4 && flags & 0x10 != 0 { 10 } else { 0 };
-    let region = 10 + u64::from(size) + footer;
+    let region = h.region();
     if region > file_len {
         return Err(Bad::new(
             6,
@@ -165,7 +116,7 @@ pub(crate) fn header(head: &[u8], file_len: u64) -> Result<Option<Header>, Bad> 
             ),
         ));
     }
-    Ok(Some(Header { major, flags, size, region }))
+    Ok(Some(h))
 }
 
 /// Parses a whole tag: `data` holds at least `header.region` bytes from the start of the file.
@@ -174,6 +125,9 @@ pub(crate) fn tag(header: Header, data: &[u8]) -> Result<Tag, Bad> {
     let Some(body) = data.get(10..10usize.saturating_add(size)) else {
         return Err(Bad::new(10, "the ID3v2 tag is cut short"));
     };
+    if !matches!(header.major, 3 | 4) {
+        return Err(Bad::new(3, format!("ID3v2.{} frames cannot be read", header.major)));
+    }
     let unsync = header.flags & 0x80 != 0;
     // v2.3 applies unsynchronisation to the whole tag; v2.4 marks it per frame (and a header flag
     // that says "all frames", handled when a frame is decoded).
@@ -197,7 +151,7 @@ pub(crate) fn tag(header: Header, data: &[u8]) -> Result<Tag, Bad> {
         start = usize::try_from(ext_len).unwrap_or(usize::MAX);
     }
     let frames = frames(&body, start, header.major, 10)?;
-    Ok(Tag { major: header.major, flags: header.flags, region: header.region, frames })
+    Ok(Tag { major: header.major, flags: header.flags, region: header.region(), frames })
 }
 
 fn valid_id(id: &[u8]) -> bool {
@@ -495,13 +449,12 @@ pub(crate) fn chapter_frames(tag: &Tag) -> Result<(Vec<Chap>, Vec<Ctoc>), Bad> {
     Ok((chaps, tocs))
 }
 
-/// Turns `CHAP`/`CTOC` frames into a chapter list.
+/// The chapters of `CHAP`/`CTOC` frames, sorted by start, as stored: what `podmark probe` lists
+/// and what [`to_chapters`] validates for `chapters extract` (one function for both).
 ///
-/// Chapters are sorted by start. A chapter is hidden when the file has a table of contents and
-/// no `CTOC` reachable from the top-level one lists it. An end equal to the next start (or to
-/// the last chapter's end, which becomes the duration) is implied rather than explicit; an end
-/// that overlaps the next chapter is dropped, since [`Chapters`] cannot hold overlaps.
-pub(crate) fn to_chapters(chaps: &[Chap], tocs: &[Ctoc]) -> Result<Chapters, String> {
+/// A chapter is hidden when the file has a table of contents and no `CTOC` reachable from the
+/// top-level one lists it. A chapter's end is kept when it is after its start.
+pub(crate) fn chapter_entries(chaps: &[Chap], tocs: &[Ctoc]) -> Vec<Chapter> {
     let mut visible: Option<HashSet<&[u8]>> = None;
     if !tocs.is_empty() {
         let by_id: HashMap<&[u8], &Ctoc> = tocs.iter().map(|t| (t.element_id.as_slice(), t)).collect();
@@ -529,22 +482,38 @@ pub(crate) fn to_chapters(chaps: &[Chap], tocs: &[Ctoc]) -> Result<Chapters, Str
     }
     let mut sorted: Vec<&Chap> = chaps.iter().collect();
     sorted.sort_by_key(|c| (c.start_ms, c.end_ms));
-    let mut list = Vec::with_capacity(sorted.len());
+    sorted
+        .iter()
+        .map(|c| {
+            let start = Timestamp::from_millis(u64::from(c.start_ms)).unwrap_or(Timestamp::ZERO);
+            let mut ch = Chapter::new(start, c.title.clone().unwrap_or_default());
+            ch.url = c.url.clone().filter(|u| !u.is_empty());
+            ch.description = c.description.clone().filter(|d| !d.is_empty());
+            ch.hidden = visible.as_ref().is_some_and(|v| !v.contains(c.element_id.as_slice()));
+            if c.end_ms > c.start_ms {
+                ch.end = Timestamp::from_millis(u64::from(c.end_ms));
+            }
+            ch
+        })
+        .collect()
+}
+
+/// Turns `CHAP`/`CTOC` frames into a validated chapter list ([`chapter_entries`], then ends).
+///
+/// An end equal to the next start (or to the last chapter's end, which becomes the duration) is
+/// implied rather than explicit; an end that overlaps the next chapter is dropped, since
+/// [`Chapters`] cannot hold overlaps.
+pub(crate) fn to_chapters(chaps: &[Chap], tocs: &[Ctoc]) -> Result<Chapters, String> {
+    let mut list = chapter_entries(chaps, tocs);
+    let starts: Vec<Timestamp> = list.iter().map(|c| c.start).collect();
     let mut last_end = None;
-    for (i, c) in sorted.iter().enumerate() {
-        let start = Timestamp::from_millis(u64::from(c.start_ms)).unwrap_or(Timestamp::ZERO);
-        let mut ch = Chapter::new(start, c.title.clone().unwrap_or_default());
-        ch.url = c.url.clone().filter(|u| !u.is_empty());
-        ch.description = c.description.clone().filter(|d| !d.is_empty());
-        ch.hidden = visible.as_ref().is_some_and(|v| !v.contains(c.element_id.as_slice()));
-        let end = Timestamp::from_millis(u64::from(c.end_ms)).unwrap_or(Timestamp::ZERO);
-        match sorted.get(i + 1) {
-            Some(next) if c.end_ms > c.start_ms && c.end_ms < next.start_ms => ch.end = Some(end),
-            Some(_) => {}
-            None if c.end_ms > c.start_ms => last_end = Some(end),
-            None => {}
+    let n = list.len();
+    for (i, ch) in list.iter_mut().enumerate() {
+        match starts.get(i + 1) {
+            Some(next) if ch.end.is_some_and(|e| e < *next) => {}
+            Some(_) => ch.end = None,
+            None => last_end = ch.end.take().filter(|_| i + 1 == n),
         }
-        list.push(ch);
     }
     let chapters = Chapters::new(list).map_err(|e| format!("the file's chapters are not a valid list: {e}"))?;
     match last_end {
@@ -558,19 +527,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn synchsafe_decoding() {
-        assert_eq!(synchsafe([0, 0, 1, 0x7f]), Some(255));
-        assert_eq!(synchsafe([0, 0, 0, 0x80]), None);
-    }
-
-    #[test]
-    fn header_rejects_sizes_past_the_end_and_v22() {
+    fn header_rejects_sizes_past_the_end_and_reads_v22() {
         let h = [b'I', b'D', b'3', 3, 0, 0, 0, 0, 1, 0];
-        assert_eq!(header(&h, 500).unwrap().unwrap().region, 138);
+        assert_eq!(header(&h, 500).unwrap().unwrap().region(), 138);
         let e = header(&h, 100).unwrap_err();
         assert!(e.message.contains("past the end"), "{e:?}");
         let v22 = [b'I', b'D', b'3', 2, 0, 0, 0, 0, 0, 0];
-        assert!(header(&v22, 100).unwrap_err().message.contains("ID3v2.2"));
+        assert_eq!(header(&v22, 100).unwrap().unwrap().major, 2, "v2.2 is read; the tagger refuses it");
         assert!(header(b"ID3\x03", 4).is_err());
         assert_eq!(header(b"\xff\xfb\x90\x00", 4).unwrap(), None);
     }

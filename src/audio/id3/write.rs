@@ -2,6 +2,7 @@
 //! conversion of preserved frames when the tag changes version.
 
 use super::read::{self, Frame, Major, v23, v24};
+use super::{MAX_SYNCHSAFE, to_synchsafe};
 use crate::{Chapter, Chapters, Timestamp};
 
 /// Element ID of the top-level table of contents.
@@ -12,30 +13,13 @@ pub(crate) const TOC_TITLE: &str = "Chapters";
 pub(crate) const URL_DESCRIPTION: &str = "chapter url";
 /// Largest entry count of one `CTOC` (a single byte).
 pub(crate) const MAX_TOC_ENTRIES: usize = 255;
-/// Largest frame or tag body a v2.4 synchsafe size can hold (and the limit for v2.3 tags too,
-/// whose tag size is synchsafe).
-pub(crate) const MAX_SYNCHSAFE: usize = 0x0FFF_FFFF;
 /// Byte offsets written into `CHAP`: "not given, use the times".
 const NO_OFFSET: [u8; 4] = [0xFF; 4];
-
-/// Encodes `n` as a synchsafe integer; `None` when it does not fit in 28 bits.
-pub(crate) fn synchsafe(n: usize) -> Option<[u8; 4]> {
-    if n > MAX_SYNCHSAFE {
-        return None;
-    }
-    let n = u32::try_from(n).ok()?;
-    Some([
-        u8::try_from((n >> 21) & 0x7f).ok()?,
-        u8::try_from((n >> 14) & 0x7f).ok()?,
-        u8::try_from((n >> 7) & 0x7f).ok()?,
-        u8::try_from(n & 0x7f).ok()?,
-    ])
-}
 
 /// A frame header + body in the given version. v2.4 sizes are synchsafe, v2.3 sizes plain.
 pub(crate) fn frame(id: &[u8; 4], flags: [u8; 2], body: &[u8], major: Major) -> Result<Vec<u8>, String> {
     let size = if major == 4 {
-        synchsafe(body.len())
+        to_synchsafe(body.len())
     } else {
         u32::try_from(body.len()).ok().filter(|_| body.len() <= MAX_SYNCHSAFE).map(u32::to_be_bytes)
     };
@@ -52,7 +36,7 @@ pub(crate) fn frame(id: &[u8; 4], flags: [u8; 2], body: &[u8], major: Major) -> 
 
 /// The 10-byte tag header for a tag body of `size` bytes (frames + padding), no flags.
 pub(crate) fn tag_header(major: Major, size: usize) -> Result<[u8; 10], String> {
-    let Some(s) = synchsafe(size) else {
+    let Some(s) = to_synchsafe(size) else {
         return Err(format!("the ID3 tag would be {size} bytes, more than ID3v2 allows (256 MiB)"));
     };
     Ok([b'I', b'D', b'3', major, 0, 0, s[0], s[1], s[2], s[3]])
@@ -378,11 +362,11 @@ mod tests {
     #[test]
     fn synchsafe_round_trip() {
         for n in [0usize, 1, 127, 128, 255, 16_383, 16_384, MAX_SYNCHSAFE] {
-            let b = synchsafe(n).unwrap();
+            let b = to_synchsafe(n).unwrap();
             assert!(b.iter().all(|x| x & 0x80 == 0));
-            assert_eq!(usize::try_from(read::synchsafe(b).unwrap()).unwrap(), n);
+            assert_eq!(usize::try_from(crate::audio::id3::synchsafe(b).unwrap()).unwrap(), n);
         }
-        assert_eq!(synchsafe(MAX_SYNCHSAFE + 1), None);
+        assert_eq!(to_synchsafe(MAX_SYNCHSAFE + 1), None);
     }
 
     #[test]

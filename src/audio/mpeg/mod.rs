@@ -1,8 +1,11 @@
 //! MPEG audio (MP3, MP2, MP1): frame-header scan, Xing/Info + LAME tag, VBRI.
 //!
 //! The stream is bounded by ID3v2 tags at the start and ID3v1 / APE / Lyrics3 tags at the end.
-//! The first frame is found by requiring three consecutive valid headers with the same version,
-//! layer and sample rate (or a shorter run that ends exactly at the end of the stream).
+//! The first frame is found by requiring [`CHAIN`] consecutive valid headers with the same
+//! version, layer and sample rate, each where the previous one's length says (or a shorter run that
+//! ends exactly at the end of the stream), searched up to 1 MiB past the ID3v2 tags. The sniffer
+//! ([`crate::audio::sniff`]) decides "this is MPEG audio" with the same [`first_frame`], so the
+//! probe and the tagger accept exactly the same files.
 //!
 //! * A Xing/Info header with a frame count gives the length in constant time. With a LAME tag
 //!   (LAME, FFmpeg's `Lavf`/`Lavc`, or any tag whose CRC checks) the encoder delay and padding
@@ -26,6 +29,8 @@ use crate::audio::{
 
 /// How far after the ID3v2 tags the first frame may start.
 const MAX_LEADING_GARBAGE: u64 = 1024 * 1024;
+/// Consecutive frame headers that make an MPEG stream (ffmpeg and mutagen require 3–4).
+pub(crate) const CHAIN: usize = 4;
 /// Resync warnings reported one by one before they are only counted.
 const MAX_RESYNC_WARNINGS: usize = 8;
 
@@ -292,12 +297,28 @@ pub fn probe<R: Read + Seek>(reader: R) -> Result<AudioInfo, ProbeError> {
     Ok(info)
 }
 
-pub(crate) fn probe_source<R: Read + Seek>(src: &mut Source<R>, opts: &Probe) -> Result<AudioInfo, ProbeError> {
+/// Where an MPEG stream is: the audio start after the ID3v2 tags, the trailing tags, and the
+/// first frame of the chain with its header (`None`: no stream).
+pub(crate) type Stream = (u64, id3::Trailing, Option<(u64, FrameHeader)>);
+
+/// The first frame of the MPEG stream after the ID3v2 tags: where [`CHAIN`] headers chain, at
+/// most 1 MiB past the tags. Returns (start of the audio after the tags, end of the stream before
+/// the trailing tags, the first frame and its header).
+pub(crate) fn first_frame<R: Read + Seek>(
+    src: &mut Source<R>,
+    warnings: &mut Vec<ProbeWarning>,
+) -> Result<Stream, ProbeError> {
     let start = id3::skip_tags(src, 0)?;
+    let trailing = id3::trailing(src, start, src.len(), warnings)?;
+    let found = sync(src, start, start.saturating_add(MAX_LEADING_GARBAGE), trailing.end, None, CHAIN)?;
+    Ok((start, trailing, found))
+}
+
+pub(crate) fn probe_source<R: Read + Seek>(src: &mut Source<R>, opts: &Probe) -> Result<AudioInfo, ProbeError> {
     let mut warnings = Vec::new();
-    let trailing = id3::trailing(src, start, src.len(), &mut warnings)?;
+    let (start, trailing, found) = first_frame(src, &mut warnings)?;
     let end = trailing.end;
-    let Some((first, h)) = sync(src, start, start.saturating_add(MAX_LEADING_GARBAGE), end, None, 3)? else {
+    let Some((first, h)) = found else {
         let bytes = src.peek(start, 8)?.to_vec();
         return Err(ProbeError::corrupt(
             start,
@@ -340,7 +361,22 @@ pub(crate) fn probe_source<R: Read + Seek>(src: &mut Source<R>, opts: &Probe) ->
             let b = u64::from(b);
             b.abs_diff(stream_len) <= SLACK || b.abs_diff(end) <= SLACK
         });
-        if !bytes_ok {
+        // The smallest frame this stream can have (lowest bitrate, no padding): a count the
+        // bytes cannot hold is a header from before the file was cut.
+        let head = src.peek(first, 4)?.arr::<4>(0).unwrap_or_default();
+        let min_len =
+            parse_header([head[0], head[1], (head[2] & 0x0d) | 0x10, head[3]]).map_or(1, |m| u64::from(m.len));
+        let holds = stream_len / min_len.max(1) + 1;
+        if bytes_ok && frames > holds {
+            warnings.push(ProbeWarning::new(
+                first,
+                format!(
+                    "{} header claims {frames} frames but the {stream_len} bytes of the stream hold at most {holds}: \
+                     the file was cut after encoding; counting frames",
+                    kind_name(v.kind)
+                ),
+            ));
+        } else if !bytes_ok {
             warnings.push(ProbeWarning::new(
                 first,
                 format!(
@@ -713,6 +749,19 @@ mod tests {
         assert_eq!(info.samples, 30 * 1152);
         assert_eq!(info.method, DurationMethod::VbriHeader);
         assert_eq!(info.mpeg.unwrap().vbr_header, Some(VbrHeader::Vbri));
+    }
+
+    #[test]
+    fn a_xing_frame_count_the_bytes_cannot_hold_is_not_trusted() {
+        // The header claims 100 000 frames (43 min); 40 frames are there.
+        let mut data = xing_frame(V2L3, 8, 0, true, b"Xing", 100_000, 0, None);
+        let at = 4 + 9;
+        data[at + 4..at + 8].copy_from_slice(&1u32.to_be_bytes()); // frames flag only
+        data.extend(stream(V2L3, &[8; 40], 0, true));
+        let info = run(data).unwrap();
+        assert_eq!(info.samples, 40 * 576);
+        assert_eq!(info.method, DurationMethod::FrameScan);
+        assert!(info.warnings.iter().any(|w| w.message.contains("claims 100000 frames")), "{:?}", info.warnings);
     }
 
     #[test]

@@ -41,7 +41,11 @@
 //!   uses synchsafe sizes everywhere, sub-frames included. Converting a tag between versions
 //!   translates frame headers and re-encodes UTF-8/UTF-16BE text (which v2.3 lacks) as UTF-16 in
 //!   the frames whose layout is known; a frame that cannot be translated is an error, not a loss.
-//!   ID3v2.2 tags (which cannot hold chapters) are refused with a hint to convert them.
+//!   ID3v2.2 tags (which cannot hold chapters) are refused with a hint to convert them when
+//!   writing; [`extract`] reads them (no chapters).
+//! - **What is an MP3** is decided by the one sniffer ([`crate::audio::sniff`]), as for the
+//!   probe: junk between the ID3v2 tag and the first frame is kept as part of the audio, byte for
+//!   byte; a FLAC or MP4 behind an ID3v2 tag is refused.
 //! - **Text encoding**: v2.3 uses ISO-8859-1 when every character fits, else UTF-16 with a
 //!   byte-order mark; v2.4 uses UTF-8. URLs are ISO-8859-1 with anything else percent-encoded.
 //! - **More than 255 visible chapters is an error.** A `CTOC` holds at most 255 entries; the spec
@@ -73,9 +77,9 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use crate::audio::Container;
 use crate::audio::id3::{read, write};
 use crate::audio::tag::{Id3Version, TagError, TagOptions, TagReport, WriteMode};
+use crate::audio::{Container, Sniffed};
 use crate::{Chapters, ChaptersError, Timestamp};
 
 /// The largest chapter image podmark embeds: tags are downloaded before the audio starts.
@@ -115,7 +119,11 @@ pub fn strip(path: &Path, options: &TagOptions) -> Result<TagReport, TagError> {
     src.apply(path, &frames, major, options, 0, Vec::new())
 }
 
-/// Reads the chapters of the file's ID3v2 tag; an empty list when it has none.
+/// Reads the chapters of the file's ID3v2 tag; an empty list when it has none (an ID3v2.2 tag
+/// has no chapter frames, so its chapters are an empty list too).
+///
+/// The list is [`read::to_chapters`] over [`read::chapter_entries`], the same function the probe
+/// lists chapters with.
 ///
 /// Chapters come back sorted by start, with titles, descriptions and URLs; a `CHAP` that no
 /// table of contents lists is hidden; the last chapter's end becomes the list's duration.
@@ -212,6 +220,9 @@ struct Source {
     tag: Option<read::Tag>,
     /// The bytes of the tag's region, as on disk.
     raw: Vec<u8>,
+    /// The major version of an ID3v2 tag podmark cannot rewrite (2.2, which has no chapter
+    /// frames, or an unknown one). Such a tag has no chapters to read or strip.
+    other_version: Option<u8>,
 }
 
 impl Source {
@@ -229,42 +240,62 @@ impl Source {
         if file_len == 0 {
             return Err(TagError::Format { path: path.to_owned(), offset: 0, message: "the file is empty".into() });
         }
+        // The one sniffer decides; junk before the first frame is part of the audio region.
+        let found = crate::audio::tag::sniff(&real)?;
+        if found.kind != Sniffed::Supported(Container::Mp3) {
+            return Err(TagError::Format {
+                path: path.to_owned(),
+                offset: found.start,
+                message: match found.container() {
+                    Ok(_) => format!("not an MP3 file: this is {}", found.describe()),
+                    Err(e) => e.kind.to_string(),
+                },
+            });
+        }
         let mut f = File::open(&real).map_err(|e| io_err(path, e))?;
         let mut head = Vec::with_capacity(10);
         (&mut f).take(10).read_to_end(&mut head).map_err(|e| io_err(path, e))?;
         let header = read::header(&head, file_len).map_err(|b| format_err(path, b))?;
-        let (tag, raw) = match header {
+        let (tag, raw, other_version) = match header {
+            Some(h) if !matches!(h.major, 3 | 4) => (None, Vec::new(), Some(h.major)),
             Some(h) => {
                 let mut raw = Vec::new();
                 f.seek(SeekFrom::Start(0)).map_err(|e| io_err(path, e))?;
-                (&mut f).take(h.region).read_to_end(&mut raw).map_err(|e| io_err(path, e))?;
-                if u64::try_from(raw.len()).ok() != Some(h.region) {
+                (&mut f).take(h.region()).read_to_end(&mut raw).map_err(|e| io_err(path, e))?;
+                if u64::try_from(raw.len()).ok() != Some(h.region()) {
                     return Err(TagError::Format {
                         path: path.to_owned(),
                         offset: 6,
                         message: "the file is shorter than its ID3v2 tag".into(),
                     });
                 }
-                (Some(read::tag(h, &raw).map_err(|b| format_err(path, b))?), raw)
+                (Some(read::tag(h, &raw).map_err(|b| format_err(path, b))?), raw, None)
             }
-            None => {
-                if !(head.len() >= 2 && head[0] == 0xFF && head[1] & 0xE0 == 0xE0) {
-                    return Err(TagError::Format {
-                        path: path.to_owned(),
-                        offset: 0,
-                        message: format!(
-                            "not an MP3 file: no ID3 tag or MPEG frame sync at the start ({})",
-                            read::quote_bytes(&head)
-                        ),
-                    });
-                }
-                (None, Vec::new())
-            }
+            None => (None, Vec::new(), None),
         };
-        Ok(Source { real, file_len, read_only: meta.permissions().readonly(), tag, raw })
+        Ok(Source { real, file_len, read_only: meta.permissions().readonly(), tag, raw, other_version })
     }
 
     fn check_writable(&self, path: &Path) -> Result<(), TagError> {
+        match self.other_version {
+            Some(2) => {
+                return Err(TagError::Format {
+                    path: path.to_owned(),
+                    offset: 3,
+                    message: "the file has an ID3v2.2 tag, which cannot hold chapters; convert it to ID3v2.3 first \
+                              (for example `eyeD3 --to-v2.3 FILE`)"
+                        .into(),
+                });
+            }
+            Some(major) => {
+                return Err(TagError::Format {
+                    path: path.to_owned(),
+                    offset: 3,
+                    message: format!("unknown ID3 version 2.{major}; podmark writes ID3v2.3 and v2.4"),
+                });
+            }
+            None => {}
+        }
         if self.read_only {
             return Err(io_err(
                 path,

@@ -174,7 +174,7 @@ fn strict_v24_walk(data: &[u8], mut pos: usize, end: usize) -> usize {
     while pos < end && data[pos] != 0 {
         let id = &data[pos..pos + 4];
         let size_bytes: [u8; 4] = data[pos + 4..pos + 8].try_into().unwrap();
-        let size = read::synchsafe(size_bytes).expect("synchsafe frame size") as usize;
+        let size = crate::audio::id3::synchsafe(size_bytes).expect("synchsafe frame size") as usize;
         let body = pos + 10;
         assert!(body + size <= end, "frame {id:?} overruns");
         n += 1;
@@ -304,13 +304,19 @@ fn bad_inputs_are_clear_errors_and_leave_files_untouched() {
         let e = embed(&p, &ch, &TagOptions::new()).unwrap_err().to_string();
         assert!(e.contains(needle), "{name}: {e}");
         assert_eq!(std::fs::read(&p).unwrap(), bytes, "{name} untouched");
-        assert!(strip(&p, &TagOptions::new()).is_err() || !bytes.starts_with(b"ID3"), "{name} strip");
+        // Strip fails, or (an ID3v2.2 tag, which holds no chapters) has nothing to do.
+        let stripped = strip(&p, &TagOptions::new());
+        assert!(
+            stripped.as_ref().is_err() || stripped.as_ref().is_ok_and(|r| r.mode == WriteMode::Unchanged),
+            "{name}"
+        );
+        assert_eq!(std::fs::read(&p).unwrap(), bytes, "{name} untouched by strip");
     };
     check("empty.mp3", b"", "empty");
-    check("text.mp3", b"hello, not audio", "not an MP3");
+    check("text.mp3", b"hello, not audio", "not an audio file podmark can read");
     let mut past = tag_bytes(3, &others(3), 0);
     past.truncate(past.len() - 20);
-    check("past.mp3", &past, "past the end of the file");
+    check("past.mp3", &past, "the ID3v2 tag needs");
     let mut v22 = b"ID3\x02\x00\x00\x00\x00\x00\x10".to_vec();
     v22.extend_from_slice(&[0; 16]);
     v22.extend_from_slice(&silent_frames(10));

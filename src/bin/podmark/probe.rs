@@ -26,7 +26,8 @@ JSON output (--json) is an array with one object per FILE, in order. A probed fi
   samples           exact samples per channel a gapless player plays
   duration          samples / sample_rate as \"HH:MM:SS.mmm\" (nine decimals when not whole ms)
   precision         \"sample\" (exact) or \"frame\" (exact to the codec frame: the file does not
-                    declare its encoder delay and padding, which are then included)
+                    declare its encoder delay and padding, which are then included) or
+                    \"estimate\" (a header claims more than the bytes hold: see the warnings)
   method            \"lame_tag\", \"xing_header\", \"vbri_header\", \"frame_scan\", \"edit_list\",
                     \"sample_table\", \"granule_position\", \"stream_info\" or \"data_chunk\"
   encoder_delay     samples removed at the start (LAME delay, AAC priming, Opus pre-skip) or null
@@ -40,12 +41,14 @@ JSON output (--json) is an array with one object per FILE, in order. A probed fi
                     or null, \"lame_tag\": bool, \"first_frame\": byte offset, \"garbage_bytes\"}
   mp4               MP4 only, else null: {\"major_brand\", \"sample_entry\", \"moov_before_mdat\": bool,
                     \"fragmented\": bool}
-  chapters          null, or {\"source\": \"id3\"|\"quick_time\"|\"nero\"|\"vorbis_comment\", \"count\",
+  chapters          null, or {\"source\": \"id3\"|\"quick_time\"|\"nero\"|\"vorbis_comment\"|\"cue_sheet\",
+                    \"count\",
                     \"list\": [{\"start\", \"end\", \"title\", \"url\", \"image\", \"description\", \"hidden\"}]}
   warnings          [{\"offset\": byte, \"message\"}]: problems that did not stop the probe
 A file that failed has:
   path              the path as given
-  error             {\"kind\": \"io\"|\"empty\"|\"not_audio\"|\"truncated\"|\"corrupt\"|\"unsupported\",
+  error             {\"kind\": \"io\"|\"empty\"|\"not_audio\"|\"truncated\"|\"corrupt\"|\"unsupported\"
+                    |\"unsupported_format\" (Matroska, AIFF, APE, raw AAC, WavPack, CAF, MIDI),
                     \"offset\": byte, \"message\": the text printed on stderr}";
 
 /// Arguments of `podmark probe`.
@@ -182,6 +185,7 @@ fn write_table(out: &mut impl Write, path: &str, info: &AudioInfo) -> std::io::R
     let precision = match info.precision {
         Precision::Sample => "exact",
         Precision::Frame => "exact to the frame",
+        Precision::Estimate => "an estimate only (see the warnings)",
     };
     writeln!(out, "  duration   {:.3} = {} samples ({precision}, {:?})", info.duration, info.samples, info.method)?;
     if info.encoder_delay.is_some() || info.encoder_padding.is_some() {
