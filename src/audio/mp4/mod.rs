@@ -386,6 +386,7 @@ fn edit(moov: Node, new: Option<&Prepared>) -> Result<Edited, Failure> {
 
     let mut chapter_trak = None;
     let mut chapter_data = Vec::new();
+    let mut chapter_sizes = Vec::new();
     if let Some(p) = new {
         let mut mvhd = mvhd;
         let max_id = infos.iter().filter(|t| !removed_ids.contains(&t.id)).map(|t| t.id).max().unwrap_or(0);
@@ -396,6 +397,7 @@ fn edit(moov: Node, new: Option<&Prepared>) -> Result<Edited, Failure> {
         let duration_movie = rescale(p.total_ms, u64::from(mvhd.timescale), 1000);
         let trak = track::build_trak(id, duration_movie, &p.samples, 0);
         chapter_data = p.samples.iter().flat_map(|s| s.bytes.iter().copied()).collect();
+        chapter_sizes = p.samples.iter().map(|s| u64::try_from(s.bytes.len()).unwrap_or(u64::MAX)).collect();
 
         // tref/chap from every enabled audio or video track (else the first audio track).
         let is_av = |n: &Node| boxes::handler(n).is_ok_and(|h| &h == b"soun" || &h == b"vide");
@@ -452,7 +454,12 @@ fn edit(moov: Node, new: Option<&Prepared>) -> Result<Edited, Failure> {
         }
     }
     remaining.sort_unstable();
-    Ok(Edited { draft: layout::Draft { moov: out, tables, chapter_trak, chapter_data }, remaining, removed, changed })
+    Ok(Edited {
+        draft: layout::Draft { moov: out, tables, chapter_trak, chapter_data, chapter_sizes },
+        remaining,
+        removed,
+        changed,
+    })
 }
 
 /// `value × to / from`, rounded to nearest, saturating.
@@ -550,9 +557,9 @@ fn plan<R: Read + Seek>(r: &mut R, chapters: Option<&Chapters>, options: &TagOpt
         None => (None, 0),
     };
     let edited = edit(s.moov, prepared.as_ref())?;
-    let (start, old_end) = layout::region(&s.tops, s.moov_index, &edited.remaining, &edited.removed)?;
+    let region = layout::region(&s.tops, s.moov_index, &edited.remaining, &edited.removed)?;
     let padding = u64::try_from(options.padding).unwrap_or(u64::MAX);
-    let layout = layout::plan(&edited.draft, start, old_end, s.len, padding)?;
+    let layout = layout::plan(&edited.draft, &region, s.len, padding)?;
     let unchanged = !edited.changed || layout.matches(r)?;
     let warnings = prepared.map(|p| p.warnings).unwrap_or_default();
     Ok(Planned { layout, unchanged, chapters: count, warnings, len: s.len })

@@ -14,7 +14,9 @@
 //!   `data_reference_index` 1, which mp4ameta omits) and FFmpeg's 43-byte text description with
 //!   an `ftab` font table;
 //! - one `stts` entry per sample (AVFoundation needs per-sample durations, TagLib notes), one
-//!   chunk holding every sample (`stsc`), per-sample sizes (`stsz`), and `stco` (or `co64`).
+//!   sample per chunk (`stsc` has the one entry 1, 1, 1), per-sample sizes (`stsz`), and one
+//!   `stco` (or `co64`) offset per sample. music-metadata (before 12) reads a chapter track only
+//!   when it has as many chunk offsets as sample sizes; FFmpeg, Apple and mutagen read either.
 //!
 //! Each sample is a big-endian u16 byte length, the UTF-8 title, an `encd` box saying UTF-8
 //! (`00 00 00 0C 'encd' 00 00 01 00`, as FFmpeg, mp4v2 and mp4ameta write), and, for a chapter
@@ -106,7 +108,8 @@ fn full_box(kind: &[u8; 4], version: u8, flags: u32, rest: &[u8]) -> Node {
 }
 
 /// Builds the chapter `trak`: track `id`, lasting `duration_movie` in the movie timescale and
-/// the samples' total in milliseconds, with every sample in one chunk at `chunk_offset`.
+/// the samples' total in milliseconds, each sample its own chunk, laid end to end from
+/// `chunk_offset`.
 pub(crate) fn build_trak(id: u32, duration_movie: u64, samples: &[Sample], chunk_offset: u64) -> Node {
     let total_ms: u64 = samples.iter().map(|s| u64::from(s.duration)).sum();
     let long = duration_movie > u64::from(u32::MAX) || total_ms > u64::from(u32::MAX);
@@ -193,9 +196,18 @@ pub(crate) fn build_trak(id: u32, duration_movie: u64, samples: &[Sample], chunk
         stsz.extend_from_slice(&u32::try_from(s.bytes.len()).unwrap_or(u32::MAX).to_be_bytes());
     }
     let mut stsc = 1u32.to_be_bytes().to_vec();
-    for v in [1, count, 1] {
+    for v in [1u32, 1, 1] {
         stsc.extend_from_slice(&v.to_be_bytes());
     }
+    let mut at = chunk_offset;
+    let offsets: Vec<u64> = samples
+        .iter()
+        .map(|s| {
+            let o = at;
+            at = at.saturating_add(u64::try_from(s.bytes.len()).unwrap_or(u64::MAX));
+            o
+        })
+        .collect();
     let stbl = Node::container(
         b"stbl",
         vec![
@@ -203,7 +215,7 @@ pub(crate) fn build_trak(id: u32, duration_movie: u64, samples: &[Sample], chunk
             full_box(b"stts", 0, 0, &stts),
             full_box(b"stsc", 0, 0, &stsc),
             full_box(b"stsz", 0, 0, &stsz),
-            boxes::chunk_offset_box(&[chunk_offset]),
+            boxes::chunk_offset_box(&offsets),
         ],
     );
     let minf = Node::container(b"minf", vec![gmhd, dinf, stbl]);
@@ -361,8 +373,9 @@ mod tests {
         // version/flags, count 1, entry size 59, 'text', 6 reserved bytes, data_reference_index 1.
         assert_eq!(hex(stsd.get(..24).unwrap()), "00000000000000010000003b74657874000000000000".to_owned() + "0001");
         assert_eq!(boxes::time_to_sample(stbl).unwrap(), vec![(1, 15_856), (1, 44_144)]);
-        assert_eq!(boxes::sample_to_chunk(stbl).unwrap(), vec![(1, 2)]);
-        assert_eq!(boxes::chunk_offsets(stbl).unwrap().unwrap().offsets, vec![1234]);
+        // One sample per chunk, chunks end to end.
+        assert_eq!(boxes::sample_to_chunk(stbl).unwrap(), vec![(1, 1)]);
+        assert_eq!(boxes::chunk_offsets(stbl).unwrap().unwrap().offsets, vec![1234, 1234 + 19]);
         assert_eq!(boxes::media_header(&trak).unwrap(), (1000, 60_000));
         assert_eq!(boxes::handler(&trak).unwrap(), *b"text");
         let h = boxes::track_header(&trak).unwrap();
