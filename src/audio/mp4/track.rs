@@ -24,7 +24,7 @@
 
 use std::io::{Read, Seek};
 
-use super::boxes::{self, BoxError, Cursor, Node, ReadError};
+use super::boxes::{self, BoxError, Cursor, FourCc, Node, ReadError};
 use crate::Timestamp;
 
 /// `tkhd` flags: in the movie but not enabled (not played), as FFmpeg and TagLib write it.
@@ -223,6 +223,117 @@ pub(crate) fn build_trak(id: u32, duration_movie: u64, samples: &[Sample], chunk
     Node::container(b"trak", vec![tkhd, edts, mdia])
 }
 
+/// What a track is, for deciding which tracks are the audio, the chapter titles and the chapter
+/// images.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TrackInfo {
+    /// Index among `moov`'s children.
+    pub(crate) index: usize,
+    /// `track_ID`.
+    pub(crate) id: u32,
+    /// The `track_enabled` flag.
+    pub(crate) enabled: bool,
+    /// `hdlr` handler type.
+    pub(crate) handler: FourCc,
+    /// Type of the first sample entry (`    ` when there is none).
+    pub(crate) entry: FourCc,
+    /// The IDs `tref/chap` names, in order.
+    pub(crate) chap_refs: Vec<u32>,
+}
+
+impl TrackInfo {
+    /// Whether this track can hold chapter titles: a text handler (`text`, `sbtl`, `subt`) or a
+    /// text sample entry (`text`, `tx3g`), and not a video track.
+    pub(crate) fn is_text(&self) -> bool {
+        &self.handler != b"vide"
+            && (matches!(&self.handler, b"text" | b"sbtl" | b"subt") || matches!(&self.entry, b"text" | b"tx3g"))
+    }
+
+    /// Whether this track holds pictures (chapter images when `tref/chap` names it): a `vide`
+    /// handler or a `jpeg`/`png ` sample entry.
+    pub(crate) fn is_image(&self) -> bool {
+        &self.handler == b"vide" || matches!(&self.entry, b"jpeg" | b"png " | b"mjpg")
+    }
+
+    /// The picture format of an image track, for messages.
+    pub(crate) fn image_format(&self) -> &'static str {
+        match &self.entry {
+            b"jpeg" | b"mjpg" => "JPEG",
+            b"png " => "PNG",
+            _ => "video",
+        }
+    }
+}
+
+/// The tracks of `moov`, in order.
+pub(crate) fn tracks(moov: &Node) -> Result<Vec<TrackInfo>, BoxError> {
+    let mut out = Vec::new();
+    for (index, trak) in moov.children().iter().enumerate() {
+        if &trak.kind != b"trak" {
+            continue;
+        }
+        let h = boxes::track_header(trak)?;
+        let handler = boxes::handler(trak)?;
+        let chap_refs = trak
+            .path(&[b"tref", b"chap"])
+            .map(|c| c.data().chunks_exact(4).filter_map(|b| boxes::be_u32(b, 0)).collect())
+            .unwrap_or_default();
+        let entry = boxes::sample_entry(trak).unwrap_or(*b"    ");
+        out.push(TrackInfo { index, id: h.id, enabled: h.enabled, handler, entry, chap_refs });
+    }
+    Ok(out)
+}
+
+/// The audio track: the first enabled `soun` track, else the first `soun` track.
+pub(crate) fn audio_track(tracks: &[TrackInfo]) -> Option<&TrackInfo> {
+    let soun = |t: &&TrackInfo| &t.handler == b"soun";
+    tracks.iter().filter(soun).find(|t| t.enabled).or_else(|| tracks.iter().find(soun))
+}
+
+/// The chapter tracks of a file, as players choose them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct ChapterTracks<'a> {
+    /// The text track the chapters are read from.
+    pub(crate) text: Option<&'a TrackInfo>,
+    /// Every text track the audio track names in `tref/chap` (the chosen one among them).
+    pub(crate) texts: Vec<&'a TrackInfo>,
+    /// Chapter image tracks the audio track names.
+    pub(crate) images: Vec<&'a TrackInfo>,
+}
+
+/// Which tracks hold the chapters: those the audio track's `tref/chap` names (else those of the
+/// first track with a `tref/chap`), split into text tracks (titles) and image tracks (`vide`,
+/// `jpeg`/`png `). The titles come from the **last** text track named: FFmpeg reads every named
+/// text track in turn and each overwrites the titles of the one before (`avpriv_new_chapter` with
+/// the same chapter IDs), so the last one is what ffprobe shows. An image track is never read as
+/// titles.
+pub(crate) fn chapter_tracks(tracks: &[TrackInfo]) -> ChapterTracks<'_> {
+    let referrer = audio_track(tracks)
+        .filter(|a| !a.chap_refs.is_empty())
+        .or_else(|| tracks.iter().find(|t| &t.handler == b"soun" && !t.chap_refs.is_empty()))
+        .or_else(|| tracks.iter().find(|t| !t.chap_refs.is_empty()));
+    let Some(referrer) = referrer else { return ChapterTracks::default() };
+    let mut out = ChapterTracks::default();
+    for id in &referrer.chap_refs {
+        let Some(t) = tracks.iter().find(|t| t.id == *id && t.id != referrer.id) else { continue };
+        if t.is_text() {
+            if !out.texts.contains(&t) {
+                out.texts.push(t);
+            }
+        } else if t.is_image() && !out.images.contains(&t) {
+            out.images.push(t);
+        }
+    }
+    out.text = out.texts.last().copied();
+    out
+}
+
+/// How many samples a track has (`stsz` count), 0 when unknown.
+pub(crate) fn sample_count(trak: &Node) -> u64 {
+    let Some(stsz) = trak.path(&[b"mdia", b"minf", b"stbl", b"stsz"]) else { return 0 };
+    boxes::be_u32(stsz.data(), 8).map_or(0, u64::from)
+}
+
 /// A chapter read back from a chapter track.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct TrackChapter {
@@ -309,6 +420,9 @@ pub(crate) fn parse_sample(bytes: &[u8], offset: u64) -> Result<(String, Option<
     let text = c.take(usize::from(len))?;
     let title = if let Some(utf16) = text.strip_prefix(&[0xFE, 0xFF]) {
         let units: Vec<u16> = utf16.chunks_exact(2).map(|p| u16::from_be_bytes([p[0], p[1]])).collect();
+        String::from_utf16_lossy(&units)
+    } else if let Some(utf16) = text.strip_prefix(&[0xFF, 0xFE]) {
+        let units: Vec<u16> = utf16.chunks_exact(2).map(|p| u16::from_le_bytes([p[0], p[1]])).collect();
         String::from_utf16_lossy(&units)
     } else {
         String::from_utf8_lossy(text).into_owned()
