@@ -562,7 +562,11 @@ fn report(path: &Path, p: &Planned, mode: WriteMode) -> TagReport {
 }
 
 fn write_path(path: &Path, chapters: Option<&Chapters>, options: &TagOptions) -> Result<TagReport, TagError> {
-    let mut file = File::open(path).map_err(|e| Failure::Io(e).at(path))?;
+    // Through a symlink, the file it points to is what gets written (in place or replaced), so
+    // the link stays a link, as with MP3.
+    let target = std::fs::canonicalize(path).map_err(|e| Failure::Io(e).at(path))?;
+    let target = target.as_path();
+    let mut file = File::open(target).map_err(|e| Failure::Io(e).at(path))?;
     let p = plan(&mut file, chapters, options).map_err(|e| e.at(path))?;
     if p.unchanged {
         return Ok(report(path, &p, WriteMode::Unchanged));
@@ -573,7 +577,7 @@ fn write_path(path: &Path, chapters: Option<&Chapters>, options: &TagOptions) ->
     match p.layout.mode {
         layout::Mode::InPlace { .. } => {
             drop(file);
-            let mut f = OpenOptions::new().write(true).open(path).map_err(|e| Failure::Io(e).at(path))?;
+            let mut f = OpenOptions::new().write(true).open(target).map_err(|e| Failure::Io(e).at(path))?;
             let write = |f: &mut File| -> io::Result<()> {
                 f.seek(SeekFrom::Start(p.layout.start))?;
                 let mut w = io::BufWriter::with_capacity(1 << 16, &mut *f);
@@ -586,7 +590,7 @@ fn write_path(path: &Path, chapters: Option<&Chapters>, options: &TagOptions) ->
             Ok(report(path, &p, WriteMode::InPlace))
         }
         layout::Mode::Rewrite { .. } => {
-            crate::fsutil::replace_atomically(path, |w| p.layout.write_file(&mut file, w, p.len))
+            crate::fsutil::replace_atomically(target, |w| p.layout.write_file(&mut file, w, p.len))
                 .map_err(|e| Failure::Io(e).at(path))?;
             Ok(report(path, &p, WriteMode::Rewritten))
         }
