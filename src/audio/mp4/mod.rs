@@ -27,9 +27,15 @@
 //! - **Hidden chapters** are left out: MP4 chapter lists have no hidden entries.
 //! - **URLs** go into a 3GPP `href` box in the chapter's sample (at most 255 bytes; longer ones
 //!   are left out with a warning). **Chapter images** are not written (a warning says so).
-//! - **Replacing**: chapter tracks referenced by `tref/chap` (text tracks, and disabled video
-//!   tracks holding chapter images), every `chap` reference to them and every `chpl` are removed
-//!   first, so tagging twice gives the same bytes.
+//! - **Replacing**: the text chapter tracks referenced by `tref/chap`, every `chap` reference to
+//!   them and every `chpl` are removed first, so tagging twice gives the same bytes. A
+//!   **chapter-image track** (a `vide` track with `jpeg`/`png ` samples that `tref/chap` names, as
+//!   Auphonic and Hindenburg write) is kept with its samples and its `chap` reference; the report
+//!   says so (its pictures keep their old times).
+//! - **Which track holds the chapters** when reading (`track::chapter_tracks`): the text tracks
+//!   the audio track's `tref/chap` names, the last of them when there are several (what ffprobe
+//!   shows); never an image track. `probe` and `chapters extract` read them with the same
+//!   function, `file_chapters`.
 //!
 //! Everything else in `moov` (`©nam`, `©ART`, `covr`, other tracks) is kept byte for byte, and
 //! audio samples are never touched. [`layout`] describes where the boxes go and when the file is
@@ -678,7 +684,7 @@ pub(crate) struct FileChapters {
 }
 
 /// Reads the chapters of the file whose `moov` is `moov`: titles and URLs from the chapter text
-/// track players choose ([`track::chapter_tracks`]), with `chpl`'s 100 ns starts where the two
+/// track players choose (`track::chapter_tracks`), with `chpl`'s 100 ns starts where the two
 /// agree to the millisecond (and for the first chapter, which the track always starts at 0);
 /// `chpl` alone when there is no text track.
 pub(crate) fn file_chapters<R: Read + Seek>(r: &mut R, moov: &Node) -> Result<FileChapters, ReadError> {
