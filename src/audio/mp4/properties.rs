@@ -929,6 +929,27 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn sample_rates_prefer_sbr_then_the_time_scale() {
+        let asc = |rate, sbr_rate| Some(Asc { channels: 2, rate, sbr_rate, object_type: 2 });
+        let t = |timescale, entry_rate, asc| Track {
+            timescale,
+            entry_rate,
+            asc,
+            mdhd_at: 10,
+            stsd_at: 20,
+            ..Track::default()
+        };
+        // Explicit SBR: the output rate, even with a core-rate time scale.
+        assert_eq!(sample_rate(&t(22_050, 22_050, asc(22_050, Some(44_100)))), (44_100, 20));
+        // Implicit: an AAC-LC core at 22,050 Hz in an entry that says 44,100 Hz.
+        assert_eq!(sample_rate(&t(22_050, 44_100, asc(22_050, None))), (44_100, 20));
+        // Plain AAC: the time scale.
+        assert_eq!(sample_rate(&t(48_000, 48_000, asc(48_000, None))), (48_000, 10));
+        // A damaged time scale is reported as is (the caller rejects it, naming mdhd).
+        assert_eq!(sample_rate(&t(134_261_828, 22_050, asc(22_050, None))), (134_261_828, 10));
+    }
+
+    #[test]
     fn rescale_rounds_to_nearest() {
         assert_eq!(rescale(1234, 44_100, 1000), 54_419);
         assert_eq!(rescale(1, 3, 2), 2);

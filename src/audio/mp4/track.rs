@@ -509,4 +509,33 @@ mod tests {
         assert_eq!(boxes::edit_list(&trak).unwrap(), vec![(u64::from(u32::MAX) * 2, 0)]);
         assert_eq!(boxes::track_header(&trak).unwrap().id, 2);
     }
+
+    fn info(id: u32, handler: &[u8; 4], entry: &[u8; 4], refs: &[u32]) -> TrackInfo {
+        TrackInfo { index: 0, id, enabled: true, handler: *handler, entry: *entry, chap_refs: refs.to_vec() }
+    }
+
+    #[test]
+    fn chapter_titles_come_from_the_last_named_text_track_never_from_images() {
+        // Hindenburg: text 1, audio 2 naming [1, 3, 4], text 3, jpeg 4.
+        let tracks = [
+            info(1, b"text", b"tx3g", &[]),
+            info(2, b"soun", b"mp4a", &[1, 3, 4]),
+            info(3, b"text", b"tx3g", &[]),
+            info(4, b"vide", b"jpeg", &[]),
+        ];
+        let c = chapter_tracks(&tracks);
+        assert_eq!(c.text.map(|t| t.id), Some(3));
+        assert_eq!(c.texts.iter().map(|t| t.id).collect::<Vec<_>>(), [1, 3]);
+        assert_eq!(c.images.iter().map(|t| t.id).collect::<Vec<_>>(), [4]);
+        // Only an image track named: no titles.
+        let tracks = [info(1, b"soun", b"mp4a", &[2]), info(2, b"vide", b"jpeg", &[])];
+        assert_eq!(chapter_tracks(&tracks).text, None);
+        // A text sample entry under another handler still holds text; a png entry is an image.
+        let tracks =
+            [info(1, b"soun", b"mp4a", &[2, 3]), info(2, b"sdsm", b"tx3g", &[]), info(3, b"mdir", b"png ", &[])];
+        let c = chapter_tracks(&tracks);
+        assert_eq!((c.text.map(|t| t.id), c.images.len()), (Some(2), 1));
+        // No tref/chap at all.
+        assert_eq!(chapter_tracks(&[info(1, b"soun", b"mp4a", &[])]), ChapterTracks::default());
+    }
 }
