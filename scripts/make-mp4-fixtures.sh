@@ -8,10 +8,15 @@
 #   seed-last.m4a, seed-first.m4b 51 minutes (long enough for the seed show notes' 13 chapters, the last
 #                                 at 49:59.433): 8 kHz mono, silence with a short tone every 29.7 s, so the
 #                                 file stays small but a misplaced chunk changes the packet md5.
+#   auphonic-like.m4a, hindenburg-like.m4a, he-aac.m4a, damaged-rate.m4a, isom-brand.mp4
+#                                 3 s of AAC rebuilt box by box by make_mp4_structures.py into the
+#                                 structures of real files (chapter text + JPEG image tracks, two text
+#                                 chapter tracks, HE-AAC signalling, a damaged time scale, brand isom).
 #
 # Deterministic: -fflags +bitexact -flags +bitexact; same ffmpeg version, same bytes.
 set -euo pipefail
-cd "$(dirname "$0")/../tests/fixtures/mp4"
+here="$(cd "$(dirname "$0")" && pwd)"
+cd "$here/../tests/fixtures/mp4"
 
 ff() { ffmpeg -hide_banner -loglevel error -nostdin -y "$@"; }
 exact=(-fflags +bitexact -flags:a +bitexact -flags:v +bitexact)
@@ -52,5 +57,9 @@ ff -i short-last.m4a -i "$tmp/chapters.txt" -map 0 -map_metadata 0 -map_chapters
 tone="aevalsrc='if(lt(mod(t\,29.7)\,0.2)\,0.4*sin(2*PI*(300+mod(t\,97)*5)*t)\,0)':s=8000:d=3060"
 ff -f lavfi -i "$tone" -ac 1 -c:a aac -b:a 8k -metadata title="Seed episode" "${exact[@]}" -f ipod seed-last.m4a
 ff -i seed-last.m4a -map 0 -c copy -movflags +faststart "${exact[@]}" -brand "M4B " -f ipod seed-first.m4b
+
+ff -f lavfi -i "sine=frequency=330:sample_rate=22050:duration=3" -c:a aac -b:a 16k -ac 1 "${exact[@]}" \
+   -f ipod "$tmp/tiny.m4a"
+python3 "$here/make_mp4_structures.py" "$tmp/tiny.m4a" "$tmp/cover.jpg" .
 
 ls -l

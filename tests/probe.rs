@@ -465,3 +465,28 @@ fn interop_ffprobe_agrees_where_it_is_exact() {
         }
     }
 }
+
+#[test]
+fn he_aac_is_reported_at_its_sbr_output_rate() {
+    let info = Probe::new().probe_path(fixture("mp4/he-aac.m4a")).unwrap();
+    // Explicit SBR signalling: 22,050 Hz core, 44,100 Hz output, as ffprobe reports it.
+    assert_eq!((info.codec, info.sample_rate, info.channels), (Codec::Aac, 44_100, 1));
+    assert_eq!(info.duration.as_millis(), 3_000);
+    if require_tool("ffprobe") {
+        let p = fixture("mp4/he-aac.m4a");
+        let out = run_tool(
+            "ffprobe",
+            &["-v", "error", "-show_entries", "stream=sample_rate", "-of", "csv=p=0", p.to_str().unwrap()],
+        );
+        assert_eq!(out.trim(), "44100");
+    }
+}
+
+#[test]
+fn an_impossible_mp4_sample_rate_is_a_corrupt_file_with_its_offset() {
+    let err = Probe::new().probe_path(fixture("mp4/damaged-rate.m4a")).unwrap_err();
+    assert!(matches!(err.kind, ProbeErrorKind::Corrupt { .. }), "{err}");
+    // The audio track's mdhd box.
+    assert_eq!(err.offset, 6666, "{err}");
+    assert!(err.to_string().contains("134261828 Hz"), "{err}");
+}

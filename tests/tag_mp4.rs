@@ -80,6 +80,13 @@ fn kinds(b: &[u8]) -> Vec<String> {
     top_boxes(b).iter().map(|(k, _, _)| String::from_utf8_lossy(k).into_owned()).collect()
 }
 
+/// Whether the audio of `before` is unchanged in `after`: the largest `mdat` of `after` ends with
+/// the payload of the largest `mdat` of `before`. (With `moov` first, the chapter samples open
+/// that `mdat`, ahead of the audio: see `layout.rs`.)
+fn same_audio(after: &[u8], before: &[u8]) -> bool {
+    audio_mdat(after).ends_with(audio_mdat(before))
+}
+
 /// The payload of the largest `mdat` (the audio).
 fn audio_mdat(b: &[u8]) -> &[u8] {
     let (_, at, size) = top_boxes(b).into_iter().filter(|(k, _, _)| k == b"mdat").max_by_key(|&(_, _, s)| s).unwrap();
@@ -106,6 +113,23 @@ fn find_box<'a>(b: &'a [u8], path: &[&[u8; 4]]) -> Option<&'a [u8]> {
         at += size;
     }
     None
+}
+
+/// The total size of the chapter samples (the last track's `stsz`).
+fn chapter_sample_total(b: &[u8]) -> usize {
+    let moov = find_box(b, &[b"moov"]).unwrap();
+    let mut at = 8;
+    let mut last = None;
+    while at + 8 <= moov.len() {
+        let size = u32::from_be_bytes(moov[at..at + 4].try_into().unwrap()) as usize;
+        if &moov[at + 4..at + 8] == b"trak" {
+            last = Some(&moov[at..at + size]);
+        }
+        at += size.max(8);
+    }
+    let stsz = find_box(last.unwrap(), &[b"trak", b"mdia", b"minf", b"stbl", b"stsz"]).unwrap();
+    let count = u32::from_be_bytes(stsz[16..20].try_into().unwrap()) as usize;
+    (0..count).map(|i| u32::from_be_bytes(stsz[20 + 4 * i..24 + 4 * i].try_into().unwrap()) as usize).sum()
 }
 
 fn count_traks(b: &[u8]) -> usize {
@@ -149,9 +173,17 @@ fn seed_chapters_in_both_layouts_round_trip_and_retag_is_byte_identical() {
         let moov = layout.iter().position(|k| k == "moov").unwrap();
         let audio = top_boxes(&after).iter().position(|(k, _, s)| k == b"mdat" && *s > 100_000).unwrap();
         assert_eq!(moov < audio, moov_first, "{name}: {layout:?}");
-        // New region: moov, the chapter samples' mdat, 4 KiB of padding.
-        assert_eq!(&layout[moov..moov + 3], ["moov", "mdat", "free"], "{name}");
-        assert_eq!(audio_mdat(&after), audio_mdat(&before), "{name}: audio bytes unchanged");
+        if moov_first {
+            // moov, then one mdat: the chapter samples, 4 KiB of zeros, the audio.
+            assert_eq!(&layout[moov..], ["moov", "mdat"], "{name}");
+            let mdat = audio_mdat(&after);
+            let sizes = chapter_sample_total(&after);
+            assert!(mdat[sizes..sizes + 4096].iter().all(|&b| b == 0), "{name}: padding inside the mdat");
+        } else {
+            // New region: moov, the chapter samples' mdat, 4 KiB of padding.
+            assert_eq!(&layout[moov..moov + 3], ["moov", "mdat", "free"], "{name}");
+        }
+        assert!(same_audio(&after, &before), "{name}: audio bytes unchanged");
         assert_eq!(find_box(&after, &[b"moov", b"udta", b"meta"]), find_box(&before, &[b"moov", b"udta", b"meta"]));
 
         assert_seed(&tag::extract(&path).unwrap());
@@ -179,7 +211,7 @@ fn metadata_cover_and_audio_survive_in_every_short_fixture() {
         let ilst = find_box(&before, &[b"moov", b"udta", b"meta", b"ilst"]).unwrap();
         assert!(ilst.windows(4).any(|w| w == b"covr"), "fixture has cover art");
         assert_eq!(find_box(&after, &[b"moov", b"udta", b"meta", b"ilst"]), Some(ilst), "{name}: ©nam, ©ART, covr");
-        assert_eq!(audio_mdat(&after), audio_mdat(&before), "{name}");
+        assert!(same_audio(&after, &before), "{name}");
         assert_eq!(count_traks(&after), 2);
         let back = tag::extract(&path).unwrap();
         assert_eq!(
@@ -216,7 +248,10 @@ fn strip_then_retag_work_in_place_and_return_to_the_same_bytes() {
         Chapters::new(seed_short().iter().map(|c| Chapter::new(c.start, c.title.repeat(20))).collect()).unwrap();
     let r = tag::embed(&path, &longer, &TagOptions::new()).unwrap();
     assert_eq!(r.mode, WriteMode::InPlace);
-    assert_eq!(audio_mdat(&std::fs::read(&path).unwrap()), audio_mdat(&tagged));
+    let now = std::fs::read(&path).unwrap();
+    assert_eq!(now.len(), tagged.len());
+    let audio_at = tagged.len() - audio_mdat(&tagged).len() + chapter_sample_total(&tagged) + 4096;
+    assert_eq!(now[audio_at..], tagged[audio_at..], "audio where it was");
     assert_eq!(tag::extract(&path).unwrap().as_slice()[2].title, "Three".repeat(20));
 }
 
@@ -682,4 +717,266 @@ fn cli_tags_strips_and_extracts_m4b() {
         .unwrap();
     assert!(strip.status.success());
     assert!(tag::extract(&path).unwrap().is_empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files with the structure of Auphonic's and Hindenburg's (chapter image tracks, several text
+// chapter tracks), an `isom` brand, and music-metadata.
+
+/// Three chapters for the 3-second fixtures.
+fn tiny_chapters() -> Chapters {
+    Chapters::new(vec![Chapter::new(ms(0), "One"), Chapter::new(ms(1_000), "Two"), Chapter::new(ms(2_250), "Three")])
+        .unwrap()
+}
+
+/// `(title, start, url)` of chapters, to compare lists.
+fn triples(list: &[Chapter]) -> Vec<(String, Timestamp, Option<String>)> {
+    list.iter().map(|c| (c.title.clone(), c.start, c.url.clone())).collect()
+}
+
+/// The chapters `podmark probe` lists.
+fn probed(path: &Path) -> Vec<Chapter> {
+    podmark::probe::probe_path(path).unwrap().chapters.map(|c| c.list).unwrap_or_default()
+}
+
+/// The `trak` boxes of the file's `moov`, whole.
+fn traks(b: &[u8]) -> Vec<&[u8]> {
+    let moov = find_box(b, &[b"moov"]).unwrap();
+    let mut out = Vec::new();
+    let mut at = 8;
+    while at + 8 <= moov.len() {
+        let size = u32::from_be_bytes(moov[at..at + 4].try_into().unwrap()) as usize;
+        if &moov[at + 4..at + 8] == b"trak" {
+            out.push(&moov[at..at + size]);
+        }
+        at += size.max(8);
+    }
+    out
+}
+
+/// A track's handler type.
+fn handler(trak: &[u8]) -> [u8; 4] {
+    let h = find_box(trak, &[b"trak", b"mdia", b"hdlr"]).unwrap();
+    h[16..20].try_into().unwrap()
+}
+
+/// A track's ID.
+fn track_id(trak: &[u8]) -> u32 {
+    let h = find_box(trak, &[b"trak", b"tkhd"]).unwrap();
+    u32::from_be_bytes(h[20..24].try_into().unwrap())
+}
+
+/// The 32-bit entries of a box after `skip` bytes of its payload (8 for stco: flags and count).
+fn table(b: &[u8], skip: usize) -> Vec<u32> {
+    b[8 + skip..].chunks_exact(4).map(|c| u32::from_be_bytes(c.try_into().unwrap())).collect()
+}
+
+#[test]
+fn probe_and_extract_read_the_same_chapters_from_every_mp4_fixture() {
+    for name in [
+        "auphonic-like.m4a",
+        "hindenburg-like.m4a",
+        "short-ffmpeg-chapters.m4a",
+        "short-first.m4a",
+        "isom-brand.mp4",
+        "he-aac.m4a",
+    ] {
+        let path = fixture(&format!("mp4/{name}"));
+        let extracted = tag::extract(&path).unwrap();
+        assert_eq!(triples(&probed(&path)), triples(extracted.as_slice()), "{name}");
+    }
+    // Auphonic: titles from the text track, never the JPEG samples of the image track.
+    let titles: Vec<String> = probed(&fixture("mp4/auphonic-like.m4a")).into_iter().map(|c| c.title).collect();
+    assert_eq!(titles, ["Chapter 1 - ❤️😊", "Chapter 2 - ßöÄ", "Chapter 3 - 爱"]);
+    // Hindenburg: two text tracks named by tref/chap [1, 3, 4]; the last one, as ffprobe.
+    let list = probed(&fixture("mp4/hindenburg-like.m4a"));
+    assert_eq!(
+        list.iter().map(|c| (c.title.as_str(), c.url.as_deref())).collect::<Vec<_>>(),
+        [
+            ("URL Title for Chapter 1", Some("https://example.com/chapter1url")),
+            ("URL Title for Chapter 2", Some("https://example.com/chapter2url"))
+        ]
+    );
+}
+
+#[test]
+fn retagging_keeps_the_chapter_image_track_and_lists_only_the_new_chapters() {
+    for (name, image_id, images) in [("auphonic-like.m4a", 4, 3), ("hindenburg-like.m4a", 4, 2)] {
+        let (_dir, path) = scratch(name);
+        let before = std::fs::read(&path).unwrap();
+        let r = tag::embed(&path, &tiny_chapters(), &TagOptions::new()).unwrap();
+        assert!(
+            r.warnings
+                .iter()
+                .any(|w| w.contains(&format!("kept the chapter-image track (track {image_id}, {images} JPEG"))),
+            "{name}: {:?}",
+            r.warnings
+        );
+        let after = std::fs::read(&path).unwrap();
+        // In place, and nothing from the first image sample on changed (images and audio).
+        assert_eq!(r.mode, WriteMode::InPlace, "{name}");
+        let old_image = traks(&before).into_iter().find(|t| handler(t) == *b"vide").unwrap();
+        let first = table(find_box(old_image, &[b"trak", b"mdia", b"minf", b"stbl", b"stco"]).unwrap(), 8)[0] as usize;
+        assert_eq!(after[first..], before[first..], "{name}");
+
+        // Only the new chapters, in probe and extract alike.
+        let want: Vec<(String, Timestamp, Option<String>)> =
+            tiny_chapters().iter().map(|c| (c.title.clone(), c.start, None)).collect();
+        assert_eq!(triples(&probed(&path)), want, "{name}: probe");
+        assert_eq!(triples(tag::extract(&path).unwrap().as_slice()), want, "{name}: extract");
+
+        // Audio, the image track and the new text track; the text tracks are gone.
+        let tracks = traks(&after);
+        let kinds: Vec<[u8; 4]> = tracks.iter().map(|t| handler(t)).collect();
+        assert_eq!(kinds.iter().filter(|k| *k == b"vide").count(), 1, "{name}");
+        assert_eq!(kinds.iter().filter(|k| *k == b"text").count(), 1, "{name}");
+        let image = tracks.iter().find(|t| handler(t) == *b"vide").unwrap();
+        assert_eq!(track_id(image), image_id);
+        assert_eq!(image, &traks(&before).into_iter().find(|t| handler(t) == *b"vide").unwrap(), "{name}: image trak");
+        // Its samples are still JPEG pictures where its chunk table says.
+        let stco = find_box(image, &[b"trak", b"mdia", b"minf", b"stbl", b"stco"]).unwrap();
+        let offsets = table(stco, 8);
+        assert_eq!(offsets.len(), images, "{name}");
+        for o in offsets {
+            assert_eq!(after[o as usize..o as usize + 2], [0xFF, 0xD8], "{name}: JPEG at {o}");
+        }
+        // The audio track still names the image track, and the new text track, in tref/chap.
+        let audio = tracks.iter().find(|t| handler(t) == *b"soun").unwrap();
+        let chap = table(find_box(audio, &[b"trak", b"tref", b"chap"]).unwrap(), 0);
+        let text = tracks.iter().find(|t| handler(t) == *b"text").unwrap();
+        assert_eq!(chap, [image_id, track_id(text)], "{name}");
+
+        let again = tag::embed(&path, &tiny_chapters(), &TagOptions::new()).unwrap();
+        assert_eq!(again.mode, WriteMode::Unchanged, "{name}");
+    }
+}
+
+#[test]
+fn an_isom_brand_mp4_is_tagged_and_keeps_its_brand() {
+    let (_dir, path) = scratch("isom-brand.mp4");
+    let before = std::fs::read(&path).unwrap();
+    tag::embed(&path, &tiny_chapters(), &TagOptions::new()).unwrap();
+    let after = std::fs::read(&path).unwrap();
+    assert_eq!(after[..28], before[..28], "ftyp kept");
+    let info = podmark::probe::probe_path(&path).unwrap();
+    assert_eq!(info.mime, podmark::probe::Mime::AudioXM4a, "audio-only MP4 of any brand: the type Apple accepts");
+    assert_eq!(triples(&probed(&path)).len(), 3);
+    assert_eq!(kinds(&after), ["ftyp", "moov", "mdat"], "moov first: one mdat, the chapters at its start");
+}
+
+#[cfg(unix)]
+#[test]
+fn tagging_an_m4a_through_a_symlink_updates_its_target_and_keeps_the_link() {
+    for name in ["short-first.m4a", "short-last.m4a"] {
+        let (dir, target) = scratch(name);
+        let link = dir.path().join("link.m4a");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        // Rewritten (no room in place), then in place (padding left by the rewrite).
+        for expected in [WriteMode::Rewritten, WriteMode::InPlace] {
+            let chapters = if expected == WriteMode::Rewritten {
+                tiny_chapters()
+            } else {
+                Chapters::new(vec![Chapter::new(ms(0), "Only")]).unwrap()
+            };
+            let r = tag::embed(&link, &chapters, &TagOptions::new()).unwrap();
+            assert_eq!(r.mode, expected, "{name}");
+            assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "{name}: still a link");
+            assert_eq!(std::fs::read_link(&link).unwrap(), target, "{name}");
+            assert_eq!(tag::extract(&target).unwrap().len(), chapters.len(), "{name}: the target has the chapters");
+        }
+    }
+}
+
+/// music-metadata's view of a file (tests/clients/read_audio.mjs), or `None` (skipped) when node
+/// or the package is missing; with `PODMARK_REQUIRE_INTEROP=1` a missing one fails.
+fn music_metadata(path: &Path) -> Option<serde_json::Value> {
+    if !require_tool("node") {
+        return None;
+    }
+    let clients = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients");
+    if !clients.join("node_modules/music-metadata").is_dir() {
+        if std::env::var("PODMARK_REQUIRE_INTEROP").is_ok_and(|v| v == "1") {
+            panic!("PODMARK_REQUIRE_INTEROP=1 but music-metadata is missing: run `npm ci --prefix tests/clients`");
+        }
+        eprintln!("skipped: music-metadata not installed (npm ci --prefix tests/clients)");
+        return None;
+    }
+    let out = run_tool("node", &[clients.join("read_audio.mjs").to_str().unwrap(), path.to_str().unwrap()]);
+    Some(serde_json::from_str(&out).unwrap())
+}
+
+/// `(start ms, title)` of music-metadata's chapters.
+fn mm_chapters(v: &serde_json::Value) -> Vec<(u64, String)> {
+    v["chapters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let scale = c["timeScale"].as_u64().unwrap().max(1);
+            (c["start"].as_u64().unwrap() * 1000 / scale, c["title"].as_str().unwrap().to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn interop_music_metadata_reads_the_chapters_with_moov_first_and_last() {
+    let expected: Vec<(u64, String)> = SEED_MS.iter().zip(SEED_TITLES).map(|(&m, t)| (m, t.to_owned())).collect();
+    for name in ["seed-last.m4a", "seed-first.m4b"] {
+        let (_dir, path) = scratch(name);
+        tag::embed(&path, &seed_chapters(), &TagOptions::new()).unwrap();
+        let Some(v) = music_metadata(&path) else { return };
+        assert_eq!(mm_chapters(&v), expected, "{name}: {v}");
+        assert_eq!(v["warnings"], serde_json::json!([]), "{name}");
+        // Re-tagged in place, it still reads them.
+        let fewer = Chapters::new(seed_chapters().iter().take(5).cloned().collect()).unwrap();
+        assert_eq!(tag::embed(&path, &fewer, &TagOptions::new()).unwrap().mode, WriteMode::InPlace);
+        let v = music_metadata(&path).unwrap();
+        assert_eq!(mm_chapters(&v), expected[..5], "{name}: after an in-place re-tag");
+    }
+    for (name, chapters) in [
+        ("short-first.m4a", seed_short()),
+        ("short-last.m4b", seed_short()),
+        ("short-ffmpeg-chapters.m4a", seed_short()),
+        ("isom-brand.mp4", tiny_chapters()),
+    ] {
+        let short: Vec<(u64, String)> = chapters.iter().map(|c| (c.start.as_millis(), c.title.clone())).collect();
+        let (_dir, path) = scratch(name);
+        tag::embed(&path, &chapters, &TagOptions::new()).unwrap();
+        let Some(v) = music_metadata(&path) else { return };
+        assert_eq!(mm_chapters(&v), short, "{name}: {v}");
+    }
+}
+
+#[test]
+fn interop_readers_see_the_new_chapters_and_the_kept_image_track() {
+    let tools = ["ffprobe", "mediainfo", "AtomicParsley"];
+    if !tools.iter().all(|t| require_tool(t)) {
+        return;
+    }
+    let Some(py) = mutagen_python() else { return };
+    let want: Vec<(u64, String)> = tiny_chapters().iter().map(|c| (c.start.as_millis(), c.title.clone())).collect();
+    for name in ["auphonic-like.m4a", "hindenburg-like.m4a"] {
+        let (_dir, path) = scratch(name);
+        tag::embed(&path, &tiny_chapters(), &TagOptions::new()).unwrap();
+        assert_eq!(ffprobe_chapters(&path).0, want, "{name}: ffprobe");
+        let streams = run_tool(
+            "ffprobe",
+            &["-v", "error", "-show_entries", "stream=codec_type,codec_name", "-of", "csv=p=0", path.to_str().unwrap()],
+        );
+        assert!(streams.lines().any(|l| l == "mjpeg,video"), "{name}: the image track is still a stream: {streams}");
+        assert_eq!(mutagen_chapters(&py, &path), want, "{name}: mutagen");
+        let wanted: Vec<(String, String)> = want.iter().map(|(m, t)| (hms(*m), t.clone())).collect();
+        let menus = mediainfo_menus(&path);
+        assert!(!menus.is_empty() && menus.iter().all(|m| *m == wanted), "{name}: MediaInfo {menus:?}");
+        let ap = Command::new("AtomicParsley").arg(&path).arg("-T").output().unwrap();
+        let text = String::from_utf8_lossy(&ap.stdout).to_lowercase();
+        assert!(ap.status.success() && text.contains("atom chpl"), "{name}: {text}");
+        // music-metadata before 12 reads a chapter track only when the audio track names exactly
+        // one (here it names the image track too): it must still parse the file, and whatever
+        // chapters it shows are the new ones (from 12 on it reads them).
+        if let Some(v) = music_metadata(&path) {
+            let mm = mm_chapters(&v);
+            assert!(mm.is_empty() || mm == want, "{name}: music-metadata {v}");
+        }
+    }
 }

@@ -212,7 +212,12 @@ pub fn extract(path: &Path) -> Result<Chapters, TagError> {
     let s = sniff(path)?;
     match s.container().map_err(|e| probe_err(path, e))? {
         Container::Mp3 => mp3::extract(path),
-        Container::Mp4 if s.id3_prefix == 0 => mp4::extract(path),
+        Container::Mp4 if s.id3_prefix == 0 => {
+            // Refuse what the probe refuses (a damaged sample rate, a missing audio track), so that
+            // `probe` and `chapters extract` never disagree about a file; the moov is small.
+            crate::audio::probe::Probe::new().chapters(false).probe_path(path).map_err(|e| probe_err(path, e))?;
+            mp4::extract(path)
+        }
         // The probe reads these (and refuses an MP4 behind an ID3v2 tag with the same message).
         Container::Mp4 | Container::Ogg | Container::Flac | Container::Wav => {
             let info = crate::audio::probe_path(path).map_err(|e| probe_err(path, e))?;

@@ -146,6 +146,17 @@ pub(crate) fn parse_header(bytes: &[u8], offset: u64, room: u64) -> Result<Heade
     Ok(Header { offset, kind, header_len, size, large })
 }
 
+/// Reads and parses the box header at `offset` of a stream, with `room` bytes left in the parent
+/// (or the file) from there. Only the header's 8 or 16 bytes are read.
+pub(crate) fn read_header<R: Read + Seek>(r: &mut R, offset: u64, room: u64) -> Result<Header, ReadError> {
+    let mut buf = [0u8; 16];
+    r.seek(SeekFrom::Start(offset))?;
+    let want = usize::try_from(room.min(16)).unwrap_or(16);
+    let got = buf.get_mut(..want).unwrap_or(&mut []);
+    r.read_exact(got)?;
+    Ok(parse_header(got, offset, room)?)
+}
+
 /// Walks the top-level boxes of a stream of `len` bytes, reading only their headers.
 pub(crate) fn top_level<R: Read + Seek>(r: &mut R, len: u64) -> Result<Vec<Header>, ReadError> {
     let mut out = Vec::new();
@@ -154,15 +165,27 @@ pub(crate) fn top_level<R: Read + Seek>(r: &mut R, len: u64) -> Result<Vec<Heade
         if out.len() >= MAX_TOP_LEVEL_BOXES {
             return Err(BoxError::new(offset, format!("more than {MAX_TOP_LEVEL_BOXES} top-level boxes")).into());
         }
-        let mut buf = [0u8; 16];
-        r.seek(SeekFrom::Start(offset))?;
-        let room = len - offset;
-        let want = usize::try_from(room.min(16)).unwrap_or(16);
-        let got = buf.get_mut(..want).unwrap_or(&mut []);
-        r.read_exact(got)?;
-        let h = parse_header(got, offset, room)?;
+        let h = read_header(r, offset, len - offset)?;
         offset = h.end();
         out.push(h);
+    }
+    Ok(out)
+}
+
+/// The boxes laid end to end in `bytes` (a payload at file offset `base`), each with its payload.
+/// For the boxes the tree keeps as bytes (`stsd` entries after their 8-byte prefix, `mvex`,
+/// `moof`, `traf`).
+pub(crate) fn walk(bytes: &[u8], base: u64) -> Result<Vec<(Header, &[u8])>, BoxError> {
+    let mut out = Vec::new();
+    let mut pos = 0usize;
+    while pos < bytes.len() {
+        let rest = bytes.get(pos..).unwrap_or(&[]);
+        let at = base.saturating_add(u64::try_from(pos).unwrap_or(u64::MAX));
+        let h = parse_header(rest, at, u64::try_from(rest.len()).unwrap_or(u64::MAX))?;
+        let from = usize::try_from(h.header_len).unwrap_or(usize::MAX);
+        let to = usize::try_from(h.size).unwrap_or(usize::MAX);
+        out.push((h, rest.get(from..to).unwrap_or(&[])));
+        pos = pos.saturating_add(to);
     }
     Ok(out)
 }
@@ -709,6 +732,12 @@ pub(crate) fn handler(trak: &Node) -> Result<FourCc, BoxError> {
     c.skip(8)?;
     let t = c.take(4)?;
     Ok([t[0], t[1], t[2], t[3]])
+}
+
+/// The type of the track's first sample entry (`mp4a`, `text`, `tx3g`, `jpeg`, …), from `stsd`.
+pub(crate) fn sample_entry(trak: &Node) -> Option<FourCc> {
+    let stsd = trak.path(&[b"mdia", b"minf", b"stbl", b"stsd"])?;
+    stsd.data().get(12..16).and_then(|b| b.try_into().ok())
 }
 
 /// `mdhd` timescale and duration.

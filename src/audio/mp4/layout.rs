@@ -1,11 +1,23 @@
 //! Where the new `moov` and the chapter samples go, and how the file is written.
 //!
 //! The **region** is the `moov` box plus the run of boxes right after it that only podmark's
-//! own edits use: `free`/`skip`/`wide` padding, and `mdat` boxes that hold nothing but samples of
-//! the chapter tracks being replaced. The new region is, in this order: the new `moov`, one small
-//! `mdat` with every chapter sample (one chunk), and a `free` box. Its place does not change, so
-//! a file whose `moov` came before the audio keeps it there (progressive playback), and the
-//! chapter samples sit right after `moov`, before the audio.
+//! own edits use: `free`/`skip`/`wide` padding, `mdat` boxes that hold nothing but samples of
+//! the chapter tracks being replaced, and, when an `mdat` with audio follows, the start of that
+//! `mdat` up to its first chunk that stays. Its place does not change, so a file whose `moov` came
+//! before the audio keeps it there (progressive playback).
+//!
+//! The chapter samples are one chunk each (see [`track`](super::track)) and sit right after the
+//! new `moov`, in the `mdat` that follows it:
+//!
+//! - **`moov` before the audio** (the region ends inside the audio `mdat`): the new region is the
+//!   new `moov`, then a new `mdat` header whose box runs to the end of the old audio `mdat`, the
+//!   chapter samples, and zeros up to the first audio chunk (the old `mdat` header among them).
+//!   So the file has one `mdat` after `moov`, and it starts with the chapters: music-metadata
+//!   (which reads the chapter samples of every `mdat` after `moov` in one forward pass) finds them
+//!   there, and no second `mdat` sends it backwards.
+//! - **`moov` after the audio**: the new `moov`, one small `mdat` with the chapter samples, and a
+//!   `free` box. Readers that stream the file (music-metadata) meet the `moov` first and then the
+//!   chapter `mdat`.
 //!
 //! - **In place**: when the new `moov` and chapter `mdat` fit in the old region exactly or with at
 //!   least 8 bytes to spare (a `free` box fills the rest), only the region is rewritten; no chunk
@@ -32,10 +44,23 @@ fn any_in(offsets: &[u64], from: u64, to: u64) -> bool {
     offsets.get(i).is_some_and(|&o| o < to)
 }
 
+/// The part of the file the new `moov` and chapter samples replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Region {
+    /// Where the old `moov` starts.
+    pub(crate) start: u64,
+    /// Where the region ends: at a box boundary, or at the first kept chunk of an `mdat`.
+    pub(crate) end: u64,
+    /// With the region ending inside an `mdat`: where that `mdat` ends. The new region then opens
+    /// a new `mdat` header that runs to there.
+    pub(crate) mdat_end: Option<u64>,
+}
+
 /// The region that can be replaced: from the `moov` box at `tops[moov]` up to the end of the run
-/// of padding and chapter-only `mdat` boxes after it. `remaining` and `removed` are the sorted
-/// chunk offsets of the tracks that stay and of the chapter tracks being dropped.
-pub(crate) fn region(tops: &[Header], moov: usize, remaining: &[u64], removed: &[u64]) -> Result<(u64, u64), BoxError> {
+/// of padding and chapter-only `mdat` boxes after it, or into the `mdat` that holds the next kept
+/// chunk, up to that chunk. `remaining` and `removed` are the sorted chunk offsets of the tracks
+/// that stay and of the chapter tracks being dropped.
+pub(crate) fn region(tops: &[Header], moov: usize, remaining: &[u64], removed: &[u64]) -> Result<Region, BoxError> {
     let Some(m) = tops.get(moov) else { return Err(BoxError::new(0, "no 'moov' box")) };
     if let Some(&o) = remaining.iter().find(|&&o| o >= m.offset && o < m.end()) {
         return Err(BoxError::new(o, "a chunk offset points inside the 'moov' box"));
@@ -43,6 +68,12 @@ pub(crate) fn region(tops: &[Header], moov: usize, remaining: &[u64], removed: &
     let mut end = m.end();
     for h in tops.iter().skip(moov + 1) {
         if any_in(remaining, h.offset, h.end()) {
+            if &h.kind == b"mdat" {
+                let first = remaining.get(remaining.partition_point(|&o| o < h.offset)).copied().unwrap_or(h.end());
+                if first >= h.body_start() {
+                    return Ok(Region { start: m.offset, end: first, mdat_end: Some(h.end()) });
+                }
+            }
             break;
         }
         let dropped_mdat = &h.kind == b"mdat" && (any_in(removed, h.offset, h.end()) || h.body_len() == 0);
@@ -51,7 +82,7 @@ pub(crate) fn region(tops: &[Header], moov: usize, remaining: &[u64], removed: &
         }
         end = h.end();
     }
-    Ok((m.offset, end))
+    Ok(Region { start: m.offset, end, mdat_end: None })
 }
 
 /// The header of a `free` box of `size` bytes (a 64-bit header when it does not fit in 32 bits).
@@ -74,14 +105,15 @@ pub(crate) fn free_header(size: u64) -> Vec<u8> {
 /// How the new region is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Mode {
-    /// Over the old region; a `free` box of `filler` bytes (0: none) pads it to the old size.
+    /// Over the old region; `filler` bytes (0: none) pad it to the old size: a `free` box, or
+    /// zeros inside the `mdat` when the region ends inside one.
     InPlace {
-        /// Size of the padding box.
+        /// Size of the padding.
         filler: u64,
     },
-    /// Into a new file, with a `free` box of `padding` bytes (0: none) after the new content.
+    /// Into a new file, with `padding` bytes (0: none) after the new content, as above.
     Rewrite {
-        /// Size of the padding box.
+        /// Size of the padding.
         padding: u64,
     },
 }
@@ -97,6 +129,8 @@ pub(crate) struct Layout {
     pub(crate) content: Vec<u8>,
     /// In place or rewrite.
     pub(crate) mode: Mode,
+    /// The padding is zeros inside an `mdat` (the region ends inside one), not a `free` box.
+    pub(crate) pad_in_mdat: bool,
     /// Length of the file afterwards.
     pub(crate) new_len: u64,
 }
@@ -110,13 +144,15 @@ pub(crate) struct Draft {
     pub(crate) tables: Vec<(usize, Vec<u64>)>,
     /// Index of the chapter track among `moov`'s children.
     pub(crate) chapter_trak: Option<usize>,
-    /// The chapter samples, in order (one chunk).
+    /// The chapter samples, in order, one chunk each.
     pub(crate) chapter_data: Vec<u8>,
+    /// The size of each chapter sample.
+    pub(crate) chapter_sizes: Vec<u64>,
 }
 
 impl Draft {
     /// The `moov` bytes with every chunk offset at or after `moved_from` moved by `delta`, and the
-    /// chapter chunk at `chapter_offset`.
+    /// chapter samples, one chunk each, from `chapter_offset` on.
     fn render(&self, moved_from: u64, delta: i128, chapter_offset: u64) -> Result<Vec<u8>, BoxError> {
         let mut tables = Vec::new();
         if delta != 0 {
@@ -136,36 +172,76 @@ impl Draft {
             }
         }
         if let Some(i) = self.chapter_trak {
-            tables.push((i, boxes::chunk_offset_box(&[chapter_offset])));
+            let mut at = chapter_offset;
+            let offsets: Vec<u64> = self
+                .chapter_sizes
+                .iter()
+                .map(|&n| {
+                    let o = at;
+                    at = at.saturating_add(n);
+                    o
+                })
+                .collect();
+            tables.push((i, boxes::chunk_offset_box(&offsets)));
         }
         Ok(boxes::moov_bytes_replacing(&self.moov, &tables, usize::try_from(self.mdat_len()).unwrap_or(0)))
     }
 
-    fn mdat_len(&self) -> u64 {
-        if self.chapter_data.is_empty() { 0 } else { 8 + u64::try_from(self.chapter_data.len()).unwrap_or(u64::MAX) }
+    fn data_len(&self) -> u64 {
+        u64::try_from(self.chapter_data.len()).unwrap_or(u64::MAX)
     }
 
-    /// The region's content for a `moov` at `start`. With `moved`, = `(old_len, extra)`, the file
-    /// is rewritten: every chunk offset past the old region moves by the change in size, given
-    /// `extra` bytes of padding after the content; without it nothing outside the region moves.
-    fn content(&self, start: u64, old_end: u64, moved: Option<(u64, u64)>) -> Result<Vec<u8>, BoxError> {
+    /// Size of a chapter-only `mdat` (0 without chapters).
+    fn mdat_len(&self) -> u64 {
+        if self.chapter_data.is_empty() { 0 } else { 8 + self.data_len() }
+    }
+
+    /// The region's content for a `moov` at `region.start`. With `moved`, = `(old_len, extra)`, the
+    /// file is rewritten: every chunk offset past the old region moves by the change in size, given
+    /// `extra` bytes of padding after the content; without it nothing outside the region moves and
+    /// `extra` is the filler. Inside an `mdat` (`region.mdat_end`), the content ends with a new
+    /// `mdat` header that runs to the old `mdat`'s end, and the chapter samples.
+    fn content(&self, region: &Region, moved: Option<(u64, u64)>, extra: u64) -> Result<Vec<u8>, BoxError> {
+        let start = region.start;
         let mut moov_len = self.moov.size();
+        // Bytes of the `mdat` that follow the region (0 for a chapter-only mdat).
+        let rest = region.mdat_end.map_or(0, |e| e.saturating_sub(region.end));
+        let merged = region.mdat_end.is_some();
+        let body = self.data_len().saturating_add(if merged { extra.saturating_add(rest) } else { 0 });
+        let mdat_header: u64 = if !merged && self.chapter_data.is_empty() {
+            0
+        } else if body > u64::from(u32::MAX) - 8 {
+            16
+        } else {
+            8
+        };
+        let mdat_len = if mdat_header == 0 { 0 } else { mdat_header + self.data_len() };
         for _ in 0..8 {
             let delta = match moved {
                 Some((old_len, extra)) => {
-                    let new_len = moov_len.saturating_add(self.mdat_len()).saturating_add(extra);
+                    let new_len = moov_len.saturating_add(mdat_len).saturating_add(extra);
                     i128::from(new_len) - i128::from(old_len)
                 }
                 None => 0,
             };
-            let chapter_offset = start.saturating_add(moov_len).saturating_add(8);
-            let moov = self.render(old_end, delta, chapter_offset)?;
+            let chapter_offset = start.saturating_add(moov_len).saturating_add(mdat_header);
+            let moov = self.render(region.end, delta, chapter_offset)?;
             let got = u64::try_from(moov.len()).unwrap_or(u64::MAX);
             if got == moov_len {
                 let mut out = moov;
-                if !self.chapter_data.is_empty() {
-                    out.extend_from_slice(&u32::try_from(self.mdat_len()).unwrap_or(u32::MAX).to_be_bytes());
-                    out.extend_from_slice(b"mdat");
+                if mdat_header > 0 {
+                    let size = mdat_header + body;
+                    match u32::try_from(size) {
+                        Ok(s) if mdat_header == 8 => {
+                            out.extend_from_slice(&s.to_be_bytes());
+                            out.extend_from_slice(b"mdat");
+                        }
+                        _ => {
+                            out.extend_from_slice(&1u32.to_be_bytes());
+                            out.extend_from_slice(b"mdat");
+                            out.extend_from_slice(&size.to_be_bytes());
+                        }
+                    }
                     out.extend_from_slice(&self.chapter_data);
                 }
                 return Ok(out);
@@ -176,38 +252,40 @@ impl Draft {
     }
 }
 
-/// Plans the new region over `[start, old_end)` of a file of `file_len` bytes: in place when it
-/// fits, else a rewrite with `padding` bytes of free space.
-pub(crate) fn plan(draft: &Draft, start: u64, old_end: u64, file_len: u64, padding: u64) -> Result<Layout, BoxError> {
+/// Plans the new region over `region` of a file of `file_len` bytes: in place when it fits, else
+/// a rewrite with `padding` bytes of free space.
+pub(crate) fn plan(draft: &Draft, region: &Region, file_len: u64, padding: u64) -> Result<Layout, BoxError> {
+    let (start, old_end) = (region.start, region.end);
     if draft.mdat_len() > u64::from(u32::MAX) {
         return Err(BoxError::new(start, "chapter samples do not fit in one 'mdat' box"));
     }
+    let pad_in_mdat = region.mdat_end.is_some();
     let old_len = old_end - start;
-    let content = draft.content(start, old_end, None)?;
+    // The content's length does not depend on the filler (only the mdat size field does).
+    let content = draft.content(region, None, 0)?;
     let len = u64::try_from(content.len()).unwrap_or(u64::MAX);
-    if len == old_len || len.saturating_add(8) <= old_len {
-        return Ok(Layout {
-            start,
-            old_end,
-            content,
-            mode: Mode::InPlace { filler: old_len - len },
-            new_len: file_len,
-        });
+    // Zeros inside an mdat can be any length; a free box needs at least 8 bytes.
+    let fits = len == old_len || len.saturating_add(if pad_in_mdat { 0 } else { 8 }) <= old_len;
+    let filler = old_len.saturating_sub(len);
+    let content = if fits && pad_in_mdat { draft.content(region, None, filler)? } else { content };
+    // (An mdat near 4 GiB may need a 16-byte header once the filler is counted: then rewrite.)
+    if fits && u64::try_from(content.len()).unwrap_or(u64::MAX) == len {
+        return Ok(Layout { start, old_end, content, mode: Mode::InPlace { filler }, pad_in_mdat, new_len: file_len });
     }
     drop(content);
-    let padding = if padding == 0 { 0 } else { padding.max(8) };
-    let content = draft.content(start, old_end, Some((old_len, padding)))?;
+    let padding = if padding == 0 || pad_in_mdat { padding } else { padding.max(8) };
+    let content = draft.content(region, Some((old_len, padding)), padding)?;
     let len = u64::try_from(content.len()).unwrap_or(u64::MAX);
     let new_len = (file_len - old_len).saturating_add(len).saturating_add(padding);
-    Ok(Layout { start, old_end, content, mode: Mode::Rewrite { padding }, new_len })
+    Ok(Layout { start, old_end, content, mode: Mode::Rewrite { padding }, pad_in_mdat, new_len })
 }
 
-/// Writes `size` bytes of a `free` box (header and zeros).
-fn write_free<W: Write>(w: &mut W, size: u64) -> io::Result<()> {
+/// Writes `size` bytes of a `free` box (header and zeros), or only zeros with `bare`.
+fn write_free<W: Write>(w: &mut W, size: u64, bare: bool) -> io::Result<()> {
     if size == 0 {
         return Ok(());
     }
-    let header = free_header(size);
+    let header = if bare { Vec::new() } else { free_header(size) };
     w.write_all(&header)?;
     let mut left = size.saturating_sub(u64::try_from(header.len()).unwrap_or(0));
     let zeros = [0u8; 8192];
@@ -248,7 +326,7 @@ impl Layout {
     /// Writes the new region only (content and padding).
     pub(crate) fn write_region<W: Write>(&self, w: &mut W) -> io::Result<()> {
         w.write_all(&self.content)?;
-        write_free(w, self.tail())
+        write_free(w, self.tail(), self.pad_in_mdat)
     }
 
     /// Whether the file already holds exactly this region (only meaningful in place).
@@ -301,11 +379,23 @@ mod tests {
         let tops =
             [h(0, b"ftyp", 20), h(20, b"moov", 100), h(120, b"mdat", 30), h(150, b"free", 50), h(200, b"mdat", 1000)];
         // The 30-byte mdat holds a removed chapter chunk; the audio starts at 208.
-        assert_eq!(region(&tops, 1, &[208, 500], &[128]).unwrap(), (20, 200));
+        // The region runs into the audio mdat, up to its first chunk.
+        let r = region(&tops, 1, &[208, 500], &[128]).unwrap();
+        assert_eq!((r.start, r.end, r.mdat_end), (20, 208, Some(1200)));
+        let r = region(&tops, 1, &[300, 500], &[128, 210]).unwrap();
+        assert_eq!((r.start, r.end, r.mdat_end), (20, 300, Some(1200)));
         // Without the removed chunk that mdat is unknown data and stays.
-        assert_eq!(region(&tops, 1, &[208, 500], &[]).unwrap(), (20, 120));
+        let r = region(&tops, 1, &[208, 500], &[]).unwrap();
+        assert_eq!((r.start, r.end, r.mdat_end), (20, 120, None));
+        // Audio in the first mdat and in the free box: up to the first audio chunk.
+        let r = region(&tops, 1, &[128, 160], &[]).unwrap();
+        assert_eq!((r.start, r.end, r.mdat_end), (20, 128, Some(150)));
         // Audio inside the free box: it stays.
-        assert_eq!(region(&tops, 1, &[128, 160], &[]).unwrap(), (20, 120));
+        let r = region(&tops, 1, &[160], &[128]).unwrap();
+        assert_eq!((r.start, r.end, r.mdat_end), (20, 150, None));
+        // moov last: the region ends at the end of the file.
+        let tops = [h(0, b"ftyp", 20), h(20, b"mdat", 100), h(120, b"moov", 100)];
+        assert_eq!(region(&tops, 2, &[28], &[]).unwrap(), Region { start: 120, end: 220, mdat_end: None });
         let e = region(&tops, 1, &[50], &[]).unwrap_err();
         assert_eq!(e.offset, 50);
     }
@@ -315,7 +405,7 @@ mod tests {
         assert_eq!(free_header(8), [0, 0, 0, 8, b'f', b'r', b'e', b'e']);
         assert_eq!(free_header(1 << 33).len(), 16);
         let mut v = Vec::new();
-        write_free(&mut v, 20_000).unwrap();
+        write_free(&mut v, 20_000, false).unwrap();
         assert_eq!(v.len(), 20_000);
     }
 
@@ -326,13 +416,20 @@ mod tests {
         let trak = Node::container(b"trak", vec![Node::container(b"mdia", vec![Node::container(b"minf", vec![stbl])])]);
         let moov = Node::container(b"moov", vec![trak]);
         let moov_len = moov.size();
-        let draft = Draft { moov, tables: vec![(0, vec![1000])], chapter_trak: None, chapter_data: vec![] };
+        let draft = Draft {
+            moov,
+            tables: vec![(0, vec![1000])],
+            chapter_trak: None,
+            chapter_data: vec![],
+            chapter_sizes: vec![],
+        };
+        let at = |end| Region { start: 100, end, mdat_end: None };
         // Old region: moov + 100 bytes of free space.
-        let p = plan(&draft, 100, 100 + moov_len + 100, 5000, 4096).unwrap();
+        let p = plan(&draft, &at(100 + moov_len + 100), 5000, 4096).unwrap();
         assert_eq!(p.mode, Mode::InPlace { filler: 100 });
         assert_eq!(p.new_len, 5000);
         // 1..7 bytes to spare cannot hold a free box: rewrite, moving the audio chunk.
-        let p = plan(&draft, 100, 100 + moov_len + 4, 5000, 4096).unwrap();
+        let p = plan(&draft, &at(100 + moov_len + 4), 5000, 4096).unwrap();
         assert_eq!(p.mode, Mode::Rewrite { padding: 4096 });
         let moov = Node::parse_root(&p.content, 100).unwrap();
         let stbl = moov.path(&[b"trak", b"mdia", b"minf", b"stbl"]).unwrap();
@@ -346,13 +443,56 @@ mod tests {
         let stbl = Node::container(b"stbl", vec![boxes::chunk_offset_box(&[four_gib])]);
         let trak = Node::container(b"trak", vec![Node::container(b"mdia", vec![Node::container(b"minf", vec![stbl])])]);
         let moov = Node::container(b"moov", vec![trak]);
-        let draft = Draft { moov, tables: vec![(0, vec![four_gib])], chapter_trak: None, chapter_data: vec![] };
-        let p = plan(&draft, 10, 10, four_gib + 100, 4096).unwrap();
+        let draft = Draft {
+            moov,
+            tables: vec![(0, vec![four_gib])],
+            chapter_trak: None,
+            chapter_data: vec![],
+            chapter_sizes: vec![],
+        };
+        let p = plan(&draft, &Region { start: 10, end: 10, mdat_end: None }, four_gib + 100, 4096).unwrap();
         let moov = Node::parse_root(&p.content, 10).unwrap();
         let stbl = moov.path(&[b"trak", b"mdia", b"minf", b"stbl"]).unwrap();
         assert!(stbl.child(b"co64").is_some());
         // The moov grew by 4 bytes for the wider entry: offsets moved by the whole new region.
         let region = u64::try_from(p.content.len()).unwrap() + 4096;
         assert_eq!(boxes::chunk_offsets(stbl).unwrap().unwrap().offsets, vec![four_gib + region]);
+    }
+
+    #[test]
+    fn inside_an_mdat_the_chapters_open_it_and_zeros_pad_it() {
+        let stbl = Node::container(b"stbl", vec![boxes::chunk_offset_box(&[1000])]);
+        let trak = Node::container(b"trak", vec![Node::container(b"mdia", vec![Node::container(b"minf", vec![stbl])])]);
+        let chap = Node::container(
+            b"trak",
+            vec![Node::container(
+                b"mdia",
+                vec![Node::container(b"minf", vec![Node::container(b"stbl", vec![boxes::chunk_offset_box(&[0])])])],
+            )],
+        );
+        let moov = Node::container(b"moov", vec![trak, chap]);
+        let draft = Draft {
+            moov,
+            tables: vec![(0, vec![1000])],
+            chapter_trak: Some(1),
+            chapter_data: vec![7; 30],
+            chapter_sizes: vec![10, 20],
+        };
+        // moov at 100, the audio mdat at 800..5000 with its first chunk at 1000.
+        let region = Region { start: 100, end: 1000, mdat_end: Some(5000) };
+        let p = plan(&draft, &region, 5000, 4096).unwrap();
+        assert!(matches!(p.mode, Mode::InPlace { .. }) && p.pad_in_mdat);
+        let moov = Node::parse_root(&p.content, 100).unwrap();
+        let moov_end = 100 + moov.size();
+        let mdat = p.content.get(usize::try_from(moov.size()).unwrap()..).unwrap();
+        assert_eq!(&mdat[4..8], b"mdat");
+        // The new mdat runs from right after moov to the old mdat's end.
+        assert_eq!(u64::from(boxes::be_u32(mdat, 0).unwrap()), 5000 - moov_end);
+        let stbl = moov.children()[1].path(&[b"mdia", b"minf", b"stbl"]).unwrap();
+        assert_eq!(boxes::chunk_offsets(stbl).unwrap().unwrap().offsets, vec![moov_end + 8, moov_end + 18]);
+        let mut v = Vec::new();
+        p.write_region(&mut v).unwrap();
+        assert_eq!(v.len(), 900);
+        assert!(v[p.content.len()..].iter().all(|&b| b == 0));
     }
 }

@@ -27,9 +27,15 @@
 //! - **Hidden chapters** are left out: MP4 chapter lists have no hidden entries.
 //! - **URLs** go into a 3GPP `href` box in the chapter's sample (at most 255 bytes; longer ones
 //!   are left out with a warning). **Chapter images** are not written (a warning says so).
-//! - **Replacing**: chapter tracks referenced by `tref/chap` (text tracks, and disabled video
-//!   tracks holding chapter images), every `chap` reference to them and every `chpl` are removed
-//!   first, so tagging twice gives the same bytes.
+//! - **Replacing**: the text chapter tracks referenced by `tref/chap`, every `chap` reference to
+//!   them and every `chpl` are removed first, so tagging twice gives the same bytes. A
+//!   **chapter-image track** (a `vide` track with `jpeg`/`png ` samples that `tref/chap` names, as
+//!   Auphonic and Hindenburg write) is kept with its samples and its `chap` reference; the report
+//!   says so (its pictures keep their old times).
+//! - **Which track holds the chapters** when reading (`track::chapter_tracks`): the text tracks
+//!   the audio track's `tref/chap` names, the last of them when there are several (what ffprobe
+//!   shows); never an image track. `probe` and `chapters extract` read them with the same
+//!   function, `file_chapters`.
 //!
 //! Everything else in `moov` (`©nam`, `©ART`, `covr`, other tracks) is kept byte for byte, and
 //! audio samples are never touched. [`layout`] describes where the boxes go and when the file is
@@ -48,7 +54,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use boxes::{BoxError, FourCc, Header, MovieHeader, Node, ReadError};
+use boxes::{BoxError, Header, MovieHeader, Node, ReadError};
 
 use crate::audio::Container;
 use crate::audio::tag::{TagError, TagOptions, TagReport, WriteMode};
@@ -141,38 +147,6 @@ fn load<R: Read + Seek>(r: &mut R) -> Result<Structure, Failure> {
         .into());
     }
     Ok(Structure { len, tops, moov_index, moov })
-}
-
-/// What a track is, for deciding which tracks are chapter tracks and which get `tref/chap`.
-struct TrackInfo {
-    index: usize,
-    id: u32,
-    enabled: bool,
-    handler: FourCc,
-    chap_refs: Vec<u32>,
-}
-
-fn tracks(moov: &Node) -> Result<Vec<TrackInfo>, BoxError> {
-    let mut out = Vec::new();
-    for (index, trak) in moov.children().iter().enumerate() {
-        if &trak.kind != b"trak" {
-            continue;
-        }
-        let h = boxes::track_header(trak)?;
-        let handler = boxes::handler(trak)?;
-        let chap_refs = trak
-            .path(&[b"tref", b"chap"])
-            .map(|c| c.data().chunks_exact(4).filter_map(|b| boxes::be_u32(b, 0)).collect())
-            .unwrap_or_default();
-        out.push(TrackInfo { index, id: h.id, enabled: h.enabled, handler, chap_refs });
-    }
-    Ok(out)
-}
-
-/// Whether a track that some `tref/chap` points at holds chapters (titles or images), as opposed
-/// to a real audio or video track.
-fn is_chapter_track(t: &TrackInfo) -> bool {
-    matches!(&t.handler, b"text" | b"sbtl" | b"subt") || (&t.handler == b"vide" && !t.enabled)
 }
 
 /// The chapters as the two forms store them, and what had to change to fit.
@@ -340,17 +314,29 @@ struct Edited {
     removed: Vec<u64>,
     /// Whether anything was removed or added.
     changed: bool,
+    /// What was kept that the caller should know about (chapter image tracks).
+    notes: Vec<String>,
 }
 
 /// Removes the chapter tracks, their `chap` references and `chpl`; then, with `new`, adds a
 /// chapter track, references to it and a `chpl`.
 fn edit(moov: Node, new: Option<&Prepared>) -> Result<Edited, Failure> {
-    let infos = tracks(&moov)?;
+    let infos = track::tracks(&moov)?;
     let mvhd = MovieHeader::read(&moov)?;
     let moov_at = moov.body_offset();
     let referenced: BTreeSet<u32> = infos.iter().flat_map(|t| t.chap_refs.iter().copied()).collect();
+    // Text chapter tracks are replaced; chapter image tracks (and their references) stay.
     let removed_ids: BTreeSet<u32> =
-        infos.iter().filter(|t| referenced.contains(&t.id) && is_chapter_track(t)).map(|t| t.id).collect();
+        infos.iter().filter(|t| referenced.contains(&t.id) && t.is_text()).map(|t| t.id).collect();
+    let mut notes = Vec::new();
+    for t in infos.iter().filter(|t| referenced.contains(&t.id) && !t.is_text() && t.is_image()) {
+        let count = moov.children().get(t.index).map_or(0, track::sample_count);
+        notes.push(format!(
+            "kept the chapter-image track (track {}, {count} {} image(s)); its images keep their old times",
+            t.id,
+            t.image_format()
+        ));
+    }
     let removed_index: BTreeSet<usize> =
         infos.iter().filter(|t| removed_ids.contains(&t.id)).map(|t| t.index).collect();
 
@@ -386,6 +372,7 @@ fn edit(moov: Node, new: Option<&Prepared>) -> Result<Edited, Failure> {
 
     let mut chapter_trak = None;
     let mut chapter_data = Vec::new();
+    let mut chapter_sizes = Vec::new();
     if let Some(p) = new {
         let mut mvhd = mvhd;
         let max_id = infos.iter().filter(|t| !removed_ids.contains(&t.id)).map(|t| t.id).max().unwrap_or(0);
@@ -396,10 +383,12 @@ fn edit(moov: Node, new: Option<&Prepared>) -> Result<Edited, Failure> {
         let duration_movie = rescale(p.total_ms, u64::from(mvhd.timescale), 1000);
         let trak = track::build_trak(id, duration_movie, &p.samples, 0);
         chapter_data = p.samples.iter().flat_map(|s| s.bytes.iter().copied()).collect();
+        chapter_sizes = p.samples.iter().map(|s| u64::try_from(s.bytes.len()).unwrap_or(u64::MAX)).collect();
 
-        // tref/chap from every enabled audio or video track (else the first audio track).
+        // tref/chap from every enabled audio or video track that is not itself a chapter track
+        // (else the first audio track).
         let is_av = |n: &Node| boxes::handler(n).is_ok_and(|h| &h == b"soun" || &h == b"vide");
-        let enabled = |n: &Node| boxes::track_header(n).is_ok_and(|h| h.enabled);
+        let enabled = |n: &Node| boxes::track_header(n).is_ok_and(|h| h.enabled && !referenced.contains(&h.id));
         let mut targets: Vec<usize> = children
             .iter()
             .enumerate()
@@ -452,7 +441,13 @@ fn edit(moov: Node, new: Option<&Prepared>) -> Result<Edited, Failure> {
         }
     }
     remaining.sort_unstable();
-    Ok(Edited { draft: layout::Draft { moov: out, tables, chapter_trak, chapter_data }, remaining, removed, changed })
+    Ok(Edited {
+        draft: layout::Draft { moov: out, tables, chapter_trak, chapter_data, chapter_sizes },
+        remaining,
+        removed,
+        changed,
+        notes,
+    })
 }
 
 /// `value × to / from`, rounded to nearest, saturating.
@@ -550,11 +545,12 @@ fn plan<R: Read + Seek>(r: &mut R, chapters: Option<&Chapters>, options: &TagOpt
         None => (None, 0),
     };
     let edited = edit(s.moov, prepared.as_ref())?;
-    let (start, old_end) = layout::region(&s.tops, s.moov_index, &edited.remaining, &edited.removed)?;
+    let region = layout::region(&s.tops, s.moov_index, &edited.remaining, &edited.removed)?;
     let padding = u64::try_from(options.padding).unwrap_or(u64::MAX);
-    let layout = layout::plan(&edited.draft, start, old_end, s.len, padding)?;
+    let layout = layout::plan(&edited.draft, &region, s.len, padding)?;
     let unchanged = !edited.changed || layout.matches(r)?;
-    let warnings = prepared.map(|p| p.warnings).unwrap_or_default();
+    let mut warnings = prepared.map(|p| p.warnings).unwrap_or_default();
+    warnings.extend(edited.notes);
     Ok(Planned { layout, unchanged, chapters: count, warnings, len: s.len })
 }
 
@@ -572,7 +568,11 @@ fn report(path: &Path, p: &Planned, mode: WriteMode) -> TagReport {
 }
 
 fn write_path(path: &Path, chapters: Option<&Chapters>, options: &TagOptions) -> Result<TagReport, TagError> {
-    let mut file = File::open(path).map_err(|e| Failure::Io(e).at(path))?;
+    // Through a symlink, the file it points to is what gets written (in place or replaced), so
+    // the link stays a link, as with MP3.
+    let target = std::fs::canonicalize(path).map_err(|e| Failure::Io(e).at(path))?;
+    let target = target.as_path();
+    let mut file = File::open(target).map_err(|e| Failure::Io(e).at(path))?;
     let p = plan(&mut file, chapters, options).map_err(|e| e.at(path))?;
     if p.unchanged {
         return Ok(report(path, &p, WriteMode::Unchanged));
@@ -583,7 +583,7 @@ fn write_path(path: &Path, chapters: Option<&Chapters>, options: &TagOptions) ->
     match p.layout.mode {
         layout::Mode::InPlace { .. } => {
             drop(file);
-            let mut f = OpenOptions::new().write(true).open(path).map_err(|e| Failure::Io(e).at(path))?;
+            let mut f = OpenOptions::new().write(true).open(target).map_err(|e| Failure::Io(e).at(path))?;
             let write = |f: &mut File| -> io::Result<()> {
                 f.seek(SeekFrom::Start(p.layout.start))?;
                 let mut w = io::BufWriter::with_capacity(1 << 16, &mut *f);
@@ -596,7 +596,7 @@ fn write_path(path: &Path, chapters: Option<&Chapters>, options: &TagOptions) ->
             Ok(report(path, &p, WriteMode::InPlace))
         }
         layout::Mode::Rewrite { .. } => {
-            crate::fsutil::replace_atomically(path, |w| p.layout.write_file(&mut file, w, p.len))
+            crate::fsutil::replace_atomically(target, |w| p.layout.write_file(&mut file, w, p.len))
                 .map_err(|e| Failure::Io(e).at(path))?;
             Ok(report(path, &p, WriteMode::Rewritten))
         }
@@ -651,30 +651,67 @@ pub fn extract_from<R: Read + Seek>(mut input: R) -> Result<Chapters, TagError> 
 
 fn read_chapters<R: Read + Seek>(r: &mut R) -> Result<Chapters, Failure> {
     let s = load(r)?;
-    let mvhd = MovieHeader::read(&s.moov)?;
-    let infos = tracks(&s.moov)?;
-    let audio = infos
+    let found = file_chapters(r, &s.moov)?;
+    let chapters =
+        Chapters::new(found.list).map_err(|e| Failure::Chapters(format!("the file's chapters are not valid: {e}")))?;
+    let duration = audio_duration(r).ok();
+    Ok(match duration {
+        Some(d) => chapters.clone().with_duration(d).unwrap_or(chapters),
+        None => chapters,
+    })
+}
+
+/// Where a file's chapters were read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// The QuickTime chapter text track (with `chpl`'s exact starts where they agree).
+    Track,
+    /// The Nero `chpl` list alone.
+    Nero,
+}
+
+/// A file's chapters, as both `probe` and `chapters extract` read them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FileChapters {
+    /// The chapters, in file order (not validated).
+    pub(crate) list: Vec<Chapter>,
+    /// Where they came from (`None` without chapters).
+    pub(crate) origin: Option<Origin>,
+    /// The text track and the `chpl` list disagree on the count: (track, chpl).
+    pub(crate) count_mismatch: Option<(usize, usize)>,
+    /// Chapter image tracks: (track ID, images, format).
+    pub(crate) images: Vec<(u32, u64, &'static str)>,
+}
+
+/// Reads the chapters of the file whose `moov` is `moov`: titles and URLs from the chapter text
+/// track players choose (`track::chapter_tracks`), with `chpl`'s 100 ns starts where the two
+/// agree to the millisecond (and for the first chapter, which the track always starts at 0);
+/// `chpl` alone when there is no text track.
+pub(crate) fn file_chapters<R: Read + Seek>(r: &mut R, moov: &Node) -> Result<FileChapters, ReadError> {
+    let mvhd = MovieHeader::read(moov)?;
+    let infos = track::tracks(moov)?;
+    let chosen = track::chapter_tracks(&infos);
+    let images = chosen
+        .images
         .iter()
-        .find(|t| &t.handler == b"soun" && !t.chap_refs.is_empty())
-        .or_else(|| infos.iter().find(|t| !t.chap_refs.is_empty()));
-    let chapter_track = audio.and_then(|a| {
-        a.chap_refs
-            .iter()
-            .find_map(|id| infos.iter().find(|t| t.id == *id && matches!(&t.handler, b"text" | b"sbtl" | b"subt")))
-    });
-    let qt = match chapter_track.and_then(|t| s.moov.children().get(t.index)) {
+        .map(|t| (t.id, moov.children().get(t.index).map_or(0, track::sample_count), t.image_format()))
+        .collect();
+    let qt = match chosen.text.and_then(|t| moov.children().get(t.index)) {
         Some(trak) => track::read(r, trak, mvhd.timescale)?,
         None => Vec::new(),
     };
-    let nero = match s.moov.path(&[b"udta", b"chpl"]) {
+    let nero = match moov.path(&[b"udta", b"chpl"]) {
         Some(n) => chpl::parse(n)?,
         None => Vec::new(),
     };
     let nero_start = |e: &chpl::Entry| Timestamp::from_nanos(e.start.saturating_mul(100));
-    let list: Vec<Chapter> = if qt.is_empty() {
-        nero.iter().map(|e| Chapter::new(nero_start(e), e.title.clone())).collect()
+    let (list, origin): (Vec<Chapter>, _) = if qt.is_empty() {
+        let list = nero.iter().map(|e| Chapter::new(nero_start(e), e.title.clone())).collect::<Vec<_>>();
+        let origin = if list.is_empty() { None } else { Some(Origin::Nero) };
+        (list, origin)
     } else {
-        qt.iter()
+        let list = qt
+            .iter()
             .enumerate()
             .map(|(i, q)| {
                 let exact = nero.get(i).map(nero_start).filter(|&n| {
@@ -684,15 +721,12 @@ fn read_chapters<R: Read + Seek>(r: &mut R) -> Result<Chapters, Failure> {
                 c.url = q.url.clone();
                 c
             })
-            .collect()
+            .collect();
+        (list, Some(Origin::Track))
     };
-    let chapters =
-        Chapters::new(list).map_err(|e| Failure::Chapters(format!("the file's chapters are not valid: {e}")))?;
-    let duration = audio_duration(r).ok();
-    Ok(match duration {
-        Some(d) => chapters.clone().with_duration(d).unwrap_or(chapters),
-        None => chapters,
-    })
+    let count_mismatch =
+        (!qt.is_empty() && !nero.is_empty() && nero.len() != qt.len()).then_some((qt.len(), nero.len()));
+    Ok(FileChapters { list, origin, count_mismatch, images })
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
-//! MP4 / M4A / M4B / QuickTime: a box walker that reads only the boxes a probe needs.
+//! MP4 / M4A / M4B / QuickTime properties for the probe, read through the box walker of
+//! [`boxes`](super::boxes) and the chapter readers the tagger uses.
 //!
 //! * MIME type: `video/mp4` when a video track other than a chapter-image track is enabled,
 //!   otherwise `audio/x-m4a` whatever the `ftyp` brand (see [`crate::mime`]).
@@ -7,153 +8,29 @@
 //!   time of the first edit is the encoder delay (AAC priming), the edit's duration (in the movie
 //!   time scale, rounded to the nearest media tick) is the playable length, and what follows it is
 //!   padding.
+//! * The sample rate is the output rate: for HE-AAC (SBR, signalled explicitly with object type 5
+//!   or 29, or backward-compatibly with the `0x2b7` sync extension, ISO/IEC 14496-3 §1.6.5) it is
+//!   the SBR rate, twice the core rate, as ffprobe reports it. A rate of 0 or above 768 kHz is a
+//!   damaged file, reported with the offset of the box that holds it.
 //! * Whether `moov` precedes `mdat` (progressive playback).
-//! * Chapters from the QuickTime chapter track (`tref/chap` → text samples, what Apple reads),
-//!   else from the Nero `moov/udta/chpl` box (100 ns units, as FFmpeg and mp4v2 read it).
+//! * Chapters exactly as `chapters extract` reads them ([`file_chapters`](super::file_chapters)).
 //!
-//! Boxes are walked through the windowed reader; sample tables are streamed entry by entry, so a
-//! long file's `stsz` is never held in memory. Fragmented files (`moof`) are measured from their
-//! `trun` sample durations.
+//! Only box headers are read at the top level (the audio `mdat` is never loaded); the `moov` box
+//! is read whole (at most 256 MiB) and parsed with [`Node`]. Fragmented files (`moof`) are
+//! measured from their `trun` sample durations.
 
-use std::io::{Read, Seek};
+use std::io::{self, Read, Seek, SeekFrom};
 
+use super::boxes::{self, BoxError, Header, Node};
+use super::track;
 use crate::audio::Bytes;
 use crate::audio::{
     AudioInfo, ChapterSource, Codec, Container, DurationMethod, FoundChapters, FourCc, Mime, Mp4Info, Precision, Probe,
     ProbeError, ProbeErrorKind, ProbeWarning, Source, u64_of,
 };
-use crate::{Chapter, Timestamp};
 
-/// Small boxes (headers, `stsd`, `elst`, `chpl`) are read up to this size.
-const MAX_SMALL_BOX: usize = 1024 * 1024;
-/// Chapter tracks with more samples than this are not read.
-const MAX_CHAPTERS: u64 = 10_000;
-/// Nesting depth the walker follows.
-const MAX_DEPTH: usize = 16;
-
-/// A box header.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BoxHeader {
-    /// Offset of the box in the file.
-    pub offset: u64,
-    /// The box type.
-    pub kind: FourCc,
-    /// Header length (8 or 16 bytes).
-    pub header_len: u64,
-    /// Total size, header included.
-    pub size: u64,
-}
-
-impl BoxHeader {
-    /// Where the body starts.
-    pub fn body(&self) -> u64 {
-        self.offset + self.header_len
-    }
-    /// Where the box ends.
-    pub fn end(&self) -> u64 {
-        self.offset + self.size
-    }
-    fn body_len(&self) -> u64 {
-        self.size - self.header_len
-    }
-}
-
-/// Reads the box header at `offset`, which must end by `parent_end`.
-fn box_at<R: Read + Seek>(src: &mut Source<R>, offset: u64, parent_end: u64) -> Result<BoxHeader, ProbeError> {
-    let b = src.read(offset, 8, "MP4 box header")?;
-    let (Some(size32), Some(kind)) = (b.be32(0), b.arr::<4>(4)) else {
-        return Err(ProbeError::new(offset, ProbeErrorKind::Truncated { what: "MP4 box header", needed: 8 }));
-    };
-    let kind = FourCc(kind);
-    let (header_len, size) = match size32 {
-        0 => (8, parent_end.saturating_sub(offset)),
-        1 => {
-            let large = src.read(offset + 8, 8, "MP4 box header")?.be64(0).unwrap_or(0);
-            (16, large)
-        }
-        n => (8, u64::from(n)),
-    };
-    if size < header_len {
-        return Err(ProbeError::corrupt(
-            offset,
-            "MP4 box",
-            format!("{kind:?} box size {size} is smaller than its header"),
-        ));
-    }
-    if offset.saturating_add(size) > parent_end {
-        if parent_end >= src.len() {
-            return Err(ProbeError::new(offset, ProbeErrorKind::Truncated { what: "MP4 box", needed: size }));
-        }
-        return Err(ProbeError::corrupt(
-            offset,
-            "MP4 box",
-            format!("{kind:?} box of {size} bytes runs past the end of its parent at byte {parent_end}"),
-        ));
-    }
-    Ok(BoxHeader { offset, kind, header_len, size })
-}
-
-/// The child boxes in `[start, end)`.
-fn children<R: Read + Seek>(src: &mut Source<R>, start: u64, end: u64) -> Result<Vec<BoxHeader>, ProbeError> {
-    let mut out = Vec::new();
-    let mut at = start;
-    while at + 8 <= end {
-        let b = box_at(src, at, end)?;
-        at = b.end();
-        out.push(b);
-    }
-    Ok(out)
-}
-
-/// The body of a small box (at most [`MAX_SMALL_BOX`] bytes of it).
-fn small_body<R: Read + Seek>(src: &mut Source<R>, b: &BoxHeader) -> Result<Vec<u8>, ProbeError> {
-    let n = usize::try_from(b.body_len()).unwrap_or(usize::MAX).min(MAX_SMALL_BOX);
-    Ok(src.read(b.body(), n, "MP4 box")?.to_vec())
-}
-
-/// One edit list entry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Edit {
-    /// In the movie time scale.
-    duration: u64,
-    /// In the media time scale; -1 for an empty edit.
-    media_time: i64,
-}
-
-/// A sample table kept in memory (only for chapter tracks, which are small).
-#[derive(Debug, Default, Clone)]
-struct Tables {
-    stts: Vec<(u32, u32)>,
-    sizes: Vec<u32>,
-    stsc: Vec<(u32, u32)>,
-    chunks: Vec<u64>,
-}
-
-#[derive(Debug, Default, Clone)]
-struct Track {
-    id: u32,
-    enabled: bool,
-    handler: [u8; 4],
-    timescale: u32,
-    edits: Vec<Edit>,
-    entry: Option<[u8; 4]>,
-    entry_channels: u16,
-    entry_rate: u32,
-    entry_bits: u16,
-    /// MPEG-4 object type indication from `esds`.
-    object_type: Option<u8>,
-    /// Channels and sample rate from an AAC AudioSpecificConfig.
-    asc: Option<(u16, u32)>,
-    /// Σ count × delta of `stts`.
-    media_units: u64,
-    samples: u64,
-    sample_bytes: u64,
-    chap_refs: Vec<u32>,
-    /// Sample tables, kept for tracks that might hold chapters.
-    tables: Option<Tables>,
-    /// `trex`/`tfhd` default sample duration, for fragmented files.
-    default_duration: u32,
-}
+/// The highest sample rate any audio format uses (DXD 768 kHz); above it the file is damaged.
+pub(crate) const MAX_SAMPLE_RATE: u32 = 768_000;
 
 /// Probes an MP4 file from a reader.
 pub fn probe<R: Read + Seek>(reader: R) -> Result<AudioInfo, ProbeError> {
@@ -164,23 +41,126 @@ pub fn probe<R: Read + Seek>(reader: R) -> Result<AudioInfo, ProbeError> {
     Ok(info)
 }
 
+fn corrupt(e: BoxError) -> ProbeError {
+    ProbeError::corrupt(e.offset, "MP4 box", e.message)
+}
+
+/// The box header at `offset`, with `room` bytes left in the file, read through the window and
+/// parsed by [`boxes::parse_header`]. A box that claims more bytes than the file has is a
+/// truncated file.
+fn header_at<R: Read + Seek>(src: &mut Source<R>, offset: u64, room: u64) -> Result<Header, ProbeError> {
+    let bytes = src.peek(offset, 16)?;
+    match boxes::parse_header(bytes, offset, room) {
+        Ok(h) => Ok(h),
+        Err(e) => match boxes::parse_header(bytes, offset, u64::MAX) {
+            Ok(h) if h.size > room => {
+                Err(ProbeError::new(offset, ProbeErrorKind::Truncated { what: "MP4 box", needed: h.size }))
+            }
+            _ => Err(corrupt(e)),
+        },
+    }
+}
+
+/// A box read whole (header included) and parsed as a tree.
+fn read_tree<R: Read + Seek>(src: &mut Source<R>, h: &Header) -> Result<Node, ProbeError> {
+    if h.size > super::MAX_MOOV {
+        return Err(ProbeError::unsupported(
+            h.offset,
+            format!("'{}' box of {} bytes (more than {})", boxes::show(h.kind), h.size, super::MAX_MOOV),
+        ));
+    }
+    let n = usize::try_from(h.size).unwrap_or(usize::MAX);
+    let bytes = src.read(h.offset, n, "MP4 box")?.to_vec();
+    Node::parse_root(&bytes, h.offset).map_err(corrupt)
+}
+
+/// `Read + Seek` over the probe's windowed source, for the chapter readers the tagger shares.
+struct Reader<'a, R> {
+    src: &'a mut Source<R>,
+    pos: u64,
+}
+
+impl<R: Read + Seek> Read for Reader<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = buf.len().min(1 << 16);
+        let got = self.src.peek(self.pos, n).map_err(|e| io::Error::other(e.to_string()))?;
+        let k = got.len();
+        if let Some(dst) = buf.get_mut(..k) {
+            dst.copy_from_slice(got);
+        }
+        self.pos = self.pos.saturating_add(u64_of(k));
+        Ok(k)
+    }
+}
+
+impl<R: Read + Seek> Seek for Reader<'_, R> {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        let (base, delta) = match to {
+            SeekFrom::Start(n) => (n, 0),
+            SeekFrom::End(d) => (self.src.len(), d),
+            SeekFrom::Current(d) => (self.pos, d),
+        };
+        let pos = i128::from(base) + i128::from(delta);
+        self.pos = u64::try_from(pos).map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "seek before 0"))?;
+        Ok(self.pos)
+    }
+}
+
+/// An AAC AudioSpecificConfig, as far as the probe needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Asc {
+    /// Channels (a channel configuration; 2 for parametric stereo).
+    pub(crate) channels: u16,
+    /// The core sampling rate.
+    pub(crate) rate: u32,
+    /// The SBR output rate, when SBR is signalled.
+    pub(crate) sbr_rate: Option<u32>,
+    /// The core audio object type (2 for AAC-LC).
+    pub(crate) object_type: u32,
+}
+
+/// What the probe reads of a track.
+#[derive(Debug, Default, Clone)]
+struct Track {
+    index: usize,
+    timescale: u32,
+    /// File offset of `mdhd`, for errors about its time scale.
+    mdhd_at: u64,
+    edits: Vec<(u64, i64)>,
+    entry: Option<[u8; 4]>,
+    /// File offset of `stsd`, for errors about the sample entry.
+    stsd_at: u64,
+    entry_channels: u16,
+    entry_rate: u32,
+    entry_bits: u16,
+    /// MPEG-4 object type indication from `esds`.
+    object_type: Option<u8>,
+    asc: Option<Asc>,
+    /// Σ count × delta of `stts`.
+    media_units: u64,
+    samples: u64,
+    sample_bytes: u64,
+    /// `trex`/`tfhd` default sample duration, for fragmented files.
+    default_duration: u32,
+}
+
 pub(crate) fn probe_source<R: Read + Seek>(src: &mut Source<R>, opts: &Probe) -> Result<AudioInfo, ProbeError> {
     let len = src.len();
     let mut warnings = Vec::new();
     let mut brand = FourCc(*b"    ");
-    let mut moov: Option<BoxHeader> = None;
-    let mut mdat: Option<BoxHeader> = None;
-    let mut moofs: Vec<BoxHeader> = Vec::new();
+    let mut moov: Option<Header> = None;
+    let mut mdat: Option<Header> = None;
+    let mut moofs: Vec<Header> = Vec::new();
     let mut at = 0u64;
     while at < len {
         if len - at < 8 {
             warnings.push(ProbeWarning::new(at, format!("{} stray bytes after the last box", len - at)));
             break;
         }
-        let b = box_at(src, at, len)?;
-        match &b.kind.0 {
+        let b = header_at(src, at, len - at)?;
+        match &b.kind {
             b"ftyp" => {
-                if let Some(major) = src.read(b.body(), 4, "ftyp box")?.arr::<4>(0) {
+                if let Some(major) = src.read(b.body_start(), 4, "ftyp box")?.arr::<4>(0) {
                     brand = FourCc(major);
                 }
             }
@@ -195,62 +175,48 @@ pub(crate) fn probe_source<R: Read + Seek>(src: &mut Source<R>, opts: &Probe) ->
         }
         at = b.end();
     }
-    let Some(moov) = moov else {
+    let Some(moov_header) = moov else {
         return Err(ProbeError::corrupt(len, "MP4 file", "no moov box (the file may be an incomplete download)"));
     };
-    let moov_before_mdat = mdat.is_none_or(|m| moov.offset < m.offset);
+    let moov_before_mdat = mdat.is_none_or(|m| moov_header.offset < m.offset);
+    let moov = read_tree(src, &moov_header)?;
 
-    let mut movie_timescale = 0u32;
+    let movie_timescale = boxes::MovieHeader::read(&moov).map_or(0, |m| m.timescale);
+    let infos = track::tracks(&moov).map_err(corrupt)?;
     let mut tracks: Vec<Track> = Vec::new();
-    let mut nero: Option<Vec<Chapter>> = None;
+    for info in &infos {
+        let Some(trak) = moov.children().get(info.index) else { continue };
+        match read_track(trak, info.index, &info.handler) {
+            Ok(t) => tracks.push(t),
+            Err(e) if &info.handler == b"soun" => return Err(corrupt(e)),
+            Err(_) => {}
+        }
+    }
     let mut fragmented = !moofs.is_empty();
-    for b in children(src, moov.body(), moov.end())? {
-        match &b.kind.0 {
-            b"mvhd" => {
-                let body = small_body(src, &b)?;
-                let ts = if body.first() == Some(&1) { body.be32(20) } else { body.be32(12) };
-                movie_timescale = ts.unwrap_or(0);
+    if let Some(mvex) = moov.child(b"mvex") {
+        fragmented = true;
+        for (h, body) in boxes::walk(mvex.data(), mvex.body_offset()).map_err(corrupt)? {
+            if &h.kind == b"trex"
+                && let (Some(id), Some(dur)) = (body.be32(4), body.be32(12))
+                && let Some(tr) =
+                    infos.iter().find(|i| i.id == id).and_then(|i| tracks.iter_mut().find(|t| t.index == i.index))
+            {
+                tr.default_duration = dur;
             }
-            b"trak" => tracks.push(read_trak(src, &b)?),
-            b"udta" if opts.chapters => {
-                for u in children(src, b.body(), b.end())? {
-                    if &u.kind.0 == b"chpl" {
-                        nero = Some(read_chpl(&small_body(src, &u)?));
-                    }
-                }
-            }
-            b"mvex" => {
-                fragmented = true;
-                for t in children(src, b.body(), b.end())? {
-                    if &t.kind.0 == b"trex" {
-                        let body = small_body(src, &t)?;
-                        if let (Some(id), Some(dur)) = (body.be32(4), body.be32(12))
-                            && let Some(tr) = tracks.iter_mut().find(|tr| tr.id == id)
-                        {
-                            tr.default_duration = dur;
-                        }
-                    }
-                }
-            }
-            _ => {}
         }
     }
     if fragmented {
-        add_fragments(src, &moofs, &mut tracks)?;
+        add_fragments(src, &moofs, &infos, &mut tracks)?;
     }
 
-    let chapter_ids: Vec<u32> = tracks.iter().flat_map(|t| t.chap_refs.iter().copied()).collect();
-    let Some(audio) = tracks
-        .iter()
-        .find(|t| &t.handler == b"soun" && t.enabled)
-        .or_else(|| tracks.iter().find(|t| &t.handler == b"soun"))
-    else {
-        return Err(ProbeError::corrupt(moov.offset, "MP4 moov box", "no audio track"));
+    let chapter_ids: Vec<u32> = infos.iter().flat_map(|t| t.chap_refs.iter().copied()).collect();
+    let Some(audio) = track::audio_track(&infos).and_then(|a| tracks.iter().find(|t| t.index == a.index)) else {
+        return Err(ProbeError::corrupt(moov_header.offset, "MP4 moov box", "no audio track"));
     };
     if audio.timescale == 0 {
-        return Err(ProbeError::corrupt(moov.offset, "MP4 mdhd box", "media time scale 0"));
+        return Err(ProbeError::corrupt(audio.mdhd_at, "MP4 mdhd box", "media time scale 0"));
     }
-    let has_video = tracks.iter().any(|t| &t.handler == b"vide" && t.enabled && !chapter_ids.contains(&t.id));
+    let has_video = infos.iter().any(|t| &t.handler == b"vide" && t.enabled && !chapter_ids.contains(&t.id));
     let mime = if has_video {
         Mime::VideoMp4
     } else {
@@ -263,19 +229,19 @@ pub(crate) fn probe_source<R: Read + Seek>(src: &mut Source<R>, opts: &Probe) ->
     let total = audio.media_units;
     let mut method = DurationMethod::SampleTable;
     let (mut delay, mut units) = (0u64, total);
-    let real: Vec<&Edit> = audio.edits.iter().filter(|e| e.media_time >= 0).collect();
+    let real: Vec<&(u64, i64)> = audio.edits.iter().filter(|e| e.1 >= 0).collect();
     if let Some(first) = real.first() {
         method = DurationMethod::EditList;
-        delay = u64::try_from(first.media_time).unwrap_or(0).min(total);
+        delay = u64::try_from(first.1).unwrap_or(0).min(total);
         let available = total - delay;
-        units = if real.iter().all(|e| e.duration == 0) || movie_timescale == 0 {
+        units = if real.iter().all(|e| e.0 == 0) || movie_timescale == 0 {
             available
         } else {
             let sum: u64 =
-                real.iter().map(|e| rescale(e.duration, u64::from(audio.timescale), u64::from(movie_timescale))).sum();
+                real.iter().map(|e| rescale(e.0, u64::from(audio.timescale), u64::from(movie_timescale))).sum();
             if sum > available {
                 warnings.push(ProbeWarning::new(
-                    moov.offset,
+                    moov_header.offset,
                     format!("edit list asks for {sum} media ticks but the track has {available} after the delay"),
                 ));
             }
@@ -285,11 +251,16 @@ pub(crate) fn probe_source<R: Read + Seek>(src: &mut Source<R>, opts: &Probe) ->
     let padding = total - delay - units;
 
     let codec = codec_of(audio);
-    // Sample rate: the media time scale is the sample rate in every audio MP4 writer we know;
-    // otherwise convert media ticks to the sample entry's rate.
-    let rate = if audio.timescale >= 8000 { audio.timescale } else { audio.asc.map_or(audio.entry_rate, |a| a.1) };
+    let (rate, rate_at) = sample_rate(audio);
+    if rate == 0 || rate > MAX_SAMPLE_RATE {
+        return Err(ProbeError::corrupt(
+            rate_at,
+            "MP4 audio track",
+            format!("sample rate of {rate} Hz is impossible (0, or above {MAX_SAMPLE_RATE} Hz): the file is damaged"),
+        ));
+    }
     let to_samples = |u: u64| rescale(u, u64::from(rate), u64::from(audio.timescale));
-    let channels = audio.asc.map(|a| a.0).filter(|&c| c > 0).unwrap_or(audio.entry_channels);
+    let channels = audio.asc.map(|a| a.channels).filter(|&c| c > 0).unwrap_or(audio.entry_channels);
     let mut info =
         AudioInfo::new(Container::Mp4, codec, mime, channels, rate, to_samples(units), Precision::Sample, method);
     if method == DurationMethod::EditList {
@@ -309,26 +280,59 @@ pub(crate) fn probe_source<R: Read + Seek>(src: &mut Source<R>, opts: &Probe) ->
     });
 
     if opts.chapters {
-        let track = audio.chap_refs.iter().find_map(|id| tracks.iter().find(|t| t.id == *id && t.tables.is_some()));
-        let qt = match track {
-            Some(t) => read_chapter_track(src, t, &mut warnings)?,
-            None => Vec::new(),
-        };
-        let nero_count = nero.as_ref().map_or(0, Vec::len);
-        if !qt.is_empty() {
-            if nero_count > 0 && nero_count != qt.len() {
-                warnings.push(ProbeWarning::new(
-                    moov.offset,
-                    format!("the chapter track has {} chapters but the chpl box has {nero_count}", qt.len()),
-                ));
+        let mut reader = Reader { src, pos: 0 };
+        match super::file_chapters(&mut reader, &moov) {
+            Ok(found) => {
+                if let Some((qt, nero)) = found.count_mismatch {
+                    warnings.push(ProbeWarning::new(
+                        moov_header.offset,
+                        format!("the chapter track has {qt} chapters but the chpl box has {nero}"),
+                    ));
+                }
+                for (id, count, format) in &found.images {
+                    warnings.push(ProbeWarning::new(
+                        moov_header.offset,
+                        format!("track {id} holds {count} chapter image(s) ({format}); podmark does not read them"),
+                    ));
+                }
+                let source = match found.origin {
+                    Some(super::Origin::Nero) => ChapterSource::Nero,
+                    _ => ChapterSource::QuickTime,
+                };
+                info.chapters = FoundChapters::new(source, found.list);
             }
-            info.chapters = FoundChapters::new(ChapterSource::QuickTime, qt);
-        } else if let Some(list) = nero {
-            info.chapters = FoundChapters::new(ChapterSource::Nero, list);
+            Err(super::boxes::ReadError::Format(e)) => {
+                warnings.push(ProbeWarning::new(e.offset, format!("chapters not read: {}", e.message)));
+            }
+            Err(super::boxes::ReadError::Io(e)) => {
+                warnings.push(ProbeWarning::new(moov_header.offset, format!("chapters not read: {e}")));
+            }
         }
     }
     info.warnings = warnings;
     Ok(info)
+}
+
+/// The output sample rate of the audio track and the offset of the box it comes from: the SBR
+/// rate of HE-AAC; else the media time scale (the sample rate in every audio MP4 writer we know);
+/// else the AAC configuration's or the sample entry's rate. An AAC-LC configuration at 24 kHz or
+/// less whose sample entry says twice that rate is HE-AAC signalled only in the bitstream
+/// ("implicit" SBR, which ffprobe finds by decoding): the entry's rate.
+fn sample_rate(t: &Track) -> (u32, u64) {
+    if let Some(sbr) = t.asc.and_then(|a| a.sbr_rate) {
+        return (sbr, t.stsd_at);
+    }
+    if let Some(a) = t.asc
+        && a.object_type == 2
+        && a.rate <= 24_000
+        && t.entry_rate == a.rate.saturating_mul(2)
+    {
+        return (t.entry_rate, t.stsd_at);
+    }
+    if t.timescale >= 8000 {
+        return (t.timescale, t.mdhd_at);
+    }
+    (t.asc.map_or(t.entry_rate, |a| a.rate), t.stsd_at)
 }
 
 /// `value × to / from`, rounded to nearest (ties away from zero), saturating.
@@ -363,189 +367,53 @@ fn codec_of(t: &Track) -> Codec {
     }
 }
 
-fn read_trak<R: Read + Seek>(src: &mut Source<R>, trak: &BoxHeader) -> Result<Track, ProbeError> {
-    let mut t = Track::default();
-    walk_trak(src, trak.body(), trak.end(), &mut t, 0)?;
+/// Reads what the probe needs of a track. Only audio tracks get their sample entry parsed.
+fn read_track(trak: &Node, index: usize, handler: &[u8; 4]) -> Result<Track, BoxError> {
+    let mut t = Track { index, ..Track::default() };
+    let (timescale, _) = boxes::media_header(trak)?;
+    t.timescale = timescale;
+    t.mdhd_at = trak.path(&[b"mdia", b"mdhd"]).and_then(|n| n.offset).unwrap_or(0);
+    t.edits = boxes::edit_list(trak)?;
+    let Some(stbl) = trak.path(&[b"mdia", b"minf", b"stbl"]) else {
+        return Err(BoxError::new(trak.body_offset(), "track has no 'mdia/minf/stbl' box"));
+    };
+    if let Some(stts) = stbl.child(b"stts") {
+        let mut c = stts.reader();
+        c.skip(4)?;
+        let n = c.count(8)?;
+        for _ in 0..n {
+            let (count, delta) = (c.u32()?, c.u32()?);
+            t.media_units = t.media_units.saturating_add(u64::from(count) * u64::from(delta));
+            t.samples = t.samples.saturating_add(u64::from(count));
+        }
+    }
+    if let Some(stsz) = stbl.child(b"stsz") {
+        let mut c = stsz.reader();
+        c.skip(4)?;
+        let fixed = c.u32()?;
+        if fixed != 0 {
+            t.sample_bytes = u64::from(fixed).saturating_mul(u64::from(c.u32()?));
+        } else {
+            let n = c.count(4)?;
+            for _ in 0..n {
+                t.sample_bytes = t.sample_bytes.saturating_add(u64::from(c.u32()?));
+            }
+        }
+    }
+    if let Some(stsd) = stbl.child(b"stsd") {
+        t.stsd_at = stsd.offset.unwrap_or(0);
+        read_stsd(stsd.data(), stsd.body_offset(), handler, &mut t);
+    }
     Ok(t)
 }
 
-fn walk_trak<R: Read + Seek>(
-    src: &mut Source<R>,
-    start: u64,
-    end: u64,
-    t: &mut Track,
-    depth: usize,
-) -> Result<(), ProbeError> {
-    if depth > MAX_DEPTH {
-        return Ok(());
-    }
-    for b in children(src, start, end)? {
-        match &b.kind.0 {
-            b"mdia" | b"minf" | b"stbl" | b"edts" | b"tref" => walk_trak(src, b.body(), b.end(), t, depth + 1)?,
-            b"tkhd" => {
-                let body = small_body(src, &b)?;
-                t.enabled = body.get(3).is_some_and(|f| f & 1 != 0);
-                t.id = if body.first() == Some(&1) { body.be32(20) } else { body.be32(12) }.unwrap_or(0);
-            }
-            b"mdhd" => {
-                let body = small_body(src, &b)?;
-                t.timescale = if body.first() == Some(&1) { body.be32(20) } else { body.be32(12) }.unwrap_or(0);
-            }
-            b"hdlr" => {
-                t.handler = small_body(src, &b)?.arr::<4>(8).unwrap_or([0; 4]);
-                if &t.handler != b"soun" {
-                    t.tables.get_or_insert_with(Tables::default);
-                }
-            }
-            b"elst" => {
-                let body = small_body(src, &b)?;
-                let v1 = body.first() == Some(&1);
-                let count = body.be32(4).unwrap_or(0);
-                let step = if v1 { 20 } else { 12 };
-                for i in 0..usize::try_from(count).unwrap_or(0) {
-                    let at = 8 + i * step;
-                    let edit = if v1 {
-                        body.be64(at)
-                            .zip(body.be64(at + 8))
-                            .map(|(d, m)| Edit { duration: d, media_time: i64::from_be_bytes(m.to_be_bytes()) })
-                    } else {
-                        body.be32(at).zip(body.be32(at + 4)).map(|(d, m)| Edit {
-                            duration: u64::from(d),
-                            media_time: i64::from(i32::from_be_bytes(m.to_be_bytes())),
-                        })
-                    };
-                    match edit {
-                        Some(e) => t.edits.push(e),
-                        None => break,
-                    }
-                }
-            }
-            b"chap" => {
-                let body = small_body(src, &b)?;
-                t.chap_refs.extend(body.chunks_exact(4).filter_map(|c| c.be32(0)));
-            }
-            b"stsd" => read_stsd(src, &b, t)?,
-            b"stts" => {
-                let mut keep = t.tables.as_ref().map(|_| Vec::new());
-                let (units, samples) = stream_pairs(src, &b, 4, |count, delta| {
-                    if let Some(k) = keep.as_mut().filter(|k| u64_of(k.len()) < MAX_CHAPTERS) {
-                        k.push((count, delta));
-                    }
-                })?;
-                t.media_units = units;
-                t.samples = samples;
-                if let (Some(tables), Some(k)) = (t.tables.as_mut(), keep) {
-                    tables.stts = k;
-                }
-            }
-            b"stsz" => {
-                let head = src.read(b.body(), 12.min(usize::try_from(b.body_len()).unwrap_or(0)), "stsz box")?;
-                let (Some(size), Some(count)) = (head.be32(4), head.be32(8)) else { continue };
-                let keep_sizes = t.tables.is_some() && u64::from(count) <= MAX_CHAPTERS;
-                let mut kept = Vec::new();
-                if size != 0 {
-                    t.sample_bytes = u64::from(size) * u64::from(count);
-                    if keep_sizes {
-                        kept = vec![size; usize::try_from(count).unwrap_or(0)];
-                    }
-                } else {
-                    let mut sum = 0u64;
-                    stream_u32s(src, b.body() + 12, count, b.end(), |s| {
-                        sum += u64::from(s);
-                        if keep_sizes {
-                            kept.push(s);
-                        }
-                    })?;
-                    t.sample_bytes = sum;
-                }
-                if let Some(tables) = t.tables.as_mut() {
-                    tables.sizes = kept;
-                }
-            }
-            b"stsc" if t.tables.is_some() => {
-                let body = small_body(src, &b)?;
-                let count = body.be32(4).unwrap_or(0);
-                let list: Vec<(u32, u32)> = (0..usize::try_from(count).unwrap_or(0))
-                    .map_while(|i| body.be32(8 + i * 12).zip(body.be32(12 + i * 12)))
-                    .collect();
-                if let Some(tables) = t.tables.as_mut() {
-                    tables.stsc = list;
-                }
-            }
-            b"stco" | b"co64" if t.tables.is_some() => {
-                let wide = &b.kind.0 == b"co64";
-                let body = small_body(src, &b)?;
-                let count = body.be32(4).unwrap_or(0);
-                let list: Vec<u64> = (0..usize::try_from(count).unwrap_or(0))
-                    .map_while(|i| if wide { body.be64(8 + i * 8) } else { body.be32(8 + i * 4).map(u64::from) })
-                    .collect();
-                if let Some(tables) = t.tables.as_mut() {
-                    tables.chunks = list;
-                }
-            }
-            _ => {}
-        }
-    }
-    Ok(())
-}
-
-/// Streams the `(count, value)` pairs of an `stts`-like box whose entry count is at `count_at`
-/// of the body; returns `(Σ count × value, Σ count)`.
-fn stream_pairs<R: Read + Seek>(
-    src: &mut Source<R>,
-    b: &BoxHeader,
-    count_at: u64,
-    mut each: impl FnMut(u32, u32),
-) -> Result<(u64, u64), ProbeError> {
-    let head = src.read(b.body(), 8.min(usize::try_from(b.body_len()).unwrap_or(0)), "MP4 sample table")?;
-    let Some(count) = head.be32(usize::try_from(count_at).unwrap_or(4)) else { return Ok((0, 0)) };
-    let mut units = 0u64;
-    let mut samples = 0u64;
-    let mut pending: Option<u32> = None;
-    stream_u32s(src, b.body() + 8, count.saturating_mul(2), b.end(), |v| match pending.take() {
-        None => pending = Some(v),
-        Some(c) => {
-            units = units.saturating_add(u64::from(c) * u64::from(v));
-            samples = samples.saturating_add(u64::from(c));
-            each(c, v);
-        }
-    })?;
-    Ok((units, samples))
-}
-
-/// Calls `each` for `count` big-endian u32 values from `at`, which must end by `end`.
-fn stream_u32s<R: Read + Seek>(
-    src: &mut Source<R>,
-    at: u64,
-    count: u32,
-    end: u64,
-    mut each: impl FnMut(u32),
-) -> Result<(), ProbeError> {
-    let bytes = u64::from(count) * 4;
-    if at.saturating_add(bytes) > end {
-        return Err(ProbeError::corrupt(at, "MP4 sample table", format!("{count} entries do not fit in the box")));
-    }
-    let mut pos = at;
-    let stop = at + bytes;
-    while pos < stop {
-        let n = usize::try_from((stop - pos).min(64 * 1024)).unwrap_or(64 * 1024);
-        let chunk = src.read(pos, n, "MP4 sample table")?;
-        for c in chunk.chunks_exact(4) {
-            if let Some(v) = c.be32(0) {
-                each(v);
-            }
-        }
-        pos += u64_of(n);
-    }
-    Ok(())
-}
-
-fn read_stsd<R: Read + Seek>(src: &mut Source<R>, b: &BoxHeader, t: &mut Track) -> Result<(), ProbeError> {
-    let body = small_body(src, b)?;
-    let Some(entry_size) = body.be32(8) else { return Ok(()) };
+/// The first sample entry of `stsd` (`body` at file offset `base`): its type, and for an audio
+/// track its channels, rate and bits, and the `esds`/`dOps` inside it.
+fn read_stsd(body: &[u8], base: u64, handler: &[u8; 4], t: &mut Track) {
+    let Some(entry_size) = body.be32(8) else { return };
     t.entry = body.arr::<4>(12);
-    if &t.handler != b"soun" {
-        return Ok(());
+    if handler != b"soun" {
+        return;
     }
     let e = 8usize;
     let entry_end = e.saturating_add(usize::try_from(entry_size).unwrap_or(0)).min(body.len());
@@ -567,23 +435,18 @@ fn read_stsd<R: Read + Seek>(src: &mut Source<R>, b: &BoxHeader, t: &mut Track) 
         }
         _ => e + 36,
     };
-    let mut at = kids;
-    while let (Some(size), Some(kind)) = (body.be32(at), body.arr::<4>(at + 4)) {
-        let size = usize::try_from(size).unwrap_or(0);
-        if size < 8 || at + size > entry_end {
-            break;
-        }
-        let inner = body.get(at + 8..at + size).unwrap_or(&[]);
-        if &kind == b"esds" {
-            esds(inner.get(4..).unwrap_or(&[]), t);
-        } else if &kind == b"dOps"
-            && let Some(&ch) = inner.get(1)
+    let inner = body.get(kids..entry_end).unwrap_or(&[]);
+    // A damaged child box ends the scan: the entry's own fields are still good.
+    let Ok(children) = boxes::walk(inner, base.saturating_add(u64_of(kids))) else { return };
+    for (h, payload) in children {
+        if &h.kind == b"esds" {
+            esds(payload.get(4..).unwrap_or(&[]), t);
+        } else if &h.kind == b"dOps"
+            && let Some(&ch) = payload.get(1)
         {
             t.entry_channels = u16::from(ch);
         }
-        at += size;
     }
-    Ok(())
 }
 
 /// An MPEG-4 descriptor at `at`: (tag, body range).
@@ -622,150 +485,116 @@ fn esds(d: &[u8], t: &mut Track) {
     }
 }
 
-/// Channels and sample rate from an AAC AudioSpecificConfig.
-fn audio_specific_config(a: &[u8]) -> Option<(u16, u32)> {
-    const RATES: [u32; 13] = [96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350];
+/// A most-significant-bit-first reader over bytes; reading past the end gives `None`.
+struct Bits<'a> {
+    b: &'a [u8],
+    pos: usize,
+}
+
+impl Bits<'_> {
+    fn take(&mut self, n: usize) -> Option<u32> {
+        let mut v = 0u32;
+        for _ in 0..n {
+            let byte = *self.b.get(self.pos / 8)?;
+            v = (v << 1) | u32::from((byte >> (7 - self.pos % 8)) & 1);
+            self.pos += 1;
+        }
+        Some(v)
+    }
+
+    fn left(&self) -> usize {
+        (self.b.len() * 8).saturating_sub(self.pos)
+    }
+
+    /// `GetAudioObjectType()`.
+    fn object_type(&mut self) -> Option<u32> {
+        let aot = self.take(5)?;
+        if aot == 31 { Some(32 + self.take(6)?) } else { Some(aot) }
+    }
+
+    /// A sampling frequency index, or an explicit 24-bit rate after index 15.
+    fn rate(&mut self) -> Option<u32> {
+        const RATES: [u32; 13] =
+            [96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350];
+        let index = self.take(4)?;
+        if index == 15 { self.take(24) } else { RATES.get(usize::try_from(index).ok()?).copied() }
+    }
+}
+
+/// An AAC AudioSpecificConfig (ISO/IEC 14496-3 §1.6.2.1): channels, core rate, and the SBR
+/// output rate when SBR is signalled explicitly (object type 5 or 29, "hierarchical") or
+/// backward-compatibly (the `0x2b7` sync extension after the GASpecificConfig).
+pub(crate) fn audio_specific_config(a: &[u8]) -> Option<Asc> {
     if a.len() < 2 {
         return None;
     }
-    let bits = a.iter().take(8).fold(0u64, |acc, &b| (acc << 8) | u64::from(b)) << (8 * (8 - a.len().min(8)));
-    let mut pos = 0u32;
-    let mut take = |n: u32| {
-        let v = (bits >> (64 - pos - n)) & ((1 << n) - 1);
-        pos += n;
-        v
-    };
-    let aot = take(5);
-    if aot == 31 {
-        take(6);
+    let mut r = Bits { b: a, pos: 0 };
+    let mut aot = r.object_type()?;
+    let rate = r.rate()?;
+    let mut channels = u16::try_from(r.take(4)?).ok()?;
+    let mut sbr_rate = None;
+    let explicit = aot == 5 || aot == 29;
+    if explicit {
+        if aot == 29 && channels == 1 {
+            channels = 2; // parametric stereo: a mono core decoded to stereo
+        }
+        sbr_rate = r.rate();
+        aot = r.object_type().unwrap_or(2);
     }
-    let index = take(4);
-    let rate = if index == 15 { u32::try_from(take(24)).ok()? } else { *RATES.get(usize::try_from(index).ok()?)? };
-    let channels = u16::try_from(take(4)).ok()?;
-    Some((channels, rate))
-}
-
-/// Chapters of a Nero `chpl` box body.
-fn read_chpl(body: &[u8]) -> Vec<Chapter> {
-    let version = body.first().copied().unwrap_or(0);
-    let mut p = if version == 0 { 4 } else { 8 };
-    let count = body.get(p).copied().unwrap_or(0);
-    p += 1;
-    let mut out = Vec::new();
-    for _ in 0..count {
-        let (Some(start), Some(&n)) = (body.be64(p), body.get(p + 8)) else { break };
-        let n = usize::from(n);
-        let Some(title) = body.get(p + 9..p + 9 + n) else { break };
-        p += 9 + n;
-        let start = Timestamp::from_nanos(start.saturating_mul(100));
-        out.push(Chapter::new(start, String::from_utf8_lossy(title).trim().to_owned()));
-    }
-    out
-}
-
-/// Chapters from the text samples of a QuickTime chapter track.
-fn read_chapter_track<R: Read + Seek>(
-    src: &mut Source<R>,
-    t: &Track,
-    warnings: &mut Vec<ProbeWarning>,
-) -> Result<Vec<Chapter>, ProbeError> {
-    let Some(tables) = t.tables.as_ref() else { return Ok(Vec::new()) };
-    if t.samples > MAX_CHAPTERS || t.timescale == 0 {
-        return Ok(Vec::new());
-    }
-    // Start time of every sample.
-    let mut starts = Vec::new();
-    let mut time = 0u64;
-    for &(count, delta) in &tables.stts {
-        for _ in 0..count {
-            if u64_of(starts.len()) >= MAX_CHAPTERS {
-                break;
+    // GASpecificConfig of the AAC object types, then the sync extension.
+    if !explicit && matches!(aot, 1..=4 | 6 | 7 | 17 | 19..=23) && channels != 0 {
+        let parsed = (|| {
+            r.take(1)?; // frameLengthFlag
+            if r.take(1)? == 1 {
+                r.take(14)?; // coreCoderDelay
             }
-            starts.push(time);
-            time = time.saturating_add(u64::from(delta));
+            let extension = r.take(1)?;
+            if matches!(aot, 6 | 20) {
+                r.take(3)?; // layerNr
+            }
+            if extension == 1 {
+                if aot == 22 {
+                    r.take(16)?;
+                }
+                if matches!(aot, 17 | 19 | 20 | 23) {
+                    r.take(3)?;
+                }
+                r.take(1)?; // extensionFlag3
+            }
+            Some(())
+        })();
+        if parsed.is_some()
+            && r.left() >= 16
+            && r.take(11) == Some(0x2b7)
+            && r.object_type() == Some(5)
+            && r.take(1) == Some(1)
+        {
+            sbr_rate = r.rate();
         }
     }
-    // File offset of every sample, from the chunk offsets and the sample-to-chunk runs.
-    let mut offsets = Vec::new();
-    let mut sample = 0usize;
-    for (ci, &chunk_offset) in tables.chunks.iter().enumerate() {
-        let chunk_no = u32::try_from(ci + 1).unwrap_or(u32::MAX);
-        let per_chunk = tables.stsc.iter().rev().find(|(first, _)| *first <= chunk_no).map_or(1, |r| r.1);
-        let mut at = chunk_offset;
-        for _ in 0..per_chunk {
-            let Some(&size) = tables.sizes.get(sample) else { break };
-            offsets.push((at, size));
-            at = at.saturating_add(u64::from(size));
-            sample += 1;
-        }
-    }
-    let mut out = Vec::new();
-    for (&start, &(offset, size)) in starts.iter().zip(&offsets) {
-        let n = usize::try_from(size).unwrap_or(0).min(64 * 1024);
-        let Ok(data) = src.read(offset, n, "MP4 chapter sample") else {
-            warnings.push(ProbeWarning::new(offset, "chapter text sample lies outside the file; skipped"));
-            continue;
-        };
-        let Some(len) = data.be16(0) else { continue };
-        let text = data.get(2..2 + usize::from(len)).unwrap_or(data.get(2..).unwrap_or(&[]));
-        let title = match text {
-            [0xfe, 0xff, rest @ ..] => utf16(rest, true),
-            [0xff, 0xfe, rest @ ..] => utf16(rest, false),
-            _ => String::from_utf8_lossy(text).into_owned(),
-        };
-        let mut chapter =
-            Chapter::new(Timestamp::from_ticks(start, u64::from(t.timescale)).unwrap_or(Timestamp::MAX), title.trim());
-        chapter.url = href(data.get(2 + usize::from(len)..).unwrap_or(&[]));
-        out.push(chapter);
-    }
-    Ok(out)
-}
-
-fn utf16(b: &[u8], big: bool) -> String {
-    let units: Vec<u16> = b
-        .chunks_exact(2)
-        .filter_map(|c| c.arr::<2>(0))
-        .map(|p| if big { u16::from_be_bytes(p) } else { u16::from_le_bytes(p) })
-        .collect();
-    String::from_utf16_lossy(&units)
-}
-
-/// The URL of an `href` modifier box after a text sample's string (3GPP timed text).
-fn href(mut b: &[u8]) -> Option<String> {
-    while let (Some(size), Some(kind)) = (b.be32(0), b.arr::<4>(4)) {
-        let size = usize::try_from(size).ok()?;
-        let inner = b.get(8..size)?;
-        if &kind == b"href" {
-            let n = usize::from(*inner.get(4)?);
-            let url = inner.get(5..5 + n)?;
-            return Some(String::from_utf8_lossy(url).into_owned()).filter(|u| !u.is_empty());
-        }
-        b = b.get(size.max(8)..)?;
-    }
-    None
+    Some(Asc { channels, rate, sbr_rate, object_type: aot })
 }
 
 /// Adds the sample durations of movie fragments (`moof/traf/trun`) to the tracks.
 fn add_fragments<R: Read + Seek>(
     src: &mut Source<R>,
-    moofs: &[BoxHeader],
+    moofs: &[Header],
+    infos: &[track::TrackInfo],
     tracks: &mut [Track],
 ) -> Result<(), ProbeError> {
     for moof in moofs {
-        for traf in children(src, moof.body(), moof.end())? {
-            if &traf.kind.0 != b"traf" {
-                continue;
-            }
+        let moof = read_tree(src, moof)?;
+        for traf in moof.children().iter().filter(|n| &n.kind == b"traf") {
             let mut track: Option<usize> = None;
             let mut default_duration = 0u32;
             let mut default_size = 0u32;
-            for b in children(src, traf.body(), traf.end())? {
-                match &b.kind.0 {
+            for (h, body) in boxes::walk(traf.data(), traf.body_offset()).map_err(corrupt)? {
+                match &h.kind {
                     b"tfhd" => {
-                        let body = small_body(src, &b)?;
                         let flags = body.be32(0).unwrap_or(0) & 0x00ff_ffff;
                         let id = body.be32(4).unwrap_or(0);
-                        track = tracks.iter().position(|t| t.id == id);
+                        let index = infos.iter().find(|i| i.id == id).map(|i| i.index);
+                        track = index.and_then(|x| tracks.iter().position(|t| t.index == x));
                         default_duration = track.and_then(|i| tracks.get(i)).map_or(0, |t| t.default_duration);
                         let mut p = 8;
                         for (flag, width) in [(0x01, 8), (0x02, 4), (0x08, 4), (0x10, 4)] {
@@ -781,7 +610,6 @@ fn add_fragments<R: Read + Seek>(
                     }
                     b"trun" => {
                         let Some(t) = track.and_then(|i| tracks.get_mut(i)) else { continue };
-                        let body = small_body(src, &b)?;
                         let flags = body.be32(0).unwrap_or(0) & 0x00ff_ffff;
                         let count = body.be32(4).unwrap_or(0);
                         let mut p = 8;
@@ -793,8 +621,19 @@ fn add_fragments<R: Read + Seek>(
                         }
                         let fields = [0x100, 0x200, 0x400, 0x800];
                         let per: usize = fields.iter().filter(|&&f| flags & f != 0).count() * 4;
+                        if per == 0 {
+                            // Every sample takes the defaults: no need to count them one by one.
+                            let n = u64::from(count);
+                            t.media_units = t.media_units.saturating_add(n.saturating_mul(u64::from(default_duration)));
+                            t.samples = t.samples.saturating_add(n);
+                            t.sample_bytes = t.sample_bytes.saturating_add(n.saturating_mul(u64::from(default_size)));
+                            continue;
+                        }
                         for i in 0..usize::try_from(count).unwrap_or(0) {
                             let mut q = p + i * per;
+                            if q >= body.len() {
+                                break;
+                            }
                             let mut dur = default_duration;
                             let mut size = default_size;
                             if flags & 0x100 != 0 {
@@ -1050,11 +889,11 @@ pub(crate) mod tests {
         bad.extend_from_slice(&[0, 0, 0, 4, b'f', b'r', b'e', b'e']);
         let err = crate::audio::probe_reader(Cursor::new(bad)).unwrap_err();
         assert_eq!(err.offset, 24);
-        assert!(err.to_string().contains("'free' box size 4 is smaller than its header"), "{err}");
+        assert!(err.to_string().contains("box 'free' has size 4, smaller than its 8-byte header"), "{err}");
         // A child running past its parent.
         let moov = bx(b"moov", &[0, 0, 0, 100, b'm', b'v', b'h', b'd']);
         let err = crate::audio::probe_reader(Cursor::new([ftyp(b"M4A "), moov, vec![0; 200]].concat())).unwrap_err();
-        assert!(err.to_string().contains("runs past the end of its parent"), "{err}");
+        assert!(err.to_string().contains("box 'mvhd' claims 100 bytes but only 8 remain"), "{err}");
         // No moov at all.
         let err =
             crate::audio::probe_reader(Cursor::new([ftyp(b"M4A "), bx(b"mdat", &[1, 2, 3])].concat())).unwrap_err();
@@ -1066,12 +905,48 @@ pub(crate) mod tests {
 
     #[test]
     fn asc_parsing() {
-        assert_eq!(audio_specific_config(&[0x12, 0x10]), Some((2, 44_100)));
-        assert_eq!(audio_specific_config(&[0x11, 0x88]), Some((1, 48_000)));
-        assert_eq!(audio_specific_config(&[0x12]), None);
+        let cr = |a: &[u8]| audio_specific_config(a).map(|a| (a.channels, a.rate));
+        assert_eq!(cr(&[0x12, 0x10]), Some((2, 44_100)));
+        assert_eq!(cr(&[0x11, 0x88]), Some((1, 48_000)));
+        assert_eq!(cr(&[0x12]), None);
         // Explicit frequency (index 15): 00010 1111 + 24-bit 64000 + channels 2.
-        assert_eq!(audio_specific_config(&[0x17, 0x80, 0x7d, 0x00, 0x10]), Some((2, 64_000)));
-        assert_eq!(audio_specific_config(&[]), None);
+        assert_eq!(cr(&[0x17, 0x80, 0x7d, 0x00, 0x10]), Some((2, 64_000)));
+        assert_eq!(cr(&[]), None);
+        assert_eq!(audio_specific_config(&[0x12, 0x10]).unwrap().sbr_rate, None);
+    }
+
+    #[test]
+    fn he_aac_reports_the_sbr_output_rate() {
+        // Explicit (hierarchical): object type 5, core 22,050 Hz stereo, SBR at 44,100 Hz, AAC-LC.
+        let a = audio_specific_config(&[0x2b, 0x92, 0x08, 0x00]).unwrap();
+        assert_eq!((a.channels, a.rate, a.sbr_rate, a.object_type), (2, 22_050, Some(44_100), 2));
+        // Backward compatible: AAC-LC 22,050 Hz, then sync extension 0x2b7, SBR, 44,100 Hz.
+        let a = audio_specific_config(&[0x13, 0x90, 0x56, 0xe5, 0xa0]).unwrap();
+        assert_eq!((a.channels, a.rate, a.sbr_rate), (2, 22_050, Some(44_100)));
+        // HE-AAC v2 (parametric stereo, object type 29): a mono core decodes to stereo.
+        let a = audio_specific_config(&[0xeb, 0x8a, 0x08, 0x00]).unwrap();
+        assert_eq!((a.channels, a.sbr_rate), (2, Some(44_100)));
+    }
+
+    #[test]
+    fn sample_rates_prefer_sbr_then_the_time_scale() {
+        let asc = |rate, sbr_rate| Some(Asc { channels: 2, rate, sbr_rate, object_type: 2 });
+        let t = |timescale, entry_rate, asc| Track {
+            timescale,
+            entry_rate,
+            asc,
+            mdhd_at: 10,
+            stsd_at: 20,
+            ..Track::default()
+        };
+        // Explicit SBR: the output rate, even with a core-rate time scale.
+        assert_eq!(sample_rate(&t(22_050, 22_050, asc(22_050, Some(44_100)))), (44_100, 20));
+        // Implicit: an AAC-LC core at 22,050 Hz in an entry that says 44,100 Hz.
+        assert_eq!(sample_rate(&t(22_050, 44_100, asc(22_050, None))), (44_100, 20));
+        // Plain AAC: the time scale.
+        assert_eq!(sample_rate(&t(48_000, 48_000, asc(48_000, None))), (48_000, 10));
+        // A damaged time scale is reported as is (the caller rejects it, naming mdhd).
+        assert_eq!(sample_rate(&t(134_261_828, 22_050, asc(22_050, None))), (134_261_828, 10));
     }
 
     #[test]

@@ -14,7 +14,9 @@
 //!   `data_reference_index` 1, which mp4ameta omits) and FFmpeg's 43-byte text description with
 //!   an `ftab` font table;
 //! - one `stts` entry per sample (AVFoundation needs per-sample durations, TagLib notes), one
-//!   chunk holding every sample (`stsc`), per-sample sizes (`stsz`), and `stco` (or `co64`).
+//!   sample per chunk (`stsc` has the one entry 1, 1, 1), per-sample sizes (`stsz`), and one
+//!   `stco` (or `co64`) offset per sample. music-metadata (before 12) reads a chapter track only
+//!   when it has as many chunk offsets as sample sizes; FFmpeg, Apple and mutagen read either.
 //!
 //! Each sample is a big-endian u16 byte length, the UTF-8 title, an `encd` box saying UTF-8
 //! (`00 00 00 0C 'encd' 00 00 01 00`, as FFmpeg, mp4v2 and mp4ameta write), and, for a chapter
@@ -22,7 +24,7 @@
 
 use std::io::{Read, Seek};
 
-use super::boxes::{self, BoxError, Cursor, Node, ReadError};
+use super::boxes::{self, BoxError, Cursor, FourCc, Node, ReadError};
 use crate::Timestamp;
 
 /// `tkhd` flags: in the movie but not enabled (not played), as FFmpeg and TagLib write it.
@@ -106,7 +108,8 @@ fn full_box(kind: &[u8; 4], version: u8, flags: u32, rest: &[u8]) -> Node {
 }
 
 /// Builds the chapter `trak`: track `id`, lasting `duration_movie` in the movie timescale and
-/// the samples' total in milliseconds, with every sample in one chunk at `chunk_offset`.
+/// the samples' total in milliseconds, each sample its own chunk, laid end to end from
+/// `chunk_offset`.
 pub(crate) fn build_trak(id: u32, duration_movie: u64, samples: &[Sample], chunk_offset: u64) -> Node {
     let total_ms: u64 = samples.iter().map(|s| u64::from(s.duration)).sum();
     let long = duration_movie > u64::from(u32::MAX) || total_ms > u64::from(u32::MAX);
@@ -193,9 +196,18 @@ pub(crate) fn build_trak(id: u32, duration_movie: u64, samples: &[Sample], chunk
         stsz.extend_from_slice(&u32::try_from(s.bytes.len()).unwrap_or(u32::MAX).to_be_bytes());
     }
     let mut stsc = 1u32.to_be_bytes().to_vec();
-    for v in [1, count, 1] {
+    for v in [1u32, 1, 1] {
         stsc.extend_from_slice(&v.to_be_bytes());
     }
+    let mut at = chunk_offset;
+    let offsets: Vec<u64> = samples
+        .iter()
+        .map(|s| {
+            let o = at;
+            at = at.saturating_add(u64::try_from(s.bytes.len()).unwrap_or(u64::MAX));
+            o
+        })
+        .collect();
     let stbl = Node::container(
         b"stbl",
         vec![
@@ -203,12 +215,123 @@ pub(crate) fn build_trak(id: u32, duration_movie: u64, samples: &[Sample], chunk
             full_box(b"stts", 0, 0, &stts),
             full_box(b"stsc", 0, 0, &stsc),
             full_box(b"stsz", 0, 0, &stsz),
-            boxes::chunk_offset_box(&[chunk_offset]),
+            boxes::chunk_offset_box(&offsets),
         ],
     );
     let minf = Node::container(b"minf", vec![gmhd, dinf, stbl]);
     let mdia = Node::container(b"mdia", vec![mdhd, hdlr, minf]);
     Node::container(b"trak", vec![tkhd, edts, mdia])
+}
+
+/// What a track is, for deciding which tracks are the audio, the chapter titles and the chapter
+/// images.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TrackInfo {
+    /// Index among `moov`'s children.
+    pub(crate) index: usize,
+    /// `track_ID`.
+    pub(crate) id: u32,
+    /// The `track_enabled` flag.
+    pub(crate) enabled: bool,
+    /// `hdlr` handler type.
+    pub(crate) handler: FourCc,
+    /// Type of the first sample entry (`    ` when there is none).
+    pub(crate) entry: FourCc,
+    /// The IDs `tref/chap` names, in order.
+    pub(crate) chap_refs: Vec<u32>,
+}
+
+impl TrackInfo {
+    /// Whether this track can hold chapter titles: a text handler (`text`, `sbtl`, `subt`) or a
+    /// text sample entry (`text`, `tx3g`), and not a video track.
+    pub(crate) fn is_text(&self) -> bool {
+        &self.handler != b"vide"
+            && (matches!(&self.handler, b"text" | b"sbtl" | b"subt") || matches!(&self.entry, b"text" | b"tx3g"))
+    }
+
+    /// Whether this track holds pictures (chapter images when `tref/chap` names it): a `vide`
+    /// handler or a `jpeg`/`png ` sample entry.
+    pub(crate) fn is_image(&self) -> bool {
+        &self.handler == b"vide" || matches!(&self.entry, b"jpeg" | b"png " | b"mjpg")
+    }
+
+    /// The picture format of an image track, for messages.
+    pub(crate) fn image_format(&self) -> &'static str {
+        match &self.entry {
+            b"jpeg" | b"mjpg" => "JPEG",
+            b"png " => "PNG",
+            _ => "video",
+        }
+    }
+}
+
+/// The tracks of `moov`, in order.
+pub(crate) fn tracks(moov: &Node) -> Result<Vec<TrackInfo>, BoxError> {
+    let mut out = Vec::new();
+    for (index, trak) in moov.children().iter().enumerate() {
+        if &trak.kind != b"trak" {
+            continue;
+        }
+        let h = boxes::track_header(trak)?;
+        let handler = boxes::handler(trak)?;
+        let chap_refs = trak
+            .path(&[b"tref", b"chap"])
+            .map(|c| c.data().chunks_exact(4).filter_map(|b| boxes::be_u32(b, 0)).collect())
+            .unwrap_or_default();
+        let entry = boxes::sample_entry(trak).unwrap_or(*b"    ");
+        out.push(TrackInfo { index, id: h.id, enabled: h.enabled, handler, entry, chap_refs });
+    }
+    Ok(out)
+}
+
+/// The audio track: the first enabled `soun` track, else the first `soun` track.
+pub(crate) fn audio_track(tracks: &[TrackInfo]) -> Option<&TrackInfo> {
+    let soun = |t: &&TrackInfo| &t.handler == b"soun";
+    tracks.iter().filter(soun).find(|t| t.enabled).or_else(|| tracks.iter().find(soun))
+}
+
+/// The chapter tracks of a file, as players choose them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct ChapterTracks<'a> {
+    /// The text track the chapters are read from.
+    pub(crate) text: Option<&'a TrackInfo>,
+    /// Every text track the audio track names in `tref/chap` (the chosen one among them).
+    pub(crate) texts: Vec<&'a TrackInfo>,
+    /// Chapter image tracks the audio track names.
+    pub(crate) images: Vec<&'a TrackInfo>,
+}
+
+/// Which tracks hold the chapters: those the audio track's `tref/chap` names (else those of the
+/// first track with a `tref/chap`), split into text tracks (titles) and image tracks (`vide`,
+/// `jpeg`/`png `). The titles come from the **last** text track named: FFmpeg reads every named
+/// text track in turn and each overwrites the titles of the one before (`avpriv_new_chapter` with
+/// the same chapter IDs), so the last one is what ffprobe shows. An image track is never read as
+/// titles.
+pub(crate) fn chapter_tracks(tracks: &[TrackInfo]) -> ChapterTracks<'_> {
+    let referrer = audio_track(tracks)
+        .filter(|a| !a.chap_refs.is_empty())
+        .or_else(|| tracks.iter().find(|t| &t.handler == b"soun" && !t.chap_refs.is_empty()))
+        .or_else(|| tracks.iter().find(|t| !t.chap_refs.is_empty()));
+    let Some(referrer) = referrer else { return ChapterTracks::default() };
+    let mut out = ChapterTracks::default();
+    for id in &referrer.chap_refs {
+        let Some(t) = tracks.iter().find(|t| t.id == *id && t.id != referrer.id) else { continue };
+        if t.is_text() {
+            if !out.texts.contains(&t) {
+                out.texts.push(t);
+            }
+        } else if t.is_image() && !out.images.contains(&t) {
+            out.images.push(t);
+        }
+    }
+    out.text = out.texts.last().copied();
+    out
+}
+
+/// How many samples a track has (`stsz` count), 0 when unknown.
+pub(crate) fn sample_count(trak: &Node) -> u64 {
+    let Some(stsz) = trak.path(&[b"mdia", b"minf", b"stbl", b"stsz"]) else { return 0 };
+    boxes::be_u32(stsz.data(), 8).map_or(0, u64::from)
 }
 
 /// A chapter read back from a chapter track.
@@ -298,6 +421,9 @@ pub(crate) fn parse_sample(bytes: &[u8], offset: u64) -> Result<(String, Option<
     let title = if let Some(utf16) = text.strip_prefix(&[0xFE, 0xFF]) {
         let units: Vec<u16> = utf16.chunks_exact(2).map(|p| u16::from_be_bytes([p[0], p[1]])).collect();
         String::from_utf16_lossy(&units)
+    } else if let Some(utf16) = text.strip_prefix(&[0xFF, 0xFE]) {
+        let units: Vec<u16> = utf16.chunks_exact(2).map(|p| u16::from_le_bytes([p[0], p[1]])).collect();
+        String::from_utf16_lossy(&units)
     } else {
         String::from_utf8_lossy(text).into_owned()
     };
@@ -361,8 +487,9 @@ mod tests {
         // version/flags, count 1, entry size 59, 'text', 6 reserved bytes, data_reference_index 1.
         assert_eq!(hex(stsd.get(..24).unwrap()), "00000000000000010000003b74657874000000000000".to_owned() + "0001");
         assert_eq!(boxes::time_to_sample(stbl).unwrap(), vec![(1, 15_856), (1, 44_144)]);
-        assert_eq!(boxes::sample_to_chunk(stbl).unwrap(), vec![(1, 2)]);
-        assert_eq!(boxes::chunk_offsets(stbl).unwrap().unwrap().offsets, vec![1234]);
+        // One sample per chunk, chunks end to end.
+        assert_eq!(boxes::sample_to_chunk(stbl).unwrap(), vec![(1, 1)]);
+        assert_eq!(boxes::chunk_offsets(stbl).unwrap().unwrap().offsets, vec![1234, 1234 + 19]);
         assert_eq!(boxes::media_header(&trak).unwrap(), (1000, 60_000));
         assert_eq!(boxes::handler(&trak).unwrap(), *b"text");
         let h = boxes::track_header(&trak).unwrap();
@@ -381,5 +508,34 @@ mod tests {
         assert_eq!(boxes::media_header(&trak).unwrap(), (1000, u64::from(u32::MAX) * 2));
         assert_eq!(boxes::edit_list(&trak).unwrap(), vec![(u64::from(u32::MAX) * 2, 0)]);
         assert_eq!(boxes::track_header(&trak).unwrap().id, 2);
+    }
+
+    fn info(id: u32, handler: &[u8; 4], entry: &[u8; 4], refs: &[u32]) -> TrackInfo {
+        TrackInfo { index: 0, id, enabled: true, handler: *handler, entry: *entry, chap_refs: refs.to_vec() }
+    }
+
+    #[test]
+    fn chapter_titles_come_from_the_last_named_text_track_never_from_images() {
+        // Hindenburg: text 1, audio 2 naming [1, 3, 4], text 3, jpeg 4.
+        let tracks = [
+            info(1, b"text", b"tx3g", &[]),
+            info(2, b"soun", b"mp4a", &[1, 3, 4]),
+            info(3, b"text", b"tx3g", &[]),
+            info(4, b"vide", b"jpeg", &[]),
+        ];
+        let c = chapter_tracks(&tracks);
+        assert_eq!(c.text.map(|t| t.id), Some(3));
+        assert_eq!(c.texts.iter().map(|t| t.id).collect::<Vec<_>>(), [1, 3]);
+        assert_eq!(c.images.iter().map(|t| t.id).collect::<Vec<_>>(), [4]);
+        // Only an image track named: no titles.
+        let tracks = [info(1, b"soun", b"mp4a", &[2]), info(2, b"vide", b"jpeg", &[])];
+        assert_eq!(chapter_tracks(&tracks).text, None);
+        // A text sample entry under another handler still holds text; a png entry is an image.
+        let tracks =
+            [info(1, b"soun", b"mp4a", &[2, 3]), info(2, b"sdsm", b"tx3g", &[]), info(3, b"mdir", b"png ", &[])];
+        let c = chapter_tracks(&tracks);
+        assert_eq!((c.text.map(|t| t.id), c.images.len()), (Some(2), 1));
+        // No tref/chap at all.
+        assert_eq!(chapter_tracks(&[info(1, b"soun", b"mp4a", &[])]), ChapterTracks::default());
     }
 }
