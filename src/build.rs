@@ -183,7 +183,7 @@ fn load_recorded(episodes_dir: &Path, rec: &mut Recorder) -> Result<(Show, Vec<E
     })?;
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
-    let show = Show::parse(&show_text).map_err(|d| problems.extend(render(&show_path, &d))).ok();
+    let show = Show::parse(&show_text).map_err(|e| problems.extend(render(&show_path, &e.diagnostics))).ok();
 
     let listing = Listing::read(episodes_dir).map_err(io(episodes_dir))?;
     let mut dirs = Vec::new();
@@ -235,7 +235,7 @@ fn load_recorded(episodes_dir: &Path, rec: &mut Recorder) -> Result<(Show, Vec<E
         }
         match parsed.into_chapters() {
             Ok(chapters) => episodes.push(Episode { slug, dir, meta, description, chapters }),
-            Err(d) => problems.extend(render(&notes_path, &d)),
+            Err(e) => problems.extend(render(&notes_path, &e.diagnostics)),
         }
     }
     match show {

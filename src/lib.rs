@@ -20,7 +20,7 @@ pub mod timestamp;
 pub mod validate;
 
 pub use crate::chapter::{Chapter, ChapterProblem, Chapters, ChaptersError, ProblemKind};
-pub use crate::diagnostic::{Diagnostic, Location, Position, Severity};
+pub use crate::diagnostic::{Diagnostic, Location, ParseError, Position, Severity};
 pub use crate::episode::{EpisodeMeta, EpisodeType};
 pub use crate::formats::{Format, Parsed, WriteError, WriteOptions};
 pub use crate::probe::{AudioInfo, Mime, Probe, ProbeError, ProbeErrorKind};

@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
 
-use crate::diagnostic::{Diagnostic, LineIndex, Location, quote};
+use crate::diagnostic::{Diagnostic, LineIndex, Location, ParseError, quote};
 use crate::formats::Format;
 
 /// Apple's category table: category → subcategories.
@@ -37,29 +37,23 @@ impl Category {
     /// assert!(Category::new("Arts", Some("Books")).is_ok());
     /// assert!(Category::new("Arts", Some("Technology")).is_err());
     /// ```
-    pub fn new(name: &str, sub: Option<&str>) -> Result<Category, String> {
+    pub fn new(name: &str, sub: Option<&str>) -> Result<Category, CategoryError> {
         let table = apple_categories();
         let Some(subs) = table.get(name) else {
             let lower = name.to_lowercase();
-            let near: Vec<&str> = table
+            let near: Vec<String> = table
                 .keys()
                 .filter(|k| {
                     !lower.is_empty() && (k.to_lowercase().starts_with(&lower) || k.to_lowercase().contains(&lower))
                 })
-                .map(String::as_str)
+                .cloned()
                 .collect();
-            return Err(format!(
-                "\"{name}\" is not an Apple Podcasts category{}",
-                if near.is_empty() { String::new() } else { format!(" (did you mean: {}?)", near.join(", ")) }
-            ));
+            return Err(CategoryError::Unknown { name: name.to_owned(), near });
         };
         if let Some(sub) = sub
             && !subs.iter().any(|s| s == sub)
         {
-            return Err(format!(
-                "\"{sub}\" is not a subcategory of \"{name}\" (expected one of: {})",
-                if subs.is_empty() { "none; it has no subcategories".to_owned() } else { subs.join(", ") }
-            ));
+            return Err(CategoryError::UnknownSub { name: name.to_owned(), sub: sub.to_owned(), expected: subs.clone() });
         }
         Ok(Category { name: name.to_owned(), sub: sub.map(str::to_owned) })
     }
@@ -74,6 +68,48 @@ impl Category {
         self.sub.as_deref()
     }
 }
+
+/// Why a name is not an Apple Podcasts category or subcategory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CategoryError {
+    /// Not a category.
+    Unknown {
+        /// The name given.
+        name: String,
+        /// The categories whose name starts with or contains it (case-insensitively).
+        near: Vec<String>,
+    },
+    /// Not a subcategory of the category.
+    UnknownSub {
+        /// The category.
+        name: String,
+        /// The subcategory given.
+        sub: String,
+        /// The category's subcategories (none for some categories).
+        expected: Vec<String>,
+    },
+}
+
+impl fmt::Display for CategoryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CategoryError::Unknown { name, near } => {
+                write!(f, "\"{name}\" is not an Apple Podcasts category")?;
+                if !near.is_empty() {
+                    write!(f, " (did you mean: {}?)", near.join(", "))?;
+                }
+                Ok(())
+            }
+            CategoryError::UnknownSub { name, sub, expected } => write!(
+                f,
+                "\"{sub}\" is not a subcategory of \"{name}\" (expected one of: {})",
+                if expected.is_empty() { "none; it has no subcategories".to_owned() } else { expected.join(", ") }
+            ),
+        }
+    }
+}
+
+impl std::error::Error for CategoryError {}
 
 impl fmt::Display for Category {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -187,16 +223,16 @@ impl Show {
     }
 
     /// Parses `podcast.toml`. Every problem is a diagnostic with its line and column.
-    pub fn parse(text: &str) -> Result<Show, Vec<Diagnostic>> {
+    pub fn parse(text: &str) -> Result<Show, ParseError> {
         let index = LineIndex::new(text);
         let raw: RawShow = toml::from_str(text).map_err(|e| {
             let at = e.span().map(|s| Location::from(index.position(s.start)));
-            vec![Diagnostic::error("show", at, e.message().trim().to_owned())]
+            ParseError::new(vec![Diagnostic::error("show", at, e.message().trim().to_owned())])
         })?;
         let mut diags = Vec::new();
         let find = |needle: &str| text.find(needle).map(|i| Location::from(index.position(i)));
         let category = Category::new(&raw.category.name, raw.category.sub.as_deref())
-            .map_err(|m| diags.push(Diagnostic::error("category", find("[category]"), m)))
+            .map_err(|m| diags.push(Diagnostic::error("category", find("[category]"), m.to_string())))
             .ok();
         if !(raw.base_url.starts_with("https://") || raw.base_url.starts_with("http://")) {
             diags.push(Diagnostic::error(
@@ -246,7 +282,7 @@ impl Show {
                 owner: raw.owner,
                 chapter_formats,
             }),
-            _ => Err(diags),
+            _ => Err(ParseError::new(diags)),
         }
     }
 }
@@ -268,7 +304,7 @@ mod tests {
     #[test]
     fn reports_bad_category_and_url_with_lines() {
         let bad = OK.replace("Technology", "Tech").replace("https://x.example", "x.example");
-        let d = Show::parse(&bad).err().unwrap_or_default();
+        let d = Show::parse(&bad).err().unwrap_or_default().diagnostics;
         let s: Vec<String> = d.iter().map(ToString::to_string).collect();
         assert_eq!(s.len(), 2, "{s:?}");
         assert!(
@@ -280,7 +316,7 @@ mod tests {
 
     #[test]
     fn unknown_keys_are_errors() {
-        let d = Show::parse(&format!("{OK}colour = 1\n")).err().unwrap_or_default();
+        let d = Show::parse(&format!("{OK}colour = 1\n")).err().unwrap_or_default().diagnostics;
         assert!(d[0].to_string().contains("unknown field `colour`"), "{:?}", d);
     }
 }

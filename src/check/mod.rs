@@ -21,10 +21,11 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+#[cfg(feature = "net")]
 use std::time::Duration;
 
 use crate::diagnostic::{Diagnostic, Location, Position, quote};
-use crate::feed::guid::{GuidLock, new_episode_guid, podcast_guid};
+use crate::feed::guid::{GuidLock, GuidLockError, new_episode_guid, podcast_guid};
 use crate::formats::{Format, decode_text};
 use crate::validate::{Profile, check_all};
 use crate::{Chapters, Timestamp};
@@ -63,7 +64,16 @@ pub enum CheckError {
     },
     /// The lock file could not be read.
     #[error("{0}")]
-    Lock(String),
+    Lock(#[from] GuidLockError),
+    /// The sources could not be loaded for another reason than their problems.
+    #[error(transparent)]
+    Build(#[from] crate::build::BuildError),
+    /// Checking a URL needs the `net` feature, which this build of podmark lacks.
+    #[error("{url}: podmark was built without the `net` feature, so it cannot fetch URLs")]
+    NetDisabled {
+        /// The URL.
+        url: String,
+    },
 }
 
 /// The diagnostics of one file.
@@ -383,11 +393,12 @@ fn check_lock(item: &ItemFacts, lock_path: &Path, lock: &GuidLock, out: &mut Out
             guid.offset,
             format!("episode {slug} (guid {}) is not in {}", quote(&guid.value), lock_path.display()),
         ),
-        Err(e) => out.error("guid-lock", guid.offset, e),
+        Err(e) => out.error("guid-lock", guid.offset, e.to_string()),
     }
 }
 
 /// A blocking HTTP agent that reports every status (no status is an error) and gives up after 30 s.
+#[cfg(feature = "net")]
 fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
@@ -396,11 +407,21 @@ fn agent() -> ureq::Agent {
         .into()
 }
 
+#[cfg(feature = "net")]
 fn header<'a>(resp: &'a ureq::http::Response<ureq::Body>, name: &str) -> Option<&'a str> {
     resp.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
 /// Fetches a feed and checks it, its artwork and every enclosure over HTTP (see the module docs).
+///
+/// Without the `net` feature this is always [`CheckError::NetDisabled`].
+#[cfg(not(feature = "net"))]
+pub fn check_url(url: &str) -> Result<Vec<Diagnostic>, CheckError> {
+    Err(CheckError::NetDisabled { url: url.to_owned() })
+}
+
+/// Fetches a feed and checks it, its artwork and every enclosure over HTTP (see the module docs).
+#[cfg(feature = "net")]
 pub fn check_url(url: &str) -> Result<Vec<Diagnostic>, CheckError> {
     let agent = agent();
     let http = |message: String| CheckError::Http { url: url.to_owned(), message };
@@ -439,6 +460,7 @@ fn sort(diags: &mut [Diagnostic]) {
     diags.sort_by_key(|d| d.location);
 }
 
+#[cfg(feature = "net")]
 fn remote_image(agent: &ureq::Agent, img: &rules::Located<String>, out: &mut Out<'_>) {
     match agent.get(&img.value).call() {
         Err(e) => out.error("artwork-fetch", img.offset, format!("artwork {}: {e}", quote(&img.value))),
@@ -460,6 +482,7 @@ fn remote_image(agent: &ureq::Agent, img: &rules::Located<String>, out: &mut Out
     }
 }
 
+#[cfg(feature = "net")]
 fn remote_enclosure(agent: &ureq::Agent, url: &str, length: u64, at: usize, out: &mut Out<'_>) {
     match agent.head(url).call() {
         Err(e) => out.error("enclosure-head", at, format!("HEAD {}: {e}", quote(url))),
@@ -558,7 +581,7 @@ pub fn check_sources(dir: &Path, options: &CheckOptions) -> Result<Vec<FileRepor
             return Ok(reports);
         }
         Err(crate::build::BuildError::Io { path, source }) => return Err(CheckError::Io { path, source }),
-        Err(e) => return Err(CheckError::Lock(e.to_string())),
+        Err(e) => return Err(CheckError::Build(e)),
     };
     for s in &warnings {
         let r = parse_rendered(s, dir);
@@ -600,7 +623,7 @@ pub fn check_sources(dir: &Path, options: &CheckOptions) -> Result<Vec<FileRepor
         let notes = ep.dir.join("episode.md");
         let guid = match (lock.get(&ep.slug), &ep.meta.guid) {
             (Err(e), _) => {
-                push(&mut reports, &lock_path, Diagnostic::error("guid-lock", None, e));
+                push(&mut reports, &lock_path, Diagnostic::error("guid-lock", None, e.to_string()));
                 None
             }
             (Ok(Some(locked)), Some(front)) if &locked != front => {

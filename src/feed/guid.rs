@@ -5,7 +5,7 @@
 //! refuses a build that would change or duplicate one.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -60,25 +60,54 @@ fn check(slug: &str, guid: &str) -> String {
 const HEADER: &str = "# podmark GUID lock: the GUID each episode was first published with.\n\
 # Commit this file. Never edit a GUID: podcast apps would list and download the episode again.\n\n";
 
+/// Why the lock file could not be read, or an entry of it cannot be trusted.
+#[derive(Debug, thiserror::Error)]
+pub enum GuidLockError {
+    /// The file could not be read.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The lock file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The file is not a valid lock file.
+    #[error("{}: {message}", path.display())]
+    Syntax {
+        /// The lock file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// An entry's GUID no longer matches its check value: it was edited by hand.
+    #[error(
+        "the GUID of episode {slug} (\"{guid}\") was edited in the lock file; a published GUID must never change. Restore it, or pass --allow-guid-change to publish this one"
+    )]
+    Edited {
+        /// The episode folder name.
+        slug: String,
+        /// The GUID now in the file.
+        guid: String,
+    },
+}
+
 impl GuidLock {
     /// Reads the lock file; a missing file is an empty lock.
-    pub fn load(path: &Path) -> Result<GuidLock, String> {
+    pub fn load(path: &Path) -> Result<GuidLock, GuidLockError> {
         match std::fs::read_to_string(path) {
-            Ok(text) => toml::from_str(&text).map_err(|e| format!("{}: {}", path.display(), e.message().trim())),
+            Ok(text) => toml::from_str(&text)
+                .map_err(|e| GuidLockError::Syntax { path: path.to_owned(), message: e.message().trim().to_owned() }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(GuidLock::default()),
-            Err(e) => Err(format!("{}: {e}", path.display())),
+            Err(source) => Err(GuidLockError::Io { path: path.to_owned(), source }),
         }
     }
 
     /// The locked GUID of an episode; an error if the entry was edited by hand.
-    pub fn get(&self, slug: &str) -> Result<Option<String>, String> {
+    pub fn get(&self, slug: &str) -> Result<Option<String>, GuidLockError> {
         match self.episodes.get(slug) {
             None => Ok(None),
             Some(e) if e.check == check(slug, &e.guid) => Ok(Some(e.guid.clone())),
-            Some(e) => Err(format!(
-                "the GUID of episode {slug} (\"{}\") was edited in the lock file; a published GUID must never change. Restore it, or pass --allow-guid-change to publish this one",
-                e.guid
-            )),
+            Some(e) => Err(GuidLockError::Edited { slug: slug.to_owned(), guid: e.guid.clone() }),
         }
     }
 
@@ -140,6 +169,6 @@ mod tests {
         assert_eq!(back, lock);
         assert_eq!(back.get("020-a \"b\"").unwrap().as_deref(), Some("x"));
         let edited = toml::from_str::<GuidLock>(&text.replace("guid = \"x\"", "guid = \"y\"")).unwrap();
-        assert!(edited.get("020-a \"b\"").unwrap_err().contains("was edited"));
+        assert!(edited.get("020-a \"b\"").unwrap_err().to_string().contains("was edited"));
     }
 }
