@@ -292,7 +292,10 @@ mod tests {
             Diagnostic::error("empty", None, "no chapters"),
         ]);
         assert_eq!(e.to_string(), "3:5: error: out of order\nerror: no chapters");
-        assert_eq!(e.with_path(Path::new("a.md")).to_string(), "a.md:3:5: error: out of order\na.md: error: no chapters");
+        assert_eq!(
+            e.with_path(Path::new("a.md")).to_string(),
+            "a.md:3:5: error: out of order\na.md: error: no chapters"
+        );
         let boxed: Box<dyn std::error::Error> = Box::new(e);
         assert!(boxed.to_string().starts_with("3:5: "));
     }

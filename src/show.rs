@@ -53,7 +53,11 @@ impl Category {
         if let Some(sub) = sub
             && !subs.iter().any(|s| s == sub)
         {
-            return Err(CategoryError::UnknownSub { name: name.to_owned(), sub: sub.to_owned(), expected: subs.clone() });
+            return Err(CategoryError::UnknownSub {
+                name: name.to_owned(),
+                sub: sub.to_owned(),
+                expected: subs.clone(),
+            });
         }
         Ok(Category { name: name.to_owned(), sub: sub.map(str::to_owned) })
     }

@@ -639,10 +639,16 @@ mod tests {
         assert!(check_rfc2822("Wed, 14 Sep 2016 09:00:00 +1000").is_ok());
         assert!(check_rfc2822("Sat, 15 Jun 2019 19:00:00 GMT").is_ok());
         // Apple's own example has the wrong day of the week.
-        assert_eq!(check_rfc2822("Wed, 15 Jun 2019 19:00:00 GMT").unwrap_err().to_string(), "the date is a Sat, not a Wed");
+        assert_eq!(
+            check_rfc2822("Wed, 15 Jun 2019 19:00:00 GMT").unwrap_err().to_string(),
+            "the date is a Sat, not a Wed"
+        );
         assert!(check_rfc2822("2016-09-14T09:00:00+10:00").unwrap_err().to_string().contains("not an RFC 2822 date"));
         assert!(check_rfc2822("14 Sep 2016 09:00:00 +1000").unwrap_err().to_string().contains("day of the week"));
-        assert_eq!(check_rfc2822("Thu, 14 Sep 2016 09:00:00 +1000").unwrap_err().to_string(), "the date is a Wed, not a Thu");
+        assert_eq!(
+            check_rfc2822("Thu, 14 Sep 2016 09:00:00 +1000").unwrap_err().to_string(),
+            "the date is a Wed, not a Thu"
+        );
         assert!(check_rfc2822("Wed, 31 Sep 2016 09:00:00 +1000").is_err());
         assert!(check_rfc2822("Wed, 14 Sep 2016 25:00:00 +1000").is_err());
         assert!(check_rfc2822("").is_err());
