@@ -54,16 +54,21 @@ impl fmt::Display for EpisodeType {
 }
 
 impl FromStr for EpisodeType {
-    type Err = String;
+    type Err = UnknownEpisodeType;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "full" => Ok(EpisodeType::Full),
             "trailer" => Ok(EpisodeType::Trailer),
             "bonus" => Ok(EpisodeType::Bonus),
-            other => Err(format!("unknown episode type \"{other}\" (expected full, trailer or bonus)")),
+            other => Err(UnknownEpisodeType(other.to_owned())),
         }
     }
 }
+
+/// An episode type that is not `full`, `trailer` or `bonus`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown episode type \"{0}\" (expected full, trailer or bonus)")]
+pub struct UnknownEpisodeType(pub String);
 
 /// An episode's metadata from its front matter. Every field is optional in the file; the feed
 /// builder says which ones it needs.
