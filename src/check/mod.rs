@@ -421,6 +421,8 @@ pub fn check_url(url: &str) -> Result<Vec<Diagnostic>, CheckError> {
 }
 
 /// Fetches a feed and checks it, its artwork and every enclosure over HTTP (see the module docs).
+///
+/// Needs the `net` feature (on by default); without it this is always [`CheckError::NetDisabled`].
 #[cfg(feature = "net")]
 pub fn check_url(url: &str) -> Result<Vec<Diagnostic>, CheckError> {
     let agent = agent();
