@@ -27,7 +27,7 @@ fn main() -> ExitCode {
 
 fn run(path: &str, duration: Option<&str>) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let bytes = std::fs::read(path)?;
-    let text = decode_text(&bytes).map_err(|d| d.to_string())?;
+    let text = decode_text(&bytes)?;
     let duration: Option<Timestamp> = duration.map(str::parse).transpose()?;
 
     // 1. Read: show notes are Markdown with chapter lines anywhere.
@@ -45,7 +45,7 @@ fn run(path: &str, duration: Option<&str>) -> Result<ExitCode, Box<dyn std::erro
 
     // 3. Convert: a valid `Chapters` value, then any format.
     let title = parsed.title.clone();
-    let chapters = parsed.into_chapters().map_err(|d| format!("{} problems", d.len()))?;
+    let chapters = parsed.into_chapters()?;
     let json = Format::Json.write(&chapters, &WriteOptions { title, ..WriteOptions::default() })?;
     print!("{json}");
     Ok(ExitCode::SUCCESS)

@@ -41,14 +41,12 @@ fn run(audio: &Path, source: &str) -> Result<ExitCode, Box<dyn std::error::Error
     // 1. Read the chapters: any format podmark knows, detected from the name or the content.
     let path = Path::new(source);
     let bytes = std::fs::read(path)?;
-    let text = decode_text(&bytes).map_err(|d| d.to_string())?;
+    let text = decode_text(&bytes)?;
     let format = Format::from_path(path).unwrap_or_else(|| Format::detect(text));
     let chapters = match format.read(text).into_chapters() {
         Ok(c) => c,
-        Err(diagnostics) => {
-            for d in &diagnostics {
-                eprintln!("{}", d.with_path(path));
-            }
+        Err(e) => {
+            eprintln!("{}", e.with_path(path));
             return Ok(ExitCode::from(1));
         }
     };

@@ -34,7 +34,7 @@ fn main() -> ExitCode {
     let list = match format.read(text).into_chapters() {
         Ok(c) => c,
         Err(d) => {
-            eprintln!("{chapters}: {} problem(s)", d.len());
+            eprintln!("{chapters}: {} problem(s)", d.diagnostics.len());
             return ExitCode::FAILURE;
         }
     };

@@ -145,6 +145,68 @@ impl fmt::Display for Diagnostic {
     }
 }
 
+impl std::error::Error for Diagnostic {}
+
+/// Why an input could not be read: every error found in it, each with where it is.
+///
+/// Displays one diagnostic per line, as [`Diagnostic`] does (`line:col: error: message`);
+/// [`ParseError::with_path`] prefixes each line with the file name, the way compilers do.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ParseError {
+    /// The errors, in the order found.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl ParseError {
+    /// An error made of `diagnostics`.
+    pub fn new(diagnostics: Vec<Diagnostic>) -> Self {
+        ParseError { diagnostics }
+    }
+
+    /// Displays as `path:line:col: error: message`, one diagnostic per line.
+    pub fn with_path<'a>(&'a self, path: &'a Path) -> impl fmt::Display + 'a {
+        ParseErrorWithPath { e: self, path }
+    }
+}
+
+impl From<Vec<Diagnostic>> for ParseError {
+    fn from(diagnostics: Vec<Diagnostic>) -> Self {
+        ParseError { diagnostics }
+    }
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, d) in self.diagnostics.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            // A diagnostic without a location starts with the space that follows `path:`.
+            f.write_str(d.to_string().trim_start())?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+struct ParseErrorWithPath<'a> {
+    e: &'a ParseError,
+    path: &'a Path,
+}
+
+impl fmt::Display for ParseErrorWithPath<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, d) in self.e.diagnostics.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "{}", d.with_path(self.path))?;
+        }
+        Ok(())
+    }
+}
+
 /// Maps byte offsets in a text to [`Position`]s.
 #[derive(Debug, Clone)]
 pub struct LineIndex<'a> {
@@ -221,6 +283,21 @@ mod tests {
         assert_eq!(d.with_path(Path::new("a.md")).to_string(), "a.md:3:5: error: out of order");
         let d = Diagnostic::warning("x", Location::Byte { offset: 9 }, "odd");
         assert_eq!(d.to_string(), "byte 9: warning: odd");
+    }
+
+    #[test]
+    fn parse_errors_print_one_diagnostic_per_line() {
+        let e = ParseError::new(vec![
+            Diagnostic::error("order", Position::new(3, 5), "out of order"),
+            Diagnostic::error("empty", None, "no chapters"),
+        ]);
+        assert_eq!(e.to_string(), "3:5: error: out of order\nerror: no chapters");
+        assert_eq!(
+            e.with_path(Path::new("a.md")).to_string(),
+            "a.md:3:5: error: out of order\na.md: error: no chapters"
+        );
+        let boxed: Box<dyn std::error::Error> = Box::new(e);
+        assert!(boxed.to_string().starts_with("3:5: "));
     }
 
     #[test]

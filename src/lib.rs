@@ -43,7 +43,7 @@ pub use crate::sources::show;
 
 pub use crate::audio::{AudioInfo, Mime, Probe, ProbeError, ProbeErrorKind};
 pub use crate::chapter::{Chapter, ChapterProblem, Chapters, ChaptersError, ProblemKind};
-pub use crate::diagnostic::{Diagnostic, Location, Position, Severity};
+pub use crate::diagnostic::{Diagnostic, Location, ParseError, Position, Severity};
 pub use crate::formats::{Format, Parsed, WriteError, WriteOptions};
 pub use crate::sources::episode::{EpisodeMeta, EpisodeType};
 pub use crate::timestamp::{Timestamp, TimestampError, TimestampErrorKind};

@@ -81,14 +81,17 @@ impl fmt::Display for Profile {
 }
 
 impl FromStr for Profile {
-    type Err = String;
+    type Err = UnknownProfile;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let lower = s.to_ascii_lowercase();
-        Profile::ALL.into_iter().find(|p| p.name() == lower).ok_or_else(|| {
-            format!("unknown profile \"{s}\" (expected one of: strict, apple, youtube, spotify, podcasting2, id3, mp4)")
-        })
+        Profile::ALL.into_iter().find(|p| p.name() == lower).ok_or_else(|| UnknownProfile(s.to_owned()))
     }
 }
+
+/// A validation profile name that podmark does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown profile \"{0}\" (expected one of: strict, apple, youtube, spotify, podcasting2, id3, mp4)")]
+pub struct UnknownProfile(pub String);
 
 const SECOND: u64 = 1_000_000_000;
 

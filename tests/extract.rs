@@ -268,3 +268,26 @@ print(json.dumps({"length": f.info.length, "tags": {k.upper(): v[0] for k, v in 
     let diff = (out["length"].as_f64().unwrap() - info.duration.as_secs_f64()).abs();
     assert!(diff < 0.03, "mutagen {} s, podmark {}", out["length"], info.duration);
 }
+
+/// Regression: `AudioInfo::chapter_list` refused an MP3 podmark had tagged itself whenever the audio
+/// was not a whole number of milliseconds long, because ID3 stores the last chapter's end rounded to
+/// the millisecond (past the exact duration).
+#[test]
+fn chapter_list_reads_an_end_rounded_past_the_exact_duration_as_the_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = copy(dir.path(), "mp3-cbr-44k-stereo-lame.mp3");
+    let exact = podmark::probe::probe_path(&path).unwrap().duration;
+    assert_ne!(exact.as_nanos() % 1_000_000, 0, "the fixture must not be a whole number of milliseconds");
+    let chapters = podmark::Chapters::new(vec![
+        podmark::Chapter::new(podmark::Timestamp::ZERO, "Start"),
+        podmark::Chapter::new(podmark::Timestamp::from_millis(500).unwrap(), "Middle"),
+    ])
+    .unwrap()
+    .with_duration(exact)
+    .unwrap();
+    podmark::tag::embed(&path, &chapters, &podmark::tag::TagOptions::new()).unwrap();
+    let info = podmark::probe::probe_path(&path).unwrap();
+    let list = info.chapter_list().expect("chapters found").expect("a valid list");
+    assert_eq!(list.len(), 2);
+    assert_eq!(list.end_of(1), Some(exact));
+}

@@ -155,9 +155,25 @@ impl AudioInfo {
     /// The chapters found in the file as a validated [`Chapters`] list, with this file's duration.
     /// `None` when the file has none; an error when they overlap, repeat a start or run past the
     /// end of the audio.
+    ///
+    /// An end time up to 1 ms past the exact duration is the container's rounding (ID3 and the MP4
+    /// chapter track store milliseconds; podmark itself writes the exact end rounded), and is read as
+    /// the end of the audio.
     pub fn chapter_list(&self) -> Option<Result<Chapters, ChaptersError>> {
         let found = self.chapters.as_ref()?;
-        Some(Chapters::sorted(found.list.clone()).and_then(|c| c.with_duration(self.duration)))
+        let rounding = Timestamp::from_nanos(1_000_000);
+        let list = found
+            .list
+            .iter()
+            .cloned()
+            .map(|mut c| {
+                if c.end.is_some_and(|e| e > self.duration && e.saturating_sub(self.duration) <= rounding) {
+                    c.end = Some(self.duration);
+                }
+                c
+            })
+            .collect();
+        Some(Chapters::sorted(list).and_then(|c| c.with_duration(self.duration)))
     }
 }
 

@@ -39,7 +39,8 @@ pub(super) fn load_recorded(episodes_dir: &Path, rec: &mut Recorder) -> Result<L
     })?;
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
-    let show = Show::parse(&show_text).map_err(|d| problems.extend(SourceDiagnostic::all(&show_path, d))).ok();
+    let show =
+        Show::parse(&show_text).map_err(|e| problems.extend(SourceDiagnostic::all(&show_path, e.diagnostics))).ok();
 
     let listing = Listing::read(episodes_dir).map_err(io(episodes_dir))?;
     let mut dirs = Vec::new();
@@ -97,7 +98,7 @@ fn load_episode(
             "episode folder names become file names in URLs; use ASCII letters, digits, '-', '_' or '.' only",
         )]);
     }
-    let chapters = parsed.into_chapters().map_err(|d| SourceDiagnostic::all(notes_path, d))?;
+    let chapters = parsed.into_chapters().map_err(|e| SourceDiagnostic::all(notes_path, e.diagnostics))?;
     Ok(Episode { slug, dir, meta, description, chapters })
 }
 

@@ -66,7 +66,8 @@ pub struct Artwork {
 }
 
 /// Why an image header could not be read: byte offset and message.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("byte {offset}: {message}")]
 pub struct ArtworkError {
     /// Where in the file.
     pub offset: u64,

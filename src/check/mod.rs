@@ -21,6 +21,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+#[cfg(feature = "net")]
 use std::time::Duration;
 
 use crate::diagnostic::{Diagnostic, Location, Position, quote};
@@ -67,6 +68,12 @@ pub enum CheckError {
     /// The sources could not be loaded.
     #[error(transparent)]
     Build(Box<crate::build::BuildError>),
+    /// Checking a URL needs the `net` feature, which this build of podmark lacks.
+    #[error("{url}: podmark was built without the `net` feature, so it cannot fetch URLs")]
+    NetDisabled {
+        /// The URL.
+        url: String,
+    },
 }
 
 /// The diagnostics of one file.
@@ -396,6 +403,7 @@ fn check_lock(item: &ItemFacts, lock_path: &Path, lock: &GuidLock, out: &mut Out
 }
 
 /// A blocking HTTP agent that reports every status (no status is an error) and gives up after 30 s.
+#[cfg(feature = "net")]
 fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
@@ -404,11 +412,23 @@ fn agent() -> ureq::Agent {
         .into()
 }
 
+#[cfg(feature = "net")]
 fn header<'a>(resp: &'a ureq::http::Response<ureq::Body>, name: &str) -> Option<&'a str> {
     resp.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
 /// Fetches a feed and checks it, its artwork and every enclosure over HTTP (see the module docs).
+///
+/// Without the `net` feature this is always [`CheckError::NetDisabled`].
+#[cfg(not(feature = "net"))]
+pub fn check_url(url: &str) -> Result<Vec<Diagnostic>, CheckError> {
+    Err(CheckError::NetDisabled { url: url.to_owned() })
+}
+
+/// Fetches a feed and checks it, its artwork and every enclosure over HTTP (see the module docs).
+///
+/// Needs the `net` feature (on by default); without it this is always [`CheckError::NetDisabled`].
+#[cfg(feature = "net")]
 pub fn check_url(url: &str) -> Result<Vec<Diagnostic>, CheckError> {
     let agent = agent();
     let http = |message: String| CheckError::Http { url: url.to_owned(), message };
@@ -447,6 +467,7 @@ fn sort(diags: &mut [Diagnostic]) {
     diags.sort_by_key(|d| d.location);
 }
 
+#[cfg(feature = "net")]
 fn remote_image(agent: &ureq::Agent, img: &rules::Located<String>, out: &mut Out<'_>) {
     match agent.get(&img.value).call() {
         Err(e) => out.error("artwork-fetch", img.offset, format!("artwork {}: {e}", quote(&img.value))),
@@ -468,6 +489,7 @@ fn remote_image(agent: &ureq::Agent, img: &rules::Located<String>, out: &mut Out
     }
 }
 
+#[cfg(feature = "net")]
 fn remote_enclosure(agent: &ureq::Agent, url: &str, length: u64, at: usize, out: &mut Out<'_>) {
     match agent.head(url).call() {
         Err(e) => out.error("enclosure-head", at, format!("HEAD {}: {e}", quote(url))),

@@ -421,24 +421,41 @@ pub fn parse_duration(s: &str) -> Option<u64> {
 
 /// Checks an RFC 2822 date as Apple wants it (`Wed, 15 Jun 2019 19:00:00 GMT`): it must parse,
 /// carry the day of the week, and that day must be right. Returns the date or why not.
-pub fn check_rfc2822(s: &str) -> Result<DateTime<FixedOffset>, String> {
+pub fn check_rfc2822(s: &str) -> Result<DateTime<FixedOffset>, DateError> {
     let names = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
     let (day, rest) = match s.split_once(',') {
         Some((d, rest)) if names.contains(&d.trim()) => (d.trim(), rest),
         _ => {
-            DateTime::parse_from_rfc2822(s).map_err(|e| format!("not an RFC 2822 date ({e})"))?;
-            return Err(
-                "RFC 2822 as Apple wants it starts with the day of the week (\"Sat, 15 Jun 2019 19:00:00 GMT\")".into(),
-            );
+            DateTime::parse_from_rfc2822(s).map_err(DateError::Syntax)?;
+            return Err(DateError::NoWeekday);
         }
     };
     // Without the day of the week first, so that a wrong day gets its own message.
-    let date = DateTime::parse_from_rfc2822(rest.trim()).map_err(|e| format!("not an RFC 2822 date ({e})"))?;
+    let date = DateTime::parse_from_rfc2822(rest.trim()).map_err(DateError::Syntax)?;
     let want = names.get(usize::try_from(date.weekday().num_days_from_monday()).unwrap_or(0)).copied().unwrap_or("");
     if day != want {
-        return Err(format!("the date is a {want}, not a {day}"));
+        return Err(DateError::WrongWeekday { actual: want, written: day.to_owned() });
     }
     Ok(date)
+}
+
+/// Why a date is not an RFC 2822 date as Apple wants it (see [`check_rfc2822`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DateError {
+    /// Not an RFC 2822 date at all.
+    #[error("not an RFC 2822 date ({0})")]
+    Syntax(chrono::ParseError),
+    /// A valid date, but without the day of the week first.
+    #[error("RFC 2822 as Apple wants it starts with the day of the week (\"Sat, 15 Jun 2019 19:00:00 GMT\")")]
+    NoWeekday,
+    /// The day of the week is not the date's.
+    #[error("the date is a {actual}, not a {written}")]
+    WrongWeekday {
+        /// The date's day of the week.
+        actual: &'static str,
+        /// The day of the week written.
+        written: String,
+    },
 }
 
 fn check_item(item: &Element, serial: bool, out: &mut Out<'_>) -> ItemFacts {
@@ -632,10 +649,16 @@ mod tests {
         assert!(check_rfc2822("Wed, 14 Sep 2016 09:00:00 +1000").is_ok());
         assert!(check_rfc2822("Sat, 15 Jun 2019 19:00:00 GMT").is_ok());
         // Apple's own example has the wrong day of the week.
-        assert_eq!(check_rfc2822("Wed, 15 Jun 2019 19:00:00 GMT").unwrap_err(), "the date is a Sat, not a Wed");
-        assert!(check_rfc2822("2016-09-14T09:00:00+10:00").unwrap_err().contains("not an RFC 2822 date"));
-        assert!(check_rfc2822("14 Sep 2016 09:00:00 +1000").unwrap_err().contains("day of the week"));
-        assert_eq!(check_rfc2822("Thu, 14 Sep 2016 09:00:00 +1000").unwrap_err(), "the date is a Wed, not a Thu");
+        assert_eq!(
+            check_rfc2822("Wed, 15 Jun 2019 19:00:00 GMT").unwrap_err().to_string(),
+            "the date is a Sat, not a Wed"
+        );
+        assert!(check_rfc2822("2016-09-14T09:00:00+10:00").unwrap_err().to_string().contains("not an RFC 2822 date"));
+        assert!(check_rfc2822("14 Sep 2016 09:00:00 +1000").unwrap_err().to_string().contains("day of the week"));
+        assert_eq!(
+            check_rfc2822("Thu, 14 Sep 2016 09:00:00 +1000").unwrap_err().to_string(),
+            "the date is a Wed, not a Thu"
+        );
         assert!(check_rfc2822("Wed, 31 Sep 2016 09:00:00 +1000").is_err());
         assert!(check_rfc2822("Wed, 14 Sep 2016 25:00:00 +1000").is_err());
         assert!(check_rfc2822("").is_err());

@@ -75,7 +75,8 @@ impl Element {
 }
 
 /// Why a document could not be read as XML: byte offset and message.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("byte {offset}: {message}")]
 pub struct XmlError {
     /// Byte offset where the problem is.
     pub offset: usize,

@@ -12,7 +12,7 @@
 //! use podmark::formats::{Format, WriteOptions};
 //!
 //! let parsed = Format::Text.read("00:00:00.000 Intro\n00:01:30.500 Talk\n");
-//! let chapters = parsed.into_chapters().map_err(|d| format!("{d:?}"))?;
+//! let chapters = parsed.into_chapters()?;
 //! let json = Format::Json.write(&chapters, &WriteOptions::default())?;
 //! assert!(json.contains("\"startTime\": 90.5"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -24,7 +24,7 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
-use crate::diagnostic::{Diagnostic, Location, Position};
+use crate::diagnostic::{Diagnostic, Location, ParseError, Position};
 use crate::{Chapter, Chapters, Timestamp};
 
 pub mod audacity;
@@ -324,8 +324,8 @@ impl Parsed {
     }
 
     /// The chapters, checked: any read error, or any structural problem of the list (order,
-    /// duplicates, overlaps), gives every diagnostic with its position.
-    pub fn into_chapters(self) -> Result<Chapters, Vec<Diagnostic>> {
+    /// duplicates, overlaps), gives a [`ParseError`] holding every diagnostic with its position.
+    pub fn into_chapters(self) -> Result<Chapters, ParseError> {
         let mut diags: Vec<Diagnostic> = self.diagnostics.into_iter().filter(Diagnostic::is_error).collect();
         let positions: Vec<(Position, String)> = self.entries.iter().map(|e| (e.at, e.source.clone())).collect();
         let list: Vec<Chapter> = self.entries.into_iter().map(|e| e.chapter).collect();
@@ -362,7 +362,7 @@ impl Parsed {
         }
         match chapters {
             Some(c) if diags.is_empty() => Ok(c),
-            _ => Err(diags),
+            _ => Err(ParseError::new(diags)),
         }
     }
 }

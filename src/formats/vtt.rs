@@ -324,7 +324,7 @@ mod tests {
     #[test]
     fn end_before_start_is_caught_when_checking() {
         let p = read("WEBVTT\n\n00:05.000 --> 00:04.000\nA\n");
-        let e = p.into_chapters().unwrap_err();
+        let e = p.into_chapters().unwrap_err().diagnostics;
         assert_eq!(e.len(), 1);
         assert!(e[0].to_string().starts_with("3:1: error: ends at 00:00:04.000, not after its start"), "{}", e[0]);
     }

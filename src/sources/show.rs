@@ -216,7 +216,11 @@ impl Show {
     }
 
     /// Parses `podcast.toml`. Every problem is a diagnostic with its line and column.
-    pub fn parse(text: &str) -> Result<Show, Vec<Diagnostic>> {
+    pub fn parse(text: &str) -> Result<Show, crate::diagnostic::ParseError> {
+        Show::parse_diagnostics(text).map_err(crate::diagnostic::ParseError::new)
+    }
+
+    fn parse_diagnostics(text: &str) -> Result<Show, Vec<Diagnostic>> {
         let index = LineIndex::new(text);
         let raw: RawShow = toml::from_str(text).map_err(|e| {
             let at = e.span().map(|s| Location::from(index.position(s.start)));
@@ -297,7 +301,7 @@ mod tests {
     #[test]
     fn reports_bad_category_and_url_with_lines() {
         let bad = OK.replace("Technology", "Tech").replace("https://x.example", "x.example");
-        let d = Show::parse(&bad).err().unwrap_or_default();
+        let d = Show::parse(&bad).err().map(|e| e.diagnostics).unwrap_or_default();
         let s: Vec<String> = d.iter().map(ToString::to_string).collect();
         assert_eq!(s.len(), 2, "{s:?}");
         assert!(
@@ -309,7 +313,7 @@ mod tests {
 
     #[test]
     fn unknown_keys_are_errors() {
-        let d = Show::parse(&format!("{OK}colour = 1\n")).err().unwrap_or_default();
+        let d = Show::parse(&format!("{OK}colour = 1\n")).err().map(|e| e.diagnostics).unwrap_or_default();
         assert!(d[0].to_string().contains("unknown field `colour`"), "{:?}", d);
     }
 }

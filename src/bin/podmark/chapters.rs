@@ -221,16 +221,10 @@ fn convert(args: ConvertArgs) -> anyhow::Result<ExitCode> {
     parsed.duration = duration;
     let chapters = match parsed.into_chapters() {
         Ok(c) => c,
-        Err(diags) => {
-            for d in &diags {
-                eprintln!("{}", d.with_path(&name));
-            }
-            eprintln!(
-                "podmark: {} error{} in {}; nothing written",
-                diags.len(),
-                if diags.len() == 1 { "" } else { "s" },
-                name.display()
-            );
+        Err(e) => {
+            eprintln!("{}", e.with_path(&name));
+            let n = e.diagnostics.len();
+            eprintln!("podmark: {n} error{} in {}; nothing written", if n == 1 { "" } else { "s" }, name.display());
             return Ok(ExitCode::from(1));
         }
     };

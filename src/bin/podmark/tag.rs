@@ -119,16 +119,10 @@ fn load_chapters(path: &Path, from: Option<Format>) -> anyhow::Result<Result<Cha
     let warnings: Vec<Diagnostic> = parsed.diagnostics.iter().filter(|d| !d.is_error()).cloned().collect();
     let chapters = match parsed.into_chapters() {
         Ok(c) => c,
-        Err(diags) => {
-            for d in &diags {
-                eprintln!("{}", d.with_path(path));
-            }
-            eprintln!(
-                "podmark: {} error{} in {}; nothing written",
-                diags.len(),
-                if diags.len() == 1 { "" } else { "s" },
-                path.display()
-            );
+        Err(e) => {
+            eprintln!("{}", e.with_path(path));
+            let n = e.diagnostics.len();
+            eprintln!("podmark: {n} error{} in {}; nothing written", if n == 1 { "" } else { "s" }, path.display());
             return Ok(Err(ExitCode::from(1)));
         }
     };
