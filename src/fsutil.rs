@@ -3,6 +3,7 @@
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 /// Replaces `path` with what `fill` writes, atomically: the bytes go to a temporary file in the
 /// same folder, which is flushed, fsynced and renamed over `path` (then the folder is fsynced).
@@ -75,6 +76,92 @@ pub(crate) fn write_if_changed(path: &Path, bytes: &[u8]) -> io::Result<bool> {
         return Ok(false);
     }
     replace_atomically(path, |w| w.write_all(bytes))?;
+    Ok(true)
+}
+
+/// How long [`lock_exclusive`] waits for another podmark before it gives up, unless the
+/// environment variable `PODMARK_LOCK_TIMEOUT` gives a number of seconds.
+const LOCK_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// After this long waiting, [`lock_exclusive`] says on stderr what it is waiting for.
+const LOCK_NOTICE_AFTER: Duration = Duration::from_secs(1);
+
+/// An exclusive advisory lock ([`lock_exclusive`]); released when dropped (the file is closed).
+#[derive(Debug)]
+pub(crate) struct LockGuard {
+    /// The locked file or folder, kept open: closing it releases the lock.
+    _file: File,
+}
+
+/// Takes an exclusive advisory lock (`flock(2)`, through `fs4`) on the file or folder `path`, so
+/// that two podmark processes never write it at once. `what` names it in messages ("writing
+/// episode.mp3", "building feed").
+///
+/// The lock is on the object `path` names, not on a lock file beside it, so that nothing is left
+/// behind. A file that podmark replaces by rename is a new object afterwards; so after getting the
+/// lock this checks that `path` still names the locked object (same device and inode) and, when
+/// it does not (another writer renamed a new file in while this one waited), locks the new one.
+/// Writers must therefore take the lock **before** reading what they plan from, and keep it
+/// until the new file is renamed into place.
+///
+/// Waits up to 30 s (`PODMARK_LOCK_TIMEOUT` seconds when set) and, after 1 s, prints
+/// `podmark: waiting for another podmark … <what>` on stderr once; then fails with
+/// [`io::ErrorKind::TimedOut`]. `path` must exist (a folder is locked through a read-only handle).
+/// Symbolic links are followed: the lock is on what they point to.
+pub(crate) fn lock_exclusive(path: &Path, what: &str) -> io::Result<LockGuard> {
+    let timeout = std::env::var("PODMARK_LOCK_TIMEOUT")
+        .ok()
+        .and_then(|s| s.trim().parse::<f64>().ok())
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+        .unwrap_or(LOCK_TIMEOUT);
+    let started = Instant::now();
+    let mut told = false;
+    loop {
+        let file = File::open(path)?;
+        match fs4::FileExt::try_lock(&file) {
+            Ok(()) => {
+                if same_object(&file, path)? {
+                    return Ok(LockGuard { _file: file });
+                }
+                // Replaced while we waited: lock what the path names now.
+                continue;
+            }
+            Err(fs4::TryLockError::WouldBlock) => {}
+            Err(fs4::TryLockError::Error(e)) => return Err(e),
+        }
+        let waited = started.elapsed();
+        if waited >= timeout {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!(
+                    "gave up after {} s waiting for another podmark {what}; try again when it has finished",
+                    timeout.as_secs()
+                ),
+            ));
+        }
+        if !told && waited >= LOCK_NOTICE_AFTER {
+            eprintln!("podmark: waiting for another podmark {what}…");
+            told = true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Whether the open `file` is still what `path` names.
+#[cfg(unix)]
+fn same_object(file: &File, path: &Path) -> io::Result<bool> {
+    use std::os::unix::fs::MetadataExt;
+    let open = file.metadata()?;
+    match std::fs::metadata(path) {
+        Ok(now) => Ok(open.dev() == now.dev() && open.ino() == now.ino()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Elsewhere files are not replaced under an open handle (Windows refuses the rename).
+#[cfg(not(unix))]
+fn same_object(_file: &File, _path: &Path) -> io::Result<bool> {
     Ok(true)
 }
 

@@ -6,7 +6,9 @@
 //! ID3v2 tag) is refused with its name and the file is not touched. Every
 //! write either happens in place (when the new tag fits the old tag's space) or through a
 //! temporary file in the same folder that is fsynced and renamed; an error leaves the input
-//! byte-identical.
+//! byte-identical, except [`TagError::WriteFailed`] (an in-place write that failed once started).
+//! One process writes a file at a time: writers take an exclusive lock on it
+//! (`fsutil::lock_exclusive`) before reading it and keep it until the new file is in place.
 
 use std::path::{Path, PathBuf};
 
@@ -67,6 +69,27 @@ impl TagOptions {
     }
 }
 
+impl TagError {
+    /// Whether the file is certainly unchanged: every error but [`TagError::WriteFailed`].
+    pub fn file_unchanged(&self) -> bool {
+        !matches!(self, TagError::WriteFailed { .. })
+    }
+}
+
+/// Takes the one-writer-per-file lock on `path` for a write (nothing for a dry run): held until
+/// the returned guard is dropped, after the new file is renamed into place.
+pub(crate) fn lock_for_writing(
+    path: &Path,
+    options: &TagOptions,
+) -> Result<Option<crate::fsutil::LockGuard>, TagError> {
+    if options.dry_run {
+        return Ok(None);
+    }
+    crate::fsutil::lock_exclusive(path, &format!("writing {}", path.display()))
+        .map(Some)
+        .map_err(|source| TagError::Io { path: path.to_owned(), source })
+}
+
 impl Default for TagOptions {
     fn default() -> Self {
         TagOptions::new()
@@ -106,11 +129,13 @@ pub struct TagReport {
     pub warnings: Vec<String>,
 }
 
-/// Why a tag operation failed. The file is unchanged.
+/// Why a tag operation failed. The file is unchanged, except after
+/// [`TagError::WriteFailed`].
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum TagError {
-    /// The file could not be read or written.
+    /// The file could not be read, locked or opened for writing, or the new file could not be
+    /// written next to it and renamed over it: nothing in the file was written.
     #[error("{}: {source}", path.display())]
     Io {
         /// The file.
@@ -127,6 +152,21 @@ pub enum TagError {
         offset: u64,
         /// What is wrong.
         message: String,
+    },
+    /// Writing into the file failed **after the write started** (an in-place `write` or its
+    /// `fsync` failed): the file may hold the old or the new chapters (never a mix when the write
+    /// itself failed before copying any byte, which is the usual case; see DESIGN.md).
+    #[error(
+        "{}: the write failed after it started ({source}); the file may hold the old or the new chapters: run \
+         `podmark chapters extract {}` to see which",
+        path.display(),
+        path.display()
+    )]
+    WriteFailed {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
     },
     /// The chapters cannot be written to this container (too many, beyond the audio, …).
     #[error("{}: {message}", path.display())]

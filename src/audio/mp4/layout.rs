@@ -21,7 +21,9 @@
 //!
 //! - **In place**: when the new `moov` and chapter `mdat` fit in the old region exactly or with at
 //!   least 8 bytes to spare (a `free` box fills the rest), only the region is rewritten; no chunk
-//!   of audio moves.
+//!   of audio moves. The whole region (content and padding) is built in memory and written with
+//!   one `write` at its offset, then fsynced, so no reader or killed process ever sees the new
+//!   `moov` without its padding box (a region over 64 MiB is rewritten instead).
 //! - **Rewrite**: otherwise the file is copied to a temporary file in the same folder (streamed in
 //!   64 KiB blocks, so memory does not grow with the file), with the new region and
 //!   [`TagOptions::padding`](crate::tag::TagOptions) bytes of `free` space after it so that the
@@ -32,6 +34,10 @@
 use std::io::{self, Read, Seek, SeekFrom, Write};
 
 use super::boxes::{self, BoxError, Header, Node};
+
+/// The largest region rewritten in place (it is built in memory and written with one `write`);
+/// a larger one (a `moov` over 64 MiB, or a huge `free` box after it) means a rewrite.
+const MAX_IN_PLACE: u64 = 64 << 20;
 
 /// Top-level box types that are only padding.
 fn is_padding(kind: &[u8; 4]) -> bool {
@@ -269,7 +275,8 @@ pub(crate) fn plan(draft: &Draft, region: &Region, file_len: u64, padding: u64) 
     let filler = old_len.saturating_sub(len);
     let content = if fits && pad_in_mdat { draft.content(region, None, filler)? } else { content };
     // (An mdat near 4 GiB may need a 16-byte header once the filler is counted: then rewrite.)
-    if fits && u64::try_from(content.len()).unwrap_or(u64::MAX) == len {
+    // In place, the region is built in memory and written at once: a huge one is rewritten.
+    if fits && old_len <= MAX_IN_PLACE && u64::try_from(content.len()).unwrap_or(u64::MAX) == len {
         return Ok(Layout { start, old_end, content, mode: Mode::InPlace { filler }, pad_in_mdat, new_len: file_len });
     }
     drop(content);
@@ -327,6 +334,15 @@ impl Layout {
     pub(crate) fn write_region<W: Write>(&self, w: &mut W) -> io::Result<()> {
         w.write_all(&self.content)?;
         write_free(w, self.tail(), self.pad_in_mdat)
+    }
+
+    /// The new region's bytes (content and padding), for one write in place.
+    pub(crate) fn region_bytes(&self) -> Vec<u8> {
+        let len = usize::try_from(self.old_end - self.start).unwrap_or(0);
+        let mut out = Vec::with_capacity(len);
+        // Writing into a Vec cannot fail.
+        let _ = self.write_region(&mut out);
+        out
     }
 
     /// Whether the file already holds exactly this region (only meaningful in place).

@@ -572,6 +572,8 @@ fn write_path(path: &Path, chapters: Option<&Chapters>, options: &TagOptions) ->
     // the link stays a link, as with MP3.
     let target = std::fs::canonicalize(path).map_err(|e| Failure::Io(e).at(path))?;
     let target = target.as_path();
+    // One writer at a time, from before the file is read until the new one is in place.
+    let _lock = crate::audio::tag::lock_for_writing(target, options).map_err(|e| with_path(e, path))?;
     let mut file = File::open(target).map_err(|e| Failure::Io(e).at(path))?;
     let p = plan(&mut file, chapters, options).map_err(|e| e.at(path))?;
     if p.unchanged {
@@ -583,16 +585,14 @@ fn write_path(path: &Path, chapters: Option<&Chapters>, options: &TagOptions) ->
     match p.layout.mode {
         layout::Mode::InPlace { .. } => {
             drop(file);
+            // The whole new region, built in memory, goes to the file in one `write` (see
+            // DESIGN.md for what that guarantees), then fsync.
+            let region = p.layout.region_bytes();
             let mut f = OpenOptions::new().write(true).open(target).map_err(|e| Failure::Io(e).at(path))?;
-            let write = |f: &mut File| -> io::Result<()> {
-                f.seek(SeekFrom::Start(p.layout.start))?;
-                let mut w = io::BufWriter::with_capacity(1 << 16, &mut *f);
-                p.layout.write_region(&mut w)?;
-                w.flush()?;
-                drop(w);
-                f.sync_all()
-            };
-            write(&mut f).map_err(|e| Failure::Io(e).at(path))?;
+            f.seek(SeekFrom::Start(p.layout.start)).map_err(|e| Failure::Io(e).at(path))?;
+            f.write_all(&region)
+                .and_then(|()| f.sync_all())
+                .map_err(|source| TagError::WriteFailed { path: path.to_owned(), source })?;
             Ok(report(path, &p, WriteMode::InPlace))
         }
         layout::Mode::Rewrite { .. } => {
@@ -600,6 +600,14 @@ fn write_path(path: &Path, chapters: Option<&Chapters>, options: &TagOptions) ->
                 .map_err(|e| Failure::Io(e).at(path))?;
             Ok(report(path, &p, WriteMode::Rewritten))
         }
+    }
+}
+
+/// `e` naming `path` (as given) instead of the resolved file.
+fn with_path(e: TagError, path: &Path) -> TagError {
+    match e {
+        TagError::Io { source, .. } => TagError::Io { path: path.to_owned(), source },
+        other => other,
     }
 }
 

@@ -65,7 +65,10 @@
 //! - **Re-tagging is byte-identical**: encoding is deterministic and a tag that already holds
 //!   exactly the bytes podmark would write is not written at all ([`WriteMode::Unchanged`]).
 //! - **Errors leave the file untouched**: everything is read, checked and encoded before the first
-//!   byte is written. Read-only files, folders, empty files, non-MP3 data and a tag size pointing
+//!   byte is written; only a failed in-place write or fsync ([`TagError::WriteFailed`]) may have
+//!   left the new tag.
+//! - **One writer at a time**: the file is locked (`flock`) before it is read and until the new
+//!   one is in place, so two `podmark tag` runs on one file take turns. Read-only files, folders, empty files, non-MP3 data and a tag size pointing
 //!   past the end of the file are errors.
 //!
 //! Limits: an in-place write is a single `write` of the tag's space; a power loss during it can
@@ -90,6 +93,8 @@ pub const MAX_CHAPTER_IMAGE_BYTES: u64 = 512 * 1024;
 /// `chapters` need no duration: the file's exact duration is probed, the last chapter ends there,
 /// and chapters past it are an error. See the module documentation for what is written and how.
 pub fn embed(path: &Path, chapters: &Chapters, options: &TagOptions) -> Result<TagReport, TagError> {
+    // One writer at a time, from before the file is read until the new one is in place.
+    let _lock = crate::audio::tag::lock_for_writing(path, options)?;
     let src = Source::open(path)?;
     if chapters.is_empty() {
         return Err(chapters_err(path, "there are no chapters to embed (use strip to remove chapters)"));
@@ -108,6 +113,7 @@ pub fn embed(path: &Path, chapters: &Chapters, options: &TagOptions) -> Result<T
 
 /// Removes chapters (`CHAP` and `CTOC` frames); every other frame stays.
 pub fn strip(path: &Path, options: &TagOptions) -> Result<TagReport, TagError> {
+    let _lock = crate::audio::tag::lock_for_writing(path, options)?;
     let src = Source::open(path)?;
     let has_chapters = src.tag.as_ref().is_some_and(|t| t.frames.iter().any(read::Frame::is_chapter_frame));
     if !has_chapters {
@@ -367,7 +373,11 @@ impl Source {
                 return Ok(self.report(path, chapters, WriteMode::DryRun, self.file_len, warnings));
             }
             let mut f = OpenOptions::new().write(true).open(&self.real).map_err(|e| io_err(path, e))?;
-            f.write_all(&new).and_then(|()| f.sync_data()).map_err(|e| io_err(path, e))?;
+            // One `write` of the whole region at offset 0, then fsync; once it has started, a
+            // failure may have left the old or the new tag.
+            f.write_all(&new)
+                .and_then(|()| f.sync_data())
+                .map_err(|source| TagError::WriteFailed { path: path.to_owned(), source })?;
             return Ok(self.report(path, chapters, WriteMode::InPlace, self.file_len, warnings));
         }
         let size = frames.len().saturating_add(options.padding);

@@ -76,19 +76,35 @@ pub(crate) fn run(args: TagArgs) -> anyhow::Result<ExitCode> {
             eprintln!("podmark: error: {e}; nothing written");
             return Ok(ExitCode::from(1));
         }
+        // Written in part or whole: saying "nothing written" would be false.
+        Err(e) if !e.file_unchanged() => return Err(anyhow::Error::new(e)),
         Err(e) => return Err(anyhow::Error::new(e).context("nothing written")),
     };
-    let mut out = std::io::stdout().lock();
-    if args.json {
-        serde_json::to_writer_pretty(&mut out, &report)?;
-        writeln!(out)?;
-    } else {
+    if !args.json {
         for w in &report.warnings {
             eprintln!("{}: warning: {w}", report.path.display());
         }
-        writeln!(out, "{}", summary(&report, args.strip_chapters))?;
     }
+    // The file is written: an error now is only about the report.
+    print_report(&report, args.json, args.strip_chapters).map_err(|e| {
+        let done = match report.mode {
+            WriteMode::InPlace | WriteMode::Rewritten => "the file was written",
+            WriteMode::Unchanged | WriteMode::DryRun => "nothing was written",
+        };
+        anyhow::Error::new(e).context(format!("{}: {done}, but the report could not be printed", report.path.display()))
+    })?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn print_report(report: &TagReport, json: bool, strip: bool) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, report)?;
+        writeln!(out)?;
+    } else {
+        writeln!(out, "{}", summary(report, strip))?;
+    }
+    out.flush()
 }
 
 /// One line saying what happened.
