@@ -107,18 +107,24 @@ pub(crate) struct LockGuard {
 /// Waits up to 30 s (`PODMARK_LOCK_TIMEOUT` seconds when set) and, after 1 s, prints
 /// `podmark: waiting for another podmark … <what>` on stderr once; then fails with
 /// [`io::ErrorKind::TimedOut`]. `path` must exist (a folder is locked through a read-only handle).
-/// Symbolic links are followed: the lock is on what they point to.
+/// Symbolic links are followed: the lock is on what they point to. Unix only (elsewhere this
+/// only checks that `path` can be opened).
 pub(crate) fn lock_exclusive(path: &Path, what: &str) -> io::Result<LockGuard> {
     let timeout = std::env::var("PODMARK_LOCK_TIMEOUT")
         .ok()
         .and_then(|s| s.trim().parse::<f64>().ok())
         .and_then(|s| Duration::try_from_secs_f64(s).ok())
         .unwrap_or(LOCK_TIMEOUT);
+    lock_exclusive_within(path, what, timeout)
+}
+
+/// [`lock_exclusive`] with its timeout given.
+fn lock_exclusive_within(path: &Path, what: &str, timeout: Duration) -> io::Result<LockGuard> {
     let started = Instant::now();
     let mut told = false;
     loop {
         let file = File::open(path)?;
-        match fs4::FileExt::try_lock(&file) {
+        match try_lock(&file) {
             Ok(()) => {
                 if same_object(&file, path)? {
                     return Ok(LockGuard { _file: file });
@@ -134,8 +140,8 @@ pub(crate) fn lock_exclusive(path: &Path, what: &str) -> io::Result<LockGuard> {
             return Err(io::Error::new(
                 io::ErrorKind::TimedOut,
                 format!(
-                    "gave up after {} s waiting for another podmark {what}; try again when it has finished",
-                    timeout.as_secs()
+                    "gave up after {:.1} s waiting for another podmark {what}; try again when it has finished",
+                    timeout.as_secs_f64()
                 ),
             ));
         }
@@ -145,6 +151,19 @@ pub(crate) fn lock_exclusive(path: &Path, what: &str) -> io::Result<LockGuard> {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// `flock(LOCK_EX | LOCK_NB)`.
+#[cfg(unix)]
+fn try_lock(file: &File) -> Result<(), fs4::TryLockError> {
+    fs4::FileExt::try_lock(file)
+}
+
+/// On Windows a lock is mandatory (it would make the in-place write through another handle
+/// fail), so there is none: podmark's one-writer rule holds on Unix only.
+#[cfg(not(unix))]
+fn try_lock(_file: &File) -> Result<(), fs4::TryLockError> {
+    Ok(())
 }
 
 /// Whether the open `file` is still what `path` names.
@@ -232,5 +251,50 @@ mod tests {
         assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
         assert_eq!(std::fs::read(&target).unwrap(), b"new");
         assert_eq!(std::fs::read_dir(dir.path().join("real")).unwrap().count(), 1, "no temp file left");
+    }
+
+    #[test]
+    fn a_second_lock_waits_and_times_out_until_the_first_is_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f");
+        std::fs::write(&p, b"x").unwrap();
+        let held = lock_exclusive_within(&p, "writing f", Duration::from_secs(1)).unwrap();
+        // flock(2) locks belong to the open file: a second open in this process conflicts too.
+        let started = Instant::now();
+        let e = lock_exclusive_within(&p, "writing f", Duration::from_millis(100)).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::TimedOut);
+        assert!(e.to_string().contains("waiting for another podmark writing f"), "{e}");
+        assert!(started.elapsed() >= Duration::from_millis(100));
+        drop(held);
+        let _again = lock_exclusive_within(&p, "writing f", Duration::from_millis(100)).unwrap();
+        // A folder can be locked too (what `build` locks).
+        let _folder = lock_exclusive_within(dir.path(), "building", Duration::from_millis(100)).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_lock_taken_on_a_file_renamed_away_moves_to_the_new_file() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f");
+        std::fs::write(&p, b"old").unwrap();
+        let old_inode = std::fs::metadata(&p).unwrap().ino();
+        let first = lock_exclusive_within(&p, "writing f", Duration::from_secs(1)).unwrap();
+        let waiter = {
+            let p = p.clone();
+            std::thread::spawn(move || {
+                let guard = lock_exclusive_within(&p, "writing f", Duration::from_secs(10)).unwrap();
+                let locked = guard._file.metadata().unwrap().ino();
+                (locked, std::fs::read(&p).unwrap())
+            })
+        };
+        std::thread::sleep(Duration::from_millis(100));
+        // The first writer replaces the file by rename, then lets go of the old one.
+        replace_atomically(&p, |w| w.write_all(b"new")).unwrap();
+        drop(first);
+        let (locked, content) = waiter.join().unwrap();
+        assert_ne!(locked, old_inode, "the waiter holds the new file, not the replaced one");
+        assert_eq!(locked, std::fs::metadata(&p).unwrap().ino());
+        assert_eq!(content, b"new");
     }
 }

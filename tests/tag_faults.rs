@@ -321,7 +321,7 @@ fn concurrent_pairs(label: &str, name: &str, base: &[u8], step_ms: u64, pairs: u
     for pair in 0..pairs {
         std::fs::write(&file, &start).unwrap();
         let gap = Duration::from_micros(random() % 20_000);
-        let (first, second) = if random() % 2 == 0 { (&x, &y) } else { (&y, &x) };
+        let (first, second) = if random() & 1 == 0 { (&x, &y) } else { (&y, &x) };
         let spawn =
             |list: &Path| tag_cmd(&file, list, &[]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
         let one = spawn(first);
