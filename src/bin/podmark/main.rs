@@ -68,8 +68,10 @@ enum Command {
     /// Podcasts, Overcast, Pocket Casts, VLC and ffmpeg read); the last chapter ends at the exact
     /// duration of the audio. The audio itself is never touched. When the new tag fits in the old
     /// one's space it is written in place; otherwise a new file is written next to the old one,
-    /// synced and renamed over it. On any error the file is left exactly as it was. Tagging twice
-    /// gives a byte-identical file.
+    /// synced and renamed over it. An error before the write leaves the file exactly as it was
+    /// ("nothing written"); a failed in-place write says the file may hold the old or the new
+    /// chapters. One podmark writes a file at a time; another waits up to 30 s
+    /// (PODMARK_LOCK_TIMEOUT). Tagging twice gives a byte-identical file.
     ///
     /// Examples:
     ///   podmark tag episode.mp3 --notes episode.md
