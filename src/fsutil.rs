@@ -29,7 +29,10 @@ where
         use std::os::unix::fs::PermissionsExt;
         builder.permissions(std::fs::Permissions::from_mode(0o666));
     }
+    remove_stale_temps(dir);
     let mut tmp = builder.tempfile_in(dir)?;
+    // Held until the temporary file is closed: a later run sees it is alive and leaves it alone.
+    let _ = try_lock(tmp.as_file());
     {
         let mut w = BufWriter::with_capacity(1 << 16, tmp.as_file_mut());
         fill(&mut w)?;
@@ -45,6 +48,43 @@ where
         let _ = d.sync_all();
     }
     Ok(())
+}
+
+/// How old an unlocked temporary file must be before it counts as left by a killed run. The age
+/// only covers the instant between creating a temporary file and locking it.
+const STALE_AFTER: Duration = Duration::from_secs(60);
+
+/// Removes the temporary files (`.podmark-*.tmp`) that a killed podmark left in `dir`: those that
+/// no process holds a lock on and that are older than a minute. Runs once per folder per process;
+/// errors are ignored (a file that cannot be removed is only clutter).
+pub(crate) fn remove_stale_temps(dir: &Path) {
+    static DONE: std::sync::LazyLock<std::sync::Mutex<std::collections::HashSet<std::path::PathBuf>>> =
+        std::sync::LazyLock::new(Default::default);
+    {
+        let mut done = DONE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !done.insert(dir.to_path_buf()) {
+            return;
+        }
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if !(name.starts_with(".podmark-") && name.ends_with(".tmp")) {
+            continue;
+        }
+        let path = entry.path();
+        let Ok(meta) = std::fs::symlink_metadata(&path) else { continue };
+        let old = meta.modified().ok().and_then(|m| m.elapsed().ok()).is_some_and(|age| age >= STALE_AFTER);
+        if !meta.is_file() || !old {
+            continue;
+        }
+        if let Ok(f) = File::open(&path)
+            && try_lock(&f).is_ok()
+        {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
 }
 
 /// The file a write to `path` should replace: symlinks followed (also dangling ones, which are
@@ -296,5 +336,27 @@ mod tests {
         assert_ne!(locked, old_inode, "the waiter holds the new file, not the replaced one");
         assert_eq!(locked, std::fs::metadata(&p).unwrap().ino());
         assert_eq!(content, b"new");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn stale_temp_files_of_a_killed_run_are_removed_and_live_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let at = |n: &str| dir.path().join(n);
+        let an_hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+        for n in [".podmark-stale.tmp", ".podmark-held.tmp", "notes.tmp"] {
+            let f = File::create(at(n)).unwrap();
+            f.set_modified(an_hour_ago).unwrap();
+        }
+        std::fs::write(at(".podmark-fresh.tmp"), b"being created").unwrap();
+        // A live writer holds its temporary file locked, through its own open file description.
+        let held = File::open(at(".podmark-held.tmp")).unwrap();
+        fs4::FileExt::try_lock(&held).unwrap();
+        replace_atomically(&at("feed.xml"), |w| w.write_all(b"<rss/>")).unwrap();
+        assert!(!at(".podmark-stale.tmp").exists(), "left by a killed run: removed");
+        assert!(at(".podmark-held.tmp").exists(), "locked by a live writer: kept");
+        assert!(at(".podmark-fresh.tmp").exists(), "too young to tell: kept");
+        assert!(at("notes.tmp").exists(), "not podmark's: kept");
+        assert_eq!(std::fs::read(at("feed.xml")).unwrap(), b"<rss/>");
     }
 }

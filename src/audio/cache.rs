@@ -193,16 +193,7 @@ impl ProbeCache {
         let json = json.map_err(|e| io(std::io::Error::other(e)))?;
         let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).map_err(io)?;
-        let mut tmp = tempfile_in(dir, &path).map_err(io)?;
-        let result = (|| {
-            tmp.1.write_all(&json)?;
-            tmp.1.sync_all()?;
-            std::fs::rename(&tmp.0, &path)
-        })();
-        if result.is_err() {
-            let _ = std::fs::remove_file(&tmp.0);
-        }
-        result.map_err(io)?;
+        crate::fsutil::replace_atomically(&path, |w| w.write_all(&json)).map_err(io)?;
         self.dirty = false;
         Ok(())
     }
@@ -226,20 +217,6 @@ impl ProbeCache {
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
-}
-
-/// A new file next to `target` that no one else uses.
-fn tempfile_in(dir: &Path, target: &Path) -> std::io::Result<(PathBuf, File)> {
-    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "cache".to_owned());
-    for i in 0..100u32 {
-        let p = dir.join(format!(".{name}.{}.{i}.tmp", std::process::id()));
-        match std::fs::OpenOptions::new().write(true).create_new(true).open(&p) {
-            Ok(f) => return Ok((p, f)),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Err(std::io::Error::new(std::io::ErrorKind::AlreadyExists, "no free temporary file name"))
 }
 
 /// FNV-1a 64 of the size and the first and last [`EDGE`] bytes, as 16 hex digits.
