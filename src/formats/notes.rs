@@ -25,7 +25,7 @@
 //! - otherwise a line is a chapter only in a **block**: two or more chapter-like lines together
 //!   (blank lines between lines of the same form do not break a block), or notes that hold
 //!   nothing but chapter-like lines;
-//! - a time followed by `am`, `pm`, `a.m.`, `Uhr` or `o'clock` is a clock time, never a
+//! - an `H:MM` time followed by `am`, `pm`, `a.m.`, `Uhr` or `o'clock` is a clock time, never a
 //!   chapter (`12:30 pm on Friday we go live`), and a time inside a sentence (`at 10:00 we…`) is
 //!   not at the start or end of the line;
 //! - lines inside fenced code blocks are never chapters.
@@ -173,7 +173,7 @@ fn time_len(s: &str) -> Option<usize> {
         }
     }
     match s.get(i..)?.chars().next() {
-        Some(c) if c.is_alphanumeric() || c == '_' => None,
+        Some(c) if c.is_alphanumeric() => None,
         Some(':') if digit(i + 1) => None,
         _ => Some(i),
     }
@@ -266,11 +266,31 @@ fn time_token(s: &str, at: usize) -> Option<Token> {
     Some(tok)
 }
 
-/// Words after a time that make it a clock time, not a chapter start.
-fn is_clock_word(title: &str) -> bool {
-    let word: String =
-        title.split_whitespace().next().unwrap_or("").trim_end_matches([',', ';', '!', '?', ')']).to_lowercase();
-    matches!(word.as_str(), "am" | "pm" | "a.m." | "p.m." | "a.m" | "p.m" | "uhr" | "hrs" | "o'clock" | "o’clock")
+/// A clock time rather than a chapter start: `H:MM` (hour 0–24) followed by `am`, `pm`,
+/// `a.m.`, `p.m.`, `Uhr`, `hrs` or `o'clock` (case as usually written: `AM` and `am`, not `aM`).
+fn is_clock_time(time: &str, title: &str) -> bool {
+    let Some((h, m)) = time.split_once(':') else { return false };
+    if m.len() != 2 || h.len() > 2 || h.parse::<u32>().map_or(true, |h| h > 24) {
+        return false;
+    }
+    let word = title.split_whitespace().next().unwrap_or("").trim_end_matches([',', ';', '!', '?', ')']);
+    matches!(
+        word,
+        "am" | "pm"
+            | "AM"
+            | "PM"
+            | "a.m."
+            | "p.m."
+            | "A.M."
+            | "P.M."
+            | "a.m"
+            | "p.m"
+            | "Uhr"
+            | "uhr"
+            | "hrs"
+            | "o'clock"
+            | "o’clock"
+    )
 }
 
 /// The start of the title after a time token ending at `end`: a separator or whitespace must
@@ -345,7 +365,7 @@ fn time_first(line: &str, at: usize, listed: bool) -> Option<ChapterLine<'_>> {
         end -= w.len();
     }
     let raw = line[start..end].trim_end();
-    if is_clock_word(raw) {
+    if is_clock_time(&line[tok.time.clone()], raw) {
         return None;
     }
     let (title, url) = plain_title(raw);
@@ -363,7 +383,7 @@ fn time_first(line: &str, at: usize, listed: bool) -> Option<ChapterLine<'_>> {
 
 fn time_last(line: &str, at: usize, listed: bool) -> Option<ChapterLine<'_>> {
     let body_end = line.trim_end().len();
-    let body = &line[at..body_end];
+    let body = line.get(at..body_end)?;
     let (time, title_end, form) = if let Some(open) = match body.chars().last()? {
         ')' => body.rfind('('),
         ']' => body.rfind('['),
@@ -640,7 +660,18 @@ fn front_matter(input: &str, index: &LineIndex<'_>, diags: &mut Vec<Diagnostic>)
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    proptest! {
+        #[test]
+        fn never_panics(s in "[0-9:.,\\[\\]()*_`<>!&\\\\ \\-–•|\n\tax#é\u{2006}]{0,80}", t in "\\PC{0,80}") {
+            let _ = parse(&s);
+            let _ = parse(&t);
+            let _ = parse(&format!("- 0:{t}\n00:00 {s}\n"));
+        }
+    }
 
     fn one(line: &str) -> (u64, String, Option<String>) {
         let m = scan_line(line);
