@@ -265,6 +265,24 @@ static CASES: &[Case] = &[
         &[(0, "5 * 3 = 15", None), (10 * S, "Rock ’n’ Roll & more", None), (20 * S, "my_var_name", None)],
         &[],
     ),
+    case(
+        "a links list that also holds the chapters",
+        "Links:\n- [Rust](https://rust-lang.org)\n- 00:00 Intro\n- 01:00 Main\n- Our [Patreon](https://patreon.example)\n",
+        &[(0, "Intro", None), (M, "Main", None)],
+        &["- [Rust](https://rust-lang.org)", "- Our [Patreon](https://patreon.example)"],
+    ),
+    case(
+        "time last in bold after a separator",
+        "Intro - **00:00**\nOutro - **10:00**\n",
+        &[(0, "Intro", None), (10 * M, "Outro", None)],
+        &[],
+    ),
+    case(
+        "podlove: bulleted link titles with milliseconds",
+        "* 00:00:00.000 [Intro](https://example.com/intro)\n* 00:00:42.042 Chat <https://example.com/chat>\n",
+        &[(0, "Intro", Some("https://example.com/intro")), (42_042, "Chat", Some("https://example.com/chat"))],
+        &[],
+    ),
     case("CRLF line ends", "Intro.\r\n\r\n00:00 A\r\n01:00 B\r\n", &[(0, "A", None), (M, "B", None)], &["Intro."]),
 ];
 
