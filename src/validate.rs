@@ -111,7 +111,7 @@ pub fn check(parsed: &Parsed, profile: Profile, duration: Option<Timestamp>) -> 
     let p = profile.name();
 
     if entries.is_empty() {
-        out.push(Diagnostic::error("no-chapters", None, "no chapters found"));
+        out.push(Diagnostic::error("no-chapters", None, parsed.no_chapters_message()));
         return out;
     }
 

@@ -28,7 +28,7 @@ fn episode(dir: &Path, slug: &str, n: u32, date: &str, audio: &str) {
     std::fs::create_dir_all(&ep).unwrap();
     std::fs::copy(common::fixture(&format!("audio/{audio}")), ep.join("episode.mp3")).unwrap();
     let notes = format!(
-        "+++\ntitle = \"Episode {n}\"\nepisode = {n}\nseason = 1\ndate = {date}\nexplicit = false\naudio = \"episode.mp3\"\n+++\nAbout episode {n}.\n\n00:00:00.000 Intro\n"
+        "+++\ntitle = \"Episode {n}\"\nepisode = {n}\nseason = 1\ndate = {date}\nexplicit = false\naudio = \"episode.mp3\"\n+++\nAbout episode {n}.\n\n- 00:00:00.000 Intro\n"
     );
     std::fs::write(ep.join("episode.md"), notes).unwrap();
 }
@@ -375,7 +375,8 @@ fn sources_are_checked_without_writing() {
     // A chapter after the end of the audio (1.23 s).
     let notes = s.episodes.join("002-second/episode.md");
     let text = std::fs::read_to_string(&notes).unwrap();
-    std::fs::write(&notes, text.replace("00:00:00.000 Intro\n", "00:00:00.000 Intro\n00:00:05.000 The end\n")).unwrap();
+    std::fs::write(&notes, text.replace("00:00:00.000 Intro\n", "00:00:00.000 Intro\n- 00:00:05.000 The end\n"))
+        .unwrap();
     let (code, out, err) = run(podmark().arg("check").arg(&s.episodes));
     assert_eq!(code, 1, "{out}{err}");
     assert!(out.contains("002-second/episode.md") && out.contains("00:00:05.000"), "{out}");

@@ -82,6 +82,8 @@ pub struct Episode {
     pub meta: EpisodeMeta,
     /// The notes without chapter lines (Markdown).
     pub description: String,
+    /// Where the chapter lines stood in `description`, for the chapter list in the feed.
+    pub chapter_list: Option<crate::formats::notes::ChapterListPlace>,
     /// The checked chapters (with the audio's duration once probed).
     pub chapters: Chapters,
 }

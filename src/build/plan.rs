@@ -80,6 +80,7 @@ fn load_episode(
     let notes = crate::formats::notes::parse(text);
     let meta = notes.meta.clone();
     let description = notes.description.clone();
+    let chapter_list = notes.chapter_list;
     let parsed = notes.into_parsed();
     let diags = check_all(&parsed, &[Profile::Strict], None);
     let (errs, warns): (Vec<Diagnostic>, Vec<Diagnostic>) = diags.into_iter().partition(Diagnostic::is_error);
@@ -99,7 +100,7 @@ fn load_episode(
         )]);
     }
     let chapters = parsed.into_chapters().map_err(|e| SourceDiagnostic::all(notes_path, e.diagnostics))?;
-    Ok(Episode { slug, dir, meta, description, chapters })
+    Ok(Episode { slug, dir, meta, description, chapter_list, chapters })
 }
 
 /// Per-episode facts gathered before writing.

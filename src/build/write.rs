@@ -113,7 +113,7 @@ impl Writer<'_> {
         item.episode = meta.episode;
         item.season = meta.season;
         item.episode_type = meta.episode_type;
-        item.html = feed::html::notes_to_html(&p.ep.description, &p.ep.chapters);
+        item.html = feed::html::notes_to_html(&p.ep.description, &p.ep.chapters, p.ep.chapter_list);
         item.summary = meta.summary.clone();
         item.image_url = image_url;
         item.explicit = meta.explicit;

@@ -315,9 +315,21 @@ pub struct Parsed {
     pub duration: Option<Timestamp>,
     /// The document's title, when the format has one.
     pub title: Option<String>,
+    /// What chapter lines look like, for readers that find them among prose (show notes and
+    /// description blocks): added to the "no chapters found" message.
+    #[serde(skip)]
+    pub forms_hint: Option<&'static str>,
 }
 
 impl Parsed {
+    /// "no chapters found", with what chapter lines look like when the format finds them among prose.
+    pub fn no_chapters_message(&self) -> String {
+        match self.forms_hint {
+            Some(hint) => format!("no chapters found; {hint}"),
+            None => "no chapters found".to_owned(),
+        }
+    }
+
     /// True if reading produced at least one error.
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)

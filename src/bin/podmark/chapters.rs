@@ -219,6 +219,7 @@ fn convert(args: ConvertArgs) -> anyhow::Result<ExitCode> {
     let warnings: Vec<Diagnostic> = parsed.diagnostics.iter().filter(|d| !d.is_error()).cloned().collect();
     let mut parsed = parsed;
     parsed.duration = duration;
+    let none_found = parsed.no_chapters_message();
     let chapters = match parsed.into_chapters() {
         Ok(c) => c,
         Err(e) => {
@@ -232,7 +233,7 @@ fn convert(args: ConvertArgs) -> anyhow::Result<ExitCode> {
         eprintln!("{}", d.with_path(&name));
     }
     if chapters.is_empty() {
-        eprintln!("{}: error: no chapters found", name.display());
+        eprintln!("{}: error: {none_found}", name.display());
         return Ok(ExitCode::from(1));
     }
     let options = WriteOptions { title, file_name: args.file_name.clone(), ..WriteOptions::default() };

@@ -133,6 +133,7 @@ fn load_chapters(path: &Path, from: Option<Format>) -> anyhow::Result<Result<Cha
         Err(d) => Parsed { diagnostics: vec![d], ..Parsed::default() },
     };
     let warnings: Vec<Diagnostic> = parsed.diagnostics.iter().filter(|d| !d.is_error()).cloned().collect();
+    let none_found = parsed.no_chapters_message();
     let chapters = match parsed.into_chapters() {
         Ok(c) => c,
         Err(e) => {
@@ -146,7 +147,7 @@ fn load_chapters(path: &Path, from: Option<Format>) -> anyhow::Result<Result<Cha
         eprintln!("{}", d.with_path(path));
     }
     if chapters.is_empty() {
-        eprintln!("{}: error: no chapters found; nothing written", path.display());
+        eprintln!("{}: error: {none_found}; nothing written", path.display());
         return Ok(Err(ExitCode::from(1)));
     }
     Ok(Ok(chapters))
