@@ -78,6 +78,38 @@ pub(crate) fn write_if_changed(path: &Path, bytes: &[u8]) -> io::Result<bool> {
     Ok(true)
 }
 
+/// Takes an exclusive advisory lock (`flock`) on `path`, creating the file if needed, and returns the
+/// open file that holds it: the lock lasts until the file is dropped (or the process ends, however it
+/// ends). While another process holds it, calls `on_wait` once and tries again every 50 ms; after
+/// `timeout` it gives up with [`io::ErrorKind::TimedOut`].
+pub(crate) fn lock_exclusive_waiting(
+    path: &Path,
+    timeout: std::time::Duration,
+    on_wait: &mut dyn FnMut(),
+) -> io::Result<File> {
+    let file = std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path)?;
+    let start = std::time::Instant::now();
+    let mut waited = false;
+    loop {
+        match fs4::FileExt::try_lock(&file) {
+            Ok(()) => return Ok(file),
+            Err(fs4::TryLockError::WouldBlock) => {}
+            Err(fs4::TryLockError::Error(e)) => return Err(e),
+        }
+        if !waited {
+            waited = true;
+            on_wait();
+        }
+        if start.elapsed() >= timeout {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("still locked by another process after {} s", timeout.as_secs()),
+            ));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,5 +177,18 @@ mod tests {
         assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
         assert_eq!(std::fs::read(&target).unwrap(), b"new");
         assert_eq!(std::fs::read_dir(dir.path().join("real")).unwrap().count(), 1, "no temp file left");
+    }
+
+    #[test]
+    fn a_second_lock_waits_and_times_out_while_the_first_is_held() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("lock");
+        let first = lock_exclusive_waiting(&p, std::time::Duration::ZERO, &mut || panic!("free")).unwrap();
+        let mut waits = 0;
+        let err = lock_exclusive_waiting(&p, std::time::Duration::from_millis(120), &mut || waits += 1).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+        assert_eq!(waits, 1);
+        drop(first);
+        lock_exclusive_waiting(&p, std::time::Duration::ZERO, &mut || panic!("free again")).unwrap();
     }
 }
