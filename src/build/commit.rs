@@ -261,7 +261,11 @@ fn link_over(from: &Path, path: &Path) -> Result<(), BuildError> {
 fn collect_garbage(out: &Path) -> Result<(), BuildError> {
     for sub in ["", "audio", "chapters", "transcripts", "images"] {
         let dir = out.join(sub);
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(BuildError::Io { path: dir, source: e }),
+        };
         for e in entries {
             let e = e.map_err(io(&dir))?;
             let name = e.file_name().to_string_lossy().into_owned();
