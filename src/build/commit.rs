@@ -168,6 +168,16 @@ fn is_version_dir(name: &str) -> bool {
     name.strip_prefix("v-").is_some_and(|h| h.len() == 16 && h.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
+/// A temporary file of podmark's: `.podmark-` then tempfile's six random characters and an
+/// extension, or `.podmark-link-<pid>.tmp`.
+fn is_temp_name(name: &str) -> bool {
+    let Some((stem, _ext)) = name.strip_prefix(TEMP_PREFIX).and_then(|rest| rest.split_once('.')) else {
+        return false;
+    };
+    (stem.len() == 6 && stem.bytes().all(|b| b.is_ascii_alphanumeric()))
+        || stem.strip_prefix("link-").is_some_and(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+}
+
 fn collision(path: &Path) -> BuildError {
     BuildError::Io {
         path: path.to_owned(),
@@ -273,7 +283,7 @@ fn collect_garbage(out: &Path) -> Result<(), BuildError> {
             let kind = e.file_type().map_err(io(&path))?;
             if kind.is_dir() && is_version_dir(&name) {
                 std::fs::remove_dir_all(&path).map_err(io(&path))?;
-            } else if kind.is_file() && name.starts_with(TEMP_PREFIX) {
+            } else if kind.is_file() && is_temp_name(&name) {
                 std::fs::remove_file(&path).map_err(io(&path))?;
             }
         }
@@ -287,7 +297,7 @@ pub(super) fn temp_in(dir: &Path, ext: &str) -> Result<tempfile::NamedTempFile, 
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let mut builder = tempfile::Builder::new();
     let suffix = format!(".{ext}");
-    builder.prefix(TEMP_PREFIX).suffix(&suffix);
+    builder.prefix(TEMP_PREFIX).suffix(&suffix).rand_bytes(6);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -306,5 +316,10 @@ mod tests {
         assert_eq!(versioned("cover.png", 1), "v-0000000000000001/cover.png");
         assert!(is_version_dir("v-00000000000000ab"));
         assert!(!is_version_dir("v-0000000000000g0b") && !is_version_dir("v-ab") && !is_version_dir("020"));
+        assert!(is_temp_name(".podmark-a1B2c3.tmp") && is_temp_name(".podmark-a1B2c3.mp3"));
+        assert!(is_temp_name(".podmark-link-123.tmp"));
+        assert!(
+            !is_temp_name(".podmark-manifest.json") && !is_temp_name(".podmark") && !is_temp_name("podmark-a1B2c3.tmp")
+        );
     }
 }

@@ -24,8 +24,9 @@
 //! the build read, or, for audio and other files the build does not read whole, keeps the next
 //! build on the full path.
 //!
-//! Inside: `plan` loads and checks the sources into a plan, `write` renders and writes the
-//! outputs, `state` keeps the build state and the no-change fast path.
+//! Inside: `plan` loads and checks the sources into a plan, `write` renders the outputs, `commit`
+//! stages them and switches the feed (the build as a transaction), `state` keeps the build state
+//! and the no-change fast path.
 
 use std::path::{Path, PathBuf};
 
