@@ -9,13 +9,14 @@
 //!    versioned name, `<folder>/v-<hash>/<name>` (same file name, so the slug and type read from
 //!    the URL stay), fsynced. Changed files no feed lists (other chapter formats) wait for step 3.
 //! 2. **Switch 1.** If anything was versioned, the pages are written listing the versioned names
-//!    (each page atomically, `feed.xml` last): the new content is live.
+//!    (each page atomically, `feed.xml` last): the new content is live. Pages beyond the new last
+//!    one are removed.
 //! 3. **Settle.** Each versioned file is hard-linked (copied where links are not supported) to a
 //!    temporary name beside the plain name and renamed over it: the plain names now hold the new
 //!    bytes, while the live feed still lists the versioned ones. Unlisted changed files are written.
 //! 4. **Switch 2.** The pages are written with the plain names (the output a fresh build gives, so
-//!    output does not depend on history), then pages beyond the last and every versioned folder
-//!    and leftover temporary file are removed.
+//!    output does not depend on history), then every versioned folder and leftover temporary file
+//!    is removed (and pages beyond the last, if there was no switch 1).
 //!
 //! A failure before switch 1 leaves the previous feed live and intact; after it, the new feed is
 //! live and complete, and [`super::BuildError::Unfinished`] says so. The next build picks up
@@ -127,11 +128,14 @@ impl Txn {
         self,
         write_pages: &mut dyn FnMut(&Redirects) -> Result<Vec<String>, BuildError>,
     ) -> Result<Vec<String>, BuildError> {
+        let unfinished = |e: BuildError| BuildError::Unfinished(Box::new(e));
         if !self.moved.is_empty() {
             let map: Redirects = self.moved.iter().cloned().collect();
-            write_pages(&map)?;
+            let count = write_pages(&map)?.len();
+            // Pages left over from an earlier build with more pages would mislead clients, and would
+            // soon list plain names with old lengths: remove them once the new pages are live.
+            remove_pages_after(&self.out, count).map_err(unfinished)?;
         }
-        let unfinished = |e: BuildError| BuildError::Unfinished(Box::new(e));
         for (rel, vrel) in &self.moved {
             link_over(&self.out.join(vrel), &self.out.join(rel)).map_err(unfinished)?;
         }
@@ -141,18 +145,22 @@ impl Txn {
         }
         let was_switched = !self.moved.is_empty();
         let pages = write_pages(&HashMap::new()).map_err(|e| if was_switched { unfinished(e) } else { e })?;
-        // Pages left over from an earlier build with more pages would mislead clients: remove them.
-        let mut n = pages.len() + 1;
-        loop {
-            let stale = self.out.join(crate::feed::paging::page_name(n));
-            if !stale.is_file() {
-                break;
-            }
-            std::fs::remove_file(&stale).map_err(io(&stale)).map_err(unfinished)?;
-            n += 1;
-        }
+        remove_pages_after(&self.out, pages.len()).map_err(unfinished)?;
         collect_garbage(&self.out).map_err(unfinished)?;
         Ok(pages)
+    }
+}
+
+/// Removes the pages after the first `count` (`feed-<count+1>.xml`…) left by an earlier build.
+fn remove_pages_after(out: &Path, count: usize) -> Result<(), BuildError> {
+    let mut n = count + 1;
+    loop {
+        let stale = out.join(crate::feed::paging::page_name(n));
+        if !stale.is_file() {
+            return Ok(());
+        }
+        std::fs::remove_file(&stale).map_err(io(&stale))?;
+        n += 1;
     }
 }
 
