@@ -89,7 +89,9 @@ impl Txn {
     /// file a feed lists. Returns whether the content changes.
     pub(super) fn file(&mut self, rel: &str, staged: tempfile::TempPath) -> Result<bool, BuildError> {
         let path = self.out.join(rel);
-        if !path.exists() {
+        // Only a file that is surely not there may be created by rename (a stat that fails for
+        // another reason must not let the rename replace a file the live feed lists).
+        if !exists(&path)? {
             staged.persist(&path).map_err(|e| BuildError::Io { path: path.clone(), source: e.error })?;
             sync_dir(&path);
             return Ok(true);
@@ -99,7 +101,7 @@ impl Txn {
         }
         let vrel = versioned(rel, hash_file(&staged).map_err(io(&staged))?);
         let vpath = self.out.join(&vrel);
-        if vpath.exists() {
+        if exists(&vpath)? {
             if !same_bytes(&vpath, &staged).map_err(io(&vpath))? {
                 return Err(collision(&vpath));
             }
@@ -148,6 +150,16 @@ impl Txn {
         remove_pages_after(&self.out, pages.len()).map_err(unfinished)?;
         collect_garbage(&self.out).map_err(unfinished)?;
         Ok(pages)
+    }
+}
+
+/// Whether there is something at `path` (a dangling symlink counts); an error other than "not found"
+/// is an error.
+fn exists(path: &Path) -> Result<bool, BuildError> {
+    match std::fs::symlink_metadata(path) {
+        Ok(_) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(BuildError::Io { path: path.to_owned(), source: e }),
     }
 }
 
