@@ -160,14 +160,41 @@ pub(crate) fn lock_exclusive(path: &Path, what: &str) -> io::Result<LockGuard> {
 
 /// [`lock_exclusive`] with its timeout given.
 fn lock_exclusive_within(path: &Path, what: &str, timeout: Duration) -> io::Result<LockGuard> {
+    let mut notice = || eprintln!("podmark: waiting for another podmark {what}…");
+    let file = acquire(path, false, what, timeout, LOCK_NOTICE_AFTER, &mut notice)?;
+    Ok(LockGuard { _file: file })
+}
+
+/// Takes an exclusive advisory lock (`flock`) on `path`, creating the file if needed, and returns the
+/// open file that holds it: the lock lasts until the file is dropped (or the process ends, however it
+/// ends). While another process holds it, calls `on_wait` once and tries again; after `timeout` it
+/// gives up with [`io::ErrorKind::TimedOut`]. `build` locks `feed/.podmark/build.lock` with it.
+pub(crate) fn lock_exclusive_waiting(path: &Path, timeout: Duration, on_wait: &mut dyn FnMut()) -> io::Result<File> {
+    acquire(path, true, "building", timeout, Duration::ZERO, on_wait)
+}
+
+/// The one lock loop: open `path` (creating it when `create`), `flock` it without blocking, check it
+/// is still what `path` names, and retry every 20 ms; `on_wait` once after `notice_after`.
+fn acquire(
+    path: &Path,
+    create: bool,
+    what: &str,
+    timeout: Duration,
+    notice_after: Duration,
+    on_wait: &mut dyn FnMut(),
+) -> io::Result<File> {
     let started = Instant::now();
     let mut told = false;
     loop {
-        let file = File::open(path)?;
+        let file = if create {
+            std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path)?
+        } else {
+            File::open(path)?
+        };
         match try_lock(&file) {
             Ok(()) => {
                 if same_object(&file, path)? {
-                    return Ok(LockGuard { _file: file });
+                    return Ok(file);
                 }
                 // Replaced while we waited: lock what the path names now.
                 continue;
@@ -185,8 +212,8 @@ fn lock_exclusive_within(path: &Path, what: &str, timeout: Duration) -> io::Resu
                 ),
             ));
         }
-        if !told && waited >= LOCK_NOTICE_AFTER {
-            eprintln!("podmark: waiting for another podmark {what}…");
+        if !told && waited >= notice_after {
+            on_wait();
             told = true;
         }
         std::thread::sleep(Duration::from_millis(20));
@@ -358,5 +385,18 @@ mod tests {
         assert!(at(".podmark-fresh.tmp").exists(), "too young to tell: kept");
         assert!(at("notes.tmp").exists(), "not podmark's: kept");
         assert_eq!(std::fs::read(at("feed.xml")).unwrap(), b"<rss/>");
+    }
+
+    #[test]
+    fn a_second_lock_waits_and_times_out_while_the_first_is_held() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("lock");
+        let first = lock_exclusive_waiting(&p, std::time::Duration::ZERO, &mut || panic!("free")).unwrap();
+        let mut waits = 0;
+        let err = lock_exclusive_waiting(&p, std::time::Duration::from_millis(120), &mut || waits += 1).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+        assert_eq!(waits, 1);
+        drop(first);
+        lock_exclusive_waiting(&p, std::time::Duration::ZERO, &mut || panic!("free again")).unwrap();
     }
 }

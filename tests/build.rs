@@ -221,3 +221,68 @@ fn chapters_past_the_audio_stop_the_build_with_every_problem() {
     assert_eq!(p.matches("at or after the end of the audio").count(), 2, "{p}");
     assert!(!s.out.exists() || !s.out.join("feed.xml").exists());
 }
+
+#[test]
+fn a_build_waits_for_another_build_into_the_same_folder_then_gives_up_writing_nothing() {
+    let s = show("episodic", 1);
+    run(&s).unwrap();
+    let before = std::fs::read(s.out.join("feed.xml")).unwrap();
+    // Another build holds the output folder's lock.
+    let held = std::fs::File::open(s.out.join(".podmark/build.lock")).unwrap();
+    fs4::FileExt::try_lock(&held).unwrap();
+    episode(&s.episodes, "002-ep", "Episode 2", 2, "");
+    let mut options = BuildOptions::new(&s.episodes, &s.out);
+    options.lock_timeout = std::time::Duration::from_millis(200);
+    let mut waits = Vec::new();
+    let r = build(&options, &mut |_, total, what| {
+        if total == podmark::build::WAITING_FOR_LOCK {
+            waits.push(what.to_owned());
+        }
+    });
+    assert!(matches!(r, Err(BuildError::Locked { .. })), "{r:?}");
+    assert_eq!(waits.len(), 1, "{waits:?}");
+    assert!(waits[0].contains("waiting for another build"), "{waits:?}");
+    assert_eq!(std::fs::read(s.out.join("feed.xml")).unwrap(), before, "nothing written");
+    fs4::FileExt::unlock(&held).unwrap();
+    assert_eq!(run(&s).unwrap().episodes.len(), 2);
+}
+
+#[test]
+fn a_rebuild_after_changes_writes_what_a_fresh_build_writes() {
+    let s = show("episodic", 2);
+    run(&s).unwrap();
+    // Changed chapters (the audio is tagged again, its JSON changes) and a new episode.
+    let notes = s.episodes.join("002-ep/episode.md");
+    let text = std::fs::read_to_string(&notes).unwrap().replace("00:00.6 Middle", "00:00.4 Middle");
+    std::fs::write(&notes, text).unwrap();
+    episode(&s.episodes, "003-ep", "Episode 3", 3, "");
+    run(&s).unwrap();
+    let fresh = s.out.with_file_name("fresh");
+    build(&BuildOptions::new(&s.episodes, &fresh), &mut |_, _, _| {}).unwrap();
+    let list = |dir: &Path| {
+        let mut files = Vec::new();
+        for sub in ["", "audio", "chapters"] {
+            for e in std::fs::read_dir(dir.join(sub)).unwrap() {
+                let e = e.unwrap();
+                if e.file_type().unwrap().is_file() {
+                    files
+                        .push((format!("{sub}/{}", e.file_name().to_string_lossy()), std::fs::read(e.path()).unwrap()));
+                }
+            }
+        }
+        files.sort();
+        files
+    };
+    let (rebuilt, fresh) = (list(&s.out), list(&fresh));
+    assert_eq!(
+        rebuilt.iter().map(|f| &f.0).collect::<Vec<_>>(),
+        fresh.iter().map(|f| &f.0).collect::<Vec<_>>(),
+        "no versioned or temporary file is left"
+    );
+    assert!(rebuilt == fresh, "same bytes");
+    let feed = std::fs::read_to_string(s.out.join("feed.xml")).unwrap();
+    assert!(!feed.contains("/v-"), "the feed lists plain names");
+    for sub in ["audio", "chapters"] {
+        assert_eq!(std::fs::read_dir(s.out.join(sub)).unwrap().count(), 3, "{sub}/ holds one file per episode");
+    }
+}

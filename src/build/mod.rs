@@ -24,8 +24,9 @@
 //! the build read, or, for audio and other files the build does not read whole, keeps the next
 //! build on the full path.
 //!
-//! Inside: `plan` loads and checks the sources into a plan, `write` renders and writes the
-//! outputs, `state` keeps the build state and the no-change fast path.
+//! Inside: `plan` loads and checks the sources into a plan, `write` renders the outputs, `commit`
+//! stages them and switches the feed (the build as a transaction), `state` keeps the build state
+//! and the no-change fast path.
 
 use std::path::{Path, PathBuf};
 
@@ -36,6 +37,7 @@ use crate::sources::SourceDiagnostic;
 use crate::sources::show::Show;
 use crate::{Chapters, EpisodeMeta, Timestamp};
 
+mod commit;
 mod plan;
 mod state;
 mod write;
@@ -56,6 +58,9 @@ pub struct BuildOptions {
     /// Split the feed into pages of this many items (RFC 5005 paged feed: `feed.xml` holds the
     /// newest page, `feed-2.xml`… the older ones, linked with `atom:link rel="next"` etc.).
     pub page_size: Option<std::num::NonZeroUsize>,
+    /// How long to wait for another build into the same output folder to finish (builds into one
+    /// folder take turns: see [`build`]). Ten minutes by default.
+    pub lock_timeout: std::time::Duration,
 }
 
 impl BuildOptions {
@@ -67,6 +72,7 @@ impl BuildOptions {
             base_url: None,
             allow_guid_change: false,
             page_size: None,
+            lock_timeout: std::time::Duration::from_secs(600),
         }
     }
 }
@@ -162,6 +168,28 @@ pub enum BuildError {
     /// The feed could not be written.
     #[error(transparent)]
     Feed(#[from] crate::feed::FeedError),
+    /// Another build into the same output folder held its lock for longer than
+    /// [`BuildOptions::lock_timeout`]; nothing was written.
+    #[error("{}: another build into this folder is still running after {} s; nothing written", path.display(), waited.as_secs())]
+    Locked {
+        /// The lock file.
+        path: PathBuf,
+        /// How long the build waited.
+        waited: std::time::Duration,
+    },
+    /// The build stopped after the new feed went live: the feed and every file it lists are in
+    /// place and complete, but leftovers remain (versioned copies, temporary files, an old page) or
+    /// the build state was not saved. Building again finishes the job.
+    #[error("{0} (the new feed is live and every file it lists is in place; build again to finish)")]
+    Unfinished(Box<BuildError>),
+}
+
+impl BuildError {
+    /// Whether the feed that was live before the build still is (the build stopped before switching
+    /// it): false only for [`BuildError::Unfinished`].
+    pub fn previous_feed_is_live(&self) -> bool {
+        !matches!(self, BuildError::Unfinished(_))
+    }
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> BuildError + '_ {
@@ -179,9 +207,33 @@ pub fn load(episodes_dir: &Path) -> Result<(Show, Vec<Episode>, Vec<SourceDiagno
     plan::load_recorded(episodes_dir, &mut Recorder::new())
 }
 
-/// Builds the feed folder. `progress` is called with (done, total, what) as episodes are handled.
+/// `total` passed to the `progress` of [`build`] while it waits for another build into the same
+/// output folder to finish (`what` then says so).
+pub const WAITING_FOR_LOCK: usize = usize::MAX;
+
+/// Builds the feed folder. `progress` is called with (done, total, what) as episodes are handled,
+/// and with `total` = [`WAITING_FOR_LOCK`] if another build holds the output folder.
+///
+/// A build is a transaction: the feed and the files it lists change only by renames of complete,
+/// fsynced files, the feed last, so that at every instant `feed.xml` lists files that exist with
+/// the bytes it describes (see `DESIGN.md`, "How is a build a transaction?"). Builds into one
+/// output folder take turns, under an exclusive lock on `<out>/.podmark/build.lock`.
 pub fn build(options: &BuildOptions, progress: &mut dyn FnMut(usize, usize, &str)) -> Result<BuildReport, BuildError> {
     let state_dir = options.out.join(".podmark");
+    std::fs::create_dir_all(&state_dir).map_err(io(&state_dir))?;
+    let lock_path = state_dir.join("build.lock");
+    let mut on_wait = || {
+        let what = format!("waiting for another build into {} to finish", options.out.display());
+        progress(0, WAITING_FOR_LOCK, &what);
+    };
+    let _lock = crate::fsutil::lock_exclusive_waiting(&lock_path, options.lock_timeout, &mut on_wait).map_err(|e| {
+        match e.kind() {
+            std::io::ErrorKind::TimedOut => {
+                BuildError::Locked { path: lock_path.clone(), waited: options.lock_timeout }
+            }
+            _ => BuildError::Io { path: lock_path.clone(), source: e },
+        }
+    })?;
     let state_path = state_dir.join("build-state.json");
     let mut state = BuildState::read(&state_path);
     let key = state::fingerprint_key(options);
@@ -200,9 +252,7 @@ pub fn build(options: &BuildOptions, progress: &mut dyn FnMut(usize, usize, &str
         write::Writer { options, rec: &mut rec, cache: &mut cache, state: &mut state, warnings: &mut warnings }
             .write(&mut plan)?;
 
-    // Records: GUIDs (in the sources; commit it), probe cache and build state (in the output).
-    write::save_lock(&plan, &mut rec)?;
-    std::fs::create_dir_all(&state_dir).map_err(io(&state_dir))?;
+    // Records (the GUIDs were saved before the feed went live): probe cache and build state.
     cache.retain_used();
     let (hits, misses) = (cache.hits(), cache.misses());
     if let Err(e) = cache.save() {
@@ -221,6 +271,6 @@ pub fn build(options: &BuildOptions, progress: &mut dyn FnMut(usize, usize, &str
         probe_cache: (hits, misses),
         up_to_date: false,
     };
-    state.save(&state_path, rec, key, &options.out, &report)?;
+    state.save(&state_path, rec, key, &options.out, &report).map_err(|e| BuildError::Unfinished(Box::new(e)))?;
     Ok(report)
 }

@@ -1,8 +1,12 @@
 //! Writing a checked [`Plan`]: tagged audio copies, chapter files, transcripts, images, the feed
-//! (in pages if asked) and the GUID lock. Files whose content is unchanged are not rewritten.
+//! (in pages if asked) and the GUID lock. Files whose content is unchanged are not rewritten; the
+//! rest is staged and made live by a [`Txn`] (see [`super::commit`]).
 
+use std::collections::HashMap;
+use std::io::Write;
 use std::path::Path;
 
+use super::commit::Txn;
 use super::plan::{Plan, Planned};
 use super::state::{BuildState, Recorder};
 use super::{BuildError, BuildOptions, EpisodeReport, Written, io};
@@ -31,32 +35,52 @@ pub(super) struct Writer<'a> {
 }
 
 impl Writer<'_> {
-    /// Writes every episode's files, the show artwork and the feed pages; records the GUIDs in
-    /// `plan.lock` (not yet saved: see [`save_lock`]).
+    /// Writes every episode's files, the show artwork and the feed pages as one transaction (see
+    /// [`super::commit`]), after recording the GUIDs in `plan.lock` and saving it.
     pub(super) fn write(&mut self, plan: &mut Plan) -> Result<Outputs, BuildError> {
+        let out = self.options.out.clone();
+        let mut txn = Txn::new(&out);
         let mut files = Vec::new();
         let mut items = Vec::new();
         let mut reports = Vec::new();
+        let mut tagged_audio = Vec::new();
         for p in &plan.episodes {
-            let (item, report) = self.episode(plan, p, &mut files)?;
+            let (item, report, tagged) = self.episode(plan, p, &mut txn, &mut files)?;
             items.push(item);
             reports.push(report);
+            tagged_audio.extend(tagged);
             plan.lock.set(&p.ep.slug, &p.guid);
         }
         let (items, reports) = feed_order(plan.show.show_type, items, reports);
-        let channel = self.channel(plan, &mut files)?;
+        let channel = self.channel(plan, &mut txn, &mut files)?;
+        // The GUIDs are recorded before any feed lists them.
+        save_lock(plan, self.rec)?;
         let pages = feed::paging::paginate(&channel, &items, self.options.page_size, &plan.base_url);
-        let count = pages.len();
-        for (name, page) in pages {
-            let xml = feed::write(&page)?;
-            files.push(emit(&self.options.out, &name, &xml)?);
+        let before: Vec<Option<Vec<u8>>> = pages.iter().map(|(name, _)| std::fs::read(out.join(name)).ok()).collect();
+        let base_url = plan.base_url.clone();
+        txn.commit(&mut |map| {
+            let mut rendered = Vec::new();
+            for (name, page) in &pages {
+                rendered.push((name.clone(), feed::write(&redirect(page, map, &base_url))?));
+            }
+            // Older pages first, `feed.xml` (the one apps poll) last.
+            rendered.sort_by_key(|(name, _)| name == "feed.xml");
+            for (name, xml) in &rendered {
+                let path = out.join(name);
+                crate::fsutil::write_if_changed(&path, xml.as_bytes()).map_err(io(&path))?;
+            }
+            Ok(rendered.into_iter().map(|(name, _)| name).collect())
+        })?;
+        for ((name, _), old) in pages.iter().zip(&before) {
+            let rendered_size = std::fs::metadata(out.join(name)).map(|m| m.len()).unwrap_or_default();
+            let now = std::fs::read(out.join(name)).ok();
+            files.push(Written { path: name.clone(), bytes: rendered_size, changed: now != *old });
         }
-        // Pages left over from an earlier build with more pages would mislead clients: remove them.
-        let mut n = count + 1;
-        while self.options.out.join(feed::paging::page_name(n)).is_file() {
-            let stale = self.options.out.join(feed::paging::page_name(n));
-            std::fs::remove_file(&stale).map_err(io(&stale))?;
-            n += 1;
+        for (key, src_meta, chapters) in tagged_audio {
+            let path = out.join(&key);
+            self.state
+                .record_audio(&key, &src_meta, &path, &chapters)
+                .map_err(|e| BuildError::Unfinished(Box::new(e)))?;
         }
         Ok(Outputs { files, episodes: reports })
     }
@@ -66,22 +90,33 @@ impl Writer<'_> {
         &mut self,
         plan: &Plan,
         p: &Planned,
+        txn: &mut Txn,
         files: &mut Vec<Written>,
-    ) -> Result<(Item, EpisodeReport), BuildError> {
+    ) -> Result<(Item, EpisodeReport, Option<TaggedAudio>), BuildError> {
         let out = &self.options.out;
         let base_url = &plan.base_url;
-        let out_audio = out.join(&p.audio_out_rel);
-        let tagged = copy_and_tag(&p.audio_src, &out_audio, &p.ep.chapters, self.state, &p.audio_out_rel)?;
-        let out_info = self
-            .cache
-            .probe(&out_audio)
-            .map_err(|e| BuildError::Sources(vec![super::plan::problem(&out_audio, "audio", e.to_string())]))?;
-        files.push(Written { path: p.audio_out_rel.clone(), bytes: out_info.byte_length, changed: tagged });
-        let json_rel = self.chapter_files(plan, p, files)?;
+        let rel = &p.audio_out_rel;
+        let out_audio = out.join(rel);
+        let src_meta = std::fs::metadata(&p.audio_src).map_err(io(&p.audio_src))?;
+        let current = self.state.audio_is_current(rel, &src_meta, &out_audio, &p.ep.chapters);
+        let (changed, staged, versioned) = if current {
+            (false, out_audio.clone(), false)
+        } else {
+            let changed = txn.file(rel, stage_audio(&p.audio_src, &out_audio, &p.ep.chapters)?)?;
+            let (staged, versioned) = txn.staged_path(rel);
+            (changed, staged, versioned)
+        };
+        // A versioned copy goes away at the end of the build: keep it out of the probe cache.
+        let probed = if versioned { crate::probe::probe_path(&staged) } else { self.cache.probe(&staged) };
+        let out_info =
+            probed.map_err(|e| BuildError::Sources(vec![super::plan::problem(&staged, "audio", e.to_string())]))?;
+        files.push(Written { path: rel.clone(), bytes: out_info.byte_length, changed });
+        let tagged = (!current).then(|| (rel.clone(), src_meta, p.ep.chapters.clone()));
+        let json_rel = self.chapter_files(plan, p, txn, files)?;
         let mut transcripts = Vec::new();
         if let Some((src, rel, mime)) = &p.transcript {
             let bytes = std::fs::read(src).map_err(io(src))?;
-            files.push(emit_bytes(out, rel, &bytes)?);
+            files.push(emit(txn, rel, &bytes, true)?);
             transcripts.push(Transcript {
                 url: format!("{base_url}{rel}"),
                 mime: (*mime).to_owned(),
@@ -91,7 +126,7 @@ impl Writer<'_> {
         let image_url = match (&p.image, &p.ep.meta.image) {
             (Some((src, rel)), _) => {
                 let bytes = std::fs::read(src).map_err(io(src))?;
-                files.push(emit_bytes(out, rel, &bytes)?);
+                files.push(emit(txn, rel, &bytes, true)?);
                 Some(format!("{base_url}{rel}"))
             }
             (None, Some(url)) => Some(url.clone()),
@@ -127,14 +162,20 @@ impl Writer<'_> {
             chapters: p.ep.chapters.len(),
             duration: out_info.duration,
             audio_bytes: out_info.byte_length,
-            audio_tagged: tagged,
+            audio_tagged: tagged.is_some(),
         };
-        Ok((item, report))
+        Ok((item, report, tagged))
     }
 
     /// The chapter files: JSON (for `podcast:chapters`; its path is returned) and the show's other
     /// formats. A format that cannot hold these chapters is a warning.
-    fn chapter_files(&mut self, plan: &Plan, p: &Planned, files: &mut Vec<Written>) -> Result<String, BuildError> {
+    fn chapter_files(
+        &mut self,
+        plan: &Plan,
+        p: &Planned,
+        txn: &mut Txn,
+        files: &mut Vec<Written>,
+    ) -> Result<String, BuildError> {
         let show = &plan.show;
         let write_options = WriteOptions {
             title: Some(p.title.clone()),
@@ -142,13 +183,13 @@ impl Writer<'_> {
             author: Some(show.author.clone()),
             file_name: Path::new(&p.audio_out_rel).file_name().map(|n| n.to_string_lossy().into_owned()),
         };
-        let out = &self.options.out;
         let json_rel = format!("chapters/{}.json", p.ep.slug);
-        files.push(emit(out, &json_rel, &Format::Json.write(&p.ep.chapters, &write_options)?)?);
+        let json = Format::Json.write(&p.ep.chapters, &write_options)?;
+        files.push(emit(txn, &json_rel, json.as_bytes(), true)?);
         for &f in &show.chapter_formats {
             let rel = format!("chapters/{}.{}", p.ep.slug, f.extension());
             match f.write(&p.ep.chapters, &write_options) {
-                Ok(text) => files.push(emit(out, &rel, &text)?),
+                Ok(text) => files.push(emit(txn, &rel, text.as_bytes(), false)?),
                 Err(e) => self.warnings.push(SourceDiagnostic::new(
                     p.ep.dir.join("episode.md"),
                     Diagnostic::warning("chapter-format", None, e.to_string()),
@@ -159,7 +200,7 @@ impl Writer<'_> {
     }
 
     /// The channel, with the show artwork copied when it is a local file.
-    fn channel(&mut self, plan: &Plan, files: &mut Vec<Written>) -> Result<Channel, BuildError> {
+    fn channel(&mut self, plan: &Plan, txn: &mut Txn, files: &mut Vec<Written>) -> Result<Channel, BuildError> {
         let show = &plan.show;
         let base_url = &plan.base_url;
         let image_url = match &show.image {
@@ -171,7 +212,7 @@ impl Writer<'_> {
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_else(|| "cover".into());
-                files.push(emit_bytes(&self.options.out, &name, &bytes)?);
+                files.push(emit(txn, &name, &bytes, true)?);
                 Some(format!("{base_url}{name}"))
             }
             None => None,
@@ -230,48 +271,59 @@ pub(super) fn save_lock(plan: &Plan, rec: &mut Recorder) -> Result<(), BuildErro
     Ok(())
 }
 
-/// Copies `src` to `out` and embeds the chapters (MP3 and MP4), unless the build state shows that `out` is
-/// already exactly that. Returns whether it wrote.
-fn copy_and_tag(
-    src: &Path,
-    out: &Path,
-    chapters: &Chapters,
-    state: &mut BuildState,
-    key: &str,
-) -> Result<bool, BuildError> {
-    let src_meta = std::fs::metadata(src).map_err(io(src))?;
-    if state.audio_is_current(key, &src_meta, out, chapters) {
-        return Ok(false);
-    }
-    if let Some(parent) = out.parent() {
-        std::fs::create_dir_all(parent).map_err(io(parent))?;
-    }
-    crate::fsutil::replace_atomically(out, |w| {
-        let mut f = std::fs::File::open(src)?;
-        std::io::copy(&mut f, w).map(|_| ())
-    })
-    .map_err(io(out))?;
+/// What an audio copy was made from, recorded in the build state once the copy is in place.
+type TaggedAudio = (String, std::fs::Metadata, Chapters);
+
+/// A copy of `src` with the chapters embedded (MP3 and MP4), staged in a fsynced temporary file
+/// beside `out` (removed if anything fails).
+fn stage_audio(src: &Path, out: &Path, chapters: &Chapters) -> Result<tempfile::TempPath, BuildError> {
+    let dir = out.parent().unwrap_or(Path::new("."));
+    let ext = out.extension().and_then(|e| e.to_str()).unwrap_or("audio");
+    let mut tmp = super::commit::temp_in(dir, ext)?;
+    let mut f = std::fs::File::open(src).map_err(io(src))?;
+    let copied = {
+        let mut w = std::io::BufWriter::with_capacity(1 << 16, tmp.as_file_mut());
+        std::io::copy(&mut f, &mut w).and_then(|_| w.flush())
+    };
+    copied.map_err(io(tmp.path()))?;
+    let path = tmp.into_temp_path();
     // Chapters go into the containers podmark writes (MP3, MP4); Ogg, FLAC and WAV copies are
     // published as they are, their chapters in the feed's chapter files.
     let writable =
-        matches!(crate::tag::container_of(out), Ok(crate::audio::Container::Mp3 | crate::audio::Container::Mp4));
-    if writable && let Err(e) = crate::tag::embed(out, chapters, &TagOptions::new()) {
-        let _ = std::fs::remove_file(out);
-        return Err(e.into());
+        matches!(crate::tag::container_of(&path), Ok(crate::audio::Container::Mp3 | crate::audio::Container::Mp4));
+    if writable {
+        crate::tag::embed(&path, chapters, &TagOptions::new())?;
     }
-    state.record_audio(key, &src_meta, out, chapters)?;
-    Ok(true)
+    std::fs::File::open(&path).and_then(|f| f.sync_all()).map_err(io(&path))?;
+    Ok(path)
 }
 
-fn emit(out: &Path, rel: &str, text: &str) -> Result<Written, BuildError> {
-    emit_bytes(out, rel, text.as_bytes())
-}
-
-fn emit_bytes(out: &Path, rel: &str, bytes: &[u8]) -> Result<Written, BuildError> {
-    let path = out.join(rel);
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(io(parent))?;
-    }
-    let changed = crate::fsutil::write_if_changed(&path, bytes).map_err(io(&path))?;
+/// Stages `bytes` as the output `rel` (`listed`: a feed refers to it).
+fn emit(txn: &mut Txn, rel: &str, bytes: &[u8], listed: bool) -> Result<Written, BuildError> {
+    let changed = txn.bytes(rel, bytes, listed)?;
     Ok(Written { path: rel.to_owned(), bytes: bytes.len() as u64, changed })
+}
+
+/// `page` with the URLs of the files in `map` (plain → versioned name, relative to `base_url`)
+/// pointing at their versioned names.
+fn redirect(page: &feed::Feed, map: &HashMap<String, String>, base_url: &str) -> feed::Feed {
+    let mut page = page.clone();
+    if map.is_empty() {
+        return page;
+    }
+    let fix = |url: &mut String| {
+        if let Some(v) = url.strip_prefix(base_url).and_then(|rel| map.get(rel)) {
+            *url = format!("{base_url}{v}");
+        }
+    };
+    if let Some(u) = page.channel.image_url.as_mut() {
+        fix(u);
+    }
+    for item in &mut page.items {
+        fix(&mut item.enclosure.url);
+        item.chapters_url.iter_mut().for_each(fix);
+        item.image_url.iter_mut().for_each(fix);
+        item.transcripts.iter_mut().for_each(|t| fix(&mut t.url));
+    }
+    page
 }

@@ -4,7 +4,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use podmark::build::{BuildError, BuildOptions, build};
+use podmark::build::{BuildError, BuildOptions, WAITING_FOR_LOCK, build};
 use podmark::sources::SourceDiagnostic;
 
 /// Arguments of `podmark build`.
@@ -50,7 +50,14 @@ pub(crate) fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
         );
         bar
     });
+    let quiet = args.quiet;
     let mut progress = |done: usize, total: usize, what: &str| {
+        if total == WAITING_FOR_LOCK {
+            if !quiet {
+                eprintln!("podmark: {what}");
+            }
+            return;
+        }
         if let Some(bar) = &bar
             && total > 3
         {
@@ -76,7 +83,16 @@ pub(crate) fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
             );
             return Ok(ExitCode::from(1));
         }
-        Err(e) => return Err(e.into()),
+        Err(e) => {
+            eprintln!("podmark: build failed: {e}");
+            if e.previous_feed_is_live() {
+                eprintln!(
+                    "podmark: {}/feed.xml is still the previous feed, and every file it lists is as it was",
+                    args.out.display()
+                );
+            }
+            return Ok(ExitCode::from(1));
+        }
     };
     let mut out = std::io::stdout().lock();
     if args.json {

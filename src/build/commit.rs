@@ -1,0 +1,345 @@
+//! A build as a transaction over the output folder: at every instant, the live feed (`feed.xml` and
+//! its pages) lists only files that exist with the bytes and length it declares.
+//!
+//! 1. **Stage.** Each output is compared with what is there. Unchanged: nothing to do. A **new**
+//!    file (nothing at its name) is written in place at once, atomically (no live feed can list a
+//!    file that does not exist). A **changed** file that a feed lists (audio, chapters JSON,
+//!    transcript, artwork) cannot be replaced before the new feed is live (the old feed describes
+//!    the old bytes) nor after (the new feed describes the new ones): its new bytes go to a
+//!    versioned name, `<folder>/v-<hash>/<name>` (same file name, so the slug and type read from
+//!    the URL stay), fsynced. Changed files no feed lists (other chapter formats) wait for step 3.
+//! 2. **Switch 1.** If anything was versioned, the pages are written listing the versioned names
+//!    (each page atomically, `feed.xml` last): the new content is live. Pages beyond the new last
+//!    one are removed.
+//! 3. **Settle.** Each versioned file is hard-linked (copied where links are not supported) to a
+//!    temporary name beside the plain name and renamed over it: the plain names now hold the new
+//!    bytes, while the live feed still lists the versioned ones. Unlisted changed files are written.
+//! 4. **Switch 2.** The pages are written with the plain names (the output a fresh build gives, so
+//!    output does not depend on history), then every versioned folder and leftover temporary file
+//!    is removed (and pages beyond the last, if there was no switch 1).
+//!
+//! A failure before switch 1 leaves the previous feed live and intact; after it, the new feed is
+//! live and complete, and [`super::BuildError::Unfinished`] says so. The next build picks up
+//! whatever is there (a versioned file with the same bytes is reused).
+
+use std::collections::HashMap;
+use std::hash::Hasher;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use super::{BuildError, io};
+
+/// Prefix of podmark's temporary files in the output folder (removed by the next build if a crash
+/// leaves one behind).
+const TEMP_PREFIX: &str = ".podmark-";
+
+/// Plain name → versioned name, relative to the output folder, for the feed's URLs.
+pub(super) type Redirects = HashMap<String, String>;
+
+/// The changes staged so far, and how to make them live.
+pub(super) struct Txn {
+    out: PathBuf,
+    /// Changed files a feed lists, now at a versioned name: (plain, versioned), relative to `out`.
+    moved: Vec<(String, String)>,
+    /// Changed files no feed lists: written in step 3.
+    unlisted: Vec<(String, Vec<u8>)>,
+}
+
+impl Txn {
+    pub(super) fn new(out: &Path) -> Txn {
+        Txn { out: out.to_owned(), moved: Vec::new(), unlisted: Vec::new() }
+    }
+
+    /// Stages `bytes` as the content of `rel` (see the module docs); `listed`: a feed refers to it.
+    /// Returns whether the content changes.
+    pub(super) fn bytes(&mut self, rel: &str, bytes: &[u8], listed: bool) -> Result<bool, BuildError> {
+        let path = self.out.join(rel);
+        match std::fs::read(&path) {
+            Ok(old) if old == bytes => return Ok(false),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                mkdirs(&path)?;
+                crate::fsutil::replace_atomically(&path, |w| w.write_all(bytes)).map_err(io(&path))?;
+                return Ok(true);
+            }
+            Err(e) => return Err(BuildError::Io { path, source: e }),
+        }
+        if !listed {
+            self.unlisted.push((rel.to_owned(), bytes.to_vec()));
+            return Ok(true);
+        }
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        h.write(bytes);
+        let vrel = versioned(rel, h.finish());
+        let vpath = self.out.join(&vrel);
+        match std::fs::read(&vpath) {
+            Ok(old) if old == bytes => {}
+            Ok(_) => return Err(collision(&vpath)),
+            Err(_) => {
+                mkdirs(&vpath)?;
+                crate::fsutil::replace_atomically(&vpath, |w| w.write_all(bytes)).map_err(io(&vpath))?;
+                keep_mode(&path, &vpath)?;
+            }
+        }
+        self.moved.push((rel.to_owned(), vrel));
+        Ok(true)
+    }
+
+    /// Stages the finished (fsynced) file `staged`, in the folder of `rel`, as the content of `rel`, a
+    /// file a feed lists. Returns whether the content changes.
+    pub(super) fn file(&mut self, rel: &str, staged: tempfile::TempPath) -> Result<bool, BuildError> {
+        let path = self.out.join(rel);
+        // Only a file that is surely not there may be created by rename (a stat that fails for
+        // another reason must not let the rename replace a file the live feed lists).
+        if !exists(&path)? {
+            staged.persist(&path).map_err(|e| BuildError::Io { path: path.clone(), source: e.error })?;
+            sync_dir(&path);
+            return Ok(true);
+        }
+        if same_bytes(&path, &staged).map_err(io(&path))? {
+            return Ok(false);
+        }
+        let vrel = versioned(rel, hash_file(&staged).map_err(io(&staged))?);
+        let vpath = self.out.join(&vrel);
+        if exists(&vpath)? {
+            if !same_bytes(&vpath, &staged).map_err(io(&vpath))? {
+                return Err(collision(&vpath));
+            }
+        } else {
+            mkdirs(&vpath)?;
+            keep_mode(&path, &staged)?;
+            staged.persist(&vpath).map_err(|e| BuildError::Io { path: vpath.clone(), source: e.error })?;
+            sync_dir(&vpath);
+        }
+        self.moved.push((rel.to_owned(), vrel));
+        Ok(true)
+    }
+
+    /// Where the bytes staged for `rel` are now: the versioned name while it is one.
+    pub(super) fn staged_path(&self, rel: &str) -> (PathBuf, bool) {
+        match self.moved.iter().find(|(p, _)| p == rel) {
+            Some((_, v)) => (self.out.join(v), true),
+            None => (self.out.join(rel), false),
+        }
+    }
+
+    /// Makes the staged changes live: `write_pages(map)` writes every feed page with the URLs of the
+    /// plain names in `map` replaced by their versioned names (`feed.xml` last). Returns the page
+    /// names written by the final switch. See the module docs for the order.
+    pub(super) fn commit(
+        self,
+        write_pages: &mut dyn FnMut(&Redirects) -> Result<Vec<String>, BuildError>,
+    ) -> Result<Vec<String>, BuildError> {
+        let unfinished = |e: BuildError| BuildError::Unfinished(Box::new(e));
+        if !self.moved.is_empty() {
+            let map: Redirects = self.moved.iter().cloned().collect();
+            let count = write_pages(&map)?.len();
+            // Pages left over from an earlier build with more pages would mislead clients, and would
+            // soon list plain names with old lengths: remove them once the new pages are live.
+            remove_pages_after(&self.out, count).map_err(unfinished)?;
+        }
+        for (rel, vrel) in &self.moved {
+            link_over(&self.out.join(vrel), &self.out.join(rel)).map_err(unfinished)?;
+        }
+        for (rel, bytes) in &self.unlisted {
+            let path = self.out.join(rel);
+            crate::fsutil::replace_atomically(&path, |w| w.write_all(bytes)).map_err(io(&path)).map_err(unfinished)?;
+        }
+        let was_switched = !self.moved.is_empty();
+        let pages = write_pages(&HashMap::new()).map_err(|e| if was_switched { unfinished(e) } else { e })?;
+        remove_pages_after(&self.out, pages.len()).map_err(unfinished)?;
+        collect_garbage(&self.out).map_err(unfinished)?;
+        Ok(pages)
+    }
+}
+
+/// Whether there is something at `path` (a dangling symlink counts); an error other than "not found"
+/// is an error.
+fn exists(path: &Path) -> Result<bool, BuildError> {
+    match std::fs::symlink_metadata(path) {
+        Ok(_) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(BuildError::Io { path: path.to_owned(), source: e }),
+    }
+}
+
+/// Removes the pages after the first `count` (`feed-<count+1>.xml`…) left by an earlier build.
+fn remove_pages_after(out: &Path, count: usize) -> Result<(), BuildError> {
+    let mut n = count + 1;
+    loop {
+        let stale = out.join(crate::feed::paging::page_name(n));
+        if !stale.is_file() {
+            return Ok(());
+        }
+        std::fs::remove_file(&stale).map_err(io(&stale))?;
+        n += 1;
+    }
+}
+
+/// `audio/020.mp3` → `audio/v-<16 hex>/020.mp3`.
+fn versioned(rel: &str, hash: u64) -> String {
+    match rel.rsplit_once('/') {
+        Some((dir, name)) => format!("{dir}/v-{hash:016x}/{name}"),
+        None => format!("v-{hash:016x}/{rel}"),
+    }
+}
+
+fn is_version_dir(name: &str) -> bool {
+    name.strip_prefix("v-").is_some_and(|h| h.len() == 16 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// A temporary file of podmark's: `.podmark-` then tempfile's six random characters and an
+/// extension, or `.podmark-link-<pid>.tmp`.
+fn is_temp_name(name: &str) -> bool {
+    let Some((stem, _ext)) = name.strip_prefix(TEMP_PREFIX).and_then(|rest| rest.split_once('.')) else {
+        return false;
+    };
+    (stem.len() == 6 && stem.bytes().all(|b| b.is_ascii_alphanumeric()))
+        || stem.strip_prefix("link-").is_some_and(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+}
+
+fn collision(path: &Path) -> BuildError {
+    BuildError::Io {
+        path: path.to_owned(),
+        source: std::io::Error::other("a different file already has this versioned name; remove it and build again"),
+    }
+}
+
+fn mkdirs(path: &Path) -> Result<(), BuildError> {
+    match path.parent() {
+        Some(parent) => std::fs::create_dir_all(parent).map_err(io(parent)),
+        None => Ok(()),
+    }
+}
+
+/// Gives `to` the permissions of `from`, if `from` exists (a rebuilt file keeps its mode).
+fn keep_mode(from: &Path, to: &Path) -> Result<(), BuildError> {
+    if let Ok(meta) = std::fs::metadata(from) {
+        std::fs::set_permissions(to, meta.permissions()).map_err(io(to))?;
+    }
+    Ok(())
+}
+
+/// Makes a rename in `path`'s folder durable (not every platform can sync a folder).
+fn sync_dir(path: &Path) {
+    if let Some(dir) = path.parent()
+        && let Ok(d) = std::fs::File::open(dir)
+    {
+        let _ = d.sync_all();
+    }
+}
+
+fn hash_file(path: &Path) -> std::io::Result<u64> {
+    let mut f = std::fs::File::open(path)?;
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let mut buf = vec![0; 1 << 16];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            return Ok(h.finish());
+        }
+        h.write(buf.get(..n).unwrap_or_default());
+    }
+}
+
+fn same_bytes(a: &Path, b: &Path) -> std::io::Result<bool> {
+    let (mut fa, mut fb) = (std::fs::File::open(a)?, std::fs::File::open(b)?);
+    if fa.metadata()?.len() != fb.metadata()?.len() {
+        return Ok(false);
+    }
+    let (mut ba, mut bb) = (vec![0; 1 << 16], vec![0; 1 << 16]);
+    loop {
+        let n = fa.read(&mut ba)?;
+        if n == 0 {
+            return Ok(true);
+        }
+        let chunk = ba.get(..n).unwrap_or_default();
+        let other = bb.get_mut(..n).unwrap_or_default();
+        fb.read_exact(other)?;
+        if chunk != other {
+            return Ok(false);
+        }
+    }
+}
+
+/// Replaces `path` with the file `from` (which stays): a hard link (or, where the file system has
+/// none, an fsynced copy) at a temporary name, renamed over `path`.
+fn link_over(from: &Path, path: &Path) -> Result<(), BuildError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let tmp = dir.join(format!("{TEMP_PREFIX}link-{}.tmp", std::process::id()));
+    match std::fs::remove_file(&tmp) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(BuildError::Io { path: tmp, source: e }),
+        _ => {}
+    }
+    if std::fs::hard_link(from, &tmp).is_err() {
+        let copied = std::fs::copy(from, &tmp).and_then(|_| std::fs::File::open(&tmp)?.sync_all());
+        if let Err(e) = copied {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(BuildError::Io { path: tmp, source: e });
+        }
+    }
+    if let Err(e) = std::fs::rename(&tmp, path) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(BuildError::Io { path: path.to_owned(), source: e });
+    }
+    sync_dir(path);
+    Ok(())
+}
+
+/// Removes every versioned folder and temporary file podmark left in the output's folders (none
+/// is listed by the feed once it lists only plain names).
+fn collect_garbage(out: &Path) -> Result<(), BuildError> {
+    for sub in ["", "audio", "chapters", "transcripts", "images"] {
+        let dir = out.join(sub);
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(BuildError::Io { path: dir, source: e }),
+        };
+        for e in entries {
+            let e = e.map_err(io(&dir))?;
+            let name = e.file_name().to_string_lossy().into_owned();
+            let path = e.path();
+            let kind = e.file_type().map_err(io(&path))?;
+            if kind.is_dir() && is_version_dir(&name) {
+                std::fs::remove_dir_all(&path).map_err(io(&path))?;
+            } else if kind.is_file() && is_temp_name(&name) {
+                std::fs::remove_file(&path).map_err(io(&path))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A temporary file for staged bytes in `dir`, named like podmark's other temporary files (so a
+/// crash's leftover is removed by the next build), with `ext` as its extension.
+pub(super) fn temp_in(dir: &Path, ext: &str) -> Result<tempfile::NamedTempFile, BuildError> {
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let mut builder = tempfile::Builder::new();
+    let suffix = format!(".{ext}");
+    builder.prefix(TEMP_PREFIX).suffix(&suffix).rand_bytes(6);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    builder.tempfile_in(dir).map_err(io(dir))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versioned_names_keep_the_file_name() {
+        assert_eq!(versioned("audio/020.mp3", 0xab), "audio/v-00000000000000ab/020.mp3");
+        assert_eq!(versioned("cover.png", 1), "v-0000000000000001/cover.png");
+        assert!(is_version_dir("v-00000000000000ab"));
+        assert!(!is_version_dir("v-0000000000000g0b") && !is_version_dir("v-ab") && !is_version_dir("020"));
+        assert!(is_temp_name(".podmark-a1B2c3.tmp") && is_temp_name(".podmark-a1B2c3.mp3"));
+        assert!(is_temp_name(".podmark-link-123.tmp"));
+        assert!(
+            !is_temp_name(".podmark-manifest.json") && !is_temp_name(".podmark") && !is_temp_name("podmark-a1B2c3.tmp")
+        );
+    }
+}
