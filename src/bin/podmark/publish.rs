@@ -74,8 +74,8 @@ async fn publish(args: &PublishArgs, store: &S3Store) -> anyhow::Result<Summary>
             for up in &plan.uploads {
                 writeln!(
                     out,
-                    "would upload {} ({:?}, {} bytes, {}, {})",
-                    up.key, up.reason, up.file.size, up.file.content_type, up.file.cache_control
+                    "would upload {} ({:?}, {}, {} bytes, {}, {})",
+                    up.key, up.reason, up.file.rel, up.file.size, up.file.content_type, up.file.cache_control
                 )?;
             }
             for key in &plan.deletes {
@@ -94,7 +94,9 @@ async fn publish(args: &PublishArgs, store: &S3Store) -> anyhow::Result<Summary>
         );
         bar
     });
+    let mut fault = FaultHook::from_env();
     let mut report = |p: Progress<'_>| {
+        fault.step(&p);
         let line = match p {
             Progress::Start { key, .. } => {
                 if let Some(bar) = &bar {
@@ -124,4 +126,35 @@ async fn publish(args: &PublishArgs, store: &S3Store) -> anyhow::Result<Summary>
         bar.finish_and_clear();
     }
     Ok(result?)
+}
+
+/// Fault injection for the kill tests (tests/publish.rs), in debug builds only: with
+/// `PODMARK_FAULT_AFTER_STEPS=N`, the process aborts (no destructors, no more requests, as a
+/// `kill -9` would) once N steps (uploads and deletions) have completed, before anything else is
+/// sent. N = 0 aborts before the first upload. Release builds ignore the variable.
+struct FaultHook {
+    after: Option<u64>,
+    done: u64,
+}
+
+impl FaultHook {
+    fn from_env() -> Self {
+        let after = if cfg!(debug_assertions) {
+            std::env::var("PODMARK_FAULT_AFTER_STEPS").ok().and_then(|v| v.parse().ok())
+        } else {
+            None
+        };
+        FaultHook { after, done: 0 }
+    }
+
+    fn step(&mut self, p: &Progress<'_>) {
+        let Some(after) = self.after else { return };
+        if matches!(p, Progress::Uploaded { .. } | Progress::Deleted { .. }) {
+            self.done += 1;
+        }
+        let at_a_step = matches!(p, Progress::Uploaded { .. } | Progress::Deleted { .. } | Progress::Start { .. });
+        if at_a_step && self.done == after {
+            std::process::abort();
+        }
+    }
 }

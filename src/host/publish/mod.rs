@@ -385,8 +385,8 @@ pub struct Plan {
     /// Where to.
     #[serde(serialize_with = "display")]
     pub target: Target,
-    /// Uploads in execution order: audio, chapters, images, others, then feeds (older pages first,
-    /// `feed.xml` last).
+    /// Uploads in execution order: audio, chapters, images, others (each by local path), then feeds
+    /// (older pages first, `feed.xml` last).
     pub uploads: Vec<Upload>,
     /// Files already published as they are (their keys).
     pub unchanged: Vec<String>,
@@ -558,7 +558,7 @@ pub fn plan(
             unchanged.push(key);
         }
     }
-    uploads.sort_by_key(|u| (u.file.kind, feed_rank(&u.file), u.key.clone()));
+    uploads.sort_by_key(|u| (u.file.kind, feed_rank(&u.file), u.file.rel.clone()));
     unchanged.sort();
     let used: BTreeSet<&String> = published.values().collect();
     let manifest_key = target.manifest_key();
