@@ -129,9 +129,9 @@ async fn publish(args: &PublishArgs, store: &S3Store) -> anyhow::Result<Summary>
 }
 
 /// Fault injection for the kill tests (tests/publish.rs), in debug builds only: with
-/// `PODMARK_FAULT_AFTER_STEPS=N`, the process aborts (no destructors, no more requests, as a
-/// `kill -9` would) once N steps (uploads and deletions) have completed, before anything else is
-/// sent. N = 0 aborts before the first upload. Release builds ignore the variable.
+/// `PODMARK_FAULT_AFTER_STEPS=N`, the process sends itself SIGKILL (no destructors, no more
+/// requests) once N steps (uploads and deletions) have completed, before anything else is sent.
+/// N = 0 kills it before the first upload. Release builds ignore the variable.
 struct FaultHook {
     after: Option<u64>,
     done: u64,
@@ -154,6 +154,9 @@ impl FaultHook {
         }
         let at_a_step = matches!(p, Progress::Uploaded { .. } | Progress::Deleted { .. } | Progress::Start { .. });
         if at_a_step && self.done == after {
+            // SIGKILL, as the user did; abort if `kill` cannot be run.
+            let pid = std::process::id().to_string();
+            let _ = std::process::Command::new("kill").args(["-KILL", &pid]).status();
             std::process::abort();
         }
     }
