@@ -95,6 +95,7 @@ async fn publish(args: &PublishArgs, store: &S3Store) -> anyhow::Result<Summary>
         bar
     });
     let mut fault = FaultHook::from_env();
+    fault.check();
     let mut report = |p: Progress<'_>| {
         fault.step(&p);
         let line = match p {
@@ -148,12 +149,14 @@ impl FaultHook {
     }
 
     fn step(&mut self, p: &Progress<'_>) {
-        let Some(after) = self.after else { return };
         if matches!(p, Progress::Uploaded { .. } | Progress::Deleted { .. }) {
             self.done += 1;
+            self.check();
         }
-        let at_a_step = matches!(p, Progress::Uploaded { .. } | Progress::Deleted { .. } | Progress::Start { .. });
-        if at_a_step && self.done == after {
+    }
+
+    fn check(&self) {
+        if self.after == Some(self.done) {
             // SIGKILL, as the user did; abort if `kill` cannot be run.
             let pid = std::process::id().to_string();
             let _ = std::process::Command::new("kill").args(["-KILL", &pid]).status();

@@ -390,10 +390,12 @@ pub struct Plan {
     pub uploads: Vec<Upload>,
     /// Files already published as they are (their keys).
     pub unchanged: Vec<String>,
-    /// Keys to delete after the feeds (only with `--delete`).
+    /// Keys to delete after the feeds (only with `--delete`): neither this publish nor the feeds it
+    /// replaces use them.
     pub deletes: Vec<String>,
-    /// Keys in the bucket under the prefix that this publish does not use, left alone (no
-    /// `--delete`): files deleted locally and earlier versions of changed files.
+    /// Keys in the bucket under the prefix that this publish does not use, left alone: files deleted
+    /// locally and earlier versions of changed files (without `--delete`), or (with it) those the
+    /// feeds being replaced still point at.
     pub kept: Vec<String>,
     /// Where each local file is published: its path in the folder → its object key. Audio, chapters,
     /// transcripts and images get a content-addressed key (see [`content_rel`]).
@@ -452,7 +454,9 @@ const NAME_HASH_LEN: usize = 8;
 
 /// Compares `local` files with the `remote` listing (and the stored `manifest`, if any) and orders
 /// the work. With `delete`, remote objects under the prefix that this publish does not use are
-/// deleted after the feeds are uploaded; without it they are only listed in [`Plan::kept`].
+/// deleted after the feeds are uploaded, except those in `live` (the keys the feeds now in the
+/// bucket point at: a podcast app or CDN that read them a moment ago may still fetch them; the next
+/// publish with `delete` removes them); the rest are only listed in [`Plan::kept`].
 ///
 /// Audio, chapters, transcripts and images are never uploaded over an existing object: a file whose
 /// plain key (`PREFIX/REL`) holds the same content keeps it; any other content goes to
@@ -471,6 +475,7 @@ pub fn plan(
     manifest: Option<&Manifest>,
     target: &Target,
     delete: bool,
+    live: &BTreeSet<String>,
 ) -> Result<Plan, PublishError> {
     let by_key: BTreeMap<&str, &RemoteObject> = remote.iter().map(|r| (r.key.as_str(), r)).collect();
     let prefix = target.list_prefix();
@@ -562,9 +567,9 @@ pub fn plan(
     unchanged.sort();
     let used: BTreeSet<&String> = published.values().collect();
     let manifest_key = target.manifest_key();
-    let extra: Vec<String> =
-        remote.iter().map(|r| r.key.clone()).filter(|k| !used.contains(k) && *k != manifest_key).collect();
-    let (deletes, kept) = if delete { (extra, Vec::new()) } else { (Vec::new(), extra) };
+    let extra = remote.iter().map(|r| r.key.clone()).filter(|k| !used.contains(k) && *k != manifest_key);
+    // What the feeds being replaced point at stays one more publish: apps and CDNs may still hold them.
+    let (deletes, kept) = if delete { extra.partition(|k| !live.contains(k)) } else { (Vec::new(), extra.collect()) };
     Ok(Plan { target: target.clone(), uploads, unchanged, deletes, kept, published, manifest: None })
 }
 
@@ -727,7 +732,29 @@ pub async fn prepare<S: Store>(store: &S, dir: &Path, target: &Target, delete: b
     let local = scan(dir)?;
     let remote = store.list(&target.list_prefix()).await?;
     let manifest = load_manifest(store, target).await?;
-    plan(local, &remote, manifest.as_ref(), target, delete)
+    let live = if delete { live_references(store, target, &remote).await? } else { BTreeSet::new() };
+    plan(local, &remote, manifest.as_ref(), target, delete, &live)
+}
+
+/// The keys the feeds in the bucket point at (below the base URL of their self links).
+///
+/// # Errors
+/// A feed cannot be read.
+pub async fn live_references<S: Store>(
+    store: &S,
+    target: &Target,
+    remote: &[RemoteObject],
+) -> Result<BTreeSet<String>, PublishError> {
+    let prefix = target.list_prefix();
+    let mut live = BTreeSet::new();
+    for obj in remote.iter().filter(|r| Kind::of(&r.key) == Kind::Feed) {
+        let rel = obj.key.strip_prefix(prefix.as_str()).unwrap_or(&obj.key);
+        let Some(bytes) = store.get(&obj.key).await? else { continue };
+        let text = String::from_utf8_lossy(&bytes);
+        let Some(base) = names::feed_base(&text, rel) else { continue };
+        live.extend(names::referenced_paths(&text, &[base]).iter().map(|p| target.key(p)));
+    }
+    Ok(live)
 }
 
 /// Carries out `plan`: uploads in order (feeds last), then deletions, then the manifest.
@@ -1169,6 +1196,27 @@ mod tests {
         feed_is_complete(&store, "p/").unwrap();
     }
 
+    /// `--delete` leaves what the replaced feed points at for one more publish (a CDN may serve that
+    /// feed for minutes), then removes it.
+    #[test]
+    fn delete_keeps_what_the_replaced_feed_uses_for_one_publish() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("feed");
+        let target: Target = "s3://b/p".parse().unwrap();
+        let store = MemStore::default();
+        podcast(&dir, &[("ep1", "one")]);
+        publish(&store, &dir, &target, true);
+        let old = [format!("p/{}", hashed(&dir, "audio/ep1.mp3")), format!("p/{}", hashed(&dir, "chapters/ep1.json"))];
+        podcast(&dir, &[("ep1", "one, re-tagged")]);
+        let first = publish(&store, &dir, &target, true);
+        assert_eq!(first.deleted_keys, Vec::<String>::new());
+        assert_eq!(first.kept_keys, old);
+        let second = publish(&store, &dir, &target, true);
+        assert_eq!(second.deleted_keys, old);
+        assert_eq!(second.uploaded, 0);
+        feed_is_complete(&store, "p/").unwrap();
+    }
+
     /// A bucket published by an older podmark (plain names): unchanged files keep their objects,
     /// changed ones get a new name instead of replacing the object the live feed points at.
     #[test]
@@ -1221,7 +1269,7 @@ mod tests {
             write(tmp.path(), page, b"<rss/>");
         }
         let target: Target = "s3://b".parse().unwrap();
-        let p = plan(scan(tmp.path()).unwrap(), &[], None, &target, false).unwrap();
+        let p = plan(scan(tmp.path()).unwrap(), &[], None, &target, false, &BTreeSet::new()).unwrap();
         let keys: Vec<&str> = p.uploads.iter().map(|u| u.key.as_str()).collect();
         assert_eq!(keys, ["other.rss", "feed-10.xml", "feed-3.xml", "feed-2.xml", "feed.xml"]);
     }
@@ -1233,17 +1281,17 @@ mod tests {
         let target: Target = "s3://b".parse().unwrap();
         let local = scan(tmp.path()).unwrap();
         let remote = [RemoteObject { key: "a.mp3".into(), size: 3, etag: Some("opaque-kms-etag".into()) }];
-        let p = plan(local.clone(), &remote, None, &target, false).unwrap();
+        let p = plan(local.clone(), &remote, None, &target, false, &BTreeSet::new()).unwrap();
         assert_eq!(p.uploads.len(), 1);
         assert_eq!(p.uploads[0].key, format!("a-{}.mp3", &local[0].md5[..8]), "never over a.mp3");
         let mut manifest = Manifest { version: 1, files: BTreeMap::new() };
         let entry = ManifestEntry { size: 3, md5: local[0].md5.clone(), etag: "opaque-kms-etag".into() };
         manifest.files.insert("a.mp3".into(), entry);
-        let p = plan(local.clone(), &remote, Some(&manifest), &target, false).unwrap();
+        let p = plan(local.clone(), &remote, Some(&manifest), &target, false, &BTreeSet::new()).unwrap();
         assert_eq!((p.uploads.len(), p.unchanged.len()), (0, 1));
         // A manifest entry for other content does not hide a change.
         manifest.files.get_mut("a.mp3").unwrap().md5 = "0".repeat(32);
-        assert_eq!(plan(local, &remote, Some(&manifest), &target, false).unwrap().uploads.len(), 1);
+        assert_eq!(plan(local, &remote, Some(&manifest), &target, false, &BTreeSet::new()).unwrap().uploads.len(), 1);
     }
 
     /// The 8-digit name taken by other bytes (a hash-prefix collision): the full MD5 name is used.
@@ -1256,7 +1304,7 @@ mod tests {
         let md5 = local[0].md5.clone();
         let other = format!("{:x}", md5::compute(b"xyz"));
         let remote = [RemoteObject { key: format!("a-{}.mp3", &md5[..8]), size: 3, etag: Some(other) }];
-        let p = plan(local, &remote, None, &target, false).unwrap();
+        let p = plan(local, &remote, None, &target, false, &BTreeSet::new()).unwrap();
         assert_eq!(p.uploads[0].key, format!("a-{md5}.mp3"));
     }
 

@@ -178,6 +178,22 @@ pub fn rewrite_urls(text: &str, bases: &[String], renames: &BTreeMap<String, Str
     Some(out)
 }
 
+/// The paths below any of `bases` that `text` has URLs for (percent-decoded, `&amp;` unescaped),
+/// `<guid>`s included: what a feed in the bucket points at.
+pub(super) fn referenced_paths(text: &str, bases: &[String]) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for base in bases {
+        for (i, _) in text.match_indices(base.as_str()) {
+            let Some(rest) = text.get(i + base.len()..) else { continue };
+            let end = rest.find(['"', '\'', '<', '>', '?', '#', ' ', '\t', '\r', '\n']).unwrap_or(rest.len());
+            let Some(path) = rest.get(..end).filter(|p| !p.is_empty()) else { continue };
+            let path = path.replace("&amp;", "&");
+            out.insert(percent_encoding::percent_decode_str(&path).decode_utf8_lossy().into_owned());
+        }
+    }
+    out
+}
+
 /// The `<item>`s of a feed, as text.
 fn items(text: &str) -> Vec<&str> {
     let mut out = Vec::new();
@@ -271,6 +287,15 @@ mod tests {
         assert_eq!(rewrite_urls("nothing here", &bases, &renames), None);
         assert!(mentions_any("<x url=\"http://other/cover.png\"/>", renames.keys()));
         assert!(!mentions_any("<x url=\"http://other/cover.pngx\"/>", renames.keys()));
+    }
+
+    #[test]
+    fn references_are_read_back_decoded() {
+        let bases = vec!["http://h/b/".to_owned()];
+        let feed = "<enclosure url=\"http://h/b/audio/my%20ep-0123abcd.mp3\"/><url>http://h/b/c&amp;d.png</url>\
+                    <a href='http://h/other'/><x href=\"http://h/b/\"/>";
+        let refs: Vec<String> = referenced_paths(feed, &bases).into_iter().collect();
+        assert_eq!(refs, ["audio/my ep-0123abcd.mp3", "c&d.png"]);
     }
 
     #[test]
