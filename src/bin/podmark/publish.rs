@@ -27,7 +27,9 @@ pub(crate) struct PublishArgs {
     /// Show what would be uploaded and deleted, change nothing.
     #[arg(long)]
     dry_run: bool,
-    /// Delete objects under the prefix that have no local file (after the new feed is up).
+    /// Delete objects under the prefix that this publish does not use, after the new feed is up:
+    /// removed files and earlier versions of changed ones. What the replaced feed points at is kept
+    /// until the next publish with --delete.
     #[arg(long)]
     delete: bool,
     /// Print a JSON summary instead of text.

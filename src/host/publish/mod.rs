@@ -8,12 +8,16 @@
 //!    MD5s plus `-N` for a multipart upload with [`PART_SIZE`] parts), or, for stores whose ETags are
 //!    not MD5s (SSE-KMS, some clones), when the publish manifest ([`MANIFEST_NAME`]) records the
 //!    same local MD5 for the object's current ETag.
+//!    Audio, chapters, transcripts and images are never uploaded over an existing object: changed
+//!    content goes under a content-addressed name (`audio/020.mp3` → `audio/020-3fa8c1d2.mp3`,
+//!    [`content_rel`]), cached as [`CACHE_IMMUTABLE`], and the feeds are rewritten to point at it
+//!    ([`rewrite_urls`]; `<guid>`s are left alone).
 //! 2. [`execute`] carries the plan out in an order that keeps the published podcast valid at every
-//!    moment: audio first, then chapters, images and other files, then the feeds, then deletions
-//!    (only with `--delete`), then the manifest. If the run stops at any point, the feed in the bucket
-//!    is either the old one, whose files are all still there, or the new one, whose files were all
-//!    uploaded before it.
-//!
+//!    moment: audio first, then chapters, images and other files, then the feeds (older pages first,
+//!    `feed.xml` last), then deletions (only with `--delete`), then the manifest. If the run stops at
+//!    any point, the feed in the bucket is either the old one, whose objects are all still there and
+//!    unchanged, or the new one, whose objects were all uploaded before it.
+
 //! Each object gets the `Content-Type` of [`crate::mime::content_type`] and a `Cache-Control` for its
 //! [`Kind`] ([`cache_control`]). The S3 side is [`S3Store`] (the rust-s3 crate); tests can plug in any
 //! other [`Store`].
