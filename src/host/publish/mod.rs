@@ -14,7 +14,7 @@
 //!    ([`rewrite_urls`]; `<guid>`s are left alone).
 //! 2. [`execute`] carries the plan out in an order that keeps the published podcast valid at every
 //!    moment: audio first, then chapters, images and other files, then the feeds (older pages first,
-//!    `feed.xml` last), then deletions (only with `--delete`), then the manifest. If the run stops at
+//!    `feed.xml` last), then the manifest, then deletions (only with `--delete`). If the run stops at
 //!    any point, the feed in the bucket is either the old one, whose objects are all still there and
 //!    unchanged, or the new one, whose objects were all uploaded before it.
 
@@ -761,7 +761,7 @@ pub async fn live_references<S: Store>(
     Ok(live)
 }
 
-/// Carries out `plan`: uploads in order (feeds last), then deletions, then the manifest.
+/// Carries out `plan`: uploads in order (feeds last), then the manifest, then deletions.
 ///
 /// # Errors
 /// The first failed request stops the run, and so does a [`ControlFlow::Break`] from `progress`
@@ -799,14 +799,14 @@ pub async fn execute<S: Store>(
             return Err(PublishError::Aborted);
         }
     }
+    if !plan.uploads.is_empty() || !plan.deletes.is_empty() {
+        write_manifest(store, plan).await?;
+    }
     for key in &plan.deletes {
         store.delete(key).await?;
         if progress(Progress::Deleted { key }).is_break() {
             return Err(PublishError::Aborted);
         }
-    }
-    if !plan.uploads.is_empty() || !plan.deletes.is_empty() {
-        write_manifest(store, plan).await?;
     }
     Ok(Summary::of_plan(plan, false))
 }
