@@ -17,7 +17,7 @@
 //!    `feed.xml` last), then the manifest, then deletions (only with `--delete`). If the run stops at
 //!    any point, the feed in the bucket is either the old one, whose objects are all still there and
 //!    unchanged, or the new one, whose objects were all uploaded before it.
-
+//!
 //! Each object gets the `Content-Type` of [`crate::mime::content_type`] and a `Cache-Control` for its
 //! [`Kind`] ([`cache_control`]). The S3 side is [`S3Store`] (the rust-s3 crate); tests can plug in any
 //! other [`Store`].
