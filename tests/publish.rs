@@ -568,6 +568,42 @@ fn build(episodes: &Path, out: &Path, base_url: &str) {
     assert!(out.status.success(), "build failed: {}", String::from_utf8_lossy(&out.stderr));
 }
 
+/// The sample episode's audio in the built folders.
+const AUDIO: &str = "audio/020-containers-with-red-hat.mp3";
+
+/// Builds the sample podcast (with a 1.2 s MP3 instead of the 52 minutes, to keep many publishes
+/// within the time budget) into `WORK/v1`, then re-tags it into `WORK/v2`: an ID3v1 tag appended (128
+/// bytes more, as the issue's 67) and a chapter renamed. Both are served from `base`.
+fn retagged_sample(work: &Path, base: &str) -> (PathBuf, PathBuf) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let episodes = work.join("episodes");
+    copy_dir(&root.join("episodes"), &episodes);
+    let ep = episodes.join("020-containers-with-red-hat");
+    std::fs::copy(root.join("tests/fixtures/audio/mp3-cbr-44k-stereo-lame.mp3"), ep.join("episode.mp3")).unwrap();
+    let text = std::fs::read_to_string(ep.join("episode.md")).unwrap();
+    let chapters = "  • 00:00:00.000 Intro\n  • 00:00:00.600 Outtakes\n";
+    let first = text.find("  • ").unwrap();
+    let rest: String = text[first..].lines().filter(|l| !l.starts_with("  • ")).map(|l| format!("{l}\n")).collect();
+    std::fs::write(ep.join("episode.md"), format!("{}{chapters}{rest}", &text[..first])).unwrap();
+    let (v1, v2) = (work.join("v1"), work.join("v2"));
+    build(&episodes, &v1, base);
+    let mut id3v1 = b"TAG".to_vec();
+    for (field, len) in [(&b"The Eigencast 020"[..], 30), (b"Justin Warren", 30), (b"The Eigencast", 30), (b"2016", 4)]
+    {
+        id3v1.extend(field.iter().copied().chain(std::iter::repeat(0)).take(len));
+    }
+    id3v1.extend(b"remastered".iter().copied().chain(std::iter::repeat(0)).take(28));
+    id3v1.extend([0, 20, 186]);
+    assert_eq!(id3v1.len(), 128);
+    std::fs::OpenOptions::new().append(true).open(ep.join("episode.mp3")).unwrap().write_all(&id3v1).unwrap();
+    let text = std::fs::read_to_string(ep.join("episode.md")).unwrap();
+    std::fs::write(ep.join("episode.md"), text.replace(" Outtakes\n", " Outtakes and Bloopers\n")).unwrap();
+    build(&episodes, &v2, base);
+    let len = |dir: &Path| std::fs::metadata(dir.join(AUDIO)).unwrap().len();
+    assert_ne!(len(&v1), len(&v2), "the re-tag changes the audio's length");
+    (v1, v2)
+}
+
 /// The issue: `podmark publish` killed after replacing an object but before the feed left the
 /// bucket's feed.xml saying 57,606,044 bytes for an object that then had 57,606,111. Here publish is
 /// killed (SIGKILL, by the debug-build hook `PODMARK_FAULT_AFTER_STEPS`) before its first step and
@@ -581,37 +617,10 @@ fn build(episodes: &Path, out: &Path, base_url: &str) {
 fn a_publish_killed_after_any_step_leaves_a_feed_that_check_passes() {
     let Some(moto) = Moto::start(false) else { return };
     let s = setup();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let work = s.dir.parent().unwrap().to_path_buf();
     let base = format!("{}/{BUCKET}/show/", moto.endpoint);
-    let episodes = work.join("episodes");
-    copy_dir(&root.join("episodes"), &episodes);
-    // A 1.2 s MP3 instead of the 52 minutes, to keep 40 publishes within the time budget.
-    let ep = episodes.join("020-containers-with-red-hat");
-    std::fs::copy(root.join("tests/fixtures/audio/mp3-cbr-44k-stereo-lame.mp3"), ep.join("episode.mp3")).unwrap();
-    let text = std::fs::read_to_string(ep.join("episode.md")).unwrap();
-    let chapters = "  • 00:00:00.000 Intro\n  • 00:00:00.600 Outtakes\n";
-    let first = text.find("  • ").unwrap();
-    let rest: String = text[first..].lines().filter(|l| !l.starts_with("  • ")).map(|l| format!("{l}\n")).collect();
-    std::fs::write(ep.join("episode.md"), format!("{}{chapters}{rest}", &text[..first])).unwrap();
-    let (v1, v2) = (work.join("v1"), work.join("v2"));
-    build(&episodes, &v1, &base);
-    // The re-tag: an ID3v1 tag appended (128 bytes more, as the issue's 67) and a chapter renamed.
-    let mut id3v1 = b"TAG".to_vec();
-    for (field, len) in [(&b"The Eigencast 020"[..], 30), (b"Justin Warren", 30), (b"The Eigencast", 30), (b"2016", 4)]
-    {
-        id3v1.extend(field.iter().copied().chain(std::iter::repeat(0)).take(len));
-    }
-    id3v1.extend(b"remastered".iter().copied().chain(std::iter::repeat(0)).take(28));
-    id3v1.extend([0, 20, 186]);
-    assert_eq!(id3v1.len(), 128);
-    std::fs::OpenOptions::new().append(true).open(ep.join("episode.mp3")).unwrap().write_all(&id3v1).unwrap();
-    let text = std::fs::read_to_string(ep.join("episode.md")).unwrap();
-    std::fs::write(ep.join("episode.md"), text.replace(" Outtakes\n", " Outtakes and Bloopers\n")).unwrap();
-    build(&episodes, &v2, &base);
-    let audio = "audio/020-containers-with-red-hat.mp3";
-    let len = |dir: &Path| std::fs::metadata(dir.join(audio)).unwrap().len();
-    assert_ne!(len(&v1), len(&v2), "the re-tag changes the audio's length");
+    let (v1, v2) = retagged_sample(&work, &base);
+    let len = |dir: &Path| std::fs::metadata(dir.join(AUDIO)).unwrap().len();
 
     let store = moto.store();
     let feed_url = format!("{base}feed.xml");
@@ -680,7 +689,7 @@ fn a_publish_killed_after_any_step_leaves_a_feed_that_check_passes() {
                 continue; // resuming a first publish is what the test above does
             }
             // Publishing again finishes the job, without uploading the audio again if it made it.
-            let audio_key = format!("show/{}", hashed(dir, audio));
+            let audio_key = format!("show/{}", hashed(dir, AUDIO));
             let audio_was_there = get(&store, &audio_key).is_some();
             let resumed = publish(&moto, dir, &s.home, flags);
             assert_eq!(keys(&resumed, "uploaded_keys").contains(&audio_key), !audio_was_there, "{scenario}, {n}");
@@ -695,4 +704,56 @@ fn a_publish_killed_after_any_step_leaves_a_feed_that_check_passes() {
     assert_eq!(steps, [7, 9, 5]);
     assert_eq!(kill_points, 8 + 10 + 6);
     eprintln!("{kill_points} kill points, each leaving a feed that podmark check passes, in {:?}", started.elapsed());
+}
+
+/// The same with a kill from outside, at the system-call level: strace sends SIGKILL at podmark's
+/// K-th `writev` (each HTTP request is sent with one), so the K-th request of the republish of
+/// re-tagged audio (with `--delete`) never goes out, for every K until the run completes. After each
+/// kill the bucket's feed passes `podmark check URL`.
+#[cfg(feature = "net")]
+#[test]
+fn a_publish_killed_by_strace_at_each_request_leaves_a_feed_that_check_passes() {
+    if !common::require_tool("strace") {
+        return;
+    }
+    let Some(moto) = Moto::start(false) else { return };
+    let s = setup();
+    let work = s.dir.parent().unwrap().to_path_buf();
+    let base = format!("{}/{BUCKET}/show/", moto.endpoint);
+    let (v1, v2) = retagged_sample(&work, &base);
+    let store = moto.store();
+    let feed_url = format!("{base}feed.xml");
+    let mut kills = 0;
+    for k in 1u32.. {
+        moto.reset();
+        moto.create_bucket();
+        moto.make_public();
+        publish(&moto, &v1, &s.home, &[]);
+        let publish = publish_cmd(&moto, &v2, &s.home, &["--quiet", "--delete"]);
+        let mut cmd = Command::new("strace");
+        cmd.args(["-f", "-qq", "-o", "/dev/null", "-e", "trace=writev"])
+            .args(["-e", &format!("inject=writev:signal=KILL:when={k}")])
+            .arg(publish.get_program())
+            .args(publish.get_args())
+            .env_clear()
+            .envs(publish.get_envs().filter_map(|(k, v)| Some((k, v?))))
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default());
+        let out = cmd.output().unwrap();
+        let finished = out.status.success();
+        if !finished {
+            // strace ends with the signal that killed its tracee.
+            let killed = out.status.signal() == Some(9) || out.status.code() == Some(128 + 9);
+            assert!(killed, "request {k}: {out:?}");
+            kills += 1;
+        }
+        let feed = String::from_utf8(get(&store, "show/feed.xml").unwrap()).unwrap();
+        let check = Command::new(BIN).args(["check", &feed_url]).current_dir(&work).output().unwrap();
+        assert!(check.status.success(), "killed at request {k}: {}\n{feed}", String::from_utf8_lossy(&check.stdout));
+        if finished {
+            break;
+        }
+    }
+    // list, manifest, the live feed; audio, 4 chapter files, feed; list, manifest, its PUT; 3 deletions.
+    assert!(kills >= 12, "{kills} kills");
+    eprintln!("{kills} kills by strace, each leaving a feed that podmark check passes");
 }
