@@ -71,6 +71,21 @@ impl Moto {
         assert_eq!(raw(self.port, "PUT", &format!("/{BUCKET}")), Some(200));
     }
 
+    /// Forgets every bucket and object (moto's reset API).
+    fn reset(&self) {
+        assert_eq!(raw(self.port, "POST", "/moto-api/reset"), Some(200));
+    }
+
+    /// Lets anyone read the bucket's objects over plain HTTP at `ENDPOINT/BUCKET/KEY`, as a public
+    /// bucket (or a CDN in front of it) serves them. moto checks HEAD as `s3:HeadObject`.
+    fn make_public(&self) {
+        let policy = format!(
+            "{{\"Version\":\"2012-10-17\",\"Statement\":[{{\"Effect\":\"Allow\",\"Principal\":\"*\",\
+             \"Action\":[\"s3:GetObject\",\"s3:HeadObject\"],\"Resource\":\"arn:aws:s3:::{BUCKET}/*\"}}]}}"
+        );
+        assert_eq!(raw_body(self.port, "PUT", &format!("/{BUCKET}?policy"), &policy), Some(200));
+    }
+
     /// A client for reading back what was published, as a CDN in front of the bucket would.
     fn store(&self) -> S3Store {
         let target: Target = format!("s3://{BUCKET}/show").parse().unwrap();
@@ -80,10 +95,18 @@ impl Moto {
 
 /// Sends an unsigned request with no body and returns the status, or `None` when nothing answers.
 fn raw(port: u16, method: &str, path: &str) -> Option<u16> {
+    raw_body(port, method, path, "")
+}
+
+/// Sends an unsigned request with a JSON body and returns the status.
+fn raw_body(port: u16, method: &str, path: &str, body: &str) -> Option<u16> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    let req =
-        format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
     s.write_all(req.as_bytes()).ok()?;
     let mut answer = Vec::new();
     s.read_to_end(&mut answer).ok()?;
@@ -103,7 +126,8 @@ fn audio(len: usize, seed: u8) -> Vec<u8> {
 type Ep<'a> = (&'a str, &'a str, usize, u8);
 
 /// Writes a folder like `podmark build` makes: audio, chapters (JSON, and VTT for the first episode)
-/// and a feed whose enclosures and `podcast:chapters` point at them through the CDN.
+/// and a feed (with its self link and GUIDs) whose enclosures and `podcast:chapters` point at them
+/// through the CDN.
 fn podcast(dir: &Path, episodes: &[Ep<'_>]) {
     let _ = std::fs::remove_dir_all(dir);
     std::fs::create_dir_all(dir.join("audio")).unwrap();
@@ -120,20 +144,45 @@ fn podcast(dir: &Path, episodes: &[Ep<'_>]) {
         }
         let mime = if *ext == "mp3" { "audio/mpeg" } else { "audio/x-m4a" };
         items.push_str(&format!(
-            "<item><title>{slug}</title><enclosure url=\"{CDN}audio/{slug}.{ext}\" length=\"{len}\" type=\"{mime}\"/>\
+            "<item><title>{slug}</title><guid isPermaLink=\"false\">{slug}</guid><enclosure url=\"{CDN}audio/{slug}.{ext}\" length=\"{len}\" type=\"{mime}\"/>\
              <podcast:chapters url=\"{CDN}chapters/{slug}.json\" type=\"application/json+chapters\"/></item>\n"
         ));
     }
     let feed = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\" \
-         xmlns:podcast=\"https://podcastindex.org/namespace/1.0\"><channel><title>Test</title>\n{items}</channel></rss>\n"
+         xmlns:podcast=\"https://podcastindex.org/namespace/1.0\" xmlns:atom=\"http://www.w3.org/2005/Atom\"><channel>\
+         <title>Test</title><atom:link href=\"{CDN}feed.xml\" rel=\"self\" type=\"application/rss+xml\"/>\n{items}\
+         </channel></rss>\n"
     );
     std::fs::write(dir.join("feed.xml"), feed).unwrap();
 }
 
-/// The relative paths a feed points at.
-fn referenced(feed: &str) -> Vec<String> {
-    feed.split(&format!("url=\"{CDN}")).skip(1).map(|s| s.split('"').next().unwrap().to_owned()).collect()
+/// The relative paths a feed points at, with the length its enclosures give.
+fn referenced(feed: &str) -> Vec<(String, Option<u64>)> {
+    feed.split(&format!("url=\"{CDN}"))
+        .skip(1)
+        .map(|s| {
+            let rel = s.split('"').next().unwrap().to_owned();
+            let len =
+                s.strip_prefix(&format!("{rel}\" length=\"")).map(|l| l.split('"').next().unwrap().parse().unwrap());
+            (rel, len)
+        })
+        .collect()
+}
+
+/// The content-addressed name publish gives a local file: its MD5's first 8 hex digits in the name.
+fn hashed(dir: &Path, rel: &str) -> String {
+    let md5 = format!("{:x}", md5::compute(std::fs::read(dir.join(rel)).unwrap()));
+    podmark::publish::content_rel(rel, &md5[..8])
+}
+
+/// The local feed as publish stores it: URLs of files with a new name point at that name.
+fn as_published(dir: &Path, feed: &str) -> String {
+    let mut out = feed.to_owned();
+    for (rel, _) in referenced(feed) {
+        out = out.replace(&format!("{CDN}{rel}\""), &format!("{CDN}{}\"", hashed(dir, &rel)));
+    }
+    out
 }
 
 /// Runs `podmark publish DIR --to s3://podcasts/show --endpoint … --json` with test credentials and
@@ -199,46 +248,56 @@ fn publish_skip_and_change_only_what_changed() {
     let store = moto.store();
     podcast(&s.dir, &[("020-ep", "mp3", NINE_MIB, 1), ("021-ep", "m4a", 200_000, 2)]);
 
-    // First publish: everything, audio first, the feed last.
+    // First publish: everything, audio first, the feed last. Audio and chapters go under
+    // content-addressed names (so no later publish ever replaces them), the feed under its own.
+    let h = |rel: &str| format!("show/{}", hashed(&s.dir, rel));
     let first = publish(&moto, &s.dir, &s.home, &[]);
     assert_eq!(
         keys(&first, "uploaded_keys"),
         [
-            "show/audio/020-ep.mp3",
-            "show/audio/021-ep.m4a",
-            "show/chapters/020-ep.json",
-            "show/chapters/020-ep.vtt",
-            "show/chapters/021-ep.json",
-            "show/feed.xml"
+            h("audio/020-ep.mp3"),
+            h("audio/021-ep.m4a"),
+            h("chapters/020-ep.json"),
+            h("chapters/020-ep.vtt"),
+            h("chapters/021-ep.json"),
+            "show/feed.xml".to_owned()
         ]
     );
+    assert_eq!(first["published"]["audio/020-ep.mp3"].as_str(), Some(h("audio/020-ep.mp3").as_str()));
     assert_eq!((first["uploaded"].as_u64(), first["skipped"].as_u64()), (Some(6), Some(0)));
+    // The stored feed is the local one with its URLs pointing at those names, GUIDs untouched.
+    let local_feed = std::fs::read_to_string(s.dir.join("feed.xml")).unwrap();
+    let stored_feed = String::from_utf8(get(&store, "show/feed.xml").unwrap()).unwrap();
+    assert_eq!(stored_feed, as_published(&s.dir, &local_feed));
+    assert!(stored_feed.contains("<guid isPermaLink=\"false\">020-ep</guid>"));
     let local_bytes: u64 = walk(&s.dir).iter().map(|p| p.metadata().unwrap().len()).sum();
-    assert_eq!(first["bytes"].as_u64(), Some(local_bytes));
+    let feed_growth = stored_feed.len() - local_feed.len();
+    assert_eq!(first["bytes"].as_u64(), Some(local_bytes + u64::try_from(feed_growth).unwrap()));
 
     // What a CDN in front of the bucket would serve: the stored types and caching, the exact bytes.
+    const IMMUTABLE: &str = "public, max-age=31536000, immutable";
     for (key, ct, cc) in [
-        ("show/feed.xml", "application/rss+xml; charset=utf-8", "public, max-age=300"),
-        ("show/audio/020-ep.mp3", "audio/mpeg", "public, max-age=86400"),
-        ("show/audio/021-ep.m4a", "audio/x-m4a", "public, max-age=86400"),
-        ("show/chapters/020-ep.json", "application/json+chapters", "public, max-age=86400"),
-        ("show/chapters/020-ep.vtt", "text/vtt", "public, max-age=86400"),
+        ("show/feed.xml".to_owned(), "application/rss+xml; charset=utf-8", "public, max-age=300"),
+        (h("audio/020-ep.mp3"), "audio/mpeg", IMMUTABLE),
+        (h("audio/021-ep.m4a"), "audio/x-m4a", IMMUTABLE),
+        (h("chapters/020-ep.json"), "application/json+chapters", IMMUTABLE),
+        (h("chapters/020-ep.vtt"), "text/vtt", IMMUTABLE),
     ] {
-        let (head, status) = block_on(store.bucket().head_object(key)).unwrap();
+        let (head, status) = block_on(store.bucket().head_object(&key)).unwrap();
         assert_eq!(status, 200, "{key}");
         assert_eq!(head.content_type.as_deref(), Some(ct), "{key}");
         assert_eq!(head.cache_control.as_deref(), Some(cc), "{key}");
     }
-    let (head, _) = block_on(store.bucket().head_object("show/audio/020-ep.mp3")).unwrap();
+    let audio_key = h("audio/020-ep.mp3");
+    let (head, _) = block_on(store.bucket().head_object(&audio_key)).unwrap();
     assert!(head.e_tag.unwrap().ends_with("-2\""), "9 MiB goes up in two 8 MiB parts");
-    assert_eq!(get(&store, "show/feed.xml").unwrap(), std::fs::read(s.dir.join("feed.xml")).unwrap());
 
     // Range GETs of the enclosure from the bucket: the first bytes, and across the part boundary.
     let local = std::fs::read(s.dir.join("audio/020-ep.mp3")).unwrap();
-    assert_eq!(block_on(store.get_range("show/audio/020-ep.mp3", 100, 100)).unwrap(), &local[100..200]);
+    assert_eq!(block_on(store.get_range(&audio_key, 100, 100)).unwrap(), &local[100..200]);
     let edge = 8 * 1024 * 1024 - 50;
     assert_eq!(
-        block_on(store.get_range("show/audio/020-ep.mp3", u64::try_from(edge).unwrap(), 100)).unwrap(),
+        block_on(store.get_range(&audio_key, u64::try_from(edge).unwrap(), 100)).unwrap(),
         &local[edge..edge + 100]
     );
 
@@ -247,22 +306,31 @@ fn publish_skip_and_change_only_what_changed() {
     assert_eq!((second["uploaded"].as_u64(), second["skipped"].as_u64()), (Some(0), Some(6)), "{second}");
     assert_eq!(second["bytes"].as_u64(), Some(0));
 
-    // A changed episode: only its audio, its chapters and the feed.
+    // A changed episode: only its audio, its chapters and the feed, under new names; the objects the
+    // old feed points at stay as they were.
+    let old_021 = h("audio/021-ep.m4a");
     podcast(&s.dir, &[("020-ep", "mp3", NINE_MIB, 1), ("021-ep", "m4a", 210_000, 3)]);
     let changed = publish(&moto, &s.dir, &s.home, &[]);
     assert_eq!(
         keys(&changed, "uploaded_keys"),
-        ["show/audio/021-ep.m4a", "show/chapters/021-ep.json", "show/feed.xml"]
+        [h("audio/021-ep.m4a"), h("chapters/021-ep.json"), "show/feed.xml".to_owned()]
     );
     assert_eq!(changed["skipped"].as_u64(), Some(3));
-    assert_eq!(get(&store, "show/audio/021-ep.m4a").unwrap(), audio(210_000, 3));
+    assert_eq!(get(&store, &h("audio/021-ep.m4a")).unwrap(), audio(210_000, 3));
+    assert_eq!(get(&store, &old_021).unwrap(), audio(200_000, 2));
+    assert!(keys(&changed, "kept_keys").contains(&old_021));
 
     // A dry run reports and changes nothing.
+    let published_021 = h("audio/021-ep.m4a");
     podcast(&s.dir, &[("020-ep", "mp3", NINE_MIB, 1), ("021-ep", "m4a", 220_000, 4)]);
     let dry = publish(&moto, &s.dir, &s.home, &["--dry-run"]);
     assert_eq!(dry["dry_run"], true);
-    assert_eq!(keys(&dry, "uploaded_keys"), ["show/audio/021-ep.m4a", "show/chapters/021-ep.json", "show/feed.xml"]);
-    assert_eq!(get(&store, "show/audio/021-ep.m4a").unwrap(), audio(210_000, 3));
+    assert_eq!(
+        keys(&dry, "uploaded_keys"),
+        [h("audio/021-ep.m4a"), h("chapters/021-ep.json"), "show/feed.xml".to_owned()]
+    );
+    assert!(get(&store, &h("audio/021-ep.m4a")).is_none());
+    assert_eq!(get(&store, &published_021).unwrap(), audio(210_000, 3));
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {
@@ -274,14 +342,13 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// Every object `feed` points at exists, with the length the feed's enclosure says.
-fn assert_complete(store: &S3Store, feed: &str, local: &Path) {
-    for rel in referenced(feed) {
+/// Every object `feed` points at exists, and each enclosure has the length the feed gives.
+fn assert_complete(store: &S3Store, feed: &str) {
+    for (rel, len) in referenced(feed) {
         let (head, status) = block_on(store.bucket().head_object(format!("show/{rel}"))).unwrap();
         assert_eq!(status, 200, "{rel} is missing");
-        let local_len = std::fs::metadata(local.join(&rel)).map(|m| m.len());
-        if let (Ok(len), Some(remote)) = (local_len, head.content_length) {
-            assert_eq!(u64::try_from(remote).unwrap(), len, "{rel}");
+        if let Some(len) = len {
+            assert_eq!(head.content_length.map(|l| u64::try_from(l).unwrap()), Some(len), "{rel}");
         }
     }
 }
@@ -295,9 +362,7 @@ fn a_killed_publish_leaves_the_previous_feed_valid_and_complete() {
     let v1 = [("019-ep", "mp3", 300_000, 1)];
     podcast(&s.dir, &v1);
     publish(&moto, &s.dir, &s.home, &[]);
-    let feed_v1 = std::fs::read_to_string(s.dir.join("feed.xml")).unwrap();
-    let v1_copy = s.dir.with_file_name("feed-v1");
-    podcast(&v1_copy, &v1);
+    let feed_v1 = String::from_utf8(get(&store, "show/feed.xml").unwrap()).unwrap();
 
     // v2 adds three long episodes; kill the publish as soon as the first new object lands.
     let big = 20 * 1024 * 1024;
@@ -313,7 +378,7 @@ fn a_killed_publish_leaves_the_previous_feed_valid_and_complete() {
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         let listed = block_on(store.list("show/audio/")).unwrap();
-        if listed.iter().any(|o| o.key == "show/audio/022-ep.mp3") {
+        if listed.iter().any(|o| o.key == format!("show/{}", hashed(&s.dir, "audio/022-ep.mp3"))) {
             child.kill().unwrap();
             break;
         }
@@ -327,17 +392,17 @@ fn a_killed_publish_leaves_the_previous_feed_valid_and_complete() {
     // The bucket still serves the old feed, and everything it points at is there.
     let remote_feed = String::from_utf8(get(&store, "show/feed.xml").unwrap()).unwrap();
     assert_eq!(remote_feed, feed_v1);
-    assert_complete(&store, &remote_feed, &v1_copy);
-    assert!(get(&store, "show/audio/024-ep.mp3").is_none(), "the kill came before the last episode");
+    assert_complete(&store, &remote_feed);
+    assert!(get(&store, &format!("show/{}", hashed(&s.dir, "audio/024-ep.mp3"))).is_none(), "killed before the last");
 
     // Running publish again finishes the job without re-uploading what made it.
     let resumed = publish(&moto, &s.dir, &s.home, &[]);
     let uploaded = keys(&resumed, "uploaded_keys");
-    assert!(!uploaded.contains(&"show/audio/022-ep.mp3".to_owned()), "{uploaded:?}");
+    assert!(!uploaded.contains(&format!("show/{}", hashed(&s.dir, "audio/022-ep.mp3"))), "{uploaded:?}");
     assert_eq!(uploaded.last().map(String::as_str), Some("show/feed.xml"));
     let remote_feed = String::from_utf8(get(&store, "show/feed.xml").unwrap()).unwrap();
-    assert_eq!(remote_feed, std::fs::read_to_string(s.dir.join("feed.xml")).unwrap());
-    assert_complete(&store, &remote_feed, &s.dir);
+    assert_eq!(remote_feed, as_published(&s.dir, &std::fs::read_to_string(s.dir.join("feed.xml")).unwrap()));
+    assert_complete(&store, &remote_feed);
 }
 
 #[test]
@@ -403,27 +468,24 @@ fn credentials_file_profile_and_delete_only_with_the_flag() {
     };
     podcast(&s.dir, &[("020-ep", "mp3", 1000, 1), ("021-ep", "mp3", 2000, 2)]);
     assert_eq!(run(&[])["uploaded"].as_u64(), Some(6));
+    let h = |rel: &str| format!("show/{}", hashed(&s.dir, rel));
+    let mut ep020 = vec![h("audio/020-ep.mp3"), h("chapters/020-ep.json"), h("chapters/020-ep.vtt")];
+    ep020.sort(); // listed in key order
 
     // Episode 020 is dropped: without --delete its objects stay and are reported.
     podcast(&s.dir, &[("021-ep", "mp3", 2000, 2)]);
     let kept = run(&[]);
-    assert_eq!(
-        keys(&kept, "kept_keys"),
-        ["show/audio/020-ep.mp3", "show/chapters/020-ep.json", "show/chapters/020-ep.vtt"]
-    );
+    assert_eq!(keys(&kept, "kept_keys"), ep020);
     assert_eq!(kept["deleted"].as_u64(), Some(0));
-    assert!(get(&store, "show/audio/020-ep.mp3").is_some());
+    assert!(get(&store, &ep020[0]).is_some());
 
     // With --delete they go, after the feed that no longer points at them.
     let deleted = run(&["--delete"]);
-    assert_eq!(
-        keys(&deleted, "deleted_keys"),
-        ["show/audio/020-ep.mp3", "show/chapters/020-ep.json", "show/chapters/020-ep.vtt"]
-    );
-    assert!(get(&store, "show/audio/020-ep.mp3").is_none());
-    assert!(get(&store, "show/audio/021-ep.mp3").is_some());
+    assert_eq!(keys(&deleted, "deleted_keys"), ep020);
+    assert!(get(&store, &ep020[0]).is_none());
+    assert!(get(&store, &h("audio/021-ep.mp3")).is_some());
     let feed = String::from_utf8(get(&store, "show/feed.xml").unwrap()).unwrap();
-    assert_complete(&store, &feed, &s.dir);
+    assert_complete(&store, &feed);
 }
 
 #[test]
@@ -456,13 +518,18 @@ fn the_sample_podcast_publishes_and_republishes_nothing() {
     assert!(first["uploaded"].as_u64().unwrap() >= 3, "{first}");
     assert_eq!(keys(&first, "uploaded_keys").last().map(String::as_str), Some("show/feed.xml"));
     let feed = std::fs::read_to_string(s.dir.join("feed.xml")).unwrap();
-    assert_eq!(get(&store, "show/feed.xml").unwrap(), feed.as_bytes());
+    let stored = String::from_utf8(get(&store, "show/feed.xml").unwrap()).unwrap();
 
-    // The enclosure, by the path its URL names below the show's base URL.
-    let url = feed.split("<enclosure url=\"").nth(1).unwrap().split('"').next().unwrap();
-    let rel = url.splitn(4, '/').nth(3).unwrap();
-    let local = std::fs::read(s.dir.join(rel)).unwrap();
-    let key = format!("show/{rel}");
+    // The enclosure: the local file by the path its URL names below the show's base URL, the
+    // object by the content-addressed name the stored feed gives.
+    let enclosure = |feed: &str| feed.split("<enclosure url=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let rel = enclosure(&feed).splitn(4, '/').nth(3).unwrap().to_owned();
+    let local = std::fs::read(s.dir.join(&rel)).unwrap();
+    let key = format!("show/{}", hashed(&s.dir, &rel));
+    assert_eq!(enclosure(&stored).splitn(4, '/').nth(3).unwrap(), hashed(&s.dir, &rel));
+    let guids = |feed: &str| feed.lines().filter(|l| l.contains("<guid")).map(str::to_owned).collect::<Vec<_>>();
+    assert_eq!(guids(&stored), guids(&feed), "a new enclosure URL, the same GUID");
+    assert_eq!(guids(&feed).len(), 1);
     assert_eq!(block_on(store.get_range(&key, 100, 100)).unwrap(), &local[100..200]);
     let (head, _) = block_on(store.bucket().head_object(&key)).unwrap();
     assert_eq!(head.content_type.as_deref(), Some("audio/mpeg"));
@@ -470,4 +537,223 @@ fn the_sample_podcast_publishes_and_republishes_nothing() {
     let second = publish(&moto, &s.dir, &s.home, &[]);
     assert_eq!(second["uploaded"].as_u64(), Some(0), "{second}");
     assert_eq!(second["skipped"], first["uploaded"]);
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &to.join(e.file_name()));
+        } else {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+/// `podmark build` of `episodes` into `out`, served from `base_url`.
+fn build(episodes: &Path, out: &Path, base_url: &str) {
+    let out = Command::new(BIN)
+        .args([
+            "build",
+            "--episodes",
+            episodes.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--base-url",
+            base_url,
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "build failed: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// The sample episode's audio in the built folders.
+const AUDIO: &str = "audio/020-containers-with-red-hat.mp3";
+
+/// Builds the sample podcast (with a 1.2 s MP3 instead of the 52 minutes, to keep many publishes
+/// within the time budget) into `WORK/v1`, then re-tags it into `WORK/v2`: an ID3v1 tag appended (128
+/// bytes more, as the issue's 67) and a chapter renamed. Both are served from `base`.
+fn retagged_sample(work: &Path, base: &str) -> (PathBuf, PathBuf) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let episodes = work.join("episodes");
+    copy_dir(&root.join("episodes"), &episodes);
+    let ep = episodes.join("020-containers-with-red-hat");
+    std::fs::copy(root.join("tests/fixtures/audio/mp3-cbr-44k-stereo-lame.mp3"), ep.join("episode.mp3")).unwrap();
+    let text = std::fs::read_to_string(ep.join("episode.md")).unwrap();
+    let chapters = "  • 00:00:00.000 Intro\n  • 00:00:00.600 Outtakes\n";
+    let first = text.find("  • ").unwrap();
+    let rest: String = text[first..].lines().filter(|l| !l.starts_with("  • ")).map(|l| format!("{l}\n")).collect();
+    std::fs::write(ep.join("episode.md"), format!("{}{chapters}{rest}", &text[..first])).unwrap();
+    let (v1, v2) = (work.join("v1"), work.join("v2"));
+    build(&episodes, &v1, base);
+    let mut id3v1 = b"TAG".to_vec();
+    for (field, len) in [(&b"The Eigencast 020"[..], 30), (b"Justin Warren", 30), (b"The Eigencast", 30), (b"2016", 4)]
+    {
+        id3v1.extend(field.iter().copied().chain(std::iter::repeat(0)).take(len));
+    }
+    id3v1.extend(b"remastered".iter().copied().chain(std::iter::repeat(0)).take(28));
+    id3v1.extend([0, 20, 186]);
+    assert_eq!(id3v1.len(), 128);
+    std::fs::OpenOptions::new().append(true).open(ep.join("episode.mp3")).unwrap().write_all(&id3v1).unwrap();
+    let text = std::fs::read_to_string(ep.join("episode.md")).unwrap();
+    std::fs::write(ep.join("episode.md"), text.replace(" Outtakes\n", " Outtakes and Bloopers\n")).unwrap();
+    build(&episodes, &v2, base);
+    let len = |dir: &Path| std::fs::metadata(dir.join(AUDIO)).unwrap().len();
+    assert_ne!(len(&v1), len(&v2), "the re-tag changes the audio's length");
+    (v1, v2)
+}
+
+/// The issue: `podmark publish` killed after replacing an object but before the feed left the
+/// bucket's feed.xml saying 57,606,044 bytes for an object that then had 57,606,111. Here publish is
+/// killed (SIGKILL, by the debug-build hook `PODMARK_FAULT_AFTER_STEPS`) before its first step and
+/// after each step, in a first publish, in a republish (with `--delete`) of the sample episode
+/// re-tagged so its audio has another length, and in the clean-up run after it. After every kill the
+/// bucket's feed.xml, read over plain HTTP as a podcast app would, passes `podmark check URL`, which
+/// HEADs and range-GETs the enclosure and compares its length with the feed's; a republish run again
+/// afterwards completes the job.
+#[cfg(feature = "net")]
+#[test]
+fn a_publish_killed_after_any_step_leaves_a_feed_that_check_passes() {
+    let Some(moto) = Moto::start(false) else { return };
+    let s = setup();
+    let work = s.dir.parent().unwrap().to_path_buf();
+    let base = format!("{}/{BUCKET}/show/", moto.endpoint);
+    let (v1, v2) = retagged_sample(&work, &base);
+    let len = |dir: &Path| std::fs::metadata(dir.join(AUDIO)).unwrap().len();
+
+    let store = moto.store();
+    let feed_url = format!("{base}feed.xml");
+    let check = || {
+        let out = Command::new(BIN).args(["check", &feed_url]).current_dir(&work).output().unwrap();
+        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let enclosure_length = |feed: &str| -> u64 {
+        feed.split("<enclosure ")
+            .nth(1)
+            .unwrap()
+            .split("length=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let started = Instant::now();
+    let mut kill_points = 0;
+    let mut steps = Vec::new();
+    // The clean-up: v2 published over v1, then again with --delete, which now removes v1's objects
+    // (the first --delete run keeps what the feed it replaces points at).
+    for (scenario, before, dir, flags) in [
+        ("first publish", &[][..], &v1, &[][..]),
+        ("republish", &[&v1][..], &v2, &["--delete"][..]),
+        ("clean-up", &[&v1, &v2][..], &v2, &["--delete"][..]),
+    ] {
+        for n in 0u32.. {
+            moto.reset();
+            moto.create_bucket();
+            moto.make_public();
+            for before in before {
+                publish(&moto, before, &s.home, &[]);
+            }
+            let out = publish_cmd(&moto, dir, &s.home, &[&["--quiet"], flags].concat())
+                .env("PODMARK_FAULT_AFTER_STEPS", n.to_string())
+                .output()
+                .unwrap();
+            let finished = out.status.success();
+            if !finished {
+                assert_eq!(out.status.signal(), Some(9), "{scenario}, kill after {n}: {out:?}");
+                kill_points += 1;
+            }
+            match get(&store, "show/feed.xml") {
+                None => assert!(before.is_empty() && !finished, "{scenario}, kill after {n}: no feed"),
+                Some(feed) => {
+                    let feed = String::from_utf8(feed).unwrap();
+                    let (ok, report) = check();
+                    assert!(ok, "{scenario}, killed after {n} steps: podmark check fails:\n{report}\n{feed}");
+                    let length = enclosure_length(&feed);
+                    assert!(length == len(&v1) || length == len(&v2), "{scenario}, kill after {n}: {length}");
+                }
+            }
+            if finished {
+                assert_eq!(
+                    enclosure_length(&String::from_utf8(get(&store, "show/feed.xml").unwrap()).unwrap()),
+                    len(dir)
+                );
+                steps.push(n - 1);
+                break;
+            }
+            if scenario != "republish" {
+                continue; // resuming a first publish is what the test above does
+            }
+            // Publishing again finishes the job, without uploading the audio again if it made it.
+            let audio_key = format!("show/{}", hashed(dir, AUDIO));
+            let audio_was_there = get(&store, &audio_key).is_some();
+            let resumed = publish(&moto, dir, &s.home, flags);
+            assert_eq!(keys(&resumed, "uploaded_keys").contains(&audio_key), !audio_was_there, "{scenario}, {n}");
+            let (ok, report) = check();
+            assert!(ok, "{scenario}, resumed after a kill after {n} steps: {report}");
+        }
+    }
+    // Republish: audio, 4 chapter files, feed, then 5 deletions (old audio, old chapters).
+    // Killed before the first step and after each (the last: before the manifest). First publish:
+    // audio, 4 chapter files, cover, feed. Republish: audio, 4 chapter files, feed, deletion of the 3
+    // chapter files no feed points at. Clean-up: deletion of v1's audio and its 4 chapter files.
+    assert_eq!(steps, [7, 9, 5]);
+    assert_eq!(kill_points, 8 + 10 + 6);
+    eprintln!("{kill_points} kill points, each leaving a feed that podmark check passes, in {:?}", started.elapsed());
+}
+
+/// The same with a kill from outside, at the system-call level: strace sends SIGKILL at podmark's
+/// K-th `writev` (each HTTP request is sent with one), so the K-th request of the republish of
+/// re-tagged audio (with `--delete`) never goes out, for every K until the run completes. After each
+/// kill the bucket's feed passes `podmark check URL`.
+#[cfg(feature = "net")]
+#[test]
+fn a_publish_killed_by_strace_at_each_request_leaves_a_feed_that_check_passes() {
+    if !common::require_tool("strace") {
+        return;
+    }
+    let Some(moto) = Moto::start(false) else { return };
+    let s = setup();
+    let work = s.dir.parent().unwrap().to_path_buf();
+    let base = format!("{}/{BUCKET}/show/", moto.endpoint);
+    let (v1, v2) = retagged_sample(&work, &base);
+    let store = moto.store();
+    let feed_url = format!("{base}feed.xml");
+    let mut kills = 0;
+    for k in 1u32.. {
+        moto.reset();
+        moto.create_bucket();
+        moto.make_public();
+        publish(&moto, &v1, &s.home, &[]);
+        let publish = publish_cmd(&moto, &v2, &s.home, &["--quiet", "--delete"]);
+        let mut cmd = Command::new("strace");
+        cmd.args(["-f", "-qq", "-o", "/dev/null", "-e", "trace=writev"])
+            .args(["-e", &format!("inject=writev:signal=KILL:when={k}")])
+            .arg(publish.get_program())
+            .args(publish.get_args())
+            .env_clear()
+            .envs(publish.get_envs().filter_map(|(k, v)| Some((k, v?))))
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default());
+        let out = cmd.output().unwrap();
+        let finished = out.status.success();
+        if !finished {
+            // strace ends with the signal that killed its tracee.
+            let killed = out.status.signal() == Some(9) || out.status.code() == Some(128 + 9);
+            assert!(killed, "request {k}: {out:?}");
+            kills += 1;
+        }
+        let feed = String::from_utf8(get(&store, "show/feed.xml").unwrap()).unwrap();
+        let check = Command::new(BIN).args(["check", &feed_url]).current_dir(&work).output().unwrap();
+        assert!(check.status.success(), "killed at request {k}: {}\n{feed}", String::from_utf8_lossy(&check.stdout));
+        if finished {
+            break;
+        }
+    }
+    // list, manifest, the live feed; audio, 4 chapter files, feed; list, manifest, its PUT; 3 deletions.
+    assert!(kills >= 12, "{kills} kills");
+    eprintln!("{kills} kills by strace, each leaving a feed that podmark check passes");
 }

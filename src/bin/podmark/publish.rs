@@ -27,7 +27,9 @@ pub(crate) struct PublishArgs {
     /// Show what would be uploaded and deleted, change nothing.
     #[arg(long)]
     dry_run: bool,
-    /// Delete objects under the prefix that have no local file (after the new feed is up).
+    /// Delete objects under the prefix that this publish does not use, after the new feed is up:
+    /// removed files and earlier versions of changed ones. What the replaced feed points at is kept
+    /// until the next publish with --delete.
     #[arg(long)]
     delete: bool,
     /// Print a JSON summary instead of text.
@@ -74,8 +76,8 @@ async fn publish(args: &PublishArgs, store: &S3Store) -> anyhow::Result<Summary>
             for up in &plan.uploads {
                 writeln!(
                     out,
-                    "would upload {} ({:?}, {} bytes, {}, {})",
-                    up.key, up.reason, up.file.size, up.file.content_type, up.file.cache_control
+                    "would upload {} ({:?}, {}, {} bytes, {}, {})",
+                    up.key, up.reason, up.file.rel, up.file.size, up.file.content_type, up.file.cache_control
                 )?;
             }
             for key in &plan.deletes {
@@ -94,7 +96,10 @@ async fn publish(args: &PublishArgs, store: &S3Store) -> anyhow::Result<Summary>
         );
         bar
     });
+    let mut fault = FaultHook::from_env();
+    fault.check();
     let mut report = |p: Progress<'_>| {
+        fault.step(&p);
         let line = match p {
             Progress::Start { key, .. } => {
                 if let Some(bar) = &bar {
@@ -124,4 +129,40 @@ async fn publish(args: &PublishArgs, store: &S3Store) -> anyhow::Result<Summary>
         bar.finish_and_clear();
     }
     Ok(result?)
+}
+
+/// Fault injection for the kill tests (tests/publish.rs), in debug builds only: with
+/// `PODMARK_FAULT_AFTER_STEPS=N`, the process sends itself SIGKILL (no destructors, no more
+/// requests) once N steps (uploads and deletions) have completed, before anything else is sent.
+/// N = 0 kills it before the first upload. Release builds ignore the variable.
+struct FaultHook {
+    after: Option<u64>,
+    done: u64,
+}
+
+impl FaultHook {
+    fn from_env() -> Self {
+        let after = if cfg!(debug_assertions) {
+            std::env::var("PODMARK_FAULT_AFTER_STEPS").ok().and_then(|v| v.parse().ok())
+        } else {
+            None
+        };
+        FaultHook { after, done: 0 }
+    }
+
+    fn step(&mut self, p: &Progress<'_>) {
+        if matches!(p, Progress::Uploaded { .. } | Progress::Deleted { .. }) {
+            self.done += 1;
+            self.check();
+        }
+    }
+
+    fn check(&self) {
+        if self.after == Some(self.done) {
+            // SIGKILL, as the user did; abort if `kill` cannot be run.
+            let pid = std::process::id().to_string();
+            let _ = std::process::Command::new("kill").args(["-KILL", &pid]).status();
+            std::process::abort();
+        }
+    }
 }

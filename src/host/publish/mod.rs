@@ -8,11 +8,15 @@
 //!    MD5s plus `-N` for a multipart upload with [`PART_SIZE`] parts), or, for stores whose ETags are
 //!    not MD5s (SSE-KMS, some clones), when the publish manifest ([`MANIFEST_NAME`]) records the
 //!    same local MD5 for the object's current ETag.
+//!    Audio, chapters, transcripts and images are never uploaded over an existing object: changed
+//!    content goes under a content-addressed name (`audio/020.mp3` → `audio/020-3fa8c1d2.mp3`,
+//!    [`content_rel`]), cached as [`CACHE_IMMUTABLE`], and the feeds are rewritten to point at it
+//!    ([`rewrite_urls`]; `<guid>`s are left alone).
 //! 2. [`execute`] carries the plan out in an order that keeps the published podcast valid at every
-//!    moment: audio first, then chapters, images and other files, then the feeds, then deletions
-//!    (only with `--delete`), then the manifest. If the run stops at any point, the feed in the bucket
-//!    is either the old one, whose files are all still there, or the new one, whose files were all
-//!    uploaded before it.
+//!    moment: audio first, then chapters, images and other files, then the feeds (older pages first,
+//!    `feed.xml` last), then the manifest, then deletions (only with `--delete`). If the run stops at
+//!    any point, the feed in the bucket is either the old one, whose objects are all still there and
+//!    unchanged, or the new one, whose objects were all uploaded before it.
 //!
 //! Each object gets the `Content-Type` of [`crate::mime::content_type`] and a `Cache-Control` for its
 //! [`Kind`] ([`cache_control`]). The S3 side is [`S3Store`] (the rust-s3 crate); tests can plug in any
@@ -28,8 +32,10 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+mod names;
 mod s3store;
 
+pub use names::{content_rel, feed_base, rewrite_urls};
 pub use s3store::S3Store;
 
 /// Size of each part of a multipart upload; files of at least this size are uploaded in parts.
@@ -261,7 +267,23 @@ pub fn scan(dir: &Path) -> Result<Vec<LocalFile>, PublishError> {
 
 /// Hashes one file: its MD5 and the ETag an upload in [`PART_SIZE`] parts produces.
 fn hash_file(path: &Path, rel: String) -> Result<LocalFile, PublishError> {
-    let mut f = std::fs::File::open(path).map_err(|e| PublishError::read(path, e))?;
+    let f = std::fs::File::open(path).map_err(|e| PublishError::read(path, e))?;
+    let (size, md5, etag) = hash_reader(f).map_err(|e| PublishError::read(path, e))?;
+    let kind = Kind::of(&rel);
+    Ok(LocalFile {
+        content_type: crate::mime::content_type(&rel),
+        cache_control: cache_control(&rel, kind),
+        path: path.to_path_buf(),
+        rel,
+        size,
+        md5,
+        etag,
+        kind,
+    })
+}
+
+/// Size, MD5 and S3 ETag (uploaded in [`PART_SIZE`] parts) of everything `r` reads.
+fn hash_reader(mut r: impl Read) -> io::Result<(u64, String, String)> {
     let mut whole = md5::Context::new();
     let mut part = md5::Context::new();
     let mut part_len = 0u64;
@@ -269,7 +291,7 @@ fn hash_file(path: &Path, rel: String) -> Result<LocalFile, PublishError> {
     let mut size = 0u64;
     let mut buf = vec![0u8; 1 << 20];
     loop {
-        let n = f.read(&mut buf).map_err(|e| PublishError::read(path, e))?;
+        let n = r.read(&mut buf)?;
         if n == 0 {
             break;
         }
@@ -301,17 +323,7 @@ fn hash_file(path: &Path, rel: String) -> Result<LocalFile, PublishError> {
         }
         format!("{:x}-{}", of_parts.finalize(), part_digests.len())
     };
-    let kind = Kind::of(&rel);
-    Ok(LocalFile {
-        content_type: crate::mime::content_type(&rel),
-        cache_control: cache_control(&rel, kind),
-        path: path.to_path_buf(),
-        rel,
-        size,
-        md5,
-        etag,
-        kind,
-    })
+    Ok((size, md5, etag))
 }
 
 /// An object in the bucket, as listed.
@@ -330,7 +342,8 @@ pub struct RemoteObject {
 pub struct Manifest {
     /// Format version, 1.
     pub version: u32,
-    /// One entry per published file.
+    /// One entry per published object, by its path below the prefix (its content-addressed name for
+    /// audio, chapters and images).
     pub files: BTreeMap<String, ManifestEntry>,
 }
 
@@ -362,8 +375,12 @@ pub struct Upload {
     pub key: String,
     /// Why.
     pub reason: Reason,
-    /// The local file.
+    /// The local file. When `body` is set, its size and hashes are those of `body`.
     pub file: LocalFile,
+    /// The bytes to upload instead of the file's: the file with its URLs rewritten to the
+    /// content-addressed names (feeds, chapters JSON, HTML).
+    #[serde(skip)]
+    pub body: Option<Vec<u8>>,
 }
 
 /// What a publish will do, in order.
@@ -372,14 +389,21 @@ pub struct Plan {
     /// Where to.
     #[serde(serialize_with = "display")]
     pub target: Target,
-    /// Uploads in execution order: audio, chapters, images, others, then feeds.
+    /// Uploads in execution order: audio, chapters, images, others (each by local path), then feeds
+    /// (older pages first, `feed.xml` last).
     pub uploads: Vec<Upload>,
     /// Files already published as they are (their keys).
     pub unchanged: Vec<String>,
-    /// Keys to delete after the feeds (only with `--delete`).
+    /// Keys to delete after the feeds (only with `--delete`): neither this publish nor the feeds it
+    /// replaces use them.
     pub deletes: Vec<String>,
-    /// Keys in the bucket under the prefix with no local file, left alone (no `--delete`).
+    /// Keys in the bucket under the prefix that this publish does not use, left alone: files deleted
+    /// locally and earlier versions of changed files (without `--delete`), or (with it) those the
+    /// feeds being replaced still point at.
     pub kept: Vec<String>,
+    /// Where each local file is published: its path in the folder → its object key. Audio, chapters,
+    /// transcripts and images get a content-addressed key (see [`content_rel`]).
+    pub published: BTreeMap<String, String>,
     /// The manifest to store after the run, when it differs from the stored one.
     #[serde(skip)]
     pub manifest: Option<Manifest>,
@@ -389,48 +413,195 @@ fn display<T: fmt::Display, S: serde::Serializer>(v: &T, s: S) -> Result<S::Ok, 
     s.collect_str(v)
 }
 
+/// Whether a file with content-addressed names: audio, chapters, transcripts and images. Feeds and
+/// other files keep their names and are replaced in place.
+fn content_addressed(kind: Kind) -> bool {
+    matches!(kind, Kind::Audio | Kind::Chapters | Kind::Image)
+}
+
+/// Whether a file may hold URLs to rewrite (read as UTF-8 text).
+fn is_text(file: &LocalFile) -> bool {
+    let ct = file.content_type;
+    ct.starts_with("text/") || ct.contains("xml") || ct.contains("json") || ct.contains("javascript")
+}
+
+/// What the bucket holds at a key, compared with a local file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    /// No object.
+    Absent,
+    /// The same content (by ETag or the manifest).
+    Same,
+    /// Provably other content: same-size objects have MD5 ETags that differ, or sizes differ.
+    Different,
+    /// An object whose ETag is not an MD5 (SSE-KMS, some clones) and no manifest entry: unknown.
+    Unknown,
+}
+
+fn verdict(file: &LocalFile, key_rel: &str, obj: Option<&RemoteObject>, manifest: Option<&Manifest>) -> Verdict {
+    let Some(obj) = obj else { return Verdict::Absent };
+    if obj.size != file.size {
+        return Verdict::Different;
+    }
+    if same_content(file, key_rel, obj, manifest) {
+        return Verdict::Same;
+    }
+    let md5_like = obj.etag.as_deref().is_some_and(|e| {
+        let (hex, parts) = e.split_once('-').unwrap_or((e, "1"));
+        hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()) && parts.bytes().all(|b| b.is_ascii_digit())
+    });
+    if md5_like { Verdict::Different } else { Verdict::Unknown }
+}
+
+/// A file's content hash, as put in its name: the first 8 hex digits of its MD5.
+const NAME_HASH_LEN: usize = 8;
+
 /// Compares `local` files with the `remote` listing (and the stored `manifest`, if any) and orders
-/// the work. With `delete`, remote objects under the prefix that have no local file are deleted
-/// after the feeds are uploaded; without it they are only listed in [`Plan::kept`].
+/// the work. With `delete`, remote objects under the prefix that this publish does not use are
+/// deleted after the feeds are uploaded, except those in `live` (the keys the feeds now in the
+/// bucket point at: a podcast app or CDN that read them a moment ago may still fetch them; the next
+/// publish with `delete` removes them); the rest are only listed in [`Plan::kept`].
+///
+/// Audio, chapters, transcripts and images are never uploaded over an existing object: a file whose
+/// plain key (`PREFIX/REL`) holds the same content keeps it; any other content goes to
+/// `PREFIX/`[`content_rel`]`(REL, first 8 hex digits of its MD5)` (all 32 digits in the unlikely case
+/// that name holds other bytes), with [`CACHE_IMMUTABLE`]. Feeds and other text files are rewritten
+/// to point at those keys ([`rewrite_urls`], with the base URL of each feed's self link) and then
+/// compared with the bucket.
+///
+/// # Errors
+/// A text file cannot be read; a feed whose URLs must be rewritten has no usable
+/// `<atom:link rel="self">` ([`PublishError::NoBase`]) or an item without a `<guid>` whose enclosure
+/// would move ([`PublishError::NoGuid`]).
 pub fn plan(
     local: Vec<LocalFile>,
     remote: &[RemoteObject],
     manifest: Option<&Manifest>,
     target: &Target,
     delete: bool,
-) -> Plan {
+    live: &BTreeSet<String>,
+) -> Result<Plan, PublishError> {
     let by_key: BTreeMap<&str, &RemoteObject> = remote.iter().map(|r| (r.key.as_str(), r)).collect();
-    let mut uploads = Vec::new();
-    let mut unchanged = Vec::new();
-    let mut local_keys = BTreeSet::new();
-    for file in local {
-        let key = target.key(&file.rel);
-        local_keys.insert(key.clone());
-        let reason = match by_key.get(key.as_str()) {
-            None => Some(Reason::New),
-            Some(obj) if obj.size == file.size && same_content(&file, obj, manifest) => None,
-            Some(_) => Some(Reason::Changed),
-        };
-        match reason {
-            Some(reason) => uploads.push(Upload { key, reason, file }),
-            None => unchanged.push(key),
+    let prefix = target.list_prefix();
+    let rel_of = |key: &str| key.strip_prefix(prefix.as_str()).unwrap_or(key).to_owned();
+
+    // Feeds say where they are served from; their URLs to renamed files are rewritten below it.
+    let mut texts: BTreeMap<String, String> = BTreeMap::new();
+    for file in local.iter().filter(|f| is_text(f)) {
+        let bytes = std::fs::read(&file.path).map_err(|e| PublishError::read(&file.path, e))?;
+        if let Ok(text) = String::from_utf8(bytes) {
+            texts.insert(file.rel.clone(), text);
         }
     }
-    uploads.sort_by(|a, b| (a.file.kind, &a.key).cmp(&(b.file.kind, &b.key)));
+    let bases: Vec<String> = local
+        .iter()
+        .filter(|f| f.kind == Kind::Feed)
+        .filter_map(|f| names::feed_base(texts.get(&f.rel)?, &f.rel))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+
+    let mut renames: BTreeMap<String, String> = BTreeMap::new();
+    let mut uploads = Vec::new();
+    let mut unchanged = Vec::new();
+    let mut published = BTreeMap::new();
+    // Binary media first, then text media (chapters JSON may point at images), then the rest.
+    let mut order: Vec<LocalFile> = local;
+    order.sort_by_key(|f| (!content_addressed(f.kind), is_text(f), f.rel.clone()));
+    for mut file in order {
+        let mut body = None;
+        if let Some(text) = texts.get(&file.rel)
+            && let Some(new) = names::rewrite_urls(text, &bases, &renames)
+        {
+            if file.kind == Kind::Feed
+                && let Some(url) = names::guidless_item_moved(text, &new)
+            {
+                return Err(PublishError::NoGuid { feed: file.rel.clone(), url });
+            }
+            let (size, md5, etag) = hash_reader(new.as_bytes()).map_err(|e| PublishError::read(&file.path, e))?;
+            (file.size, file.md5, file.etag) = (size, md5, etag);
+            body = Some(new.into_bytes());
+        }
+        if file.kind == Kind::Feed
+            && bases.is_empty()
+            && let Some(text) = texts.get(&file.rel)
+            && names::mentions_any(text, renames.keys())
+        {
+            return Err(PublishError::NoBase(file.rel.clone()));
+        }
+        let plain = target.key(&file.rel);
+        let plain_verdict = verdict(&file, &file.rel, by_key.get(plain.as_str()).copied(), manifest);
+        let (key, upload) = if !content_addressed(file.kind) || plain_verdict == Verdict::Same {
+            (plain, plain_verdict != Verdict::Same)
+        } else {
+            let short = file.md5.get(..NAME_HASH_LEN).unwrap_or(&file.md5);
+            let mut chosen = None;
+            for hash in [short, file.md5.as_str()] {
+                let rel = names::content_rel(&file.rel, hash);
+                let key = target.key(&rel);
+                match verdict(&file, &rel, by_key.get(key.as_str()).copied(), manifest) {
+                    Verdict::Same => chosen = Some((key, false)),
+                    // An upload of these bytes under their own name cannot change what it serves.
+                    Verdict::Absent | Verdict::Unknown => chosen = Some((key, true)),
+                    Verdict::Different => continue,
+                }
+                break;
+            }
+            let Some(chosen) = chosen else {
+                return Err(PublishError::Other(format!(
+                    "{}: the bucket already holds other content under both of its content-addressed names",
+                    file.rel
+                )));
+            };
+            file.cache_control = CACHE_IMMUTABLE;
+            renames.insert(file.rel.clone(), rel_of(&chosen.0));
+            chosen
+        };
+        published.insert(file.rel.clone(), key.clone());
+        if upload {
+            let earlier = by_key.contains_key(target.key(&file.rel).as_str())
+                || remote.iter().any(|r| names::is_version_of(&rel_of(&r.key), &file.rel));
+            let reason = if earlier { Reason::Changed } else { Reason::New };
+            uploads.push(Upload { key, reason, file, body });
+        } else {
+            unchanged.push(key);
+        }
+    }
+    uploads.sort_by_key(|u| (u.file.kind, feed_rank(&u.file), u.file.rel.clone()));
+    unchanged.sort();
+    let used: BTreeSet<&String> = published.values().collect();
     let manifest_key = target.manifest_key();
-    let extra: Vec<String> =
-        remote.iter().map(|r| r.key.clone()).filter(|k| !local_keys.contains(k) && *k != manifest_key).collect();
-    let (deletes, kept) = if delete { (extra, Vec::new()) } else { (Vec::new(), extra) };
-    Plan { target: target.clone(), uploads, unchanged, deletes, kept, manifest: None }
+    let extra = remote.iter().map(|r| r.key.clone()).filter(|k| !used.contains(k) && *k != manifest_key);
+    // What the feeds being replaced point at stays one more publish: apps and CDNs may still hold them.
+    let (deletes, kept) = if delete { extra.partition(|k| !live.contains(k)) } else { (Vec::new(), extra.collect()) };
+    Ok(Plan { target: target.clone(), uploads, unchanged, deletes, kept, published, manifest: None })
 }
 
-fn same_content(file: &LocalFile, obj: &RemoteObject, manifest: Option<&Manifest>) -> bool {
+/// Orders feeds: other feeds, then RFC 5005 pages from the oldest (`feed-N.xml`, N descending) to
+/// `feed.xml`, the newest, last. A reader paging through while pages are replaced may then see an
+/// episode twice (the same GUID), never miss one, and every page points only at objects uploaded
+/// before it.
+fn feed_rank(file: &LocalFile) -> u64 {
+    if file.kind != Kind::Feed {
+        return 0;
+    }
+    let name = file.rel.rsplit('/').next().unwrap_or(&file.rel);
+    if name == "feed.xml" {
+        return u64::MAX;
+    }
+    match name.strip_prefix("feed-").and_then(|n| n.strip_suffix(".xml")).and_then(|n| n.parse::<u64>().ok()) {
+        Some(page) => u64::MAX - page.min(u64::MAX - 1),
+        None => 0,
+    }
+}
+
+fn same_content(file: &LocalFile, key_rel: &str, obj: &RemoteObject, manifest: Option<&Manifest>) -> bool {
     let Some(etag) = obj.etag.as_deref() else { return false };
     if etag.eq_ignore_ascii_case(&file.etag) {
         return true;
     }
     manifest
-        .and_then(|m| m.files.get(&file.rel))
+        .and_then(|m| m.files.get(key_rel))
         .is_some_and(|e| e.etag == etag && e.md5 == file.md5 && e.size == file.size)
 }
 
@@ -485,8 +656,10 @@ pub struct Summary {
     pub uploaded_keys: Vec<String>,
     /// The deleted keys.
     pub deleted_keys: Vec<String>,
-    /// Keys under the prefix with no local file, left alone.
+    /// Keys under the prefix this publish does not use, left alone.
     pub kept_keys: Vec<String>,
+    /// Where each local file is published: its path in the folder → its object key.
+    pub published: BTreeMap<String, String>,
 }
 
 impl Summary {
@@ -502,6 +675,7 @@ impl Summary {
             uploaded_keys: plan.uploads.iter().map(|u| u.key.clone()).collect(),
             deleted_keys: plan.deletes.clone(),
             kept_keys: plan.kept.clone(),
+            published: plan.published.clone(),
         }
     }
 }
@@ -554,18 +728,40 @@ pub async fn load_manifest<S: Store>(store: &S, target: &Target) -> Result<Optio
     Ok(store.get(&target.manifest_key()).await?.and_then(|bytes| serde_json::from_slice(&bytes).ok()))
 }
 
-/// Lists the bucket, reads the manifest and plans a publish of `dir` to `target`.
+/// Lists the bucket, reads the manifest and plans a publish of `dir` to `target` (see [`plan`]).
 ///
 /// # Errors
-/// The folder cannot be read, or the store cannot be listed.
+/// The folder cannot be read, the store cannot be listed, or [`plan`] fails.
 pub async fn prepare<S: Store>(store: &S, dir: &Path, target: &Target, delete: bool) -> Result<Plan, PublishError> {
     let local = scan(dir)?;
     let remote = store.list(&target.list_prefix()).await?;
     let manifest = load_manifest(store, target).await?;
-    Ok(plan(local, &remote, manifest.as_ref(), target, delete))
+    let live = if delete { live_references(store, target, &remote).await? } else { BTreeSet::new() };
+    plan(local, &remote, manifest.as_ref(), target, delete, &live)
 }
 
-/// Carries out `plan`: uploads in order (feeds last), then deletions, then the manifest.
+/// The keys the feeds in the bucket point at (below the base URL of their self links).
+///
+/// # Errors
+/// A feed cannot be read.
+pub async fn live_references<S: Store>(
+    store: &S,
+    target: &Target,
+    remote: &[RemoteObject],
+) -> Result<BTreeSet<String>, PublishError> {
+    let prefix = target.list_prefix();
+    let mut live = BTreeSet::new();
+    for obj in remote.iter().filter(|r| Kind::of(&r.key) == Kind::Feed) {
+        let rel = obj.key.strip_prefix(prefix.as_str()).unwrap_or(&obj.key);
+        let Some(bytes) = store.get(&obj.key).await? else { continue };
+        let text = String::from_utf8_lossy(&bytes);
+        let Some(base) = names::feed_base(&text, rel) else { continue };
+        live.extend(names::referenced_paths(&text, &[base]).iter().map(|p| target.key(p)));
+    }
+    Ok(live)
+}
+
+/// Carries out `plan`: uploads in order (feeds last), then the manifest, then deletions.
 ///
 /// # Errors
 /// The first failed request stops the run, and so does a [`ControlFlow::Break`] from `progress`
@@ -586,7 +782,15 @@ pub async fn execute<S: Store>(
             stopped |= flow.is_break();
             flow
         };
-        let result = store.put_file(&up.key, &up.file, &mut on_read).await;
+        let result = match &up.body {
+            Some(body) => match on_read(up.file.size) {
+                ControlFlow::Continue(()) => {
+                    store.put_bytes(&up.key, body.clone(), up.file.content_type, up.file.cache_control).await
+                }
+                ControlFlow::Break(()) => Err(PublishError::Aborted),
+            },
+            None => store.put_file(&up.key, &up.file, &mut on_read).await,
+        };
         if stopped {
             return Err(PublishError::Aborted);
         }
@@ -595,31 +799,33 @@ pub async fn execute<S: Store>(
             return Err(PublishError::Aborted);
         }
     }
+    if !plan.uploads.is_empty() || !plan.deletes.is_empty() {
+        write_manifest(store, plan).await?;
+    }
     for key in &plan.deletes {
         store.delete(key).await?;
         if progress(Progress::Deleted { key }).is_break() {
             return Err(PublishError::Aborted);
         }
     }
-    if !plan.uploads.is_empty() || !plan.deletes.is_empty() {
-        write_manifest(store, plan).await?;
-    }
     Ok(Summary::of_plan(plan, false))
 }
 
-/// Records what is now published: the current listing's ETags for every local file.
+/// Records what is now published: the current listing's ETags for every uploaded object, by its path
+/// below the prefix, and the old entries of the unchanged ones.
 async fn write_manifest<S: Store>(store: &S, plan: &Plan) -> Result<(), PublishError> {
     let remote = store.list(&plan.target.list_prefix()).await?;
     let etags: BTreeMap<&str, &RemoteObject> = remote.iter().map(|r| (r.key.as_str(), r)).collect();
     let old = load_manifest(store, &plan.target).await?.unwrap_or_default();
     let mut files = BTreeMap::new();
+    let prefix = plan.target.list_prefix();
     for up in &plan.uploads {
         if let Some(etag) = etags.get(up.key.as_str()).and_then(|r| r.etag.clone()) {
-            files.insert(up.file.rel.clone(), ManifestEntry { size: up.file.size, md5: up.file.md5.clone(), etag });
+            let rel = up.key.strip_prefix(&prefix).unwrap_or(&up.key);
+            files.insert(rel.to_owned(), ManifestEntry { size: up.file.size, md5: up.file.md5.clone(), etag });
         }
     }
     // Unchanged files keep their entries (when they had one).
-    let prefix = plan.target.list_prefix();
     for key in &plan.unchanged {
         let rel = key.strip_prefix(&prefix).unwrap_or(key);
         if let Some(e) = old.files.get(rel) {
@@ -706,6 +912,25 @@ pub enum PublishError {
         key: String,
         /// What went wrong.
         message: String,
+    },
+    /// A feed points at files publish gives new names, but says nowhere where it is served from.
+    #[error(
+        "{0} has no <atom:link rel=\"self\" href=\"…/{0}\">: publish cannot tell which of its URLs point into \
+         the bucket, so it cannot point them at the new, content-addressed names of changed files (podmark \
+         build writes this link)"
+    )]
+    NoBase(String),
+    /// An item without a `<guid>` whose enclosure URL publish would change.
+    #[error(
+        "{feed}: the item with enclosure {url} has no <guid>; podcast apps would take it for a new episode \
+         when its enclosure moves to a content-addressed name. Give it a <guid> (podmark build writes one \
+         from guids.lock)"
+    )]
+    NoGuid {
+        /// The feed, relative to the folder.
+        feed: String,
+        /// The item's enclosure URL.
+        url: String,
     },
     /// The progress callback stopped the run.
     #[error("publish stopped before it finished; the published feed is unchanged or complete")]
@@ -800,6 +1025,16 @@ mod tests {
         log: RefCell<Vec<String>>,
     }
 
+    impl MemStore {
+        /// Stores an object; logs `OVERWRITE` when audio, chapters or an image get other bytes.
+        fn put(&self, key: &str, body: Vec<u8>, ct: &str, cc: &str) {
+            let old = self.objects.borrow_mut().insert(key.to_owned(), (body.clone(), ct.to_owned(), cc.to_owned()));
+            let replaced = old.is_some_and(|(old, _, _)| old != body);
+            let verb = if replaced && content_addressed(Kind::of(key)) { "OVERWRITE" } else { "put" };
+            self.log.borrow_mut().push(format!("{verb} {key}"));
+        }
+    }
+
     impl Store for MemStore {
         async fn list(&self, prefix: &str) -> Result<Vec<RemoteObject>, PublishError> {
             Ok(self
@@ -827,15 +1062,11 @@ mod tests {
             if on_read(u64::try_from(body.len()).unwrap()).is_break() {
                 return Err(PublishError::Aborted);
             }
-            self.log.borrow_mut().push(format!("put {key}"));
-            self.objects
-                .borrow_mut()
-                .insert(key.to_owned(), (body, file.content_type.to_owned(), file.cache_control.to_owned()));
+            self.put(key, body, file.content_type, file.cache_control);
             Ok(())
         }
         async fn put_bytes(&self, key: &str, body: Vec<u8>, ct: &str, cc: &str) -> Result<(), PublishError> {
-            self.log.borrow_mut().push(format!("put {key}"));
-            self.objects.borrow_mut().insert(key.to_owned(), (body, ct.to_owned(), cc.to_owned()));
+            self.put(key, body, ct, cc);
             Ok(())
         }
         async fn delete(&self, key: &str) -> Result<(), PublishError> {
@@ -849,28 +1080,52 @@ mod tests {
         tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
     }
 
-    /// Writes a podcast whose feed lists its enclosures, one line per file.
+    const BASE: &str = "https://cdn.example/p/";
+
+    /// Writes a podcast like `podmark build` makes: audio, chapters JSON, and a feed (with a self link
+    /// and GUIDs) whose enclosures and chapters point at them below [`BASE`].
     fn podcast(dir: &Path, episodes: &[(&str, &str)]) {
         let _ = std::fs::remove_dir_all(dir);
-        let mut feed = String::new();
+        let mut feed = format!("<rss><channel><atom:link href=\"{BASE}feed.xml\" rel=\"self\"/>\n");
         for (slug, audio) in episodes {
             write(dir, &format!("audio/{slug}.mp3"), audio.as_bytes());
             write(dir, &format!("chapters/{slug}.json"), format!("{{\"c\":\"{audio}\"}}").as_bytes());
-            feed.push_str(&format!("audio/{slug}.mp3 {}\nchapters/{slug}.json\n", audio.len()));
+            feed.push_str(&format!(
+                "<item><guid>{slug}</guid><enclosure url=\"{BASE}audio/{slug}.mp3\" length=\"{}\"/>\
+                 <podcast:chapters url=\"{BASE}chapters/{slug}.json\"/></item>\n",
+                audio.len()
+            ));
         }
+        feed.push_str("</channel></rss>\n");
         write(dir, "feed.xml", feed.as_bytes());
     }
 
-    /// Every file the stored feed lists exists, with the length the feed says.
-    fn feed_is_complete(store: &MemStore, prefix: &str) -> bool {
+    /// The stored feed's URLs below [`BASE`], with the `length` each enclosure gives (if any).
+    fn feed_urls(feed: &str) -> Vec<(String, Option<u64>)> {
+        feed.split("url=\"")
+            .skip(1)
+            .filter_map(|s| {
+                let rel = s.split('"').next()?.strip_prefix(BASE)?.to_owned();
+                let len = s.split_once("length=\"").map(|(_, l)| l.split('"').next().unwrap().parse().unwrap());
+                let is_enclosure = s.starts_with(&format!("{BASE}{rel}\" length"));
+                Some((rel, len.filter(|_| is_enclosure)))
+            })
+            .collect()
+    }
+
+    /// Every object the stored feed points at exists, and each enclosure has the length the feed says.
+    fn feed_is_complete(store: &MemStore, prefix: &str) -> Result<(), String> {
         let objects = store.objects.borrow();
-        let Some((feed, _, _)) = objects.get(&format!("{prefix}feed.xml")) else { return false };
-        String::from_utf8_lossy(feed).lines().all(|line| {
-            let rel = line.split(' ').next().unwrap();
-            // Only existence: an enclosure replaced in place may briefly differ from the old feed's
-            // length (versioned names avoid that), but it is never missing.
-            objects.contains_key(&format!("{prefix}{rel}"))
-        })
+        let Some((feed, _, _)) = objects.get(&format!("{prefix}feed.xml")) else { return Err("no feed".into()) };
+        for (rel, len) in feed_urls(&String::from_utf8_lossy(feed)) {
+            let Some((body, _, _)) = objects.get(&format!("{prefix}{rel}")) else {
+                return Err(format!("{rel} missing"));
+            };
+            if len.is_some_and(|l| l != u64::try_from(body.len()).unwrap()) {
+                return Err(format!("{rel} has {} bytes, the feed says {len:?}", body.len()));
+            }
+        }
+        Ok(())
     }
 
     fn publish(store: &MemStore, dir: &Path, target: &Target, delete: bool) -> Summary {
@@ -880,31 +1135,44 @@ mod tests {
         })
     }
 
+    fn hashed(dir: &Path, rel: &str) -> String {
+        let md5 = format!("{:x}", md5::compute(std::fs::read(dir.join(rel)).unwrap()));
+        content_rel(rel, &md5[..8])
+    }
+
     #[test]
-    fn publishes_only_what_changed_feed_last() {
+    fn publishes_only_what_changed_under_content_names_feed_last() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("feed");
-        let target: Target = "s3://b/show".parse().unwrap();
+        let target: Target = "s3://b/p".parse().unwrap();
         let store = MemStore::default();
         podcast(&dir, &[("ep1", "one"), ("ep2", "two")]);
+        let h = |rel: &str| format!("p/{}", hashed(&dir, rel));
+        let (a1, a2, c1, c2) = (h("audio/ep1.mp3"), h("audio/ep2.mp3"), h("chapters/ep1.json"), h("chapters/ep2.json"));
         let first = publish(&store, &dir, &target, false);
-        assert_eq!(
-            first.uploaded_keys,
-            [
-                "show/audio/ep1.mp3",
-                "show/audio/ep2.mp3",
-                "show/chapters/ep1.json",
-                "show/chapters/ep2.json",
-                "show/feed.xml"
-            ]
-        );
-        assert_eq!(store.log.borrow().last().unwrap(), "put show/.podmark-manifest.json");
+        assert_eq!(first.uploaded_keys, [a1.as_str(), a2.as_str(), c1.as_str(), c2.as_str(), "p/feed.xml"]);
+        assert_eq!(first.published["audio/ep1.mp3"], a1);
+        assert_eq!(store.log.borrow().last().unwrap(), "put p/.podmark-manifest.json");
+        feed_is_complete(&store, "p/").unwrap();
         let objects = store.objects.borrow().clone();
-        assert_eq!(objects["show/feed.xml"].1, "application/rss+xml; charset=utf-8");
-        assert_eq!(objects["show/feed.xml"].2, CACHE_FEED);
-        assert_eq!(objects["show/audio/ep1.mp3"].1, "audio/mpeg");
-        assert_eq!(objects["show/chapters/ep1.json"].1, "application/json+chapters");
-        assert_eq!(objects["show/chapters/ep1.json"].2, CACHE_MEDIA);
+        assert_eq!(objects["p/feed.xml"].1, "application/rss+xml; charset=utf-8");
+        assert_eq!(objects["p/feed.xml"].2, CACHE_FEED);
+        assert_eq!(objects[&a1].1, "audio/mpeg");
+        assert_eq!(objects[&a1].2, CACHE_IMMUTABLE);
+        assert_eq!(objects[&c1].1, "application/json+chapters");
+        assert_eq!(objects[&c1].2, CACHE_IMMUTABLE);
+        // The feed is the local one with its URLs moved to the new names, GUIDs untouched.
+        let local_feed = std::fs::read_to_string(dir.join("feed.xml")).unwrap();
+        let stored_feed = String::from_utf8(objects["p/feed.xml"].0.clone()).unwrap();
+        assert_eq!(
+            stored_feed,
+            local_feed
+                .replace(&format!("{BASE}audio/ep1.mp3"), &format!("{BASE}{}", &a1[2..]))
+                .replace(&format!("{BASE}audio/ep2.mp3"), &format!("{BASE}{}", &a2[2..]))
+                .replace(&format!("{BASE}chapters/ep1.json"), &format!("{BASE}{}", &c1[2..]))
+                .replace(&format!("{BASE}chapters/ep2.json"), &format!("{BASE}{}", &c2[2..]))
+        );
+        assert!(stored_feed.contains("<guid>ep1</guid>"));
 
         store.log.borrow_mut().clear();
         let again = publish(&store, &dir, &target, false);
@@ -912,20 +1180,102 @@ mod tests {
         assert!(store.log.borrow().is_empty(), "{:?}", store.log.borrow());
 
         podcast(&dir, &[("ep1", "one"), ("ep2", "two, remastered")]);
+        let (a2new, c2new) = (h("audio/ep2.mp3"), h("chapters/ep2.json"));
         let changed = publish(&store, &dir, &target, false);
-        assert_eq!(changed.uploaded_keys, ["show/audio/ep2.mp3", "show/chapters/ep2.json", "show/feed.xml"]);
-        assert!(feed_is_complete(&store, "show/"));
+        assert_eq!(changed.uploaded_keys, [a2new.as_str(), c2new.as_str(), "p/feed.xml"]);
+        assert_eq!(changed.kept_keys, [a2.as_str(), c2.as_str()], "the old versions stay until --delete");
+        feed_is_complete(&store, "p/").unwrap();
+        assert!(store.log.borrow().iter().all(|l| !l.starts_with("OVERWRITE")), "{:?}", store.log.borrow());
 
         // Dropping an episode deletes nothing without --delete, and deletes after the feed with it.
         podcast(&dir, &[("ep2", "two, remastered")]);
         let kept = publish(&store, &dir, &target, false);
-        assert_eq!(kept.kept_keys, ["show/audio/ep1.mp3", "show/chapters/ep1.json"]);
-        assert!(store.objects.borrow().contains_key("show/audio/ep1.mp3"));
+        assert_eq!(kept.kept_keys, [a1.as_str(), a2.as_str(), c1.as_str(), c2.as_str()]);
+        assert!(store.objects.borrow().contains_key(&a1));
         store.log.borrow_mut().clear();
         let deleted = publish(&store, &dir, &target, true);
-        assert_eq!(deleted.deleted_keys, ["show/audio/ep1.mp3", "show/chapters/ep1.json"]);
-        assert!(!store.objects.borrow().contains_key("show/audio/ep1.mp3"));
+        assert_eq!(deleted.deleted_keys, [a1.as_str(), a2.as_str(), c1.as_str(), c2.as_str()]);
+        assert!(!store.objects.borrow().contains_key(&a1));
         assert!(store.log.borrow().iter().all(|l| l.starts_with("delete") || l.contains("manifest")));
+        feed_is_complete(&store, "p/").unwrap();
+    }
+
+    /// `--delete` leaves what the replaced feed points at for one more publish (a CDN may serve that
+    /// feed for minutes), then removes it.
+    #[test]
+    fn delete_keeps_what_the_replaced_feed_uses_for_one_publish() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("feed");
+        let target: Target = "s3://b/p".parse().unwrap();
+        let store = MemStore::default();
+        podcast(&dir, &[("ep1", "one")]);
+        publish(&store, &dir, &target, true);
+        let old = [format!("p/{}", hashed(&dir, "audio/ep1.mp3")), format!("p/{}", hashed(&dir, "chapters/ep1.json"))];
+        podcast(&dir, &[("ep1", "one, re-tagged")]);
+        let first = publish(&store, &dir, &target, true);
+        assert_eq!(first.deleted_keys, Vec::<String>::new());
+        assert_eq!(first.kept_keys, old);
+        let second = publish(&store, &dir, &target, true);
+        assert_eq!(second.deleted_keys, old);
+        assert_eq!(second.uploaded, 0);
+        feed_is_complete(&store, "p/").unwrap();
+    }
+
+    /// A bucket published by an older podmark (plain names): unchanged files keep their objects,
+    /// changed ones get a new name instead of replacing the object the live feed points at.
+    #[test]
+    fn plain_names_from_older_publishes_are_kept_never_overwritten() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("feed");
+        let target: Target = "s3://b/p".parse().unwrap();
+        let store = MemStore::default();
+        podcast(&dir, &[("ep1", "one"), ("ep2", "two")]);
+        for f in scan(&dir).unwrap() {
+            store.put(&target.key(&f.rel), std::fs::read(&f.path).unwrap(), f.content_type, f.cache_control);
+        }
+        let first = publish(&store, &dir, &target, false);
+        assert_eq!(first.uploaded_keys, Vec::<String>::new(), "everything is already there under its plain name");
+        podcast(&dir, &[("ep1", "one"), ("ep2", "two, re-tagged")]);
+        store.log.borrow_mut().clear();
+        let p = block_on(prepare(&store, &dir, &target, false)).unwrap();
+        assert!(p.uploads.iter().all(|u| u.reason == Reason::Changed), "{:?}", p.uploads);
+        let changed = publish(&store, &dir, &target, false);
+        let a2 = format!("p/{}", hashed(&dir, "audio/ep2.mp3"));
+        assert_eq!(changed.uploaded_keys[0], a2);
+        assert_eq!(store.objects.borrow()["p/audio/ep2.mp3"].0, b"two", "the old object is untouched");
+        assert!(store.log.borrow().iter().all(|l| !l.starts_with("OVERWRITE")), "{:?}", store.log.borrow());
+        feed_is_complete(&store, "p/").unwrap();
+        let feed = String::from_utf8(store.objects.borrow()["p/feed.xml"].0.clone()).unwrap();
+        assert!(feed.contains(&format!("{BASE}audio/ep1.mp3\"")), "unchanged audio keeps its URL: {feed}");
+    }
+
+    #[test]
+    fn feeds_that_cannot_be_rewritten_safely_are_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("feed");
+        let target: Target = "s3://b/p".parse().unwrap();
+        let store = MemStore::default();
+        podcast(&dir, &[("ep1", "one")]);
+        let feed = std::fs::read_to_string(dir.join("feed.xml")).unwrap();
+        write(&dir, "feed.xml", feed.replace("rel=\"self\"", "rel=\"alternate\"").as_bytes());
+        let err = block_on(prepare(&store, &dir, &target, false)).unwrap_err();
+        assert!(matches!(err, PublishError::NoBase(ref f) if f == "feed.xml"), "{err}");
+        write(&dir, "feed.xml", feed.replace("<guid>ep1</guid>", "").as_bytes());
+        let err = block_on(prepare(&store, &dir, &target, false)).unwrap_err();
+        assert!(matches!(err, PublishError::NoGuid { ref url, .. } if url == &format!("{BASE}audio/ep1.mp3")), "{err}");
+        assert!(store.log.borrow().is_empty());
+    }
+
+    #[test]
+    fn pages_go_up_oldest_first_and_feed_xml_last() {
+        let tmp = tempfile::tempdir().unwrap();
+        for page in ["feed.xml", "feed-2.xml", "feed-10.xml", "feed-3.xml", "other.rss"] {
+            write(tmp.path(), page, b"<rss/>");
+        }
+        let target: Target = "s3://b".parse().unwrap();
+        let p = plan(scan(tmp.path()).unwrap(), &[], None, &target, false, &BTreeSet::new()).unwrap();
+        let keys: Vec<&str> = p.uploads.iter().map(|u| u.key.as_str()).collect();
+        assert_eq!(keys, ["other.rss", "feed-10.xml", "feed-3.xml", "feed-2.xml", "feed.xml"]);
     }
 
     #[test]
@@ -935,18 +1285,35 @@ mod tests {
         let target: Target = "s3://b".parse().unwrap();
         let local = scan(tmp.path()).unwrap();
         let remote = [RemoteObject { key: "a.mp3".into(), size: 3, etag: Some("opaque-kms-etag".into()) }];
-        assert_eq!(plan(local.clone(), &remote, None, &target, false).uploads.len(), 1);
+        let p = plan(local.clone(), &remote, None, &target, false, &BTreeSet::new()).unwrap();
+        assert_eq!(p.uploads.len(), 1);
+        assert_eq!(p.uploads[0].key, format!("a-{}.mp3", &local[0].md5[..8]), "never over a.mp3");
         let mut manifest = Manifest { version: 1, files: BTreeMap::new() };
         let entry = ManifestEntry { size: 3, md5: local[0].md5.clone(), etag: "opaque-kms-etag".into() };
         manifest.files.insert("a.mp3".into(), entry);
-        let p = plan(local.clone(), &remote, Some(&manifest), &target, false);
+        let p = plan(local.clone(), &remote, Some(&manifest), &target, false, &BTreeSet::new()).unwrap();
         assert_eq!((p.uploads.len(), p.unchanged.len()), (0, 1));
         // A manifest entry for other content does not hide a change.
         manifest.files.get_mut("a.mp3").unwrap().md5 = "0".repeat(32);
-        assert_eq!(plan(local, &remote, Some(&manifest), &target, false).uploads.len(), 1);
+        assert_eq!(plan(local, &remote, Some(&manifest), &target, false, &BTreeSet::new()).unwrap().uploads.len(), 1);
     }
 
-    /// Stop the second publish after every possible step: the stored feed is always complete.
+    /// The 8-digit name taken by other bytes (a hash-prefix collision): the full MD5 name is used.
+    #[test]
+    fn a_taken_short_name_falls_back_to_the_full_hash() {
+        let tmp = tempfile::tempdir().unwrap();
+        write(tmp.path(), "a.mp3", b"abc");
+        let target: Target = "s3://b".parse().unwrap();
+        let local = scan(tmp.path()).unwrap();
+        let md5 = local[0].md5.clone();
+        let other = format!("{:x}", md5::compute(b"xyz"));
+        let remote = [RemoteObject { key: format!("a-{}.mp3", &md5[..8]), size: 3, etag: Some(other) }];
+        let p = plan(local, &remote, None, &target, false, &BTreeSet::new()).unwrap();
+        assert_eq!(p.uploads[0].key, format!("a-{md5}.mp3"));
+    }
+
+    /// Stop the second publish after every possible step: the stored feed is always complete, with
+    /// the lengths it gives.
     #[test]
     fn stopping_at_any_point_keeps_the_feed_complete() {
         let tmp = tempfile::tempdir().unwrap();
@@ -966,7 +1333,10 @@ mod tests {
                 })
                 .await
             });
-            assert!(feed_is_complete(&store, "p/"), "stopped after {stop_at} events");
+            if let Err(e) = feed_is_complete(&store, "p/") {
+                panic!("stopped after {stop_at} events: {e}");
+            }
+            assert!(store.log.borrow().iter().all(|l| !l.starts_with("OVERWRITE")), "{:?}", store.log.borrow());
             if result.is_ok() {
                 assert!(stop_at > 10, "the run has more steps than {stop_at}");
                 break;

@@ -131,7 +131,13 @@ impl S3Store {
                     (_, "NoSuchBucket") => PublishError::NoBucket(self.bucket.name()),
                     (403, _) => PublishError::AccessDenied { op, key: key.to_owned(), message },
                     _ => {
-                        let code = if code.is_empty() { "(no error code)".to_owned() } else { code };
+                        let code = match (code.is_empty(), (200..300).contains(&status)) {
+                            (false, _) => code,
+                            // rust-s3 turns a 2xx whose XML it does not expect (say, a
+                            // CompleteMultipartUpload answer without its result element) into this.
+                            (true, true) => "(an answer of an unexpected shape: a server bug?)".to_owned(),
+                            (true, false) => "(no error code)".to_owned(),
+                        };
                         PublishError::Server { op, key: key.to_owned(), status, code, message }
                     }
                 }
