@@ -56,8 +56,7 @@ pub(super) fn load_recorded(episodes_dir: &Path, rec: &mut Recorder) -> Result<L
     }
     rec.listing = Some(listing.digest);
     let mut episodes = Vec::new();
-    // (season, episode) of each full episode → its notes and where the number is written.
-    let mut numbers: HashMap<(Option<NonZeroU32>, NonZeroU32), (PathBuf, Option<Position>)> = HashMap::new();
+    let mut numbers = Numbers::new();
     for dir in dirs {
         let notes_path = dir.join("episode.md");
         let bytes = rec.read(&notes_path).map_err(io(&notes_path))?;
@@ -104,13 +103,16 @@ pub(super) fn load_recorded(episodes_dir: &Path, rec: &mut Recorder) -> Result<L
     }
 }
 
+/// (season, episode) of each full episode → its notes and where the number is written.
+type Numbers = HashMap<(Option<NonZeroU32>, NonZeroU32), (PathBuf, Option<Position>)>;
+
 /// An error when `ep`, a full episode, has the season and episode numbers of one loaded before
 /// (recorded in `numbers`). Trailers and bonus episodes may share their episode's number.
 fn duplicate_number(
     ep: &Episode,
     notes_path: &Path,
     text: &str,
-    numbers: &mut HashMap<(Option<NonZeroU32>, NonZeroU32), (PathBuf, Option<Position>)>,
+    numbers: &mut Numbers,
 ) -> Option<SourceDiagnostic> {
     let number = ep.meta.episode.filter(|_| ep.meta.episode_type == EpisodeType::Full)?;
     let at = episode::front_matter_key(text, "episode");
