@@ -108,12 +108,7 @@ type Numbers = HashMap<(Option<NonZeroU32>, NonZeroU32), (PathBuf, Option<Positi
 
 /// An error when `ep`, a full episode, has the season and episode numbers of one loaded before
 /// (recorded in `numbers`). Trailers and bonus episodes may share their episode's number.
-fn duplicate_number(
-    ep: &Episode,
-    notes_path: &Path,
-    text: &str,
-    numbers: &mut Numbers,
-) -> Option<SourceDiagnostic> {
+fn duplicate_number(ep: &Episode, notes_path: &Path, text: &str, numbers: &mut Numbers) -> Option<SourceDiagnostic> {
     let number = ep.meta.episode.filter(|_| ep.meta.episode_type == EpisodeType::Full)?;
     let at = episode::front_matter_key(text, "episode");
     let season = ep.meta.season;
