@@ -83,7 +83,7 @@ impl fmt::Display for Severity {
 }
 
 /// One problem: severity, location, a stable code and a message that quotes the input.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct Diagnostic {
     /// Error or warning.
     pub severity: Severity,
@@ -212,14 +212,41 @@ impl fmt::Display for ParseErrorWithPath<'_> {
 pub struct LineIndex<'a> {
     text: &'a str,
     starts: Vec<usize>,
+    /// `blocks[k]`: the number of characters in the first `k * BLOCK` bytes, so a column on a
+    /// long line (minified JSON or XML) costs at most one block of counting, not the whole line.
+    blocks: Vec<usize>,
+}
+
+/// Bytes per entry of [`LineIndex`]'s character-count table.
+const BLOCK: usize = 1024;
+
+/// The characters in `bytes` (valid UTF-8): the bytes that are not continuation bytes.
+fn chars_in(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| b & 0xC0 != 0x80).count()
 }
 
 impl<'a> LineIndex<'a> {
-    /// Indexes the line starts of `text`.
+    /// Indexes the line starts of `text`. Linear in its length; then each [`LineIndex::position`]
+    /// takes logarithmic time plus at most two blocks of 1 KiB, so positions for every value of
+    /// a one-line document stay linear overall.
     pub fn new(text: &'a str) -> Self {
         let mut starts = vec![0];
         starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        LineIndex { text, starts }
+        let mut blocks = Vec::with_capacity(text.len() / BLOCK + 1);
+        let mut total = 0;
+        blocks.push(0);
+        for chunk in text.as_bytes().chunks(BLOCK) {
+            total += chars_in(chunk);
+            blocks.push(total);
+        }
+        LineIndex { text, starts, blocks }
+    }
+
+    /// The number of characters before byte `offset` (at most the text's length).
+    fn chars_before(&self, offset: usize) -> usize {
+        let k = offset / BLOCK;
+        let from = k * BLOCK;
+        self.blocks.get(k).copied().unwrap_or(0) + chars_in(self.text.as_bytes().get(from..offset).unwrap_or_default())
     }
 
     /// The position of byte `offset` (clamped to the text; snapped back to a character boundary).
@@ -230,7 +257,11 @@ impl<'a> LineIndex<'a> {
         }
         let line = self.starts.partition_point(|&s| s <= offset);
         let start = self.starts[line.saturating_sub(1)];
-        let column = self.text[start..offset].chars().count() + 1;
+        let column = if offset - start <= BLOCK {
+            self.text[start..offset].chars().count() + 1
+        } else {
+            self.chars_before(offset) - self.chars_before(start) + 1
+        };
         Position { line, column }
     }
 
@@ -275,6 +306,20 @@ mod tests {
         assert_eq!(idx.line(3), "last");
         assert_eq!(idx.line(9), "");
         assert_eq!(idx.position(999), Position::new(3, 5));
+    }
+
+    #[test]
+    fn columns_on_a_long_line_count_characters() {
+        let text = format!("x\n{}", "é•a".repeat(2000));
+        let idx = LineIndex::new(&text);
+        for offset in [2, 3, 1500, 1501, 4098, 12_000, text.len()] {
+            let mut at = offset;
+            while !text.is_char_boundary(at) {
+                at -= 1;
+            }
+            let want = Position::new(2, text[2..at].chars().count() + 1);
+            assert_eq!(idx.position(offset), want, "{offset}");
+        }
     }
 
     #[test]

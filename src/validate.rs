@@ -6,7 +6,7 @@
 //!
 //! | profile | rules on top of `strict` |
 //! |---|---|
-//! | `strict` (default) | at least one chapter; strictly increasing unique starts; ends after starts, no overlaps; nothing at or past the audio's end; no empty titles; warnings for a first chapter after 0, chapters under 1 s, titles over 255 bytes or with control characters, the same title twice in a row |
+//! | `strict` (default) | at least one chapter; strictly increasing unique starts; ends after starts, no overlaps; nothing at or past the audio's end; no empty titles; warnings for a first chapter after 0, chapters under 1 s, titles over 255 bytes or with tabs or line breaks, the same title twice in a row; an error for any other control character in a title |
 //! | `apple` | first chapter at 00:00:00, at least 3 chapters (Apple's description rules), whole-second starts distinct |
 //! | `youtube` | first at 0:00, at least 3 chapters, each at least 10 s long after rounding to seconds, no `<`/`>` in titles; warning over 49 characters (hover title cut) |
 //! | `spotify` | first at 0, at least 3 chapters, whole-second starts distinct; warnings for titles of 40+ characters, chapters under 30 s, non-Latin script |
@@ -319,7 +319,18 @@ fn check_title(out: &mut Vec<Diagnostic>, profile: Profile, e: &Entry, at: Optio
         out.push(Diagnostic::error("empty-title", at, format!("chapter has no title: {}", quote(&e.source))));
         return;
     }
-    if title.chars().any(char::is_control) {
+    if let Some(c) = title.chars().find(|&c| is_forbidden_control(c)) {
+        // One policy for every output (PSC would drop it, JSON keep it): refused.
+        out.push(Diagnostic::error(
+            "control-characters",
+            at,
+            format!(
+                "title contains the control character U+{:04X}; podmark allows none but tab and line breaks: {}",
+                c as u32,
+                quote(title)
+            ),
+        ));
+    } else if title.chars().any(char::is_control) {
         out.push(Diagnostic::warning(
             "control-characters",
             at,
@@ -381,6 +392,14 @@ fn check_title(out: &mut Vec<Diagnostic>, profile: Profile, e: &Entry, at: Optio
     }
 }
 
+/// Whether podmark refuses `c` in chapter titles, show notes and GUIDs: a control character other
+/// than tab, line feed and carriage return (C0, DEL and C1). XML 1.0 forbids most of them and the
+/// outputs disagree on the rest (PSC drops them, JSON keeps them), so one policy holds for every
+/// output: an error where they are written.
+pub fn is_forbidden_control(c: char) -> bool {
+    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
+}
+
 /// Latin letters: ASCII, Latin-1 Supplement, Latin Extended A/B, IPA, Latin Extended Additional.
 fn is_latin(c: char) -> bool {
     matches!(c as u32, 0x41..=0x5A | 0x61..=0x7A | 0xAA | 0xBA | 0xC0..=0x24F | 0x250..=0x2AF | 0x1E00..=0x1EFF | 0x2C60..=0x2C7F | 0xA720..=0xA7FF | 0xFB00..=0xFB06)
@@ -389,9 +408,11 @@ fn is_latin(c: char) -> bool {
 /// The reader's diagnostics plus every profile's checks, de-duplicated and sorted by position.
 pub fn check_all(parsed: &Parsed, profiles: &[Profile], duration: Option<Timestamp>) -> Vec<Diagnostic> {
     let mut out: Vec<Diagnostic> = parsed.diagnostics.clone();
+    // A set, not `out.contains`: a list with a warning on every chapter must stay linear.
+    let mut seen: std::collections::HashSet<Diagnostic> = out.iter().cloned().collect();
     for &p in profiles {
         for d in check(parsed, p, duration) {
-            if !out.contains(&d) {
+            if seen.insert(d.clone()) {
                 out.push(d);
             }
         }

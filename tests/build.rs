@@ -156,15 +156,13 @@ fn paged_feeds_link_every_page() {
 #[test]
 fn hostile_text_gives_well_formed_xml() {
     let s = show("episodic", 0);
-    episode(&s.episodes, "001-x", "Ends ]]> here <script>alert(1)</script> & \u{1}bell", 1, "");
+    episode(&s.episodes, "001-x", "Ends ]]> here <script>alert(1)</script> & bell", 1, "");
     let dir = s.episodes.join("001-x");
     let notes = std::fs::read_to_string(dir.join("episode.md")).unwrap();
-    std::fs::write(dir.join("episode.md"), notes.replace("Notes for", "<script>x</script> ]]> notes\u{7f} for"))
-        .unwrap();
+    std::fs::write(dir.join("episode.md"), notes.replace("Notes for", "<script>x</script> ]]> notes for")).unwrap();
     run(&s).unwrap();
     let xml = std::fs::read_to_string(s.out.join("feed.xml")).unwrap();
     assert!(xml.contains("<title>Ends ]]&gt; here &lt;script&gt;alert(1)&lt;/script&gt; &amp; bell</title>"), "{xml}");
-    assert!(!xml.contains('\u{1}'));
     let mut reader = quick_xml::Reader::from_str(&xml);
     let mut depth = 0i64;
     loop {
@@ -285,4 +283,110 @@ fn a_rebuild_after_changes_writes_what_a_fresh_build_writes() {
     for sub in ["audio", "chapters"] {
         assert_eq!(std::fs::read_dir(s.out.join(sub)).unwrap().count(), 3, "{sub}/ holds one file per episode");
     }
+}
+
+/// The notes of `slug` with `from` replaced by `to`.
+fn edit_notes(s: &Show, slug: &str, from: &str, to: &str) -> PathBuf {
+    let path = s.episodes.join(slug).join("episode.md");
+    let notes = std::fs::read_to_string(&path).unwrap();
+    assert!(notes.contains(from), "{notes}");
+    std::fs::write(&path, notes.replacen(from, to, 1)).unwrap();
+    path
+}
+
+#[test]
+fn notes_over_1_mib_stop_the_build_at_the_line_where_the_limit_falls() {
+    let s = show("episodic", 1);
+    let notes = edit_notes(&s, "001-ep", "Notes for", &format!("{}\nNotes for", "x".repeat(10 << 20)));
+    let p = problems(run(&s));
+    assert_eq!(
+        p,
+        format!(
+            "{}:7:1048484: error: episode.md is 10485904 bytes; podmark reads at most 1048576 bytes (1 MiB) of show notes, and this is where the limit falls",
+            notes.display()
+        )
+    );
+    assert!(!s.out.join("feed.xml").exists());
+}
+
+#[test]
+fn long_notes_give_a_4000_byte_description_and_the_full_content() {
+    let s = show("episodic", 1);
+    let para = "A long paragraph of show notes that goes on and on about the topic at hand.\n\n";
+    let notes = edit_notes(&s, "001-ep", "Notes for", &format!("{}Notes for", para.repeat(100)));
+    let report = run(&s).unwrap();
+    let w: Vec<String> = report.warnings.iter().map(ToString::to_string).collect();
+    assert!(
+        w.contains(&format!(
+            "{}: warning: the notes are 8402 bytes as HTML; Apple reads at most 4000 in <description>, so it holds the leading paragraphs that fit, and <content:encoded> the full notes",
+            notes.display()
+        )),
+        "{w:?}"
+    );
+    let xml = std::fs::read_to_string(s.out.join("feed.xml")).unwrap();
+    let between = |open: &str, close: &str| {
+        let start = xml.find(open).unwrap() + open.len();
+        xml[start..start + xml[start..].find(close).unwrap()].to_owned()
+    };
+    let description = between("<description><![CDATA[", "]]></description>");
+    let content = between("<content:encoded><![CDATA[", "]]></content:encoded>");
+    assert!(description.len() <= 4000 && description.ends_with("</p>\n<p>…</p>\n"), "{}", description.len());
+    assert!(content.len() > 8000 && content.contains("Middle"), "{}", content.len());
+    let diags = podmark::check::check_feed_text(&xml);
+    assert!(diags.iter().all(|d| d.code != "description-too-long"), "{diags:?}");
+}
+
+#[test]
+fn control_characters_in_notes_and_titles_stop_the_build_at_their_line_and_column() {
+    let s = show("episodic", 2);
+    let notes = edit_notes(&s, "001-ep", "- 00:00.6 Middle", "- 00:00.6 Mid\u{1}dle");
+    let p = problems(run(&s));
+    assert_eq!(
+        p,
+        format!(
+            "{}:10:14: error: control character U+0001 in \"- 00:00.6 Mid\\u{{1}}dle\"; podmark allows no control characters but tab and line breaks",
+            notes.display()
+        )
+    );
+    episode(&s.episodes, "001-ep", "Episode 1", 1, "");
+    let notes = edit_notes(&s, "002-ep", "title = \"Episode 2\"", "title = \"Episode\\u0007 2\"");
+    let p = problems(run(&s));
+    assert_eq!(
+        p,
+        format!(
+            "{}:2:1: error: title holds the control character U+0007; podmark allows none but tab and line breaks",
+            notes.display()
+        )
+    );
+}
+
+#[test]
+fn two_full_episodes_with_the_same_season_and_number_are_refused_naming_both() {
+    let s = show("episodic", 0);
+    episode(&s.episodes, "001-a", "A", 20, "season = 1\n");
+    episode(&s.episodes, "002-b", "B", 20, "season = 1\n");
+    // Another season, or a bonus episode, may share the number.
+    episode(&s.episodes, "003-c", "C", 20, "season = 2\n");
+    episode(&s.episodes, "004-d", "D", 20, "season = 1\nepisode_type = \"bonus\"\n");
+    let p = problems(run(&s));
+    let a = s.episodes.join("001-a").join("episode.md");
+    let b = s.episodes.join("002-b").join("episode.md");
+    assert_eq!(
+        p,
+        format!(
+            "{}:3:1: error: episode 20 of season 1 is also {}:3:1; every full episode needs its own number (apps sort and list by it)",
+            b.display(),
+            a.display()
+        )
+    );
+    assert!(!s.out.join("feed.xml").exists());
+}
+
+#[test]
+fn a_blank_front_matter_guid_is_refused_at_its_line() {
+    let s = show("episodic", 0);
+    episode(&s.episodes, "001-a", "A", 1, "guid = \"a b\"\n");
+    let p = problems(run(&s));
+    let a = s.episodes.join("001-a").join("episode.md");
+    assert_eq!(p, format!("{}:6:1: error: guid \"a b\": a GUID must not contain white space", a.display()));
 }

@@ -531,3 +531,80 @@ fn url_mode_is_clean_against_podmark_serve() {
     stop.send(()).unwrap();
     server.join().unwrap();
 }
+
+#[test]
+fn a_repeated_season_and_episode_number_in_a_feed_names_both_items() {
+    let s = Sample::new(None);
+    s.edit("<itunes:episode>2</itunes:episode>", "<itunes:episode>1</itunes:episode>");
+    let first_line = s.at("<itunes:episode>1</itunes:episode>").split(':').nth(1).unwrap().to_owned();
+    // Episodic: newest first, so the edited item (Episode 2) comes first in the feed.
+    let xml = s.xml();
+    let second = xml.match_indices("<itunes:episode>1<").nth(1).unwrap().0 + "<itunes:episode>".len();
+    let line = xml[..second].matches('\n').count() + 1;
+    let col = xml[..second].rsplit('\n').next().unwrap().chars().count() + 1;
+    s.assert_error(
+        &format!("{}:{line}:{col}", s.feed().display()),
+        &format!(
+            "itunes:episode 1 of itunes:season 1 (item \"Episode 1\") is also the number of the item on line {first_line}; every full episode needs its own number"
+        ),
+    );
+}
+
+#[test]
+fn a_control_character_in_a_feed_is_an_error_at_its_position() {
+    let s = Sample::new(None);
+    s.edit("<title>Episode 1</title>", "<title>Episode&#1; 1</title>");
+    let at = s.at("Episode&#1; 1");
+    s.assert_error(&at, "<title> holds the control character U+0001: \"Episode\\u{1} 1\"");
+}
+
+#[test]
+fn a_guid_with_white_space_in_a_feed_is_an_error() {
+    let s = Sample::new(None);
+    let xml = s.xml();
+    let start = xml.find("<guid isPermaLink=\"false\">").unwrap() + "<guid isPermaLink=\"false\">".len();
+    let guid = xml[start..].split('<').next().unwrap().to_owned();
+    s.edit(&format!(">{guid}<"), ">a b<");
+    s.assert_error(&s.at("a b</guid>"), "guid \"a b\": a GUID must not contain white space");
+}
+
+#[test]
+fn sources_check_reports_duplicate_numbers_and_blank_lock_guids() {
+    let s = Sample::new(None);
+    let notes = s.episodes.join("002-second/episode.md");
+    let text = std::fs::read_to_string(&notes).unwrap();
+    std::fs::write(&notes, text.replace("episode = 2\n", "episode = 1\n")).unwrap();
+    let (code, out, err) = run(podmark().arg("check").arg(&s.episodes));
+    assert_eq!(code, 1, "{out}{err}");
+    let first = s.episodes.join("001-first/episode.md");
+    let want = format!(
+        "{}:3:1: error: episode 1 of season 1 is also {}:3:1; every full episode needs its own number (apps sort and list by it)",
+        notes.display(),
+        first.display()
+    );
+    assert!(out.lines().any(|l| l == want), "expected {want}\nin:\n{out}");
+    std::fs::write(&notes, text).unwrap();
+    // An empty GUID in the lock: at its line and column.
+    let lock = s.episodes.join("guids.lock");
+    let text = std::fs::read_to_string(&lock).unwrap();
+    let guid_line = text.lines().position(|l| l.starts_with("guid = ")).unwrap() + 1;
+    let edited: String =
+        text.lines()
+            .map(|l| {
+                if l.starts_with("guid = ") && l == text.lines().nth(guid_line - 1).unwrap() {
+                    "guid = \"\""
+                } else {
+                    l
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+    std::fs::write(&lock, edited).unwrap();
+    let (code, out, err) = run(podmark().arg("check").arg(&s.episodes));
+    assert_eq!(code, 1, "{out}{err}");
+    let want = format!(
+        "{}:{guid_line}:8: error: the GUID of episode 001-first is \"\": a GUID must not be empty",
+        lock.display()
+    );
+    assert!(out.lines().any(|l| l == want), "expected {want}\nin:\n{out}");
+}

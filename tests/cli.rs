@@ -87,6 +87,24 @@ fn check_json_has_the_same_diagnostics() {
 }
 
 #[test]
+fn a_control_character_in_a_json_chapter_title_is_an_error() {
+    let json = "{\"version\": \"1.2.0\", \"chapters\": [\n  {\"startTime\": 0, \"title\": \"Intro\\u0001\"}\n]}\n";
+    let (code, out, _) = stdout_of(podmark().args(["chapters", "check", "--from", "json", "-"]).write_stdin(json));
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.lines().any(|l| l
+            == "<stdin>:2:29: error: title contains the control character U+0001; podmark allows none but tab and line breaks: \"Intro\\u{1}\""),
+        "{out}"
+    );
+    // `convert` refuses it too, so no writer strips or keeps it on its own.
+    let (code, out, err) =
+        stdout_of(podmark().args(["chapters", "convert", "--from", "json", "--to", "psc", "-"]).write_stdin(json));
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("<stdin>:2:29: error: title contains the control character U+0001"), "{err}");
+    assert!(out.is_empty(), "{out}");
+}
+
+#[test]
 fn sample_episode_is_clean_under_every_platform_profile() {
     let ep = "episodes/020-containers-with-red-hat/episode.md";
     let (code, out, _) = stdout_of(podmark().args([

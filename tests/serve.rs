@@ -187,6 +187,44 @@ fn single_ranges() {
     assert_eq!((r.status, r.body.len()), (200, 300_000));
 }
 
+#[test]
+fn a_zero_length_suffix_range_is_416() {
+    let srv = start();
+    let r = request(srv.addr, "GET", "/audio/ep1.mp3", &[("Range", "bytes=-0")]);
+    assert_eq!(r.status, 416);
+    assert_eq!(r.header("content-range"), Some("bytes */300000"));
+    assert!(r.body.is_empty());
+}
+
+#[test]
+fn the_range_unit_is_case_insensitive() {
+    let srv = start();
+    let all = file(&srv.root, "audio/ep1.mp3");
+    for value in ["BYTES=0-5", "Bytes=0-5"] {
+        let r = request(srv.addr, "GET", "/audio/ep1.mp3", &[("Range", value)]);
+        assert_eq!((r.status, r.header("content-range")), (206, Some("bytes 0-5/300000")), "{value}");
+        assert_eq!(r.body, &all[..6], "{value}");
+    }
+}
+
+#[test]
+fn white_space_around_commas_and_equals_keeps_a_multi_range() {
+    let srv = start();
+    let all = file(&srv.root, "audio/ep1.mp3");
+    for value in ["bytes=0-5 , 10-15", "bytes = 0-5,10-15", "bytes=0-5\t,\t10-15"] {
+        let r = request(srv.addr, "GET", "/audio/ep1.mp3", &[("Range", value)]);
+        assert_eq!(r.status, 206, "{value}");
+        assert_eq!(
+            parts(&r),
+            [
+                ("bytes 0-5/300000".to_owned(), all[..6].to_vec()),
+                ("bytes 10-15/300000".to_owned(), all[10..16].to_vec()),
+            ],
+            "{value}"
+        );
+    }
+}
+
 /// Splits a `multipart/byteranges` body into (Content-Range, bytes) parts.
 fn parts(reply: &Reply) -> Vec<(String, Vec<u8>)> {
     let ct = reply.header("content-type").unwrap();

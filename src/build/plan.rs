@@ -3,16 +3,18 @@
 //! duration. Every problem is collected; nothing is written.
 
 use std::collections::HashMap;
+use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 
 use uuid::Uuid;
 
 use super::state::{FileStat, Listing, Recorder};
 use super::{BuildError, BuildOptions, Episode, io};
-use crate::diagnostic::{Diagnostic, Position};
+use crate::diagnostic::{Diagnostic, Location, Position, quote};
 use crate::probe::{AudioInfo, ProbeCache};
 use crate::sources::SourceDiagnostic;
-use crate::sources::guid_lock::{GuidLock, new_episode_guid, podcast_guid};
+use crate::sources::episode::{self, EpisodeType};
+use crate::sources::guid_lock::{GuidLock, guid_problem, new_episode_guid, podcast_guid};
 use crate::sources::show::{Show, ShowType};
 use crate::validate::{Profile, check_all};
 
@@ -54,11 +56,44 @@ pub(super) fn load_recorded(episodes_dir: &Path, rec: &mut Recorder) -> Result<L
     }
     rec.listing = Some(listing.digest);
     let mut episodes = Vec::new();
+    let mut numbers = Numbers::new();
     for dir in dirs {
         let notes_path = dir.join("episode.md");
         let bytes = rec.read(&notes_path).map_err(io(&notes_path))?;
+        if let Some(d) = episode::check_size(&bytes) {
+            problems.push(SourceDiagnostic::new(&notes_path, d));
+            continue;
+        }
         match load_episode(dir, &notes_path, &bytes, &mut warnings) {
-            Ok(ep) => episodes.push(ep),
+            Ok(ep) => {
+                let text = String::from_utf8_lossy(&bytes);
+                if let Some(d) = duplicate_number(&ep, &notes_path, &text, &mut numbers) {
+                    problems.push(d);
+                }
+                for (key, value) in [("title", &ep.meta.title), ("summary", &ep.meta.summary)] {
+                    if let Some(c) =
+                        value.as_deref().and_then(|v| v.chars().find(|&c| episode::is_forbidden_control(c)))
+                    {
+                        let at = episode::front_matter_key(&text, key).map(Location::from);
+                        let d = Diagnostic::error(
+                            "control-character",
+                            at,
+                            format!(
+                                "{key} holds the control character U+{:04X}; podmark allows none but tab and line breaks",
+                                c as u32
+                            ),
+                        );
+                        problems.push(SourceDiagnostic::new(&notes_path, d));
+                    }
+                }
+                if let Some(why) = ep.meta.guid.as_deref().and_then(guid_problem) {
+                    let at = episode::front_matter_key(&text, "guid").map(Location::from);
+                    let guid = ep.meta.guid.as_deref().unwrap_or_default();
+                    let d = Diagnostic::error("guid", at, format!("guid {}: {why}", quote(guid)));
+                    problems.push(SourceDiagnostic::new(&notes_path, d));
+                }
+                episodes.push(ep);
+            }
             Err(d) => problems.extend(d),
         }
     }
@@ -66,6 +101,35 @@ pub(super) fn load_recorded(episodes_dir: &Path, rec: &mut Recorder) -> Result<L
         Some(show) if problems.is_empty() => Ok((show, episodes, warnings)),
         _ => Err(BuildError::Sources(problems)),
     }
+}
+
+/// (season, episode) of each full episode → its notes and where the number is written.
+type Numbers = HashMap<(Option<NonZeroU32>, NonZeroU32), (PathBuf, Option<Position>)>;
+
+/// An error when `ep`, a full episode, has the season and episode numbers of one loaded before
+/// (recorded in `numbers`). Trailers and bonus episodes may share their episode's number.
+fn duplicate_number(ep: &Episode, notes_path: &Path, text: &str, numbers: &mut Numbers) -> Option<SourceDiagnostic> {
+    let number = ep.meta.episode.filter(|_| ep.meta.episode_type == EpisodeType::Full)?;
+    let at = episode::front_matter_key(text, "episode");
+    let season = ep.meta.season;
+    let Some((other, other_at)) = numbers.get(&(season, number)) else {
+        numbers.insert((season, number), (notes_path.to_owned(), at));
+        return None;
+    };
+    let which = match season {
+        Some(s) => format!("episode {number} of season {s}"),
+        None => format!("episode {number}"),
+    };
+    let other_at = other_at.map_or_else(String::new, |p| format!(":{}:{}", p.line, p.column));
+    let d = Diagnostic::error(
+        "duplicate-episode-number",
+        at.map(Location::from),
+        format!(
+            "{which} is also {}{other_at}; every full episode needs its own number (apps sort and list by it)",
+            other.display()
+        ),
+    );
+    Some(SourceDiagnostic::new(notes_path, d))
 }
 
 /// One episode from the bytes of its `episode.md`: notes checked with the strict profile (warnings
@@ -77,6 +141,10 @@ fn load_episode(
     warnings: &mut Vec<SourceDiagnostic>,
 ) -> Result<Episode, Vec<SourceDiagnostic>> {
     let text = crate::formats::decode_text(bytes).map_err(|d| vec![SourceDiagnostic::new(notes_path, d)])?;
+    let controls = episode::check_controls(text);
+    if !controls.is_empty() {
+        return Err(SourceDiagnostic::all(notes_path, controls));
+    }
     let notes = crate::formats::notes::parse(text);
     let meta = notes.meta.clone();
     let description = notes.description.clone();

@@ -149,6 +149,18 @@ impl Writer<'_> {
         item.season = meta.season;
         item.episode_type = meta.episode_type;
         item.html = feed::html::notes_to_html(&p.ep.description, &p.ep.chapters, p.ep.chapter_list);
+        if item.html.len() > feed::html::DESCRIPTION_LIMIT {
+            let d = Diagnostic::warning(
+                "description-shortened",
+                None,
+                format!(
+                    "the notes are {} bytes as HTML; Apple reads at most {} in <description>, so it holds the leading paragraphs that fit, and <content:encoded> the full notes",
+                    item.html.len(),
+                    feed::html::DESCRIPTION_LIMIT
+                ),
+            );
+            self.warnings.push(SourceDiagnostic::new(p.ep.dir.join("episode.md"), d));
+        }
         item.summary = meta.summary.clone();
         item.image_url = image_url;
         item.explicit = meta.explicit;

@@ -146,10 +146,14 @@ pub(crate) fn check_tree(root: &Element, out: &mut Out<'_>) -> FeedFacts {
     }
     check_channel(channel, out, &mut facts);
     let serial = channel.child(ITUNES, "type").is_some_and(|t| t.text.trim() == "serial");
+    check_controls(root, out);
     let mut guids: HashMap<String, usize> = HashMap::new();
     let mut urls: HashMap<String, usize> = HashMap::new();
+    // (season, episode) of each full episode → the item's offset.
+    let mut numbers: HashMap<(u32, u32), usize> = HashMap::new();
     for item in channel.children_named(None, "item") {
         let f = check_item(item, serial, out);
+        check_number(item, &mut numbers, out);
         if let Some(g) = &f.guid {
             if let Some(&first) = guids.get(&g.value) {
                 let line = out.idx.position(first).line;
@@ -183,6 +187,63 @@ pub(crate) fn check_tree(root: &Element, out: &mut Out<'_>) -> FeedFacts {
         facts.items.push(f);
     }
     facts
+}
+
+/// A full episode's season and episode numbers must not repeat those of an earlier item: apps
+/// sort and list by them. Trailers and bonus episodes may share their episode's number.
+fn check_number(item: &Element, numbers: &mut HashMap<(u32, u32), usize>, out: &mut Out<'_>) {
+    let full = item.child(ITUNES, "episodeType").is_none_or(|t| t.text.trim() == "full");
+    let number = |local: &str| item.child(ITUNES, local).and_then(|e| e.text.trim().parse::<u32>().ok());
+    let (Some(episode), true) = (number("episode"), full) else { return };
+    let season = number("season").unwrap_or(0);
+    let at = item.child(ITUNES, "episode").map_or(item.offset, text_at);
+    match numbers.get(&(season, episode)) {
+        Some(&first) => {
+            let line = out.idx.position(first).line;
+            let which = if season == 0 {
+                format!("itunes:episode {episode}")
+            } else {
+                format!("itunes:episode {episode} of itunes:season {season}")
+            };
+            let title = item.child(None, "title").map_or("", |t| t.text.trim());
+            out.error(
+                "duplicate-episode-number",
+                at,
+                format!(
+                    "{which} (item {}) is also the number of the item on line {line}; every full episode needs its own number",
+                    quote(title)
+                ),
+            );
+        }
+        None => {
+            numbers.insert((season, episode), at);
+        }
+    }
+}
+
+/// Control characters other than tab and line breaks, in any text or attribute value (written
+/// raw or as character references): podmark's own sources may not hold them (see
+/// [`crate::validate::is_forbidden_control`]), so neither may a feed.
+fn check_controls(root: &Element, out: &mut Out<'_>) {
+    let bad = |s: &str| s.chars().find(|&c| crate::validate::is_forbidden_control(c));
+    for e in root.descendants() {
+        if let Some(c) = bad(&e.text) {
+            out.error(
+                "control-character",
+                e.text_offset,
+                format!("<{}> holds the control character U+{:04X}: {}", e.name, c as u32, quote(e.text.trim())),
+            );
+        }
+        for a in &e.attrs {
+            if let Some(c) = bad(&a.value) {
+                out.error(
+                    "control-character",
+                    a.offset,
+                    format!("{}= holds the control character U+{:04X}: {}", a.name, c as u32, quote(&a.value)),
+                );
+            }
+        }
+    }
 }
 
 /// Namespace declarations must be exact (Apple ignores every itunes tag otherwise) and every
@@ -466,7 +527,13 @@ fn check_item(item: &Element, serial: bool, out: &mut Out<'_>) -> ItemFacts {
             out.error("missing-guid", item.offset, "<item> has no <guid>; Apple requires one and it must never change")
         }
         Some(g) if g.text.trim().is_empty() => out.error("empty-tag", g.offset, "<guid> is empty"),
-        Some(g) => f.guid = Some(Located { value: g.text.trim().to_owned(), offset: g.text_offset }),
+        Some(g) => {
+            let value = g.text.trim();
+            if value.chars().any(char::is_whitespace) {
+                out.error("guid", g.text_offset, format!("guid {}: a GUID must not contain white space", quote(value)));
+            }
+            f.guid = Some(Located { value: value.to_owned(), offset: g.text_offset });
+        }
     }
     match item.child(None, "enclosure") {
         None => out.error("missing-enclosure", item.offset, "<item> has no <enclosure url length type>"),

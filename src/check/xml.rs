@@ -109,6 +109,8 @@ fn attributes(e: &BytesStart<'_>, tag_offset: usize) -> Result<Vec<Attr>, XmlErr
     let base = tag_offset + 1 + e.name().as_ref().len();
     let bytes = raw.as_bytes();
     let mut out: Vec<Attr> = Vec::new();
+    // A set, so a tag with many attributes stays linear.
+    let mut seen = std::collections::HashSet::new();
     let mut i = 0;
     let fail = |at: usize, message: String| XmlError { offset: base + at, message };
     loop {
@@ -155,7 +157,7 @@ fn attributes(e: &BytesStart<'_>, tag_offset: usize) -> Result<Vec<Attr>, XmlErr
         let value = quick_xml::escape::unescape(raw_value)
             .map_err(|err| fail(value_start, format!("attribute {}: {err}", crate::diagnostic::quote(&key))))?
             .into_owned();
-        if out.iter().any(|a| a.name == key) {
+        if !seen.insert(key.clone()) {
             return Err(fail(key_start, format!("attribute {} appears twice", crate::diagnostic::quote(&key))));
         }
         out.push(Attr { name: key, value, offset: base + value_start });
@@ -182,7 +184,12 @@ fn open(e: &BytesStart<'_>, offset: usize, scopes: &mut Vec<Scope>) -> Result<El
     Ok(Element { ns, local, attrs, text_offset: usize::MAX, offset, children: Vec::new(), text: String::new(), name })
 }
 
-/// Parses `text` into its root element.
+/// The deepest nesting of elements [`parse`] reads. A feed is five or six levels deep; the limit
+/// keeps namespace resolution (which looks through every open element) linear, and the tree
+/// shallow enough to drop without deep recursion.
+pub const MAX_DEPTH: usize = 100;
+
+/// Parses `text` into its root element; elements nested deeper than [`MAX_DEPTH`] are an error.
 pub fn parse(text: &str) -> Result<Element, XmlError> {
     let mut reader = Reader::from_str(text);
     reader.config_mut().check_end_names = true;
@@ -198,7 +205,17 @@ pub fn parse(text: &str) -> Result<Element, XmlError> {
         let event = reader.read_event().map_err(|e| err(&reader, e))?;
         let end = to_usize(reader.buffer_position());
         match event {
-            Event::Start(e) => stack.push(open(&e, start, &mut scopes)?),
+            Event::Start(e) => {
+                if stack.len() >= MAX_DEPTH {
+                    return Err(XmlError {
+                        offset: start,
+                        message: format!(
+                            "elements nested more than {MAX_DEPTH} deep; podmark reads feeds up to that depth"
+                        ),
+                    });
+                }
+                stack.push(open(&e, start, &mut scopes)?);
+            }
             Event::Empty(e) => {
                 let mut el = open(&e, start, &mut scopes)?;
                 scopes.pop();

@@ -9,6 +9,7 @@
 //! Times are **floored** to the second (15.856 s is `00:00:15`): apps that make timecodes in
 //! descriptions into links seek there, and a rounded time would skip the chapter's first moment.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use pulldown_cmark::{CowStr, Event, Options, Parser, html};
@@ -90,6 +91,92 @@ fn chapter_list(chapters: &Chapters, introduced: bool) -> String {
     out
 }
 
+/// Apple's limit for an item's `description`, in bytes.
+pub const DESCRIPTION_LIMIT: usize = 4000;
+
+/// The end of a shortened description.
+const MORE: &str = "<p>…</p>\n";
+
+/// The item `description` for notes rendered as `html`: the HTML itself when it fits Apple's
+/// [`DESCRIPTION_LIMIT`] (the full notes always go to `content:encoded`). Longer HTML keeps as many
+/// whole top-level blocks (paragraphs, lists, …) from the start as fit, then `<p>…</p>`. When not
+/// even the first block fits, its text (tags removed) is cut at a word boundary. The result is
+/// always well-formed HTML of at most [`DESCRIPTION_LIMIT`] bytes.
+///
+/// ```
+/// use podmark::feed::html::{DESCRIPTION_LIMIT, fit_description};
+/// assert_eq!(fit_description("<p>Short.</p>\n"), "<p>Short.</p>\n");
+/// let long = "<p>A paragraph of notes.</p>\n".repeat(200);
+/// let short = fit_description(&long);
+/// assert!(short.len() <= DESCRIPTION_LIMIT && short.ends_with("</p>\n<p>…</p>\n"));
+/// ```
+pub fn fit_description(html: &str) -> Cow<'_, str> {
+    if html.len() <= DESCRIPTION_LIMIT {
+        return Cow::Borrowed(html);
+    }
+    let room = DESCRIPTION_LIMIT - MORE.len();
+    // Top-level block ends: where the tag depth returns to 0 at a line break. pulldown-cmark
+    // escapes `<` and `>` in text and attributes, so every `<` opens a tag.
+    let bytes = html.as_bytes();
+    let (mut depth, mut i, mut cut) = (0usize, 0usize, 0usize);
+    while i < bytes.len() && i <= room {
+        match bytes[i] {
+            b'<' => {
+                let end = html[i..].find('>').map_or(bytes.len(), |e| i + e);
+                let tag = &html[i..end];
+                if tag.starts_with("</") {
+                    depth = depth.saturating_sub(1);
+                } else if !tag.ends_with('/') && !tag.starts_with("<!") {
+                    depth += 1;
+                }
+                i = end + 1;
+            }
+            b'\n' if depth == 0 => {
+                if i < room {
+                    cut = i + 1;
+                }
+                i += 1;
+            }
+            _ => i += 1,
+        }
+    }
+    if cut > 0 {
+        return Cow::Owned(format!("{}{MORE}", &html[..cut]));
+    }
+    // One block longer than the limit: its text, cut at a word boundary.
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                if !text.is_empty() && !text.ends_with(' ') {
+                    text.push(' ');
+                }
+            }
+            _ if in_tag => {}
+            c => text.push(c),
+        }
+        if text.len() > room {
+            break;
+        }
+    }
+    let limit = room - "<p></p>\n".len() - "…".len();
+    let mut end = limit.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    // A word boundary is never inside an entity (`&amp;` holds no space).
+    let mut end = text[..end].rfind(char::is_whitespace).unwrap_or(end);
+    if let Some(amp) = text[..end].rfind('&')
+        && !text[amp..end].contains(';')
+    {
+        end = amp;
+    }
+    Cow::Owned(format!("<p>{}…</p>\n{MORE}", text[..end].trim_end()))
+}
+
 fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -156,5 +243,28 @@ mod tests {
         assert_eq!(render("Just prose at 10:00.\n"), "<p>Just prose at 10:00.</p>\n");
         let c = Chapters::new(vec![crate::Chapter::new(crate::Timestamp::ZERO, "ad").hidden(true)]).unwrap();
         assert_eq!(notes_to_html("x", &c, None), "<p>x</p>\n");
+    }
+
+    #[test]
+    fn a_long_description_keeps_whole_leading_blocks() {
+        let html = notes_to_html(&"A paragraph of show notes, *emphasised*.\n\n".repeat(300), &Chapters::empty(), None);
+        assert!(html.len() > DESCRIPTION_LIMIT);
+        let short = fit_description(&html);
+        assert!(short.len() <= DESCRIPTION_LIMIT, "{}", short.len());
+        assert!(short.len() > DESCRIPTION_LIMIT - 100, "{}", short.len());
+        let body = short.strip_suffix(MORE).unwrap();
+        assert!(html.starts_with(body) && body.ends_with("</p>\n"), "{body}");
+        assert_eq!(body.matches("<p>").count(), body.matches("</p>").count());
+    }
+
+    #[test]
+    fn one_huge_paragraph_is_cut_at_a_word_boundary() {
+        let html = notes_to_html(&"word &amp; more ".repeat(1000), &Chapters::empty(), None);
+        let short = fit_description(&html);
+        assert!(short.len() <= DESCRIPTION_LIMIT, "{}", short.len());
+        assert!(short.starts_with("<p>word &amp; more"), "{short}");
+        assert!(short.ends_with("…</p>\n<p>…</p>\n"), "{short}");
+        let text = short.trim_end_matches("…</p>\n<p>…</p>\n");
+        assert!(text.ends_with("word") || text.ends_with("&amp;") || text.ends_with("more"), "{text}");
     }
 }

@@ -158,7 +158,8 @@ pub struct Item {
     pub enclosure: Enclosure,
     /// Exact duration, whole seconds (rounded to nearest).
     pub duration_secs: u64,
-    /// HTML for `description` (≤ 4000 bytes for Apple) and `content:encoded`.
+    /// HTML for `content:encoded`, and for `description` when it fits Apple's 4,000 bytes (else
+    /// `description` holds its leading blocks, see [`html::fit_description`]).
     pub html: String,
     /// A short plain-text summary (`itunes:summary` is dropped by Apple; used for `itunes:subtitle`).
     pub summary: Option<String>,
@@ -421,7 +422,7 @@ fn write_item(w: &mut W, it: &Item) -> Result<(), FeedError> {
     if let Some(s) = &it.summary {
         text(w, "itunes:subtitle", s)?;
     }
-    cdata(w, "description", &it.html)?;
+    cdata(w, "description", &html::fit_description(&it.html))?;
     cdata(w, "content:encoded", &it.html)?;
     if let Some(img) = &it.image_url {
         empty(w, "itunes:image", &[("href", img)])?;

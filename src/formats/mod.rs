@@ -335,10 +335,26 @@ impl Parsed {
         self.diagnostics.iter().any(Diagnostic::is_error)
     }
 
-    /// The chapters, checked: any read error, or any structural problem of the list (order,
-    /// duplicates, overlaps), gives a [`ParseError`] holding every diagnostic with its position.
+    /// The chapters, checked: any read error, any structural problem of the list (order,
+    /// duplicates, overlaps), or a title with a control character other than tab or a line break,
+    /// gives a [`ParseError`] holding every diagnostic with its position.
     pub fn into_chapters(self) -> Result<Chapters, ParseError> {
         let mut diags: Vec<Diagnostic> = self.diagnostics.into_iter().filter(Diagnostic::is_error).collect();
+        // The one control-character policy (see `validate::is_forbidden_control`): no writer gets a
+        // title that PSC would strip and JSON keep.
+        for e in &self.entries {
+            if let Some(c) = e.chapter.title.chars().find(|&c| crate::validate::is_forbidden_control(c)) {
+                diags.push(Diagnostic::error(
+                    "control-characters",
+                    Location::from(e.title_at),
+                    format!(
+                        "title contains the control character U+{:04X}; podmark allows none but tab and line breaks: {}",
+                        c as u32,
+                        crate::diagnostic::quote(&e.chapter.title)
+                    ),
+                ));
+            }
+        }
         let positions: Vec<(Position, String)> = self.entries.iter().map(|e| (e.at, e.source.clone())).collect();
         let list: Vec<Chapter> = self.entries.into_iter().map(|e| e.chapter).collect();
         let mut chapters = match Chapters::new(list) {

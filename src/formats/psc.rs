@@ -108,6 +108,15 @@ pub fn read(input: &str) -> Parsed {
         });
         let after = offset(reader.buffer_position());
         match event {
+            Ok((_, Event::Start(_))) if st.stack.len() >= MAX_DEPTH => {
+                st.parsed.diagnostics.push(Diagnostic::error(
+                    "xml",
+                    Location::from(st.index.position(before)),
+                    format!("elements nested more than {MAX_DEPTH} deep; podmark reads PSC files up to that depth"),
+                ));
+                well_formed = false;
+                break;
+            }
             Ok((ns, Event::Start(e))) => {
                 let open = st.element(ns, &e, before, after);
                 st.stack.push((e.name().0.to_owned(), before, open));
@@ -160,6 +169,10 @@ pub fn read(input: &str) -> Parsed {
     st.parsed.diagnostics.sort_by_key(|d| d.location);
     st.parsed
 }
+
+/// The deepest nesting of elements [`read`] follows (a PSC file is two or three levels deep): it
+/// keeps the per-element look at the open elements linear overall.
+pub const MAX_DEPTH: usize = 100;
 
 fn offset(pos: u64) -> usize {
     usize::try_from(pos).unwrap_or(usize::MAX)

@@ -42,7 +42,6 @@ use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::{Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use http_range_header::{EndPosition, StartPosition};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio::net::TcpListener;
 use tower_http::services::ServeFile;
@@ -290,30 +289,73 @@ enum RangePlan {
     Unsatisfiable,
 }
 
-/// Applies RFC 9110 §14: unsatisfiable ranges are dropped, a suffix longer than the file means the
-/// whole file, an invalid header is ignored. Overlapping ranges are served as asked unless they add up
+/// One `range-spec` of a `bytes` Range header (RFC 9110 §14.1.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RangeSpec {
+    /// `first-last` or `first-` (`None`: to the end).
+    Int(u64, Option<u64>),
+    /// `-n`: the last `n` bytes.
+    Suffix(u64),
+}
+
+/// A run of ASCII digits as a number; a number too large for `u64` saturates (it can only mean
+/// "past the end"). `None` for anything but digits (`+5`, ` 5`, empty).
+fn digits(s: &str) -> Option<u64> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(s.parse::<u64>().unwrap_or(u64::MAX))
+}
+
+/// Parses a Range header value per RFC 9110 §14.1.1 and the list rule of §5.6.1: the unit is
+/// case-insensitive (`BYTES=0-5`), optional white space may surround `=` and the commas
+/// (`bytes=0-5 , 10-15`), and empty list elements are skipped. `None` for any other unit or any
+/// invalid `range-spec` (including `last < first`): the header is then ignored.
+fn parse_ranges(value: &str) -> Option<Vec<RangeSpec>> {
+    const OWS: &[char] = &[' ', '\t'];
+    let (unit, set) = value.split_once('=')?;
+    if !unit.trim_matches(OWS).eq_ignore_ascii_case("bytes") {
+        return None;
+    }
+    let mut out = Vec::new();
+    for spec in set.split(',').map(|s| s.trim_matches(OWS)).filter(|s| !s.is_empty()) {
+        let (first, last) = spec.split_once('-')?;
+        out.push(if first.is_empty() {
+            RangeSpec::Suffix(digits(last)?)
+        } else {
+            let first = digits(first)?;
+            let last = if last.is_empty() { None } else { Some(digits(last)?) };
+            if last.is_some_and(|l| l < first) {
+                return None;
+            }
+            RangeSpec::Int(first, last)
+        });
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// Applies RFC 9110 §14: unsatisfiable ranges are dropped (a `first-pos` at or past the end, a
+/// suffix of length 0, any range of an empty file), a suffix longer than the file means the whole
+/// file, an invalid header is ignored. Overlapping ranges are served as asked unless they add up
 /// to more than the file (then the whole file is sent once).
 fn plan_ranges(value: &str, len: u64) -> RangePlan {
-    let Ok(parsed) = http_range_header::parse_range_header(value) else {
+    let Some(specs) = parse_ranges(value) else {
         return RangePlan::Ignore;
     };
-    if parsed.ranges.len() > MAX_RANGES {
+    if specs.len() > MAX_RANGES {
         return RangePlan::Ignore;
     }
-    let mut out = Vec::with_capacity(parsed.ranges.len());
-    for r in &parsed.ranges {
-        let last = len.checked_sub(1);
-        let (start, end) = match (r.start, r.end) {
-            (StartPosition::Index(s), EndPosition::Index(e)) => {
-                if s > e {
-                    return RangePlan::Ignore;
-                }
-                (s, e)
-            }
-            (StartPosition::Index(s), EndPosition::LastByte) => (s, u64::MAX),
-            (StartPosition::FromLast(n), _) => (len.saturating_sub(n), u64::MAX),
+    let Some(last) = len.checked_sub(1) else {
+        return RangePlan::Unsatisfiable;
+    };
+    let mut out = Vec::with_capacity(specs.len());
+    for spec in specs {
+        let (start, end) = match spec {
+            RangeSpec::Int(s, e) => (s, e.unwrap_or(u64::MAX)),
+            // RFC 9110 §14.1.1: a suffix-range is satisfiable only with a non-zero length.
+            RangeSpec::Suffix(0) => continue,
+            RangeSpec::Suffix(n) => (len.saturating_sub(n), u64::MAX),
         };
-        let Some(last) = last else { continue };
         if start > last {
             continue;
         }
@@ -395,7 +437,14 @@ async fn serve_file(mut req: Request, path: PathBuf, mime: &'static str, len: u6
             }
         }
         Some(RangePlan::Multi(ranges)) => return multi_range(req, &path, mime, ranges).await,
-        Some(RangePlan::Unsatisfiable) | None => {}
+        Some(RangePlan::Unsatisfiable) => {
+            // Normalized to a range `ServeFile` also finds unsatisfiable, so it answers 416 with
+            // `Content-Range: bytes */len` after the preconditions (it would serve `bytes=-0`).
+            if let Ok(v) = HeaderValue::from_str(&format!("bytes={len}-")) {
+                req.headers_mut().insert(header::RANGE, v);
+            }
+        }
+        None => {}
     }
     run_file(req, &path, mime).await
 }
@@ -524,6 +573,27 @@ mod tests {
         assert_eq!(plan_ranges("bytes=0-9,0-9", 10), RangePlan::Ignore);
         let many = (0..40).map(|i| format!("{i}-{i}")).collect::<Vec<_>>().join(",");
         assert_eq!(plan_ranges(&format!("bytes={many}"), 100), RangePlan::Ignore);
+    }
+
+    #[test]
+    fn ranges_follow_rfc_9110_syntax() {
+        // A suffix of length 0 is unsatisfiable (§14.1.1), alone or in a list.
+        assert_eq!(plan_ranges("bytes=-0", 1000), RangePlan::Unsatisfiable);
+        assert_eq!(plan_ranges("bytes=-0,5-6", 10), RangePlan::Single(5, 6));
+        // The unit is case-insensitive; white space around `=` and commas; empty elements.
+        assert_eq!(plan_ranges("BYTES=0-5", 10), RangePlan::Single(0, 5));
+        assert_eq!(plan_ranges("Bytes = 0-5", 10), RangePlan::Single(0, 5));
+        assert_eq!(plan_ranges("bytes=0-5 , 7-8", 10), RangePlan::Multi(vec![(0, 5), (7, 8)]));
+        assert_eq!(plan_ranges("bytes=0-1,\t, 3-4,", 10), RangePlan::Multi(vec![(0, 1), (3, 4)]));
+        // Not a range-spec: ignored.
+        assert_eq!(plan_ranges("bytes=0 - 5", 10), RangePlan::Ignore);
+        assert_eq!(plan_ranges("bytes=+0-5", 10), RangePlan::Ignore);
+        assert_eq!(plan_ranges("bytes=", 10), RangePlan::Ignore);
+        assert_eq!(plan_ranges("bytes=5", 10), RangePlan::Ignore);
+        assert_eq!(plan_ranges("bytes 0-5", 10), RangePlan::Ignore);
+        // Numbers past u64 mean "past the end".
+        assert_eq!(plan_ranges("bytes=-99999999999999999999999", 10), RangePlan::Single(0, 9));
+        assert_eq!(plan_ranges("bytes=99999999999999999999999-", 10), RangePlan::Unsatisfiable);
     }
 
     proptest! {

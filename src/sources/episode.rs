@@ -23,6 +23,8 @@ use std::str::FromStr;
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 
+use crate::diagnostic::{Diagnostic, Position, quote};
+
 /// The kind of episode, as Apple's `itunes:episodeType` defines it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -135,5 +137,121 @@ mod date_with_zone {
             Some(d) => s.serialize_str(&d.to_rfc3339()),
             None => s.serialize_none(),
         }
+    }
+}
+
+/// The largest `episode.md` podmark reads: 1 MiB. Show notes are a few kilobytes; a larger file is
+/// a mistake (a pasted transcript, a binary), and would make a feed that apps refuse.
+pub const MAX_NOTES_BYTES: usize = 1 << 20;
+
+/// An error when `bytes` (an `episode.md`) is larger than [`MAX_NOTES_BYTES`], at the line and
+/// column of the first byte past the limit.
+pub fn check_size(bytes: &[u8]) -> Option<Diagnostic> {
+    if bytes.len() <= MAX_NOTES_BYTES {
+        return None;
+    }
+    let head = bytes.get(..MAX_NOTES_BYTES).unwrap_or(bytes);
+    let line = head.iter().filter(|&&b| b == b'\n').count() + 1;
+    let line_start = head.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let column = String::from_utf8_lossy(head.get(line_start..).unwrap_or_default()).chars().count() + 1;
+    Some(Diagnostic::error(
+        "notes-too-large",
+        Position::new(line, column),
+        format!(
+            "episode.md is {} bytes; podmark reads at most {MAX_NOTES_BYTES} bytes (1 MiB) of show notes, and this is where the limit falls",
+            bytes.len()
+        ),
+    ))
+}
+
+pub use crate::validate::is_forbidden_control;
+
+/// An error at the line and column of every forbidden control character in `text` (see
+/// [`is_forbidden_control`]); after 20, one more error says how many were left out.
+pub fn check_controls(text: &str) -> Vec<Diagnostic> {
+    const SHOWN: usize = 20;
+    let mut out = Vec::new();
+    let mut more = 0usize;
+    for (n, line) in text.split('\n').enumerate() {
+        for (col, c) in line.chars().enumerate().filter(|(_, c)| is_forbidden_control(*c)) {
+            if out.len() == SHOWN {
+                more += 1;
+                continue;
+            }
+            out.push(Diagnostic::error(
+                "control-character",
+                Position::new(n + 1, col + 1),
+                format!(
+                    "control character U+{:04X} in {}; podmark allows no control characters but tab and line breaks",
+                    c as u32,
+                    quote(line.trim())
+                ),
+            ));
+        }
+    }
+    if more > 0 {
+        out.push(Diagnostic::error("control-character", None, format!("{more} more control characters")));
+    }
+    out
+}
+
+/// Where `key = …` is written in the TOML front matter of `notes` (line and column of the key), if
+/// it is written on a line of its own there.
+pub fn front_matter_key(notes: &str, key: &str) -> Option<Position> {
+    let mut lines = notes.split('\n').enumerate();
+    if lines.next().map(|(_, l)| l.trim_end()) != Some("+++") {
+        return None;
+    }
+    for (n, line) in lines {
+        if line.trim_end() == "+++" {
+            return None;
+        }
+        let trimmed = line.trim_start();
+        if let Some(rest) = trimmed.strip_prefix(key)
+            && rest.trim_start().starts_with('=')
+        {
+            return Some(Position::new(n + 1, line.len() - trimmed.len() + 1));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notes_over_1_mib_are_an_error_where_the_limit_falls() {
+        assert!(check_size(&vec![b'a'; MAX_NOTES_BYTES]).is_none());
+        let mut big = b"+++\n+++\n".to_vec();
+        big.resize(MAX_NOTES_BYTES + 10, b'x');
+        let d = check_size(&big).unwrap();
+        assert_eq!(
+            d.to_string(),
+            format!(
+                "3:{}: error: episode.md is {} bytes; podmark reads at most 1048576 bytes (1 MiB) of show notes, and this is where the limit falls",
+                MAX_NOTES_BYTES - 8 + 1,
+                MAX_NOTES_BYTES + 10
+            )
+        );
+    }
+
+    #[test]
+    fn control_characters_are_errors_at_their_line_and_column() {
+        let d = check_controls("ok\ttab\r\n• 00:01 Intro\u{1}x\n");
+        assert_eq!(d.len(), 1);
+        assert_eq!(
+            d[0].to_string(),
+            "2:14: error: control character U+0001 in \"• 00:01 Intro\\u{1}x\"; podmark allows no control characters but tab and line breaks"
+        );
+        assert_eq!(check_controls(&"\u{7}".repeat(25)).len(), 21);
+    }
+
+    #[test]
+    fn finds_front_matter_keys() {
+        let notes = "+++\ntitle = \"x\"\n  episode=20\n+++\nepisode = 3\n";
+        assert_eq!(front_matter_key(notes, "episode"), Some(Position::new(3, 3)));
+        assert_eq!(front_matter_key(notes, "season"), None);
+        assert_eq!(front_matter_key("episode = 1\n", "episode"), None);
     }
 }

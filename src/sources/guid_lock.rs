@@ -54,6 +54,35 @@ pub struct LockEntry {
     pub check: String,
 }
 
+/// The lock file as written, with the span of each GUID for messages.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLock {
+    #[serde(default)]
+    episodes: BTreeMap<String, RawEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEntry {
+    guid: toml::Spanned<String>,
+    check: String,
+}
+
+/// Why `guid` cannot be an episode GUID, if it cannot: it must be non-empty, without white space
+/// or control characters (a feed reader compares GUIDs byte for byte, and these are invisible).
+pub fn guid_problem(guid: &str) -> Option<&'static str> {
+    if guid.is_empty() {
+        Some("a GUID must not be empty")
+    } else if guid.chars().any(char::is_control) {
+        Some("a GUID must not contain control characters")
+    } else if guid.chars().any(char::is_whitespace) {
+        Some("a GUID must not contain white space")
+    } else {
+        None
+    }
+}
+
 /// The check value of a lock entry: 12 hex digits of UUIDv5(folder name + GUID).
 fn check(slug: &str, guid: &str) -> String {
     let u = Uuid::new_v5(&PODCAST_GUID_NAMESPACE, format!("podmark-guid-lock\n{slug}\n{guid}").as_bytes());
@@ -74,12 +103,28 @@ impl GuidLock {
         }
     }
 
-    /// Parses the text of a lock file.
+    /// Parses the text of a lock file. A GUID may be any non-empty string without white space or
+    /// control characters: podmark makes UUIDs, but a feed imported from elsewhere keeps its own
+    /// GUIDs (`tag:…`, URLs, numbers). Anything else is an error at the GUID's line and column.
     pub fn parse(text: &str) -> Result<GuidLock, Diagnostic> {
-        toml::from_str(text).map_err(|e| {
-            let at = e.span().map(|s| Location::from(LineIndex::new(text).position(s.start)));
-            Diagnostic::error("guid-lock", at, e.message().trim().to_owned())
-        })
+        let at = |offset: usize| Location::from(LineIndex::new(text).position(offset));
+        let raw: RawLock = toml::from_str(text).map_err(|e| {
+            Diagnostic::error("guid-lock", e.span().map(|s| at(s.start)), e.message().trim().to_owned())
+        })?;
+        let mut episodes = BTreeMap::new();
+        for (slug, entry) in raw.episodes {
+            let span = entry.guid.span();
+            let guid = entry.guid.into_inner();
+            if let Some(why) = guid_problem(&guid) {
+                return Err(Diagnostic::error(
+                    "guid-lock",
+                    at(span.start),
+                    format!("the GUID of episode {slug} is {}: {why}", crate::diagnostic::quote(&guid)),
+                ));
+            }
+            episodes.insert(slug, LockEntry { guid, check: entry.check });
+        }
+        Ok(GuidLock { episodes })
     }
 
     /// The locked GUID of an episode; an error if the entry was edited by hand.
@@ -170,5 +215,41 @@ mod tests {
         let d = GuidLock::load(&path).unwrap_err();
         assert!(d.to_string().starts_with(&format!("{}:2:", path.display())), "{d}");
         assert!(GuidLock::load(&tmp.path().join("none.lock")).unwrap().episodes.is_empty());
+    }
+
+    #[test]
+    fn a_syntax_error_in_the_lock_prints_path_line_col_and_error() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("guids.lock");
+        std::fs::write(&path, "[episodes.a]\nguid = \"x\"\ncheck = \n").unwrap();
+        let d = GuidLock::load(&path).unwrap_err();
+        assert_eq!(
+            d.to_string(),
+            format!("{}:3:9: error: string values must be quoted, expected literal string", path.display())
+        );
+    }
+
+    #[test]
+    fn any_guid_without_white_space_is_accepted() {
+        for guid in ["not-a-uuid", "tag:example.com,2016:020", "https://example.com/ep/20", "20"] {
+            let mut lock = GuidLock::default();
+            lock.set("a", guid);
+            assert_eq!(GuidLock::parse(&lock.to_toml()).unwrap(), lock, "{guid}");
+        }
+    }
+
+    #[test]
+    fn an_empty_or_blank_guid_in_the_lock_is_an_error_at_its_line() {
+        for (guid, shown, why) in [
+            ("", "\"\"", "a GUID must not be empty"),
+            ("  ", "\"  \"", "a GUID must not contain white space"),
+            ("a b", "\"a b\"", "a GUID must not contain white space"),
+            ("a\u{1}", "\"a\\u{1}\"", "a GUID must not contain control characters"),
+        ] {
+            let mut lock = GuidLock::default();
+            lock.set("020-x", guid);
+            let d = GuidLock::parse(&lock.to_toml()).unwrap_err();
+            assert_eq!(d.to_string(), format!("5:8: error: the GUID of episode 020-x is {shown}: {why}"), "{guid:?}");
+        }
     }
 }
