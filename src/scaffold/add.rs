@@ -237,7 +237,7 @@ fn notes_text(number: u32, title: &str, date: &str, audio: &str, image: Option<&
     let chapters = if chapters.is_empty() {
         "Chapters: write one line per chapter, a time then a title, like `00:00 Intro`.\n".to_owned()
     } else {
-        format!("Chapters (from the audio; edit the titles freely):\n\n{chapters}")
+        format!("Chapters:\n\n{chapters}")
     };
     format!(
         "+++\ntitle = {title}\nepisode = {number}\ndate = {date}\nexplicit = false\naudio = {audio}\n{image}+++\n\
