@@ -354,7 +354,7 @@ pub fn add_episode(audio: &Path, options: &AddOptions) -> Result<AddReport, Scaf
     }
     let notes = notes.replacen("episode = 0\n", &format!("episode = {number}\n"), 1);
     let tmp = tempfile::Builder::new().prefix(".podmark-add-").tempdir_in(episodes).map_err(io(episodes))?;
-    let audio_bytes = fill(tmp.path(), audio, &audio_name, image, &notes)?;
+    let audio_bytes = fill(tmp.path(), &final_dir, audio, &audio_name, image, &notes)?;
     if std::fs::symlink_metadata(&final_dir).is_ok() {
         return Err(ScaffoldError::EpisodeExists { path: final_dir });
     }
@@ -395,25 +395,31 @@ pub fn add_episode(audio: &Path, options: &AddOptions) -> Result<AddReport, Scaf
 /// The notes' name in the temporary folder, until the folder is in place.
 const PARTIAL_NOTES: &str = ".episode.md.part";
 
-/// Writes the episode's files into `dir` (synced); returns the audio's size.
+/// Writes the episode's files into `dir` (synced); returns the audio's size. Errors name the files
+/// as they will be called in `final_dir`.
 fn fill(
     dir: &Path,
+    final_dir: &Path,
     audio: &Path,
     audio_name: &str,
     image: Option<(&str, &Vec<u8>)>,
     notes: &str,
 ) -> Result<u64, ScaffoldError> {
     let copy = dir.join(audio_name);
-    let bytes = std::fs::copy(audio, &copy).map_err(io(audio))?;
-    File::open(&copy).and_then(|f| f.sync_all()).map_err(io(&copy))?;
-    let mut files: Vec<(PathBuf, &[u8])> = Vec::new();
+    let bytes = std::fs::copy(audio, &copy).map_err(|e| {
+        let e = std::io::Error::new(e.kind(), format!("copying it to {}: {e}", final_dir.join(audio_name).display()));
+        io(audio)(e)
+    })?;
+    File::open(&copy).and_then(|f| f.sync_all()).map_err(io(&final_dir.join(audio_name)))?;
+    let mut files: Vec<(&str, &[u8])> = Vec::new();
     if let Some((name, data)) = image {
-        files.push((dir.join(name), data));
+        files.push((name, data));
     }
-    files.push((dir.join(PARTIAL_NOTES), notes.as_bytes()));
-    for (path, data) in files {
-        let mut f = File::create_new(&path).map_err(io(&path))?;
-        f.write_all(data).and_then(|()| f.sync_all()).map_err(io(&path))?;
+    files.push((PARTIAL_NOTES, notes.as_bytes()));
+    for (name, data) in files {
+        let shown = final_dir.join(if name == PARTIAL_NOTES { "episode.md" } else { name });
+        let mut f = File::create_new(dir.join(name)).map_err(io(&shown))?;
+        f.write_all(data).and_then(|()| f.sync_all()).map_err(io(&shown))?;
     }
     Ok(bytes)
 }

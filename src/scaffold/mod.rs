@@ -62,18 +62,18 @@ pub enum ScaffoldError {
         path: PathBuf,
     },
     /// Reading or writing a file failed.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {error}", path.display())]
     Io {
         /// The file or folder.
         path: PathBuf,
-        /// The cause.
-        source: std::io::Error,
+        /// The cause (printed in the message, so not also a `source`).
+        error: std::io::Error,
     },
 }
 
 /// A closure that wraps an I/O error with its path.
 fn io(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> ScaffoldError + '_ {
-    move |source| ScaffoldError::Io { path: path.to_owned(), source }
+    move |error| ScaffoldError::Io { path: path.to_owned(), error }
 }
 
 /// A TOML basic string for `s`.

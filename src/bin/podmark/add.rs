@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use podmark::scaffold::{AddOptions, add_episode};
+use podmark::scaffold::{AddOptions, AddReport, add_episode};
 
 /// Arguments of `podmark add`.
 #[derive(Debug, clap::Args)]
@@ -34,18 +34,32 @@ pub(crate) struct AddArgs {
 
 pub(crate) fn run(args: AddArgs) -> anyhow::Result<ExitCode> {
     let mut options = AddOptions::new(&args.episodes);
-    options.title = args.title;
-    options.date = args.date;
-    options.slug = args.slug;
+    options.title = args.title.clone();
+    options.date = args.date.clone();
+    options.slug = args.slug.clone();
     let r = add_episode(&args.audio, &options)?;
+    // The episode is in place: the exit status says so even if the report cannot be printed.
+    if let Err(e) = print(&args, &r) {
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(
+            err,
+            "podmark: added episode {} in {}, but could not print the report: {e}",
+            r.number,
+            r.dir.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print(args: &AddArgs, r: &AddReport) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     if args.json {
         serde_json::to_writer_pretty(&mut out, &r)?;
-        writeln!(out)?;
-        return Ok(ExitCode::SUCCESS);
+        return writeln!(out);
     }
+    let mut err = std::io::stderr().lock();
     for w in &r.warnings {
-        eprintln!("podmark: warning: {w}");
+        writeln!(err, "podmark: warning: {w}")?;
     }
     writeln!(out, "Added episode {} in {}", r.number, r.dir.display())?;
     writeln!(out, "  title     {} ({})", r.title, r.title_from.describe())?;
@@ -71,6 +85,5 @@ pub(crate) fn run(args: AddArgs) -> anyhow::Result<ExitCode> {
     writeln!(out)?;
     writeln!(out, "Next: write the show notes in {}, then", r.notes.display())?;
     writeln!(out, "  podmark build")?;
-    writeln!(out, "  podmark check feed/feed.xml")?;
-    Ok(ExitCode::SUCCESS)
+    writeln!(out, "  podmark check feed/feed.xml")
 }

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use podmark::scaffold::{NewShowOptions, new_show};
+use podmark::scaffold::{NewShowOptions, NewShowReport, new_show};
 
 /// Arguments of `podmark new`.
 #[derive(Debug, clap::Args)]
@@ -38,13 +38,23 @@ pub(crate) struct NewArgs {
 
 pub(crate) fn run(args: NewArgs) -> anyhow::Result<ExitCode> {
     let mut options = NewShowOptions::new();
-    options.title = args.title;
-    options.author = args.author;
-    options.base_url = args.base_url;
-    options.language = args.language;
-    options.category = args.category;
-    options.email = args.email;
+    options.title = args.title.clone();
+    options.author = args.author.clone();
+    options.base_url = args.base_url.clone();
+    options.language = args.language.clone();
+    options.category = args.category.clone();
+    options.email = args.email.clone();
     let report = new_show(&args.dir, &options)?;
+    // The show is made: the exit status says so even if the report cannot be printed.
+    if let Err(e) = print(&args, &report) {
+        let mut err = std::io::stderr().lock();
+        let _ =
+            writeln!(err, "podmark: created the show in {}, but could not print the report: {e}", args.dir.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print(args: &NewArgs, report: &NewShowReport) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     let cd = shell_word(&args.dir.to_string_lossy());
     let next = [
@@ -56,8 +66,7 @@ pub(crate) fn run(args: NewArgs) -> anyhow::Result<ExitCode> {
     ];
     if args.json {
         serde_json::to_writer_pretty(&mut out, &serde_json::json!({ "created": report, "next": next }))?;
-        writeln!(out)?;
-        return Ok(ExitCode::SUCCESS);
+        return writeln!(out);
     }
     writeln!(out, "Created a new show in {}:", args.dir.display())?;
     for f in &report.created {
@@ -75,7 +84,7 @@ pub(crate) fn run(args: NewArgs) -> anyhow::Result<ExitCode> {
     for n in &next {
         writeln!(out, "  {n}")?;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// `s` quoted for a POSIX shell when it needs it.
