@@ -34,7 +34,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Start a show: a folder with podcast.toml, a placeholder cover, a README and a .gitignore.
+    /// Start a show: podcast.toml, a placeholder cover, a README and a .gitignore.
     ///
     /// Makes DIR (new or empty; a non-empty folder is refused) with `episodes/podcast.toml` holding
     /// every field Apple needs, commented, with placeholders for what the options do not give;
