@@ -178,3 +178,38 @@ fn new_refuses_a_non_empty_folder_and_add_refuses_a_missing_episodes_folder_or_b
     assert!(!tmp.path().join("x").exists());
     assert_eq!(std::fs::read_dir(tmp.path().join("episodes")).unwrap().count(), 0, "nothing left behind");
 }
+
+#[test]
+fn add_reads_title_date_cover_and_chapters_from_an_m4a_and_the_show_builds_and_checks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let m4a = tmp.path().join("take.m4a");
+    std::fs::copy(common::fixture("audio/aac-44k-stereo.m4a"), &m4a).unwrap();
+    let mut tag = mp4ameta::Tag::read_from_path(&m4a).unwrap();
+    tag.set_title("Ünïcode MP4 title");
+    tag.set_year("2020-05-06T07:08:09Z");
+    tag.set_artwork(mp4ameta::Img::png(podmark::scaffold::placeholder_cover().unwrap()));
+    tag.write_to_path(&m4a).unwrap();
+    let chapters = Chapters::new(vec![
+        Chapter::new(Timestamp::ZERO, "Cold open"),
+        Chapter::new(Timestamp::from_nanos(500_000_000), "Main topic"),
+    ])
+    .unwrap();
+    podmark::tag::embed(&m4a, &chapters, &podmark::tag::TagOptions::new()).unwrap();
+
+    podmark(tmp.path()).args(["new", "show"]).assert().success();
+    let show = tmp.path().join("show");
+    let out =
+        podmark(&show).args(["add", m4a.to_str().unwrap(), "--json"]).assert().success().get_output().stdout.clone();
+    let added = json(&out);
+    assert_eq!((&added["title"], &added["title_from"]), (&"Ünïcode MP4 title".into(), &"tag".into()), "{added}");
+    assert_eq!(added["date"], "2020-05-06T07:08:09Z", "{added}");
+    assert_eq!(added["chapters"], 2, "{added}");
+    assert_eq!(added["image"], "episodes/001-unicode-mp4-title/cover.png", "{added}");
+    assert_eq!(added["audio"], "episodes/001-unicode-mp4-title/episode.m4a", "{added}");
+
+    podmark(&show).arg("build").assert().success();
+    podmark(&show).args(["check", "feed/feed.xml"]).assert().success();
+    let feed = std::fs::read_to_string(show.join("feed/feed.xml")).unwrap();
+    assert!(feed.contains("<title>Ünïcode MP4 title</title>"), "{feed}");
+    assert!(feed.contains(r#"title="Main topic""#), "{feed}");
+}
