@@ -170,13 +170,19 @@ fn new_refuses_a_non_empty_folder_and_add_refuses_a_missing_episodes_folder_or_b
     assert_eq!(names, ["keep.txt"]);
 
     let out = podmark(tmp.path()).args(["add", "keep.txt"]).assert().code(2).get_output().stderr.clone();
-    assert!(String::from_utf8_lossy(&out).contains("episodes does not exist"), "{}", String::from_utf8_lossy(&out));
+    assert!(
+        String::from_utf8_lossy(&out).contains("episodes is not a show's episodes folder (it has no podcast.toml)"),
+        "{}",
+        String::from_utf8_lossy(&out)
+    );
     std::fs::create_dir(tmp.path().join("episodes")).unwrap();
-    podmark(tmp.path()).args(["add", "keep.txt"]).assert().code(2);
+    std::fs::write(tmp.path().join("episodes/podcast.toml"), "").unwrap();
+    let out = podmark(tmp.path()).args(["add", "keep.txt"]).assert().code(2).get_output().stderr.clone();
+    assert!(String::from_utf8_lossy(&out).contains("keep.txt: "), "{}", String::from_utf8_lossy(&out));
     let out = podmark(tmp.path()).args(["new", "x", "--category", "Tech"]).assert().code(2).get_output().stderr.clone();
     assert!(String::from_utf8_lossy(&out).contains("did you mean: Technology"), "{}", String::from_utf8_lossy(&out));
     assert!(!tmp.path().join("x").exists());
-    assert_eq!(std::fs::read_dir(tmp.path().join("episodes")).unwrap().count(), 0, "nothing left behind");
+    assert_eq!(std::fs::read_dir(tmp.path().join("episodes")).unwrap().count(), 1, "nothing left behind");
 }
 
 #[test]
@@ -212,4 +218,55 @@ fn add_reads_title_date_cover_and_chapters_from_an_m4a_and_the_show_builds_and_c
     let feed = std::fs::read_to_string(show.join("feed/feed.xml")).unwrap();
     assert!(feed.contains("<title>Ünïcode MP4 title</title>"), "{feed}");
     assert!(feed.contains(r#"title="Main topic""#), "{feed}");
+}
+
+/// Runs `podmark ARGS` in `dir` under strace, failing the `n`-th call of `syscall` with ENOSPC.
+fn podmark_failing(dir: &Path, syscall: &str, n: u32, args: &[&str]) -> std::process::Output {
+    let inject = format!("inject={syscall}:error=ENOSPC:when={n}");
+    std::process::Command::new("strace")
+        .args(["-f", "-qq", "-o", "/dev/null", "-e", &format!("trace={syscall}"), "-e", &inject])
+        .arg(assert_cmd::cargo::cargo_bin("podmark"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_failed_write_leaves_no_half_made_show_or_episode() {
+    if !common::require_tool("strace") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let mp3 = tagged_mp3(tmp.path());
+    // new: the first write (podcast.toml), the second (cover.png), the fsync of a file, the mkdir of
+    // episodes/: DIR does not exist afterwards, and the exit status says it failed.
+    for (syscall, n) in [("write", 1), ("write", 2), ("fsync", 3), ("mkdir", 2)] {
+        let out = podmark_failing(tmp.path(), syscall, n, &["new", "show"]);
+        assert_eq!(out.status.code(), Some(2), "{syscall} #{n}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("No space left on device"), "{syscall} #{n}");
+        assert!(!tmp.path().join("show").exists(), "{syscall} #{n} left {:?}", listing(&tmp.path().join("show")));
+    }
+    podmark(tmp.path()).args(["new", "show"]).assert().success();
+    let show = tmp.path().join("show");
+    let before = listing(&show.join("episodes"));
+    // add: the copy, the cover, the notes, an fsync, the folder's rename, the notes' rename.
+    let mp3 = mp3.to_str().unwrap();
+    for (syscall, n) in [("copy_file_range", 1), ("write", 1), ("write", 2), ("fsync", 1), ("rename", 1), ("rename", 2)]
+    {
+        let out = podmark_failing(&show, syscall, n, &["add", mp3]);
+        assert_eq!(out.status.code(), Some(2), "{syscall} #{n}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(listing(&show.join("episodes")), before, "{syscall} #{n}");
+    }
+    // A failure to print the report after the episode is in place still exits 0.
+    let out = podmark_failing(&show, "write", 3, &["add", mp3]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(show.join("episodes/001-episode-1-hello-welcome/episode.md").is_file());
 }

@@ -261,7 +261,7 @@ fn audio_err(audio: &Path, message: impl Into<String>) -> ScaffoldError {
 /// into place, so a build never sees half of it; on any error nothing is left.
 pub fn add_episode(audio: &Path, options: &AddOptions) -> Result<AddReport, ScaffoldError> {
     let episodes = &options.episodes;
-    if !episodes.is_dir() {
+    if !episodes.join("podcast.toml").is_file() {
         return Err(ScaffoldError::NoEpisodes { path: episodes.clone() });
     }
     let info = crate::audio::probe_path(audio).map_err(|e| audio_err(audio, e.to_string()))?;

@@ -38,9 +38,10 @@ pub enum ScaffoldError {
         /// The folder.
         path: PathBuf,
     },
-    /// The episodes folder does not exist.
+    /// The episodes folder does not exist or has no `podcast.toml`.
     #[error(
-        "{} does not exist: run `podmark add` in a show folder made by `podmark new`, or pass --episodes DIR",
+        "{} is not a show's episodes folder (it has no podcast.toml): run `podmark add` in a show folder made by \
+         `podmark new`, or pass --episodes DIR",
         path.display()
     )]
     NoEpisodes {
