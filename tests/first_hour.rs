@@ -88,7 +88,8 @@ fn new_add_build_check_pass_with_no_hand_edits_and_the_feed_has_the_audios_title
 
     let out = podmark(tmp.path()).args(["new", "show", "--json"]).assert().success().get_output().stdout.clone();
     let created = json(&out);
-    assert_eq!(created["created"]["created"].as_array().map(Vec::len), Some(4), "{created}");
+    assert_eq!(created["created"].as_array().map(Vec::len), Some(4), "{created}");
+    assert_eq!(created["next"][0], "cd show", "{created}");
     let show = tmp.path().join("show");
     for f in ["episodes/podcast.toml", "episodes/cover.png", ".gitignore", "README.md"] {
         assert!(show.join(f).is_file(), "{f}");

@@ -276,10 +276,12 @@ pub fn add_episode(audio: &Path, options: &AddOptions) -> Result<AddReport, Scaf
         Chapters::empty()
     });
 
+    // A title is one line: runs of white space (new lines from a tag editor) become one space.
+    let one_line = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
     let (title, title_from) = match (&options.title, &tags.title) {
-        (Some(t), _) if !t.trim().is_empty() => (t.trim().to_owned(), Origin::Option),
+        (Some(t), _) if !t.trim().is_empty() => (one_line(t), Origin::Option),
         (Some(_), _) => return Err(ScaffoldError::Invalid { field: "title", message: "must not be empty".into() }),
-        (None, Some(t)) => (t.clone(), Origin::Tag),
+        (None, Some(t)) => (one_line(t), Origin::Tag),
         (None, None) => (title_from_file(audio), Origin::FileName),
     };
     let (date, date_from) = match (&options.date, &tags.date) {

@@ -65,7 +65,11 @@ fn print(args: &NewArgs, report: &NewShowReport) -> std::io::Result<()> {
         "podmark serve".to_owned(),
     ];
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &serde_json::json!({ "created": report, "next": next }))?;
+        let mut json = serde_json::to_value(report)?;
+        if let Some(map) = json.as_object_mut() {
+            map.insert("next".into(), next.as_slice().into());
+        }
+        serde_json::to_writer_pretty(&mut out, &json)?;
         return writeln!(out);
     }
     writeln!(out, "Created a new show in {}:", args.dir.display())?;
