@@ -347,14 +347,12 @@ pub fn add_episode(audio: &Path, options: &AddOptions) -> Result<AddReport, Scaf
         }
     });
     let lines = chapter_lines(&chapters, &mut warnings);
-    let notes = notes_text(0, &title, &date, &audio_name, image.map(|(n, _)| n), &lines);
-
     let number = next_number(episodes)?;
+    let notes = notes_text(number, &title, &date, &audio_name, image.map(|(n, _)| n), &lines);
     let final_dir = episodes.join(format!("{number:03}-{slug}"));
     if std::fs::symlink_metadata(&final_dir).is_ok() {
         return Err(ScaffoldError::EpisodeExists { path: final_dir });
     }
-    let notes = notes.replacen("episode = 0\n", &format!("episode = {number}\n"), 1);
     let tmp = tempfile::Builder::new().prefix(".podmark-add-").tempdir_in(episodes).map_err(io(episodes))?;
     let audio_bytes = fill(tmp.path(), &final_dir, audio, &audio_name, image, &notes)?;
     if std::fs::symlink_metadata(&final_dir).is_ok() {
