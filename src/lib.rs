@@ -11,6 +11,7 @@ pub(crate) mod fsutil;
 #[cfg(feature = "hosting")]
 pub mod host;
 pub mod mime;
+pub mod scaffold;
 pub mod sources;
 pub mod timestamp;
 pub mod validate;

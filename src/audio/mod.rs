@@ -5,6 +5,7 @@
 //!   probe.rs        format-agnostic core: AudioInfo, Container, Codec, errors, `Probe`
 //!   sniff.rs        the one container sniffer every command uses (supported, unsupported, unknown)
 //!   vorbis_comment.rs  Vorbis comments (chapters) shared by Ogg and FLAC
+//!   metadata.rs     title, date and cover from ID3 and MP4 tags (`podmark add`)
 //!   tag.rs          embedding chapters: TagOptions, TagReport, `embed` / `strip` / `extract`
 //!   id3/            the only ID3v2 reader and writer (synchsafe integers, unsynchronisation)
 //!   mpeg/           MPEG audio frames (Xing/LAME/VBRI) and MP3 tagging
@@ -18,6 +19,7 @@
 pub mod cache;
 pub mod flac;
 pub(crate) mod id3;
+pub mod metadata;
 pub mod mp4;
 pub mod mpeg;
 pub mod ogg;

@@ -9,6 +9,7 @@
 //! whose size was written as a plain integer instead of a synchsafe one (iTunes, and FFmpeg for
 //! `CHAP`/`CTOC`), the way TagLib does.
 
+pub(crate) mod meta;
 pub(crate) mod read;
 pub(crate) mod write;
 

@@ -44,6 +44,7 @@
 mod boxes;
 mod chpl;
 mod layout;
+mod meta;
 mod properties;
 mod track;
 
@@ -628,6 +629,13 @@ pub fn strip(path: &Path, options: &TagOptions) -> Result<TagReport, TagError> {
 pub fn extract(path: &Path) -> Result<Chapters, TagError> {
     let mut file = File::open(path).map_err(|e| Failure::Io(e).at(path))?;
     read_chapters(&mut file).map_err(|e| e.at(path))
+}
+
+/// The title, date and cover of the iTunes metadata (`©nam`, `©day`, `covr`); see
+/// [`crate::audio::metadata::read`].
+pub(crate) fn read_metadata(path: &Path) -> Result<crate::audio::metadata::Metadata, TagError> {
+    let mut file = File::open(path).map_err(|e| Failure::Io(e).at(path))?;
+    meta::read(&mut file).map_err(|e| e.at(path))
 }
 
 /// Name used in errors and reports of the stream functions.

@@ -8,9 +8,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod add;
 mod build;
 mod chapters;
 mod check;
+mod new;
 mod probe;
 #[cfg(feature = "hosting")]
 mod publish;
@@ -32,6 +34,34 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Start a show: podcast.toml, a placeholder cover, a README and a .gitignore.
+    ///
+    /// Makes DIR (new or empty; a non-empty folder is refused) with `episodes/podcast.toml` holding
+    /// every field Apple needs, commented, with placeholders for what the options do not give;
+    /// `episodes/cover.png`, a 1400×1400 RGB placeholder that passes Apple's artwork rules;
+    /// `.gitignore` (feed/) and `README.md` with the next steps. The folder builds as it is.
+    ///
+    /// Examples:
+    ///   podmark new my-show
+    ///   podmark new my-show --title "My Show" --author "Ana Lee" --base-url https://example.com/show/
+    ///   podmark new . --category "Society & Culture/Documentary" --language en-gb --json
+    #[command(verbatim_doc_comment)]
+    New(new::NewArgs),
+    /// Add an episode from its audio file: the next `episodes/NNN-slug/` folder.
+    ///
+    /// Copies AUDIO into a new folder numbered after the highest one, and writes its
+    /// `episode.md`: title (--title, else the audio's title tag, else its file name), number,
+    /// date (--date, else the audio's date tag, else its modification time, in UTC), the audio's
+    /// embedded chapters as chapter lines, and show notes to edit. The audio's cover becomes the
+    /// episode artwork when it meets Apple's rules. Run it in the show folder (or pass
+    /// --episodes); the folder appears whole or not at all.
+    ///
+    /// Examples:
+    ///   podmark add ~/recordings/ep1.mp3
+    ///   podmark add interview.m4a --title "Episode 2: Containers" --date 2026-12-01T09:00:00+10:00
+    ///   podmark add final.mp3 --slug pilot --episodes shows/mine/episodes --json
+    #[command(verbatim_doc_comment)]
+    Add(add::AddArgs),
     /// Build the podcast in `episodes/` into the hostable `feed/` folder.
     ///
     /// Reads `episodes/podcast.toml` and every `episodes/*/episode.md`, checks them all, and writes
@@ -116,6 +146,8 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::New(args) => new::run(args),
+        Command::Add(args) => add::run(args),
         Command::Build(args) => build::run(args),
         Command::Chapters(cmd) => chapters::run(cmd),
         Command::Check(args) => check::run(args),
