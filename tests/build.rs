@@ -390,3 +390,29 @@ fn a_blank_front_matter_guid_is_refused_at_its_line() {
     let a = s.episodes.join("001-a").join("episode.md");
     assert_eq!(p, format!("{}:6:1: error: guid \"a b\": a GUID must not contain white space", a.display()));
 }
+
+#[test]
+fn an_episode_without_chapters_builds_with_no_chapter_files_and_a_feed_check_passes() {
+    let s = show("episodic", 1);
+    let dir = s.episodes.join("002-plain");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(AUDIO, dir.join("audio.mp3")).unwrap();
+    std::fs::write(
+        dir.join("episode.md"),
+        "+++\ntitle = \"Plain\"\nepisode = 2\ndate = 2024-01-02T10:00:00+00:00\naudio = \"audio.mp3\"\n+++\nJust notes, at 12:30 pm.\n",
+    )
+    .unwrap();
+    let report = run(&s).unwrap();
+    assert_eq!(report.episodes.len(), 2);
+    assert!(s.out.join("chapters/001-ep.json").exists());
+    assert!(!s.out.join("chapters/002-plain.json").exists(), "no chapter file for an episode without chapters");
+    let xml = std::fs::read_to_string(s.out.join("feed.xml")).unwrap();
+    let item = &xml[xml.find("<title>Plain</title>").unwrap()..];
+    let item = &item[..item.find("</item>").unwrap()];
+    assert!(!item.contains("podcast:chapters") && !item.contains("psc:chapters"), "{item}");
+    assert!(item.contains("Just notes, at 12:30 pm."), "{item}");
+    assert!(podmark::tag::extract(&s.out.join("audio/002-plain.mp3")).unwrap().is_empty());
+    // This test show has no artwork; nothing else may be wrong with the feed.
+    let diags = podmark::check::check_feed_text(&xml);
+    assert!(diags.iter().all(|d| !d.is_error() || d.message.contains("itunes:image")), "{diags:?}");
+}

@@ -150,7 +150,13 @@ fn load_episode(
     let description = notes.description.clone();
     let chapter_list = notes.chapter_list;
     let parsed = notes.into_parsed();
-    let diags = check_all(&parsed, &[Profile::Strict], None);
+    // Chapters are optional: most episodes have none. Notes without chapter lines are checked for
+    // everything but the list itself.
+    let diags: Vec<Diagnostic> = if parsed.entries.is_empty() {
+        parsed.diagnostics.clone()
+    } else {
+        check_all(&parsed, &[Profile::Strict], None)
+    };
     let (errs, warns): (Vec<Diagnostic>, Vec<Diagnostic>) = diags.into_iter().partition(Diagnostic::is_error);
     warnings.extend(SourceDiagnostic::all(notes_path, warns));
     if !errs.is_empty() {

@@ -112,7 +112,8 @@ impl Writer<'_> {
             probed.map_err(|e| BuildError::Sources(vec![super::plan::problem(&staged, "audio", e.to_string())]))?;
         files.push(Written { path: rel.clone(), bytes: out_info.byte_length, changed });
         let tagged = (!current).then(|| (rel.clone(), src_meta, p.ep.chapters.clone()));
-        let json_rel = self.chapter_files(plan, p, txn, files)?;
+        // An episode without chapters gets no chapter files and no `podcast:chapters`.
+        let json_rel = if p.ep.chapters.is_empty() { None } else { Some(self.chapter_files(plan, p, txn, files)?) };
         let mut transcripts = Vec::new();
         if let Some((src, rel, mime)) = &p.transcript {
             let bytes = std::fs::read(src).map_err(io(src))?;
@@ -164,7 +165,7 @@ impl Writer<'_> {
         item.summary = meta.summary.clone();
         item.image_url = image_url;
         item.explicit = meta.explicit;
-        item.chapters_url = Some(format!("{base_url}{json_rel}"));
+        item.chapters_url = json_rel.map(|rel| format!("{base_url}{rel}"));
         item.chapters = p.ep.chapters.clone();
         item.transcripts = transcripts;
         let report = EpisodeReport {
@@ -300,10 +301,11 @@ fn stage_audio(src: &Path, out: &Path, chapters: &Chapters) -> Result<tempfile::
     copied.map_err(io(tmp.path()))?;
     let path = tmp.into_temp_path();
     // Chapters go into the containers podmark writes (MP3, MP4); Ogg, FLAC and WAV copies are
-    // published as they are, their chapters in the feed's chapter files.
+    // published as they are, their chapters in the feed's chapter files. Notes without chapters
+    // leave the audio as it is (whatever chapters it carries itself).
     let writable =
         matches!(crate::tag::container_of(&path), Ok(crate::audio::Container::Mp3 | crate::audio::Container::Mp4));
-    if writable {
+    if writable && !chapters.is_empty() {
         crate::tag::embed(&path, chapters, &TagOptions::new())?;
     }
     std::fs::File::open(&path).and_then(|f| f.sync_all()).map_err(io(&path))?;
