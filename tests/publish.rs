@@ -646,17 +646,18 @@ fn a_publish_killed_after_any_step_leaves_a_feed_that_check_passes() {
     let mut steps = Vec::new();
     // The clean-up: v2 published over v1, then again with --delete, which now removes v1's objects
     // (the first --delete run keeps what the feed it replaces points at).
+    // The feeds are served by moto on 127.0.0.1: --force gets past the local-base guard.
     for (scenario, before, dir, flags) in [
-        ("first publish", &[][..], &v1, &[][..]),
-        ("republish", &[&v1][..], &v2, &["--delete"][..]),
-        ("clean-up", &[&v1, &v2][..], &v2, &["--delete"][..]),
+        ("first publish", &[][..], &v1, &["--force"][..]),
+        ("republish", &[&v1][..], &v2, &["--force", "--delete"][..]),
+        ("clean-up", &[&v1, &v2][..], &v2, &["--force", "--delete"][..]),
     ] {
         for n in 0u32.. {
             moto.reset();
             moto.create_bucket();
             moto.make_public();
             for before in before {
-                publish(&moto, before, &s.home, &[]);
+                publish(&moto, before, &s.home, &["--force"]);
             }
             let out = publish_cmd(&moto, dir, &s.home, &[&["--quiet"], flags].concat())
                 .env("PODMARK_FAULT_AFTER_STEPS", n.to_string())
@@ -728,8 +729,8 @@ fn a_publish_killed_by_strace_at_each_request_leaves_a_feed_that_check_passes() 
         moto.reset();
         moto.create_bucket();
         moto.make_public();
-        publish(&moto, &v1, &s.home, &[]);
-        let publish = publish_cmd(&moto, &v2, &s.home, &["--quiet", "--delete"]);
+        publish(&moto, &v1, &s.home, &["--force"]);
+        let publish = publish_cmd(&moto, &v2, &s.home, &["--quiet", "--delete", "--force"]);
         let mut cmd = Command::new("strace");
         cmd.args(["-f", "-qq", "-o", "/dev/null", "-e", "trace=writev"])
             .args(["-e", &format!("inject=writev:signal=KILL:when={k}")])
@@ -756,4 +757,60 @@ fn a_publish_killed_by_strace_at_each_request_leaves_a_feed_that_check_passes() 
     // list, manifest, the live feed; audio, 4 chapter files, feed; list, manifest, its PUT; 3 deletions.
     assert!(kills >= 12, "{kills} kills");
     eprintln!("{kills} kills by strace, each leaving a feed that podmark check passes");
+}
+
+/// A feed built with `--base-url http://127.0.0.1:8080/show/` (for `podmark serve`) is refused before
+/// any request, leaving the bucket empty; `--force` publishes it with a warning; `--public-url` must
+/// match the feed's base (then no warning), and a different one is refused.
+#[test]
+fn a_feed_served_from_a_local_address_is_refused_unless_forced_or_its_public_url() {
+    let Some(moto) = Moto::start(false) else { return };
+    moto.create_bucket();
+    let s = setup();
+    let store = moto.store();
+    podcast(&s.dir, &[("020-ep", "mp3", 1000, 1)]);
+    let local = "http://127.0.0.1:8080/show/";
+    let feed = std::fs::read_to_string(s.dir.join("feed.xml")).unwrap();
+    std::fs::write(s.dir.join("feed.xml"), feed.replace(CDN, local)).unwrap();
+    let objects = || block_on(store.list("")).unwrap();
+
+    let run = |extra: &[&str]| {
+        let out = publish_cmd(&moto, &s.dir, &s.home, extra).output().unwrap();
+        (out.status.code(), String::from_utf8(out.stderr).unwrap())
+    };
+    let refused = run(&[]);
+    assert_eq!(
+        refused,
+        (
+            Some(2),
+            "podmark: error: feed.xml says it is served from http://127.0.0.1:8080/show/, a local address that \
+             podcast apps cannot reach; rebuild without --base-url (or with the public URL of the destination), \
+             or pass --force to publish anyway\n"
+                .to_owned()
+        )
+    );
+    assert!(objects().is_empty(), "the bucket was touched: {:?}", objects());
+
+    let mismatch = run(&["--public-url", "https://cdn.example.com/show/"]);
+    assert_eq!(
+        mismatch,
+        (
+            Some(2),
+            "podmark: error: feed.xml says it is served from http://127.0.0.1:8080/show/, not from --public-url \
+             https://cdn.example.com/show/; rebuild with --base-url https://cdn.example.com/show/, or pass --force \
+             to publish anyway\n"
+                .to_owned()
+        )
+    );
+    assert!(objects().is_empty(), "the bucket was touched: {:?}", objects());
+
+    let forced = run(&["--force", "--quiet"]);
+    assert_eq!(forced.0, Some(0), "{}", forced.1);
+    assert!(forced.1.starts_with("podmark: warning: publishing anyway (--force): feed.xml says it is served from http://127.0.0.1:8080/show/, a local address"), "{}", forced.1);
+    let feed = String::from_utf8(get(&store, "show/feed.xml").unwrap()).unwrap();
+    assert!(feed.contains(local), "{feed}");
+
+    // The matching public URL (without its trailing slash) passes, with no warning.
+    let matching = run(&["--public-url", "http://127.0.0.1:8080/show", "--quiet"]);
+    assert_eq!(matching, (Some(0), String::new()));
 }

@@ -32,6 +32,15 @@ pub(crate) struct PublishArgs {
     /// until the next publish with --delete.
     #[arg(long)]
     delete: bool,
+    /// The destination's public base URL, where podcast apps will fetch the feed, e.g.
+    /// https://cdn.example.com/show/. The feed's base URL (its `atom:link rel="self"`, set by
+    /// `podmark build --base-url`) must be this one.
+    #[arg(long, value_name = "URL")]
+    public_url: Option<String>,
+    /// Publish even when the feed's base URL is a local address (127.0.0.1, localhost, 10.x,
+    /// 192.168.x, *.local, …) or is not --public-url; a warning says so.
+    #[arg(long)]
+    force: bool,
     /// Print a JSON summary instead of text.
     #[arg(long)]
     json: bool,
@@ -47,6 +56,17 @@ fn env_nonempty(name: &str) -> Option<String> {
 pub(crate) fn run(args: PublishArgs) -> anyhow::Result<ExitCode> {
     if !args.dir.is_dir() {
         anyhow::bail!("{} is not a folder (run `podmark build` first?)", args.dir.display());
+    }
+    // Before any request: a feed built for `podmark serve` would point podcast apps at this machine.
+    if let Err(e) = podmark::publish::check_base(&args.dir, args.public_url.as_deref()) {
+        match e {
+            podmark::publish::PublishError::LocalBase { .. } | podmark::publish::PublishError::BaseMismatch { .. }
+                if args.force =>
+            {
+                eprintln!("podmark: warning: publishing anyway (--force): {e}");
+            }
+            e => return Err(e.into()),
+        }
     }
     let endpoint = args
         .endpoint

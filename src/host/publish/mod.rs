@@ -740,6 +740,70 @@ pub async fn prepare<S: Store>(store: &S, dir: &Path, target: &Target, delete: b
     plan(local, &remote, manifest.as_ref(), target, delete, &live)
 }
 
+/// Checks where the feeds in `dir` say they are served from (the base URL of each one's
+/// `<atom:link rel="self">`, see [`feed_base`]) before anything is sent. With `public_url` (the
+/// destination's public base URL), every feed's base must be it (a missing trailing `/` is added).
+/// Without, no base may be local: loopback (`127.0.0.0/8`, `::1`, `localhost`), private
+/// (`10/8`, `172.16/12`, `192.168/16`, `fc00::/7`), link-local (`169.254/16`, `fe80::/10`),
+/// unspecified or a `*.local` name. Feeds without a self link are not checked.
+///
+/// ```
+/// # let dir = tempfile::tempdir()?;
+/// use podmark::publish::{check_base, PublishError};
+/// let feed = r#"<rss><channel><atom:link href="http://127.0.0.1:8080/feed.xml" rel="self"/>"#;
+/// std::fs::write(dir.path().join("feed.xml"), feed)?;
+/// assert!(matches!(check_base(dir.path(), None), Err(PublishError::LocalBase { .. })));
+/// assert!(check_base(dir.path(), Some("http://127.0.0.1:8080")).is_ok());
+/// assert!(matches!(check_base(dir.path(), Some("https://cdn.example/")), Err(PublishError::BaseMismatch { .. })));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+/// The first feed whose base is wrong ([`PublishError::LocalBase`], [`PublishError::BaseMismatch`]),
+/// or a folder or feed that cannot be read.
+pub fn check_base(dir: &Path, public_url: Option<&str>) -> Result<(), PublishError> {
+    let public = public_url.map(|u| if u.ends_with('/') { u.to_owned() } else { format!("{u}/") });
+    for (rel, path) in feed_files(dir)? {
+        let bytes = std::fs::read(&path).map_err(|e| PublishError::read(&path, e))?;
+        let Some(base) = names::feed_base(&String::from_utf8_lossy(&bytes), &rel) else { continue };
+        match &public {
+            Some(public) if !base.eq_ignore_ascii_case(public) => {
+                return Err(PublishError::BaseMismatch { feed: rel, base, public: public.clone() });
+            }
+            Some(_) => {}
+            None if names::is_local_url(&base) => return Err(PublishError::LocalBase { feed: rel, base }),
+            None => {}
+        }
+    }
+    Ok(())
+}
+
+/// The feeds below `dir` (relative path, path on disk), sorted, skipping what [`scan`] skips.
+fn feed_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, PublishError> {
+    let mut out = Vec::new();
+    let mut stack = vec![(dir.to_path_buf(), String::new())];
+    while let Some((path, rel)) = stack.pop() {
+        for entry in std::fs::read_dir(&path).map_err(|e| PublishError::read(&path, e))? {
+            let entry = entry.map_err(|e| PublishError::read(&path, e))?;
+            let Some(name) = entry.file_name().to_str().map(str::to_owned) else { continue };
+            if name.starts_with('.') {
+                continue;
+            }
+            let child = entry.path();
+            let child_rel = if rel.is_empty() { name } else { format!("{rel}/{name}") };
+            let is_link = entry.file_type().map_err(|e| PublishError::read(&child, e))?.is_symlink();
+            let Ok(meta) = std::fs::metadata(&child) else { continue };
+            if meta.is_dir() && !is_link {
+                stack.push((child, child_rel));
+            } else if meta.is_file() && Kind::of(&child_rel) == Kind::Feed {
+                out.push((child_rel, child));
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
 /// The keys the feeds in the bucket point at (below the base URL of their self links).
 ///
 /// # Errors
@@ -931,6 +995,32 @@ pub enum PublishError {
         feed: String,
         /// The item's enclosure URL.
         url: String,
+    },
+    /// A feed says it is served from this machine or a private network (its `--base-url` was
+    /// `http://127.0.0.1:…/`, `localhost`, `10.…`, `192.168.…`, `*.local`, …): podcast apps could
+    /// not fetch it or its episodes from the bucket.
+    #[error(
+        "{feed} says it is served from {base}, a local address that podcast apps cannot reach; rebuild \
+         without --base-url (or with the public URL of the destination), or pass --force to publish anyway"
+    )]
+    LocalBase {
+        /// The feed, relative to the folder.
+        feed: String,
+        /// Its base URL (from its self link).
+        base: String,
+    },
+    /// A feed says it is served from another place than the destination's public URL.
+    #[error(
+        "{feed} says it is served from {base}, not from --public-url {public}; rebuild with --base-url \
+         {public}, or pass --force to publish anyway"
+    )]
+    BaseMismatch {
+        /// The feed, relative to the folder.
+        feed: String,
+        /// Its base URL (from its self link).
+        base: String,
+        /// The destination's public base URL.
+        public: String,
     },
     /// The progress callback stopped the run.
     #[error("publish stopped before it finished; the published feed is unchanged or complete")]

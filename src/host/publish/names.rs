@@ -91,6 +91,37 @@ pub fn feed_base(text: &str, feed_rel: &str) -> Option<String> {
     })
 }
 
+/// Whether an `http(s)://` URL's host is this machine, a private network or a link-local address:
+/// loopback, `localhost` and `*.localhost`, `*.local`, RFC 1918 and unique-local IPv6, link-local,
+/// unspecified (`0.0.0.0`, `::`), and IPv4-mapped IPv6 forms of these.
+pub(crate) fn is_local_url(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = match host_port.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(v6),
+        None => host_port.split(':').next().unwrap_or(host_port),
+    };
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    if host == "localhost" || host.ends_with(".localhost") || host.ends_with(".local") {
+        return true;
+    }
+    let v4_local =
+        |ip: std::net::Ipv4Addr| ip.is_loopback() || ip.is_private() || ip.is_link_local() || ip.is_unspecified();
+    match host.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(ip)) => v4_local(ip),
+        Ok(std::net::IpAddr::V6(ip)) => {
+            let first = ip.segments().first().copied().unwrap_or(0);
+            ip.is_loopback()
+                || ip.is_unspecified()
+                || first & 0xfe00 == 0xfc00
+                || first & 0xffc0 == 0xfe80
+                || ip.to_ipv4_mapped().is_some_and(v4_local)
+        }
+        Err(_) => false,
+    }
+}
+
 /// The byte ranges of `<guid …>…</guid>` elements, which are never rewritten.
 fn guid_ranges(text: &str) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
@@ -268,6 +299,41 @@ mod tests {
         let other_rel = r#"<atom:link href="https://c.example/feed.xml" rel="next"/>"#;
         assert_eq!(feed_base(other_rel, "feed.xml"), None);
         assert_eq!(feed_base("<rss/>", "feed.xml"), None);
+    }
+
+    #[test]
+    fn local_urls_are_loopback_private_link_local_and_local_names() {
+        for url in [
+            "http://127.0.0.1:8080/",
+            "http://127.1.2.3/show/",
+            "http://[::1]:8080/",
+            "http://localhost/",
+            "https://LOCALHOST.:8443/x/",
+            "http://app.localhost/",
+            "http://10.0.0.5/",
+            "http://172.16.0.1/",
+            "http://172.31.255.255/",
+            "http://192.168.1.10:8080/",
+            "http://169.254.1.1/",
+            "http://[fe80::1]/",
+            "http://[fd00::1]/",
+            "http://[::ffff:127.0.0.1]/",
+            "http://0.0.0.0:8080/",
+            "http://studio.local/",
+            "http://user:pw@127.0.0.1/",
+        ] {
+            assert!(is_local_url(url), "{url}");
+        }
+        for url in [
+            "https://cdn.example.com/show/",
+            "http://172.32.0.1/",
+            "http://8.8.8.8/",
+            "http://[2001:db8::1]/",
+            "https://local.example.com/",
+            "https://localhost.example.com/",
+        ] {
+            assert!(!is_local_url(url), "{url}");
+        }
     }
 
     #[test]
