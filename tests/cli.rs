@@ -247,3 +247,57 @@ fn build_is_deterministic_and_matches_the_golden_feed() {
         golden.display()
     );
 }
+
+/// Without --duration, `chapters check` of show notes measures the audio their front matter names
+/// (relative to the notes' folder), so a chapter past its end is an error; a missing audio file is
+/// a warning that says so.
+#[test]
+fn chapters_check_of_notes_measures_their_audio_and_warns_when_it_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("episode.md");
+    std::fs::write(&path, "+++\ntitle = \"Ep\"\naudio = \"episode.mp3\"\n+++\n\n- 00:00 Intro\n- 00:05 Past the end\n")
+        .unwrap();
+    let p = path.display();
+
+    let (code, out, _) = stdout_of(podmark().args(["chapters", "check"]).arg(&path));
+    assert_eq!(code, 0, "{out}");
+    let audio = dir.path().join("episode.mp3");
+    assert_eq!(
+        out,
+        format!(
+            "{p}:3:1: warning: audio {} is missing: chapters are not checked against its end; pass --duration \
+             to check them\n{p}: 2 chapters (notes), 0 errors, 1 warning\n",
+            audio.display()
+        )
+    );
+
+    // The 1.2 s fixture: the chapter at 0:05 starts after its end.
+    std::fs::copy(Path::new("tests/fixtures/audio/mp3-cbr-44k-stereo-lame.mp3"), &audio).unwrap();
+    let (code, out, _) = stdout_of(podmark().args(["chapters", "check"]).arg(&path));
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.starts_with(&format!("{p}:7:3: error: chapter starts at 00:00:05.000, at or after the end of the audio (")),
+        "{out}"
+    );
+
+    // --duration still wins over the audio.
+    let (code, out, _) = stdout_of(podmark().args(["chapters", "check", "--duration", "10:00"]).arg(&path));
+    assert_eq!(code, 0, "{out}");
+}
+
+/// `podmark … | head`: a reader that goes away ends the command quietly, without "Broken pipe".
+#[cfg(unix)]
+#[test]
+fn a_closed_stdout_ends_the_command_quietly() {
+    let bin = assert_cmd::cargo::cargo_bin("podmark");
+    // Large enough output (the JSON of 13 chapters, many times) that podmark writes after `head` left.
+    let script = format!(
+        "'{}' chapters convert {SEED} --to json --duration 52:00 | head -c 10 >/dev/null; \
+         '{}' chapters check {SEED} {} | head -c 10 >/dev/null",
+        bin.display(),
+        bin.display(),
+        std::iter::repeat_n(SEED, 2000).collect::<Vec<_>>().join(" ")
+    );
+    let out = std::process::Command::new("sh").args(["-c", &script]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}

@@ -154,6 +154,30 @@ fn load(path: &Path, from: Option<Format>) -> anyhow::Result<(Format, Parsed)> {
     Ok((format, format.read(text)))
 }
 
+/// The duration of the audio that show notes name in their front matter (`audio = "…"`, relative
+/// to the notes' folder), probed exactly; or, when it cannot be read, a warning at the `audio` key
+/// that says why and that chapters were not checked against the audio's end.
+fn notes_audio_duration(path: &Path) -> (Option<Timestamp>, Option<Diagnostic>) {
+    if path == Path::new("-") {
+        return (None, None);
+    }
+    let Ok(bytes) = std::fs::read(path) else { return (None, None) };
+    let Ok(text) = decode_text(&bytes) else { return (None, None) };
+    let Some(audio) = podmark::shownotes::parse(text).meta.and_then(|m| m.audio) else { return (None, None) };
+    let file = path.parent().unwrap_or(Path::new("")).join(&audio);
+    let at = podmark::episode::front_matter_key(text, "audio").map(podmark::diagnostic::Location::from);
+    let why = match podmark::probe::probe_path(&file) {
+        Ok(info) => return (Some(info.duration), None),
+        Err(_) if !file.exists() => "is missing".to_owned(),
+        Err(e) => format!("cannot be probed ({e})"),
+    };
+    let message = format!(
+        "audio {} {why}: chapters are not checked against its end; pass --duration to check them",
+        file.display()
+    );
+    (None, Some(Diagnostic::warning("audio-missing", at, message)))
+}
+
 #[derive(Serialize)]
 struct FileReport {
     path: String,
@@ -173,7 +197,13 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let mut out = stdout.lock();
     for path in &args.files {
         let (format, parsed) = load(path, args.input.from)?;
-        let diags = check_all(&parsed, &profiles, args.input.duration);
+        let (duration, audio_warning) = match args.input.duration {
+            Some(d) => (Some(d), None),
+            None if format == Format::Notes => notes_audio_duration(path),
+            None => (None, None),
+        };
+        let mut diags = check_all(&parsed, &profiles, duration);
+        diags.extend(audio_warning);
         let errors = diags.iter().filter(|d| d.is_error()).count();
         any_errors |= errors > 0;
         let name = display_name(path);

@@ -2,7 +2,9 @@
 //!
 //! Arguments are parsed by clap, each subcommand validates them into what it needs, and every
 //! error reaches one printer here. Exit codes: 0 success, 1 problems found in the input (check,
-//! probe failures), 2 usage or I/O errors.
+//! probe failures), 2 usage or I/O errors. A closed standard output (`podmark … | head`) is not an
+//! error: the command ends quietly with status 0, as if the reader had read everything (Rust
+//! ignores SIGPIPE, so every write to stdout returns `BrokenPipe`, which the printer drops).
 
 use std::process::ExitCode;
 

@@ -139,7 +139,10 @@ async fn publish(args: &PublishArgs, store: &S3Store) -> anyhow::Result<Summary>
         if let (Some(line), true) = (line, talk) {
             match &bar {
                 Some(bar) => bar.println(line),
-                None => println!("{line}"),
+                // A closed stdout (`| head`) must not stop (or panic) a publish halfway.
+                None => {
+                    let _ = writeln!(std::io::stdout(), "{line}");
+                }
             }
         }
         ControlFlow::Continue(())
