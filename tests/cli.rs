@@ -290,14 +290,18 @@ fn chapters_check_of_notes_measures_their_audio_and_warns_when_it_is_missing() {
 #[test]
 fn a_closed_stdout_ends_the_command_quietly() {
     let bin = assert_cmd::cargo::cargo_bin("podmark");
-    // Large enough output (the JSON of 13 chapters, many times) that podmark writes after `head` left.
+    // Output larger than a pipe's buffer (64 KiB), so podmark writes after `head` left: the report
+    // on 2,000 copies of the seed, as text and as JSON (serde_json's errors hide the io::Error).
+    let bin = bin.display();
     let script = format!(
-        "'{}' chapters convert {SEED} --to json --duration 52:00 | head -c 10 >/dev/null; \
-         '{}' chapters check {SEED} {} | head -c 10 >/dev/null",
-        bin.display(),
-        bin.display(),
-        std::iter::repeat_n(SEED, 2000).collect::<Vec<_>>().join(" ")
+        "'{bin}' chapters convert {SEED} --to json --duration 52:00 | head -c 10 >/dev/null; \
+         '{bin}' chapters check \"$@\" | head -c 10 >/dev/null; \
+         '{bin}' chapters check --json \"$@\" | head -c 10 >/dev/null"
     );
-    let out = std::process::Command::new("sh").args(["-c", &script]).output().unwrap();
+    let out = std::process::Command::new("sh")
+        .args(["-c", &script, "sh"])
+        .args(std::iter::repeat_n(SEED, 2000))
+        .output()
+        .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
 }

@@ -18,8 +18,10 @@ pub(crate) enum ChaptersCommand {
     /// Check chapter files or show notes and report every problem.
     ///
     /// Each problem is printed as `path:line:col: error|warning: message`, quoting the offending
-    /// text. Exit code 0 when no errors were found (warnings allowed), 1 when any file has errors,
-    /// 2 on usage or I/O errors.
+    /// text. Show notes whose front matter names their audio (`audio = "episode.mp3"`, relative to
+    /// the notes' folder) are checked against its exact duration unless --duration is given; a
+    /// missing audio file is a warning. Exit code 0 when no errors were found (warnings allowed), 1
+    /// when any file has errors, 2 on usage or I/O errors.
     ///
     /// Examples:
     ///   podmark chapters check episodes/*/episode.md

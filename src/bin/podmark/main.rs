@@ -134,10 +134,13 @@ enum Command {
     /// Cache-Control per kind (feed 5 minutes; audio, chapters and images 1 day, or 1 year and
     /// `immutable` when the name has a content hash or version). Large audio goes up in 8 MiB parts.
     /// Nothing is deleted unless --delete. Credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or
-    /// ~/.aws/credentials (AWS_PROFILE). podmark does not create buckets.
+    /// ~/.aws/credentials (AWS_PROFILE). podmark does not create buckets. A feed built for this
+    /// machine (base URL on 127.0.0.1, localhost, a private network or *.local) is refused before
+    /// any request unless --force; --public-url makes sure the feed's base URL is the destination's.
     ///
     /// Examples:
     ///   podmark publish --to s3://podcasts/eigencast --dry-run
+    ///   podmark publish --to s3://podcasts/eigencast --public-url https://cdn.example.com/eigencast/
     ///   podmark publish feed --to s3://podcasts/eigencast --region eu-central-1
     ///   podmark publish --to s3://podcasts/show --endpoint http://127.0.0.1:9000 --delete --json
     #[cfg(feature = "hosting")]
@@ -163,10 +166,13 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(err) => {
-            if err
-                .chain()
-                .any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe))
-            {
+            let broken_pipe = |c: &(dyn std::error::Error + 'static)| {
+                let pipe = Some(std::io::ErrorKind::BrokenPipe);
+                c.downcast_ref::<std::io::Error>().map(std::io::Error::kind) == pipe
+                    // serde_json's error hides the io::Error from `source()`.
+                    || c.downcast_ref::<serde_json::Error>().and_then(serde_json::Error::io_error_kind) == pipe
+            };
+            if err.chain().any(broken_pipe) {
                 return ExitCode::SUCCESS;
             }
             eprintln!("podmark: error: {err:#}");
