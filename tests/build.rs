@@ -416,3 +416,75 @@ fn an_episode_without_chapters_builds_with_no_chapter_files_and_a_feed_check_pas
     let diags = podmark::check::check_feed_text(&xml);
     assert!(diags.iter().all(|d| !d.is_error() || d.message.contains("itunes:image")), "{diags:?}");
 }
+
+#[test]
+fn every_missing_podcast_toml_field_is_reported_in_one_build() {
+    let s = show("episodic", 1);
+    let toml = s.episodes.join("podcast.toml");
+    std::fs::write(&toml, "title = \"Test Show\"\nlanguage = \"en\"\ntimezone = \"AEST\"\n").unwrap();
+    let p = problems(run(&s));
+    let t = toml.display();
+    assert_eq!(
+        p,
+        [
+            format!("{t}:1:1: error: podcast.toml has no `author`; add a line like author = \"Your Name\""),
+            format!("{t}:1:1: error: podcast.toml has no `description`; add a line like description = \"What the show is about\""),
+            format!("{t}:1:1: error: podcast.toml has no `base_url`; add a line like base_url = \"https://example.com/podcast/\""),
+            format!("{t}:1:1: error: podcast.toml has no `category`; add a line like [category] followed by name = \"Technology\""),
+            format!("{t}:3:12: error: timezone must be UTC or an offset such as +10:00 or -05:00 (IANA names such as Australia/Sydney are not read): \"AEST\""),
+        ]
+        .join("\n")
+    );
+}
+
+#[test]
+fn missing_title_date_and_audio_are_reported_together() {
+    let s = show("serial", 0);
+    let dir = s.episodes.join("001-bare");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("episode.md"), "+++\nseason = 1\n+++\nNotes.\n").unwrap();
+    let p = problems(run(&s));
+    let n = dir.join("episode.md");
+    let n = n.display();
+    assert_eq!(
+        p,
+        [
+            format!("{n}:1:1: error: front matter has no `title`"),
+            format!("{n}:1:1: error: front matter has no `date` (publication date, such as 2026-12-01 or 2026-12-01T09:00:00+10:00)"),
+            format!("{n}:1:1: error: front matter has no `audio` file; every feed item needs one"),
+            format!("{n}:1:1: error: a serial show needs an `episode` number on every episode"),
+        ]
+        .join("\n")
+    );
+}
+
+#[test]
+fn a_date_alone_is_midnight_and_a_zoneless_time_is_in_the_show_timezone() {
+    let s = show("episodic", 0);
+    let toml = s.episodes.join("podcast.toml");
+    let text = std::fs::read_to_string(&toml).unwrap();
+    let pub_dates = |s: &Show| {
+        let xml = std::fs::read_to_string(s.out.join("feed.xml")).unwrap();
+        xml.split("<pubDate>").skip(1).map(|p| p[..p.find('<').unwrap()].to_owned()).collect::<Vec<_>>()
+    };
+    for (slug, n, date) in
+        [("001-a", 1, "2026-12-01"), ("002-b", 2, "2026-12-02T09:30:00"), ("003-c", 3, "2026-12-03T09:00:00-05:00")]
+    {
+        episode(&s.episodes, slug, slug, n, "");
+        let notes = s.episodes.join(slug).join("episode.md");
+        let md = std::fs::read_to_string(&notes).unwrap();
+        std::fs::write(&notes, md.replace(&format!("2024-01-{n:02}T10:00:00+00:00"), date)).unwrap();
+    }
+    // Without a timezone, UTC; an explicit offset is kept.
+    run(&s).unwrap();
+    assert_eq!(
+        pub_dates(&s),
+        ["Thu, 3 Dec 2026 09:00:00 -0500", "Wed, 2 Dec 2026 09:30:00 +0000", "Tue, 1 Dec 2026 00:00:00 +0000"]
+    );
+    std::fs::write(&toml, text.replace("[category]", "timezone = \"+10:00\"\n[category]")).unwrap();
+    run(&s).unwrap();
+    assert_eq!(
+        pub_dates(&s),
+        ["Thu, 3 Dec 2026 09:00:00 -0500", "Wed, 2 Dec 2026 09:30:00 +1000", "Tue, 1 Dec 2026 00:00:00 +1000"]
+    );
+}

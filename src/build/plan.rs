@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 
+use chrono::{DateTime, FixedOffset};
 use uuid::Uuid;
 
 use super::state::{FileStat, Listing, Recorder};
@@ -186,6 +187,8 @@ pub(super) struct Planned {
     /// `audio/<slug>.<ext>`.
     pub(super) audio_out_rel: String,
     pub(super) title: String,
+    /// Publication date, in the show's time zone when the front matter gives none.
+    pub(super) date: DateTime<FixedOffset>,
     /// Source, output path and MIME type.
     pub(super) transcript: Option<(PathBuf, String, &'static str)>,
     /// A local image: source and output path.
@@ -289,9 +292,7 @@ impl Planner<'_> {
     fn episode(&mut self, ep: Episode) -> Result<Planned, Vec<SourceDiagnostic>> {
         let notes_path = ep.dir.join("episode.md");
         let guid = self.guid(&ep, &notes_path).map_err(|d| vec![d])?;
-        let Some(audio_rel) = ep.meta.audio.clone() else {
-            return Err(vec![front_matter(&notes_path, "front matter has no `audio` file; every feed item needs one")]);
-        };
+        let (title, date, audio_rel) = self.required_front_matter(&ep, &notes_path)?;
         let audio_src = ep.dir.join(&audio_rel);
         self.rec.observe(&audio_src);
         let info = self.cache.probe(&audio_src).map_err(|e| vec![problem(&audio_src, "audio", e.to_string())])?;
@@ -311,9 +312,8 @@ impl Planner<'_> {
         };
         let chapters = within_audio(&ep, &notes_path, &audio_src, &info)?;
         let (transcript, image) = self.extras(&ep, &notes_path).map_err(|d| vec![d])?;
-        let title = self.required_front_matter(&ep, &notes_path).map_err(|d| vec![d])?;
         let audio_out_rel = format!("audio/{}.{ext}", ep.slug);
-        Ok(Planned { ep: Episode { chapters, ..ep }, guid, audio_src, audio_out_rel, title, transcript, image })
+        Ok(Planned { ep: Episode { chapters, ..ep }, guid, audio_src, audio_out_rel, title, date, transcript, image })
     }
 
     /// The episode's GUID: the locked one, or the front matter's on first build, or a new one; and
@@ -379,19 +379,36 @@ impl Planner<'_> {
         Ok((transcript, image))
     }
 
-    /// The front matter a feed item needs: a title (returned), a date, and an episode number in a
-    /// serial show.
-    fn required_front_matter(&self, ep: &Episode, notes_path: &Path) -> Result<String, SourceDiagnostic> {
-        let Some(title) = ep.meta.title.clone() else {
-            return Err(front_matter(notes_path, "front matter has no `title`"));
-        };
+    /// The front matter a feed item needs: a title, a date (taken in the show's time zone when
+    /// written without one) and an audio file (returned), and an episode number in a serial show.
+    /// Every one missing is reported at once.
+    fn required_front_matter(
+        &self,
+        ep: &Episode,
+        notes_path: &Path,
+    ) -> Result<(String, DateTime<FixedOffset>, PathBuf), Vec<SourceDiagnostic>> {
+        let mut missing = Vec::new();
+        if ep.meta.title.is_none() {
+            missing.push(front_matter(notes_path, "front matter has no `title`"));
+        }
         if ep.meta.date.is_none() {
-            return Err(front_matter(notes_path, "front matter has no `date` (publication date-time with zone)"));
+            missing.push(front_matter(
+                notes_path,
+                "front matter has no `date` (publication date, such as 2026-12-01 or 2026-12-01T09:00:00+10:00)",
+            ));
+        }
+        if ep.meta.audio.is_none() {
+            missing.push(front_matter(notes_path, "front matter has no `audio` file; every feed item needs one"));
         }
         if self.show.show_type == ShowType::Serial && ep.meta.episode.is_none() {
-            return Err(front_matter(notes_path, "a serial show needs an `episode` number on every episode"));
+            missing.push(front_matter(notes_path, "a serial show needs an `episode` number on every episode"));
         }
-        Ok(title)
+        match (&ep.meta.title, ep.meta.date, &ep.meta.audio) {
+            (Some(title), Some(date), Some(audio)) if missing.is_empty() => {
+                Ok((title.clone(), date.in_zone(self.show.timezone), audio.clone()))
+            }
+            _ => Err(missing),
+        }
     }
 }
 

@@ -139,13 +139,8 @@ impl Writer<'_> {
             length: out_info.byte_length,
             mime: out_info.mime.as_str().to_owned(),
         };
-        let mut item = Item::new(
-            p.title.clone(),
-            p.guid.clone(),
-            meta.date.unwrap_or_default(),
-            enclosure,
-            out_info.duration.as_secs_rounded(),
-        );
+        let mut item =
+            Item::new(p.title.clone(), p.guid.clone(), p.date, enclosure, out_info.duration.as_secs_rounded());
         item.episode = meta.episode;
         item.season = meta.season;
         item.episode_type = meta.episode_type;

@@ -750,8 +750,11 @@ mod tests {
             "{}",
             n.diagnostics[0]
         );
-        let n = parse("+++\ndate = 2016-09-15T09:00:00\n+++\n");
-        assert!(n.diagnostics[0].to_string().contains("needs a date, a time and a zone"), "{}", n.diagnostics[0]);
+        let n = parse("+++\ndate = 09:00:00\n+++\n");
+        assert_eq!(
+            n.diagnostics[0].to_string(),
+            "2:8: error: front matter: date 09:00:00 has no day; write it like 2016-09-15T09:00:00+10:00, 2016-09-15T09:00:00 or 2016-09-15 (the last two in the show's timezone): \"09:00:00\""
+        );
     }
 
     #[test]

@@ -110,6 +110,9 @@ base_url = {base_url}
 copyright = {copyright}
 # episodic (newest first) or serial (in order, every episode numbered).
 type = "episodic"
+# The time zone of episode dates written without one (`date = 2026-12-01` is midnight in it):
+# UTC, or an offset such as "+10:00" or "-05:00".
+timezone = "UTC"
 
 # One of Apple's categories (see podmark's src/data/apple_categories.json).
 [category]

@@ -20,7 +20,7 @@ use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::str::FromStr;
 
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, FixedOffset, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
 use crate::diagnostic::{Diagnostic, Position, quote};
@@ -86,9 +86,10 @@ pub struct EpisodeMeta {
     /// Full, trailer or bonus.
     #[serde(default)]
     pub episode_type: EpisodeType,
-    /// Publication date and time, with its zone (a TOML offset date-time or an RFC 3339 string).
+    /// Publication date: a TOML offset date-time or an RFC 3339 string keeps its zone; a local
+    /// date-time or a date alone (midnight) is in the show's `timezone` (see [`PubDate::in_zone`]).
     #[serde(default, with = "date_with_zone")]
-    pub date: Option<DateTime<FixedOffset>>,
+    pub date: Option<PubDate>,
     /// Explicit content.
     pub explicit: Option<bool>,
     /// The audio file, relative to the episode folder.
@@ -101,9 +102,62 @@ pub struct EpisodeMeta {
     pub summary: Option<String>,
 }
 
+/// An episode's publication date as written: with its own zone, or local to the show's zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PubDate {
+    /// A date-time with an explicit offset, such as `2016-09-15T09:00:00+10:00`.
+    Zoned(DateTime<FixedOffset>),
+    /// A date-time without zone (`2026-12-01T09:00:00`), or a date alone (`2026-12-01`, midnight).
+    Local(NaiveDateTime),
+}
+
+impl PubDate {
+    /// The date-time, a [`PubDate::Local`] one taken in `zone` (the show's time zone).
+    ///
+    /// ```
+    /// # use podmark::sources::episode::PubDate;
+    /// # use chrono::{FixedOffset, NaiveDate};
+    /// let midnight = NaiveDate::from_ymd_opt(2026, 12, 1).and_then(|d| d.and_hms_opt(0, 0, 0)).unwrap();
+    /// let zone = FixedOffset::east_opt(10 * 3600).unwrap();
+    /// assert_eq!(PubDate::Local(midnight).in_zone(zone).to_rfc3339(), "2026-12-01T00:00:00+10:00");
+    /// ```
+    pub fn in_zone(self, zone: FixedOffset) -> DateTime<FixedOffset> {
+        match self {
+            PubDate::Zoned(d) => d,
+            // A fixed offset has no gaps or folds: the local time maps to exactly one instant.
+            PubDate::Local(n) => n.and_local_timezone(zone).single().unwrap_or_else(|| n.and_utc().fixed_offset()),
+        }
+    }
+}
+
 mod date_with_zone {
-    use chrono::{DateTime, FixedOffset};
+    use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime};
     use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::PubDate;
+
+    const EXAMPLE: &str =
+        "like 2016-09-15T09:00:00+10:00, 2016-09-15T09:00:00 or 2016-09-15 (the last two in the show's timezone)";
+
+    /// A TOML date-time as a [`PubDate`]: with offset, local date-time, or local date (midnight).
+    fn from_toml(dt: &toml::value::Datetime) -> Result<PubDate, String> {
+        let Some(d) = dt.date else {
+            return Err(format!("date {dt} has no day; write it {EXAMPLE}"));
+        };
+        let day = NaiveDate::from_ymd_opt(i32::from(d.year), u32::from(d.month), u32::from(d.day));
+        let Some(day) = day else {
+            return Err(format!("date {dt} is not a calendar day"));
+        };
+        match (dt.time, dt.offset) {
+            (None, _) => Ok(PubDate::Local(day.and_time(NaiveTime::MIN))),
+            (Some(_), Some(_)) => DateTime::parse_from_rfc3339(&dt.to_string())
+                .map(PubDate::Zoned)
+                .map_err(|e| format!("date {dt} is not an RFC 3339 date-time ({e}); write it {EXAMPLE}")),
+            (Some(_), None) => NaiveDateTime::parse_from_str(&dt.to_string(), "%Y-%m-%dT%H:%M:%S%.f")
+                .map(PubDate::Local)
+                .map_err(|e| format!("date {dt} is not a date-time ({e}); write it {EXAMPLE}")),
+        }
+    }
 
     #[derive(Deserialize)]
     #[serde(untagged)]
@@ -112,29 +166,26 @@ mod date_with_zone {
         Text(String),
     }
 
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<FixedOffset>>, D::Error> {
-        let text = match Raw::deserialize(d)? {
-            Raw::Toml(dt) => {
-                if dt.date.is_none() || dt.time.is_none() || dt.offset.is_none() {
-                    return Err(serde::de::Error::custom(format!(
-                        "date {dt} needs a date, a time and a zone, like 2016-09-15T09:00:00+10:00"
-                    )));
-                }
-                dt.to_string()
-            }
-            Raw::Text(s) => s,
-        };
-        DateTime::parse_from_rfc3339(&text).map(Some).map_err(|e| {
-            serde::de::Error::custom(format!(
-                "date \"{text}\" is not an RFC 3339 date-time with zone ({e}); write it like 2016-09-15T09:00:00+10:00"
-            ))
-        })
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<PubDate>, D::Error> {
+        match Raw::deserialize(d)? {
+            Raw::Toml(dt) => from_toml(&dt).map(Some).map_err(serde::de::Error::custom),
+            Raw::Text(text) => match DateTime::parse_from_rfc3339(&text) {
+                Ok(d) => Ok(Some(PubDate::Zoned(d))),
+                Err(e) => match text.parse::<toml::value::Datetime>() {
+                    Ok(dt) if dt.date.is_some() => from_toml(&dt).map(Some).map_err(serde::de::Error::custom),
+                    _ => Err(serde::de::Error::custom(format!(
+                        "date \"{text}\" is not an RFC 3339 date-time with zone ({e}); write it {EXAMPLE}"
+                    ))),
+                },
+            },
+        }
     }
 
     #[allow(clippy::ref_option)]
-    pub(super) fn serialize<S: Serializer>(v: &Option<DateTime<FixedOffset>>, s: S) -> Result<S::Ok, S::Error> {
+    pub(super) fn serialize<S: Serializer>(v: &Option<PubDate>, s: S) -> Result<S::Ok, S::Error> {
         match v {
-            Some(d) => s.serialize_str(&d.to_rfc3339()),
+            Some(PubDate::Zoned(d)) => s.serialize_str(&d.to_rfc3339()),
+            Some(PubDate::Local(n)) => s.serialize_str(&n.format("%Y-%m-%dT%H:%M:%S").to_string()),
             None => s.serialize_none(),
         }
     }
@@ -245,6 +296,23 @@ mod tests {
             "2:14: error: control character U+0001 in \"• 00:01 Intro\\u{1}x\"; podmark allows no control characters but tab and line breaks"
         );
         assert_eq!(check_controls(&"\u{7}".repeat(25)).len(), 21);
+    }
+
+    fn date(toml: &str) -> Result<Option<PubDate>, String> {
+        toml::from_str::<EpisodeMeta>(toml).map(|m| m.date).map_err(|e| e.message().to_owned())
+    }
+
+    #[test]
+    fn a_date_without_zone_is_taken_in_the_show_zone() {
+        let syd = FixedOffset::east_opt(10 * 3600).unwrap();
+        let at = |t: &str| date(t).unwrap().map(|d| d.in_zone(syd).to_rfc3339());
+        assert_eq!(at("date = 2026-12-01").as_deref(), Some("2026-12-01T00:00:00+10:00"));
+        assert_eq!(at("date = 2026-12-01T09:00:00").as_deref(), Some("2026-12-01T09:00:00+10:00"));
+        assert_eq!(at("date = \"2026-12-01\"").as_deref(), Some("2026-12-01T00:00:00+10:00"));
+        // An explicit offset is kept, whatever the show's zone.
+        assert_eq!(at("date = 2016-09-15T09:00:00-05:00").as_deref(), Some("2016-09-15T09:00:00-05:00"));
+        assert_eq!(at("date = \"2016-09-15T09:00:00Z\"").as_deref(), Some("2016-09-15T09:00:00+00:00"));
+        assert!(date("date = \"next tuesday\"").unwrap_err().contains("is not an RFC 3339 date-time with zone"));
     }
 
     #[test]

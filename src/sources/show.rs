@@ -7,9 +7,11 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::LazyLock;
 
+use chrono::FixedOffset;
 use serde::{Deserialize, Serialize};
+use toml::Spanned;
 
-use crate::diagnostic::{Diagnostic, LineIndex, Location, quote};
+use crate::diagnostic::{Diagnostic, LineIndex, Location, Position, quote};
 use crate::formats::Format;
 
 /// Apple's category table: category → subcategories.
@@ -165,29 +167,75 @@ pub struct Show {
     pub owner: Option<Owner>,
     /// Chapter formats written by `podmark build` besides JSON.
     pub chapter_formats: Vec<Format>,
+    /// The show's time zone (`timezone = "+10:00"`, default UTC): an episode date without zone, or
+    /// a date alone (midnight), is taken in it. Fixed offsets only, not IANA names.
+    #[serde(serialize_with = "offset_text")]
+    pub timezone: FixedOffset,
 }
 
+fn offset_text<S: serde::Serializer>(z: &FixedOffset, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&z.to_string())
+}
+
+/// Parses a `timezone`: `UTC`, `Z`, or an offset `+HH:MM` / `-HH:MM` (at most 23:59).
+///
+/// ```
+/// # use podmark::sources::show::parse_timezone;
+/// assert_eq!(parse_timezone("+10:00").map(|z| z.local_minus_utc()), Some(36_000));
+/// assert_eq!(parse_timezone("UTC").map(|z| z.local_minus_utc()), Some(0));
+/// assert!(parse_timezone("Australia/Sydney").is_none());
+/// ```
+pub fn parse_timezone(text: &str) -> Option<FixedOffset> {
+    if matches!(text, "UTC" | "Z" | "utc" | "z") {
+        return FixedOffset::east_opt(0);
+    }
+    let (sign, rest) = match text.as_bytes().first() {
+        Some(b'+') => (1, text.get(1..)?),
+        Some(b'-') => (-1, text.get(1..)?),
+        _ => return None,
+    };
+    let (h, m) = rest.split_once(':')?;
+    if h.len() != 2 || m.len() != 2 || !h.bytes().chain(m.bytes()).all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let (h, m): (i32, i32) = (h.parse().ok()?, m.parse().ok()?);
+    if h > 23 || m > 59 {
+        return None;
+    }
+    FixedOffset::east_opt(sign * (h * 3600 + m * 60))
+}
+
+/// `podcast.toml` as written: every field optional here, so that every missing one is reported
+/// in one run, and the values with their spans, so that every invalid one is reported where it is.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawShow {
-    title: String,
-    author: String,
-    description: String,
-    language: String,
+    title: Option<Spanned<String>>,
+    author: Option<Spanned<String>>,
+    description: Option<Spanned<String>>,
+    language: Option<Spanned<String>>,
     #[serde(default)]
     explicit: bool,
     image: Option<String>,
-    base_url: String,
+    base_url: Option<Spanned<String>>,
     link: Option<String>,
     #[serde(default = "yes")]
     locked: bool,
     copyright: Option<String>,
     #[serde(default, rename = "type")]
     show_type: ShowType,
-    category: RawCategory,
-    owner: Option<Owner>,
+    category: Option<RawCategory>,
+    owner: Option<RawOwner>,
+    timezone: Option<Spanned<String>>,
     #[serde(default)]
     chapters: RawChapters,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOwner {
+    name: Option<String>,
+    email: Option<String>,
 }
 
 fn yes() -> bool {
@@ -197,7 +245,7 @@ fn yes() -> bool {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawCategory {
-    name: String,
+    name: Option<Spanned<String>>,
     sub: Option<String>,
 }
 
@@ -227,29 +275,96 @@ impl Show {
             vec![Diagnostic::error("show", at, e.message().trim().to_owned())]
         })?;
         let mut diags = Vec::new();
+        let at = |span: std::ops::Range<usize>| Location::from(index.position(span.start));
         let find = |needle: &str| text.find(needle).map(|i| Location::from(index.position(i)));
-        let category = Category::new(&raw.category.name, raw.category.sub.as_deref())
-            .map_err(|e| diags.push(Diagnostic::error("category", find("[category]"), e.to_string())))
-            .ok();
-        if !(raw.base_url.starts_with("https://") || raw.base_url.starts_with("http://")) {
+        // A missing key is reported at the top of the file (or of its table), where it may be added.
+        let mut missing = |key: &str, example: &str, table: Option<&str>| {
+            let where_ = table.and_then(find).unwrap_or(Location::from(Position::new(1, 1)));
+            diags.push(Diagnostic::error(
+                "missing-field",
+                where_,
+                format!("podcast.toml has no `{key}`; add a line like {example}"),
+            ));
+        };
+        let mut required = |v: Option<Spanned<String>>, key: &str, example: &str| {
+            let v = v.map(|s| (s.span(), s.into_inner()));
+            if v.is_none() {
+                missing(key, example, None);
+            }
+            v
+        };
+        let title = required(raw.title, "title", "title = \"My Show\"");
+        let author = required(raw.author, "author", "author = \"Your Name\"");
+        let description = required(raw.description, "description", "description = \"What the show is about\"");
+        let language = required(raw.language, "language", "language = \"en\"");
+        let base_url = required(raw.base_url, "base_url", "base_url = \"https://example.com/podcast/\"");
+        let (cat_name, cat_sub) = match raw.category {
+            None => {
+                missing("category", "[category] followed by name = \"Technology\"", None);
+                (None, None)
+            }
+            Some(RawCategory { name: None, .. }) => {
+                missing("category.name", "name = \"Technology\" under [category]", Some("[category]"));
+                (None, None)
+            }
+            Some(RawCategory { name: Some(n), sub }) => (Some((n.span(), n.into_inner())), sub),
+        };
+        let owner = match raw.owner {
+            None => None,
+            Some(RawOwner { name, email }) => {
+                if name.is_none() {
+                    missing("owner.name", "name = \"Your Name\" under [owner]", Some("[owner]"));
+                }
+                if email.is_none() {
+                    missing("owner.email", "email = \"you@example.com\" under [owner]", Some("[owner]"));
+                }
+                name.zip(email).map(|(name, email)| Owner { name, email })
+            }
+        };
+        let category = cat_name.and_then(|(span, name)| {
+            Category::new(&name, cat_sub.as_deref())
+                .map_err(|e| diags.push(Diagnostic::error("category", at(span), e.to_string())))
+                .ok()
+        });
+        if let Some((span, url)) = &base_url
+            && !(url.starts_with("https://") || url.starts_with("http://"))
+        {
             diags.push(Diagnostic::error(
                 "base-url",
-                find("base_url"),
-                format!("base_url must be an absolute http(s) URL: {}", quote(&raw.base_url)),
+                at(span.clone()),
+                format!("base_url must be an absolute http(s) URL: {}", quote(url)),
             ));
         }
-        let lang_ok = !raw.language.is_empty()
-            && raw
-                .language
-                .split('-')
-                .all(|p| !p.is_empty() && p.len() <= 8 && p.chars().all(|c| c.is_ascii_alphanumeric()));
-        if !lang_ok {
-            diags.push(Diagnostic::error(
-                "language",
-                find("language"),
-                format!("language must be a language tag such as en or en-au: {}", quote(&raw.language)),
-            ));
+        if let Some((span, lang)) = &language {
+            let lang_ok = !lang.is_empty()
+                && lang
+                    .split('-')
+                    .all(|p| !p.is_empty() && p.len() <= 8 && p.chars().all(|c| c.is_ascii_alphanumeric()));
+            if !lang_ok {
+                diags.push(Diagnostic::error(
+                    "language",
+                    at(span.clone()),
+                    format!("language must be a language tag such as en or en-au: {}", quote(lang)),
+                ));
+            }
         }
+        let timezone = match raw.timezone {
+            None => FixedOffset::east_opt(0),
+            Some(tz) => {
+                let zone = parse_timezone(tz.get_ref());
+                if zone.is_none() {
+                    diags.push(Diagnostic::error(
+                        "timezone",
+                        at(tz.span()),
+                        format!(
+                            "timezone must be UTC or an offset such as +10:00 or -05:00 (IANA names such as Australia/Sydney are not read): {}",
+                            quote(tz.get_ref())
+                        ),
+                    ));
+                }
+                zone
+            }
+        };
         let mut chapter_formats = Vec::new();
         for f in &raw.chapters.formats {
             match f.parse::<Format>() {
@@ -262,22 +377,34 @@ impl Show {
                 Err(e) => diags.push(Diagnostic::error("chapters", find("formats"), e.to_string())),
             }
         }
-        match category {
-            Some(category) if diags.is_empty() => Ok(Show {
-                title: raw.title,
-                author: raw.author,
-                description: raw.description,
-                language: raw.language.to_ascii_lowercase(),
+        if !diags.is_empty() {
+            return Err(diags);
+        }
+        match (title, author, description, language, base_url, category, timezone) {
+            (
+                Some((_, title)),
+                Some((_, author)),
+                Some((_, description)),
+                Some((_, language)),
+                Some((_, base_url)),
+                Some(category),
+                Some(timezone),
+            ) => Ok(Show {
+                title,
+                author,
+                description,
+                language: language.to_ascii_lowercase(),
                 explicit: raw.explicit,
                 image: raw.image,
-                base_url: if raw.base_url.ends_with('/') { raw.base_url } else { format!("{}/", raw.base_url) },
+                base_url: if base_url.ends_with('/') { base_url } else { format!("{base_url}/") },
                 link: raw.link,
                 locked: raw.locked,
                 copyright: raw.copyright,
                 show_type: raw.show_type,
                 category,
-                owner: raw.owner,
+                owner,
                 chapter_formats,
+                timezone,
             }),
             _ => Err(diags),
         }
@@ -305,10 +432,59 @@ mod tests {
         let s: Vec<String> = d.iter().map(ToString::to_string).collect();
         assert_eq!(s.len(), 2, "{s:?}");
         assert!(
-            s[0].starts_with("6:1: error: \"Tech\" is not an Apple Podcasts category (did you mean: Technology?)"),
+            s[0].starts_with("7:8: error: \"Tech\" is not an Apple Podcasts category (did you mean: Technology?)"),
             "{s:?}"
         );
-        assert!(s[1].starts_with("5:1: error: base_url must be"), "{s:?}");
+        assert!(s[1].starts_with("5:12: error: base_url must be"), "{s:?}");
+    }
+
+    #[test]
+    fn every_missing_field_is_reported_in_one_run() {
+        let d =
+            Show::parse("explicit = false\n[owner]\nname = \"A\"\n").err().map(|e| e.diagnostics).unwrap_or_default();
+        let s: Vec<String> = d.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            s,
+            [
+                "1:1: error: podcast.toml has no `title`; add a line like title = \"My Show\"",
+                "1:1: error: podcast.toml has no `author`; add a line like author = \"Your Name\"",
+                "1:1: error: podcast.toml has no `description`; add a line like description = \"What the show is about\"",
+                "1:1: error: podcast.toml has no `language`; add a line like language = \"en\"",
+                "1:1: error: podcast.toml has no `base_url`; add a line like base_url = \"https://example.com/podcast/\"",
+                "1:1: error: podcast.toml has no `category`; add a line like [category] followed by name = \"Technology\"",
+                "2:1: error: podcast.toml has no `owner.email`; add a line like email = \"you@example.com\" under [owner]",
+            ]
+        );
+    }
+
+    #[test]
+    fn missing_and_invalid_fields_are_reported_together_at_their_values() {
+        let text = "title = \"T\"\nlanguage = \"en au\"\nbase_url = \"x.example\"\ntimezone = \"Australia/Sydney\"\n[category]\nsub = \"Books\"\n";
+        let d = Show::parse(text).err().map(|e| e.diagnostics).unwrap_or_default();
+        let s: Vec<String> = d.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            s,
+            [
+                "1:1: error: podcast.toml has no `author`; add a line like author = \"Your Name\"",
+                "1:1: error: podcast.toml has no `description`; add a line like description = \"What the show is about\"",
+                "5:1: error: podcast.toml has no `category.name`; add a line like name = \"Technology\" under [category]",
+                "3:12: error: base_url must be an absolute http(s) URL: \"x.example\"",
+                "2:12: error: language must be a language tag such as en or en-au: \"en au\"",
+                "4:12: error: timezone must be UTC or an offset such as +10:00 or -05:00 (IANA names such as Australia/Sydney are not read): \"Australia/Sydney\"",
+            ]
+        );
+    }
+
+    #[test]
+    fn the_timezone_is_utc_unless_set() {
+        let utc = Show::parse(OK).map(|s| s.timezone.local_minus_utc());
+        assert_eq!(utc.ok(), Some(0));
+        let syd = Show::parse(&OK.replace("[category]", "timezone = \"+10:00\"\n[category]"));
+        assert_eq!(syd.map(|s| s.timezone.local_minus_utc()).ok(), Some(36_000));
+        assert_eq!(parse_timezone("-05:30").map(|z| z.local_minus_utc()), Some(-19_800));
+        for bad in ["", "10:00", "+24:00", "+1:00", "+10:60", "AEST"] {
+            assert!(parse_timezone(bad).is_none(), "{bad}");
+        }
     }
 
     #[test]
