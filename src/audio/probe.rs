@@ -685,6 +685,19 @@ pub(crate) fn quote_bytes(bytes: &[u8]) -> String {
     s
 }
 
+/// Probes a whole stream with one container's scanner and the default options: what the
+/// per-container `probe` functions (`mp4::probe`, `mpeg::probe`) share.
+pub(crate) fn probe_whole<R: Read + Seek>(
+    reader: R,
+    scan: fn(&mut Source<R>, &Probe) -> Result<AudioInfo, ProbeError>,
+) -> Result<AudioInfo, ProbeError> {
+    let mut src = Source::new(reader)?;
+    let len = src.len();
+    let mut info = scan(&mut src, &Probe::default())?;
+    info.byte_length = len;
+    Ok(info)
+}
+
 /// Probes the file at `path` with the default options.
 pub fn probe_path(path: impl AsRef<Path>) -> Result<AudioInfo, ProbeError> {
     Probe::default().probe_path(path)

@@ -34,11 +34,7 @@ pub(crate) const MAX_SAMPLE_RATE: u32 = 768_000;
 
 /// Probes an MP4 file from a reader.
 pub fn probe<R: Read + Seek>(reader: R) -> Result<AudioInfo, ProbeError> {
-    let mut src = Source::new(reader)?;
-    let len = src.len();
-    let mut info = probe_source(&mut src, &Probe::default())?;
-    info.byte_length = len;
-    Ok(info)
+    crate::audio::probe::probe_whole(reader, probe_source)
 }
 
 fn corrupt(e: BoxError) -> ProbeError {

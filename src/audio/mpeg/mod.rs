@@ -290,11 +290,7 @@ fn sync<R: Read + Seek>(
 
 /// Probes MPEG audio from a reader (ID3v2 tags at the start are skipped).
 pub fn probe<R: Read + Seek>(reader: R) -> Result<AudioInfo, ProbeError> {
-    let mut src = Source::new(reader)?;
-    let len = src.len();
-    let mut info = probe_source(&mut src, &Probe::default())?;
-    info.byte_length = len;
-    Ok(info)
+    crate::audio::probe::probe_whole(reader, probe_source)
 }
 
 /// Where an MPEG stream is: the audio start after the ID3v2 tags, the trailing tags, and the
