@@ -219,6 +219,30 @@ impl ProbeCache {
     }
 }
 
+/// The SHA-256 of the whole file at `path`, as `sha256:<64 hex digits>`: what identifies an
+/// episode's audio in the GUID lock ([`crate::sources::guid_lock`]). Unlike the probe cache's
+/// content check (size and both ends), it covers every byte, so two episodes that share an intro,
+/// an outro and a length still differ. It reads the whole file: the build computes it once per
+/// episode, when the episode is first locked.
+pub fn audio_hash(path: &Path) -> std::io::Result<String> {
+    use sha2::Digest;
+    let mut file = File::open(path)?;
+    let mut hasher = sha2::Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        hasher.update(buf.get(..n).unwrap_or_default());
+    }
+    let digest = hasher.finalize();
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    Ok(format!("sha256:{hex}"))
+}
+
 /// FNV-1a 64 of the size and the first and last [`EDGE`] bytes, as 16 hex digits.
 fn content_check(file: &mut File, size: u64) -> std::io::Result<String> {
     // FNV-1a over 8-byte little-endian words (then the odd tail bytes): a byte at a time was most of
@@ -269,6 +293,24 @@ mod tests {
         d.extend_from_slice(&n.to_le_bytes());
         d.extend(std::iter::repeat_n(fill, usize::try_from(n).unwrap()));
         d
+    }
+
+    #[test]
+    fn audio_hash_is_the_sha256_of_every_byte() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.bin");
+        std::fs::write(&a, b"abc").unwrap();
+        assert_eq!(
+            audio_hash(&a).unwrap(),
+            "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        // Same size and ends, one byte different in the middle: another hash.
+        let mut long = vec![0u8; 3 << 20];
+        std::fs::write(&a, &long).unwrap();
+        let before = audio_hash(&a).unwrap();
+        long[3 << 19] = 1;
+        std::fs::write(&a, &long).unwrap();
+        assert_ne!(audio_hash(&a).unwrap(), before);
     }
 
     #[test]

@@ -39,6 +39,7 @@ use crate::{Chapters, EpisodeMeta, Timestamp};
 
 mod commit;
 mod plan;
+pub(crate) mod renames;
 mod state;
 mod write;
 

@@ -15,7 +15,7 @@ use crate::diagnostic::{Diagnostic, Location, Position, quote};
 use crate::probe::{AudioInfo, ProbeCache};
 use crate::sources::SourceDiagnostic;
 use crate::sources::episode::{self, EpisodeType};
-use crate::sources::guid_lock::{GuidLock, guid_problem, new_episode_guid, podcast_guid};
+use crate::sources::guid_lock::{GuidLock, Identity, guid_problem, new_episode_guid, podcast_guid};
 use crate::sources::show::{Show, ShowType};
 use crate::validate::{Profile, check_all};
 
@@ -232,11 +232,15 @@ pub(super) fn plan(
     // GUIDs: the lock decides; front matter may set a GUID on first build only.
     let lock_path = options.episodes.join("guids.lock");
     let lock_stat = Recorder::stat(&lock_path);
-    let lock = GuidLock::load(&lock_path).map_err(|d| BuildError::Sources(vec![d]))?;
+    let mut lock = GuidLock::load(&lock_path).map_err(|d| BuildError::Sources(vec![d]))?;
+    let show_guid = podcast_guid(&show.base_url_feed());
+    // Renamed folders take their entry along (or stop the build); orphaned entries are reported.
+    let mut hashes = super::renames::Hashes::default();
+    let renames = super::renames::resolve(&mut lock, &lock_path, &episodes, &show, show_guid, &mut hashes, true);
     let mut planner = Planner {
         options,
         show: &show,
-        show_guid: podcast_guid(&show.base_url_feed()),
+        show_guid,
         lock: &lock,
         lock_path: &lock_path,
         seen: HashMap::new(),
@@ -244,7 +248,8 @@ pub(super) fn plan(
         cache,
         warnings: Vec::new(),
     };
-    let mut problems = Vec::new();
+    let mut problems = renames.unsure;
+    planner.warnings.extend(renames.kept.into_iter().chain(renames.orphans));
     let mut planned = Vec::new();
     let total = episodes.len();
     for (i, ep) in episodes.into_iter().enumerate() {
@@ -258,8 +263,19 @@ pub(super) fn plan(
         return Err(BuildError::Sources(problems));
     }
     progress(total, total, "writing");
-    let show_guid = planner.show_guid;
     let warnings = std::mem::take(&mut planner.warnings);
+    // The lock as it will be saved: every GUID, with what identifies its episode (recorded once,
+    // when the episode is first locked or by the first build that knows how).
+    for p in &planned {
+        lock.set(&p.ep.slug, &p.guid);
+        lock.fill_identity(&p.ep.slug, || {
+            Ok::<_, BuildError>(Identity {
+                audio: Some(hashes.get(&p.audio_src).map_err(io(&p.audio_src))?),
+                date: Some(p.date.to_rfc3339()),
+                title: Some(p.title.clone()),
+            })
+        })?;
+    }
     Ok(Plan {
         feed_url: format!("{base_url}feed.xml"),
         base_url,

@@ -62,6 +62,8 @@ impl BuildState {
         let mut report = fp.report.clone();
         report.up_to_date = true;
         report.probe_cache = (0, 0);
+        // A rename was handled by that build; only the orphans remain worth repeating.
+        report.warnings.retain(|w| w.diagnostic.code != super::renames::KEPT);
         Some(report)
     }
 

@@ -269,7 +269,19 @@ fn feed_order(show_type: ShowType, items: Vec<Item>, reports: Vec<EpisodeReport>
 pub(super) fn save_lock(plan: &Plan, rec: &mut Recorder) -> Result<(), BuildError> {
     let lock_path = &plan.lock_path;
     let lock_text = plan.lock.to_toml();
-    let lock_stat = if std::fs::read_to_string(lock_path).ok().as_deref() != Some(lock_text.as_str()) {
+    // `podmark mv` changes the lock under the same lock on the episodes folder: the lock file must
+    // still be the one this build read, or already what it would write.
+    let dir = lock_path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let _held = crate::fsutil::lock_exclusive(dir, "saving guids.lock").map_err(io(dir))?;
+    let on_disk = std::fs::read_to_string(lock_path).ok();
+    if on_disk.as_deref() != Some(lock_text.as_str()) && Recorder::stat(lock_path) != plan.lock_stat {
+        return Err(BuildError::Sources(vec![super::plan::problem(
+            lock_path,
+            "guid-lock",
+            "changed while the build ran (podmark mv, or another build?); nothing was published: build again",
+        )]));
+    }
+    let lock_stat = if on_disk.as_deref() != Some(lock_text.as_str()) {
         crate::fsutil::write_if_changed(lock_path, lock_text.as_bytes()).map_err(io(lock_path))?;
         Recorder::stat(lock_path)
     } else {

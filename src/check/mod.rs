@@ -589,7 +589,7 @@ pub fn check_sources(dir: &Path, options: &CheckOptions) -> Result<Vec<FileRepor
         check_image(&mut reports, img, dir, &dir.join("podcast.toml"), None);
     }
     let lock_path = options.lock.clone().unwrap_or_else(|| dir.join("guids.lock"));
-    let lock = match GuidLock::load(&lock_path) {
+    let mut lock = match GuidLock::load(&lock_path) {
         Ok(lock) => lock,
         Err(s) => {
             push(&mut reports, &s.path, s.diagnostic);
@@ -597,6 +597,13 @@ pub fn check_sources(dir: &Path, options: &CheckOptions) -> Result<Vec<FileRepor
         }
     };
     let show_guid = podcast_guid(&show.base_url_feed());
+    // Renamed folders (as the build would take them), folders that may be renamed ones, orphans.
+    let mut hashes = crate::build::renames::Hashes::default();
+    let renames =
+        crate::build::renames::resolve(&mut lock, &lock_path, &episodes, &show, show_guid, &mut hashes, false);
+    for s in renames.kept.into_iter().chain(renames.unsure).chain(renames.orphans) {
+        push(&mut reports, &s.path, s.diagnostic);
+    }
     let mut seen: HashMap<String, String> = HashMap::new();
     for ep in &episodes {
         let notes = ep.dir.join("episode.md");

@@ -3,8 +3,14 @@
 //! A changed `<guid>` makes podcast apps list and download an episode twice, so podmark records
 //! each episode's GUID in `episodes/guids.lock` the first time it is built (commit that file) and
 //! refuses a build that would change or duplicate one.
+//!
+//! Each entry also records what identifies the episode beyond its folder name ([`Identity`]: the
+//! SHA-256 of its audio, its date and title as first built), so that a renamed folder is
+//! recognised: [`GuidLock::match_renames`] pairs a folder that has no entry with the entry whose
+//! folder is gone ("orphaned"), and `podmark build` keeps the GUID when the audio is the same, or
+//! stops and says what to do when the evidence is weaker or ambiguous.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -44,7 +50,8 @@ pub struct GuidLock {
     pub episodes: BTreeMap<String, LockEntry>,
 }
 
-/// One episode's locked GUID.
+/// One episode's locked GUID, and what identifies the episode (absent in lock files written
+/// before podmark recorded it; the next build fills it in).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LockEntry {
@@ -52,6 +59,109 @@ pub struct LockEntry {
     pub guid: String,
     /// `check(slug, guid)`: detects hand edits.
     pub check: String,
+    /// `sha256:<hex>` of the episode's audio file as first built.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audio: Option<String>,
+    /// The publication date as first built (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+    /// The title as first built.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+}
+
+impl LockEntry {
+    /// What the entry records about its episode.
+    pub fn identity(&self) -> Identity {
+        Identity { audio: self.audio.clone(), date: self.date.clone(), title: self.title.clone() }
+    }
+
+    /// Whether every identity field is recorded.
+    pub fn has_identity(&self) -> bool {
+        self.audio.is_some() && self.date.is_some() && self.title.is_some()
+    }
+}
+
+/// What identifies an episode beyond its folder name: enough to recognise it after a rename.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Identity {
+    /// `sha256:<hex>` of the audio file (see [`crate::audio::cache::audio_hash`]).
+    pub audio: Option<String>,
+    /// Publication date, RFC 3339.
+    pub date: Option<String>,
+    /// Title.
+    pub title: Option<String>,
+}
+
+impl Identity {
+    /// Same date (the same instant, whatever the offset it is written with) and same title.
+    fn same_date_and_title(&self, other: &Identity) -> bool {
+        let instant = |d: &Option<String>| d.as_deref().and_then(|d| chrono::DateTime::parse_from_rfc3339(d).ok());
+        matches!((instant(&self.date), instant(&other.date)), (Some(a), Some(b)) if a == b)
+            && matches!((&self.title, &other.title), (Some(a), Some(b)) if a == b)
+    }
+
+    /// Same audio bytes.
+    fn same_audio(&self, other: &Identity) -> bool {
+        matches!((&self.audio, &other.audio), (Some(a), Some(b)) if a == b)
+    }
+}
+
+/// An episode folder that has no entry in the lock, as [`GuidLock::match_renames`] sees it.
+#[derive(Debug, Clone)]
+pub struct Unlocked {
+    /// The folder name.
+    pub slug: String,
+    /// The `guid` of its front matter, if it has one.
+    pub guid: Option<String>,
+    /// Its audio hash, date and title (the audio may be `None` when there is nothing to compare
+    /// it with).
+    pub identity: Identity,
+}
+
+/// How an episode folder without a lock entry relates to the orphaned entries (entries whose
+/// folder is gone): see [`GuidLock::match_renames`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RenameMatch {
+    /// Nothing suggests a rename: a new episode.
+    New,
+    /// The folder was renamed from this one: same audio as exactly this orphan (and no other
+    /// folder has that audio), or a front matter `guid` equal to its GUID. The GUID is kept.
+    Renamed {
+        /// The old folder name.
+        from: String,
+        /// Why podmark is sure.
+        by: RenamedBy,
+    },
+    /// It may be a renamed folder, but podmark cannot be sure: the user must say.
+    Unsure {
+        /// The orphaned entries it may be (folder names).
+        candidates: Vec<String>,
+        /// Why it is unsure.
+        why: Unsure,
+    },
+}
+
+/// How a renamed folder was recognised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RenamedBy {
+    /// The audio file has the same SHA-256.
+    Audio,
+    /// The front matter's `guid` is the orphan's GUID.
+    Guid,
+}
+
+/// Why [`RenameMatch::Unsure`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unsure {
+    /// The audio is that of several orphans.
+    SeveralOrphans,
+    /// Another new folder has the same audio as the orphan.
+    SeveralFolders,
+    /// The date and title are an orphan's, the audio is not.
+    DateAndTitle,
+    /// The orphans were locked by an older podmark, without audio, date or title to compare.
+    NotRecorded,
 }
 
 /// The lock file as written, with the span of each GUID for messages.
@@ -67,6 +177,12 @@ struct RawLock {
 struct RawEntry {
     guid: toml::Spanned<String>,
     check: String,
+    #[serde(default)]
+    audio: Option<String>,
+    #[serde(default)]
+    date: Option<String>,
+    #[serde(default)]
+    title: Option<String>,
 }
 
 /// Why `guid` cannot be an episode GUID, if it cannot: it must be non-empty, without white space
@@ -90,7 +206,8 @@ fn check(slug: &str, guid: &str) -> String {
 }
 
 const HEADER: &str = "# podmark GUID lock: the GUID each episode was first published with.\n\
-# Commit this file. Never edit a GUID: podcast apps would list and download the episode again.\n\n";
+# Commit this file. Never edit a GUID: podcast apps would list and download the episode again.\n\
+# Rename an episode folder with `podmark mv OLD NEW`, which moves its entry too.\n\n";
 
 impl GuidLock {
     /// Reads the lock file; a missing file is an empty lock. A file that cannot be read, or is
@@ -122,7 +239,8 @@ impl GuidLock {
                     format!("the GUID of episode {slug} is {}: {why}", crate::diagnostic::quote(&guid)),
                 ));
             }
-            episodes.insert(slug, LockEntry { guid, check: entry.check });
+            let RawEntry { check, audio, date, title, .. } = entry;
+            episodes.insert(slug, LockEntry { guid, check, audio, date, title });
         }
         Ok(GuidLock { episodes })
     }
@@ -143,9 +261,109 @@ impl GuidLock {
         }
     }
 
-    /// Records an episode's GUID.
+    /// Records an episode's GUID. An entry that already has this GUID keeps its identity.
     pub fn set(&mut self, slug: &str, guid: &str) {
-        self.episodes.insert(slug.to_owned(), LockEntry { guid: guid.to_owned(), check: check(slug, guid) });
+        let kept = self.episodes.get(slug).filter(|e| e.guid == guid).map(LockEntry::identity).unwrap_or_default();
+        let entry = LockEntry {
+            guid: guid.to_owned(),
+            check: check(slug, guid),
+            audio: kept.audio,
+            date: kept.date,
+            title: kept.title,
+        };
+        self.episodes.insert(slug.to_owned(), entry);
+    }
+
+    /// Fills in the identity fields the entry of `slug` lacks (an entry written by an older
+    /// podmark, or a new one) from `identity()`, which is only called when one is missing.
+    /// Recorded fields never change: they describe the episode as first built.
+    pub fn fill_identity<E>(&mut self, slug: &str, identity: impl FnOnce() -> Result<Identity, E>) -> Result<(), E> {
+        let Some(entry) = self.episodes.get_mut(slug).filter(|e| !e.has_identity()) else { return Ok(()) };
+        let Identity { audio, date, title } = identity()?;
+        entry.audio = entry.audio.take().or(audio);
+        entry.date = entry.date.take().or(date);
+        entry.title = entry.title.take().or(title);
+        Ok(())
+    }
+
+    /// Moves the entry of `old` to `new` (with its GUID and identity; the check value is made
+    /// for the new name). Returns false, changing nothing, when `old` has no entry or `new` has
+    /// one.
+    pub fn rename(&mut self, old: &str, new: &str) -> bool {
+        if self.episodes.contains_key(new) {
+            return false;
+        }
+        let Some(mut entry) = self.episodes.remove(old) else { return false };
+        entry.check = check(new, &entry.guid);
+        self.episodes.insert(new.to_owned(), entry);
+        true
+    }
+
+    /// The entries whose folder is not among `present` (folder names), in name order.
+    pub fn orphans<'a>(&'a self, present: &BTreeSet<&str>) -> Vec<(&'a str, &'a LockEntry)> {
+        self.episodes.iter().filter(|(slug, _)| !present.contains(slug.as_str())).map(|(s, e)| (s.as_str(), e)).collect()
+    }
+
+    /// For each folder of `unlocked` (folders without a lock entry), whether it is one of the
+    /// `orphans` (entries without a folder, see [`GuidLock::orphans`]) renamed:
+    ///
+    /// - a front matter `guid` equal to an orphan's GUID: renamed (the user said so);
+    /// - any other front matter `guid`: new (the user chose its GUID);
+    /// - the same audio (SHA-256) as exactly one orphan, and no other folder of `unlocked` with
+    ///   that audio: renamed, the GUID is kept;
+    /// - the same audio as several orphans, or an orphan's audio in several folders: unsure;
+    /// - otherwise the same date and title as one or more orphans: unsure (the audio was
+    ///   replaced, or it is another episode with the same title on the same day);
+    /// - otherwise, while orphans recorded by an older podmark (nothing to compare) remain:
+    ///   unsure;
+    /// - otherwise new.
+    ///
+    /// The answers are in the order of `unlocked`.
+    pub fn match_renames(&self, orphans: &[&str], unlocked: &[Unlocked]) -> Vec<RenameMatch> {
+        let orphans: Vec<(&str, &LockEntry)> =
+            orphans.iter().filter_map(|s| self.episodes.get(*s).map(|e| (*s, e))).collect();
+        let audio_matches = |u: &Unlocked| -> Vec<String> {
+            orphans.iter().filter(|(_, e)| e.identity().same_audio(&u.identity)).map(|(s, _)| (*s).to_owned()).collect()
+        };
+        unlocked
+            .iter()
+            .map(|u| {
+                if let Some(guid) = &u.guid {
+                    return match orphans.iter().find(|(_, e)| &e.guid == guid) {
+                        Some((s, _)) => RenameMatch::Renamed { from: (*s).to_owned(), by: RenamedBy::Guid },
+                        None => RenameMatch::New,
+                    };
+                }
+                let by_audio = audio_matches(u);
+                if by_audio.len() > 1 {
+                    return RenameMatch::Unsure { candidates: by_audio, why: Unsure::SeveralOrphans };
+                }
+                if let Some(from) = by_audio.into_iter().next() {
+                    let others = unlocked
+                        .iter()
+                        .filter(|o| o.slug != u.slug && o.guid.is_none() && audio_matches(o).contains(&from))
+                        .count();
+                    if others > 0 {
+                        return RenameMatch::Unsure { candidates: vec![from], why: Unsure::SeveralFolders };
+                    }
+                    return RenameMatch::Renamed { from, by: RenamedBy::Audio };
+                }
+                let by_date_title: Vec<String> = orphans
+                    .iter()
+                    .filter(|(_, e)| e.identity().same_date_and_title(&u.identity))
+                    .map(|(s, _)| (*s).to_owned())
+                    .collect();
+                if !by_date_title.is_empty() {
+                    return RenameMatch::Unsure { candidates: by_date_title, why: Unsure::DateAndTitle };
+                }
+                let unknown: Vec<String> =
+                    orphans.iter().filter(|(_, e)| e.audio.is_none()).map(|(s, _)| (*s).to_owned()).collect();
+                if !unknown.is_empty() {
+                    return RenameMatch::Unsure { candidates: unknown, why: Unsure::NotRecorded };
+                }
+                RenameMatch::New
+            })
+            .collect()
     }
 
     /// The file's text (sorted, stable).
@@ -153,11 +371,17 @@ impl GuidLock {
         let mut out = String::from(HEADER);
         for (k, v) in &self.episodes {
             out.push_str(&format!(
-                "[episodes.{}]\nguid = {}\ncheck = {}\n\n",
+                "[episodes.{}]\nguid = {}\ncheck = {}\n",
                 toml_string(k),
                 toml_string(&v.guid),
                 toml_string(&v.check)
             ));
+            for (key, value) in [("audio", &v.audio), ("date", &v.date), ("title", &v.title)] {
+                if let Some(value) = value {
+                    out.push_str(&format!("{key} = {}\n", toml_string(value)));
+                }
+            }
+            out.push('\n');
         }
         out
     }
@@ -249,7 +473,111 @@ mod tests {
             let mut lock = GuidLock::default();
             lock.set("020-x", guid);
             let d = GuidLock::parse(&lock.to_toml()).unwrap_err();
-            assert_eq!(d.to_string(), format!("5:8: error: the GUID of episode 020-x is {shown}: {why}"), "{guid:?}");
+            assert_eq!(d.to_string(), format!("6:8: error: the GUID of episode 020-x is {shown}: {why}"), "{guid:?}");
         }
+    }
+
+    fn entry(lock: &mut GuidLock, slug: &str, guid: &str, audio: Option<&str>, date: &str, title: &str) {
+        lock.set(slug, guid);
+        let identity = Identity {
+            audio: audio.map(str::to_owned),
+            date: Some(date.to_owned()),
+            title: Some(title.to_owned()),
+        };
+        lock.fill_identity(slug, || Ok::<_, ()>(identity)).unwrap();
+    }
+
+    fn unlocked(slug: &str, audio: &str, date: &str, title: &str) -> Unlocked {
+        Unlocked {
+            slug: slug.to_owned(),
+            guid: None,
+            identity: Identity {
+                audio: Some(audio.to_owned()),
+                date: Some(date.to_owned()),
+                title: Some(title.to_owned()),
+            },
+        }
+    }
+
+    const D1: &str = "2026-12-01T09:00:00+00:00";
+
+    #[test]
+    fn the_same_audio_as_one_orphan_is_a_rename() {
+        let mut lock = GuidLock::default();
+        entry(&mut lock, "001-old", "g1", Some("sha256:a"), D1, "One");
+        entry(&mut lock, "002-kept", "g2", Some("sha256:b"), D1, "Two");
+        let present = BTreeSet::from(["002-kept", "001-new"]);
+        let orphans: Vec<&str> = lock.orphans(&present).into_iter().map(|(s, _)| s).collect();
+        assert_eq!(orphans, ["001-old"]);
+        // Title and date edited along with the rename: the audio decides.
+        let m = lock.match_renames(&orphans, &[unlocked("001-new", "sha256:a", "2027-01-01T00:00:00Z", "One!")]);
+        assert_eq!(m, [RenameMatch::Renamed { from: "001-old".into(), by: RenamedBy::Audio }]);
+        assert!(lock.rename("001-old", "001-new"));
+        assert_eq!(lock.get("001-new").unwrap().as_deref(), Some("g1"));
+        assert_eq!(lock.episodes["001-new"].audio.as_deref(), Some("sha256:a"));
+        assert!(!lock.rename("001-old", "001-x"), "no entry left to move");
+        assert!(!lock.rename("001-new", "002-kept"), "never over another entry");
+    }
+
+    #[test]
+    fn weaker_or_ambiguous_evidence_is_unsure() {
+        let mut lock = GuidLock::default();
+        entry(&mut lock, "001-a", "g1", Some("sha256:same"), D1, "One");
+        entry(&mut lock, "002-b", "g2", Some("sha256:same"), D1, "Two");
+        entry(&mut lock, "003-c", "g3", Some("sha256:c"), "2026-12-03T10:00:00+01:00", "Three");
+        let orphans = ["001-a", "002-b", "003-c"];
+        // Same audio as two orphans.
+        assert_eq!(
+            lock.match_renames(&orphans, &[unlocked("x", "sha256:same", D1, "X")]),
+            [RenameMatch::Unsure { candidates: vec!["001-a".into(), "002-b".into()], why: Unsure::SeveralOrphans }]
+        );
+        // One orphan's audio in two new folders.
+        let two = [unlocked("x", "sha256:c", D1, "X"), unlocked("y", "sha256:c", D1, "Y")];
+        let m = lock.match_renames(&orphans, &two);
+        assert!(m.iter().all(|m| *m == RenameMatch::Unsure { candidates: vec!["003-c".into()], why: Unsure::SeveralFolders }));
+        // Same date (another offset, same instant) and title, other audio.
+        assert_eq!(
+            lock.match_renames(&orphans, &[unlocked("x", "sha256:new", "2026-12-03T09:00:00Z", "Three")]),
+            [RenameMatch::Unsure { candidates: vec!["003-c".into()], why: Unsure::DateAndTitle }]
+        );
+        // Nothing in common: a new episode.
+        assert_eq!(lock.match_renames(&orphans, &[unlocked("x", "sha256:new", D1, "Three")]), [RenameMatch::New]);
+    }
+
+    #[test]
+    fn a_guid_line_decides_and_legacy_orphans_make_a_new_folder_unsure() {
+        let mut lock = GuidLock::default();
+        lock.set("001-legacy", "g1");
+        let orphans = ["001-legacy"];
+        assert_eq!(
+            lock.match_renames(&orphans, &[unlocked("x", "sha256:a", D1, "X")]),
+            [RenameMatch::Unsure { candidates: vec!["001-legacy".into()], why: Unsure::NotRecorded }]
+        );
+        let mut with_guid = unlocked("x", "sha256:a", D1, "X");
+        with_guid.guid = Some("g1".into());
+        assert_eq!(
+            lock.match_renames(&orphans, std::slice::from_ref(&with_guid)),
+            [RenameMatch::Renamed { from: "001-legacy".into(), by: RenamedBy::Guid }]
+        );
+        with_guid.guid = Some("another".into());
+        assert_eq!(lock.match_renames(&orphans, &[with_guid]), [RenameMatch::New]);
+    }
+
+    #[test]
+    fn an_old_lock_without_identity_loads_and_is_filled_in_once() {
+        let old = "[episodes.\"001-a\"]\nguid = \"g1\"\ncheck = \"".to_owned() + &check("001-a", "g1") + "\"\n";
+        let mut lock = GuidLock::parse(&old).unwrap();
+        assert_eq!(lock.get("001-a").unwrap().as_deref(), Some("g1"));
+        assert!(!lock.episodes["001-a"].has_identity());
+        let identity = Identity { audio: Some("sha256:a".into()), date: Some(D1.into()), title: Some("A".into()) };
+        lock.fill_identity("001-a", || Ok::<_, ()>(identity.clone())).unwrap();
+        assert_eq!(lock.episodes["001-a"].identity(), identity);
+        // Recorded fields never change, and a complete entry is not even asked about.
+        lock.fill_identity("001-a", || Err(())).unwrap();
+        lock.set("001-a", "g1");
+        assert_eq!(lock.episodes["001-a"].identity(), identity);
+        let text = lock.to_toml();
+        assert!(text.contains("audio = \"sha256:a\"\ndate = \"2026-12-01T09:00:00+00:00\"\ntitle = \"A\"\n"), "{text}");
+        assert_eq!(GuidLock::parse(&text).unwrap(), lock);
     }
 }

@@ -14,6 +14,7 @@ mod add;
 mod build;
 mod chapters;
 mod check;
+mod mv;
 mod new;
 mod probe;
 #[cfg(feature = "hosting")]
@@ -70,6 +71,22 @@ enum Command {
     /// the chapter files (`feed/chapters/<episode>.json` and the formats the show asks for). Source
     /// files are never modified. Nothing is written if any source has an error.
     Build(build::BuildArgs),
+    /// Rename an episode folder and keep its GUID: moves its entry in episodes/guids.lock too.
+    ///
+    /// An episode's GUID is locked under its folder name in `episodes/guids.lock`; renaming the
+    /// folder by hand leaves the entry behind, and a new GUID would make every subscriber's app
+    /// download the episode again (`podmark build` stops or keeps the GUID when it recognises the
+    /// audio). `podmark mv` renames the folder, then moves the entry, holding a lock on the episodes
+    /// folder. If the folder was already renamed by hand, it moves only the entry. Refuses when OLD
+    /// does not exist, NEW exists, or NEW was once an episode's folder (it has a lock entry).
+    ///
+    /// Examples:
+    ///   podmark mv 002-draft 002-containers
+    ///   podmark mv episodes/002-draft episodes/002-containers --json
+    ///   podmark mv 002-draft 002-containers --episodes shows/mine/episodes
+    ///   git add -A episodes && git commit -m "Rename episode 2"    (commit the lock with it)
+    #[command(verbatim_doc_comment)]
+    Mv(mv::MvArgs),
     /// Check and convert chapter lists (show notes, JSON, PSC, WebVTT, FFMETADATA, CUE, …).
     #[command(subcommand)]
     Chapters(chapters::ChaptersCommand),
@@ -156,6 +173,7 @@ fn main() -> ExitCode {
         Command::Build(args) => build::run(args),
         Command::Chapters(cmd) => chapters::run(cmd),
         Command::Check(args) => check::run(args),
+        Command::Mv(args) => mv::run(args),
         Command::Probe(args) => probe::run(args),
         Command::Tag(args) => tag::run(args),
         #[cfg(feature = "hosting")]
