@@ -148,11 +148,14 @@ pub fn move_episode(episodes: &Path, old: &str, new: &str) -> Result<MoveReport,
     let mut lock = GuidLock::load(&lock_path).map_err(MoveError::Lock)?;
     let (from, to) = (episodes.join(&old), episodes.join(&new));
     let guid = lock.episodes.get(&old).map(|e| e.guid.clone());
+    let from_exists = from.symlink_metadata().is_ok();
+    let to_exists = to.symlink_metadata().is_ok();
+    if from_exists && to_exists {
+        return Err(MoveError::Exists(to));
+    }
     if let Some(taken) = lock.episodes.get(&new) {
         return Err(MoveError::NameTaken { name: new, guid: taken.guid.clone() });
     }
-    let from_exists = from.symlink_metadata().is_ok();
-    let to_exists = to.symlink_metadata().is_ok();
     let folder_moved = match (from_exists, to_exists) {
         (true, true) => return Err(MoveError::Exists(to)),
         // Renamed by hand, or a run stopped after the rename: move the entry.
