@@ -191,7 +191,9 @@ fn two_folders_with_the_audio_of_one_gone_folder_stop_the_build() {
     assert_eq!(code, 1, "{err}");
     for slug in ["002-x", "002-y"] {
         assert!(
-            err.contains(&format!("episode {slug} has no GUID in guids.lock yet and has the same audio as episode 002-b (GUID")),
+            err.contains(&format!(
+                "episode {slug} has no GUID in guids.lock yet and has the same audio as episode 002-b (GUID"
+            )),
             "{err}"
         );
     }
@@ -202,8 +204,7 @@ fn two_folders_with_the_audio_of_one_gone_folder_stop_the_build() {
 fn podmark_mv_renames_the_folder_and_its_entry_and_the_next_build_keeps_the_guid() {
     let s = show();
     let before = s.guids();
-    let (code, out, err) =
-        run(podmark().args(["mv", "002-b", "002-bee", "--json", "--episodes"]).arg(&s.episodes));
+    let (code, out, err) = run(podmark().args(["mv", "002-b", "002-bee", "--json", "--episodes"]).arg(&s.episodes));
     assert_eq!(code, 0, "{err}");
     let json: serde_json::Value = serde_json::from_str(&out).unwrap();
     let old = before.iter().find(|(t, _)| t == "Episode 2").unwrap().1.clone();

@@ -301,7 +301,11 @@ impl GuidLock {
 
     /// The entries whose folder is not among `present` (folder names), in name order.
     pub fn orphans<'a>(&'a self, present: &BTreeSet<&str>) -> Vec<(&'a str, &'a LockEntry)> {
-        self.episodes.iter().filter(|(slug, _)| !present.contains(slug.as_str())).map(|(s, e)| (s.as_str(), e)).collect()
+        self.episodes
+            .iter()
+            .filter(|(slug, _)| !present.contains(slug.as_str()))
+            .map(|(s, e)| (s.as_str(), e))
+            .collect()
     }
 
     /// For each folder of `unlocked` (folders without a lock entry), whether it is one of the
@@ -479,11 +483,8 @@ mod tests {
 
     fn entry(lock: &mut GuidLock, slug: &str, guid: &str, audio: Option<&str>, date: &str, title: &str) {
         lock.set(slug, guid);
-        let identity = Identity {
-            audio: audio.map(str::to_owned),
-            date: Some(date.to_owned()),
-            title: Some(title.to_owned()),
-        };
+        let identity =
+            Identity { audio: audio.map(str::to_owned), date: Some(date.to_owned()), title: Some(title.to_owned()) };
         lock.fill_identity(slug, || Ok::<_, ()>(identity)).unwrap();
     }
 
@@ -534,7 +535,10 @@ mod tests {
         // One orphan's audio in two new folders.
         let two = [unlocked("x", "sha256:c", D1, "X"), unlocked("y", "sha256:c", D1, "Y")];
         let m = lock.match_renames(&orphans, &two);
-        assert!(m.iter().all(|m| *m == RenameMatch::Unsure { candidates: vec!["003-c".into()], why: Unsure::SeveralFolders }));
+        assert!(
+            m.iter()
+                .all(|m| *m == RenameMatch::Unsure { candidates: vec!["003-c".into()], why: Unsure::SeveralFolders })
+        );
         // Same date (another offset, same instant) and title, other audio.
         assert_eq!(
             lock.match_renames(&orphans, &[unlocked("x", "sha256:new", "2026-12-03T09:00:00Z", "Three")]),

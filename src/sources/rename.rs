@@ -112,8 +112,8 @@ fn folder_name(episodes: &Path, arg: &str) -> Result<String, MoveError> {
         None => trimmed.to_owned(),
     };
     if let Some(parent) = parent {
-        let same = parent == episodes
-            || matches!((parent.canonicalize(), episodes.canonicalize()), (Ok(a), Ok(b)) if a == b);
+        let same =
+            parent == episodes || matches!((parent.canonicalize(), episodes.canonicalize()), (Ok(a), Ok(b)) if a == b);
         if !same {
             return Err(MoveError::NotInEpisodes { arg: path.to_owned(), episodes: episodes.to_owned() });
         }
@@ -215,7 +215,7 @@ mod tests {
         assert!(!episodes.join("001-old").exists());
         let lock = GuidLock::load(&episodes.join("guids.lock")).unwrap();
         assert_eq!(lock.get("001-new").unwrap().as_deref(), Some("guid-1"));
-        assert!(lock.episodes.get("001-old").is_none());
+        assert!(!lock.episodes.contains_key("001-old"));
     }
 
     #[test]
