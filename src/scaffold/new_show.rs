@@ -178,6 +178,7 @@ A podcast built with [podmark](https://crates.io/crates/podmark).
 
 `feed/` is built output (ignored by git). Commit `episodes/`, including `episodes/guids.lock`:
 it keeps every episode's GUID the same forever, so apps never download an episode twice.
+Rename an episode folder with `podmark mv OLD NEW`, which moves its GUID along.
 "#
     )
 }

@@ -287,14 +287,17 @@ impl GuidLock {
     }
 
     /// Moves the entry of `old` to `new` (with its GUID and identity; the check value is made
-    /// for the new name). Returns false, changing nothing, when `old` has no entry or `new` has
+    /// for the new name, unless the entry was edited by hand: then it stays an edited entry). Returns false, changing nothing, when `old` has no entry or `new` has
     /// one.
     pub fn rename(&mut self, old: &str, new: &str) -> bool {
         if self.episodes.contains_key(new) {
             return false;
         }
         let Some(mut entry) = self.episodes.remove(old) else { return false };
-        entry.check = check(new, &entry.guid);
+        // A hand-edited entry stays detectably edited under its new name.
+        if entry.check == check(old, &entry.guid) {
+            entry.check = check(new, &entry.guid);
+        }
         self.episodes.insert(new.to_owned(), entry);
         true
     }
@@ -517,6 +520,10 @@ mod tests {
         assert_eq!(lock.get("001-new").unwrap().as_deref(), Some("g1"));
         assert_eq!(lock.episodes["001-new"].audio.as_deref(), Some("sha256:a"));
         assert!(!lock.rename("001-old", "001-x"), "no entry left to move");
+        let mut edited = lock.clone();
+        edited.episodes.get_mut("001-new").unwrap().guid = "g9".into();
+        assert!(edited.rename("001-new", "001-newer"));
+        assert!(edited.get("001-newer").unwrap_err().message.contains("was edited"));
         assert!(!lock.rename("001-new", "002-kept"), "never over another entry");
     }
 
