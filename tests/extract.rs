@@ -60,7 +60,7 @@ fn probe_says(file: &Path) -> Said {
         None => Said::None,
         Some(list) => Said::Chapters(
             list.iter()
-                .map(|c| (probe_ms(c["start"].as_str().unwrap()), c["title"].as_str().unwrap().to_owned()))
+                .map(|c| (secs_ms(&c["start"]), c["title"].as_str().unwrap().to_owned()))
                 .collect(),
         ),
     }
