@@ -85,7 +85,8 @@ impl Profile {
     /// What `profile`'s rules add to `strict` for `parsed`: the problems the platform has with a
     /// list that is otherwise sound (see [`check`]).
     pub fn platform_problems(self, parsed: &Parsed, duration: Option<Timestamp>) -> Vec<Diagnostic> {
-        let strict: std::collections::HashSet<Diagnostic> = check(parsed, Profile::Strict, duration).into_iter().collect();
+        let strict: std::collections::HashSet<Diagnostic> =
+            check(parsed, Profile::Strict, duration).into_iter().collect();
         check(parsed, self, duration).into_iter().filter(|d| !strict.contains(d)).collect()
     }
 

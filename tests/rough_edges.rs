@@ -152,10 +152,14 @@ fn build_json_on_failure_prints_every_error_with_file_line_column_and_code() {
     assert_eq!(v["error"], Value::Null);
     let file = &v["files"][0];
     assert!(file["path"].as_str().unwrap().ends_with("episode.md"), "{v:#}");
-    let codes: Vec<&str> = file["diagnostics"].as_array().unwrap().iter().map(|d| d["code"].as_str().unwrap()).collect();
+    let codes: Vec<&str> =
+        file["diagnostics"].as_array().unwrap().iter().map(|d| d["code"].as_str().unwrap()).collect();
     assert_eq!(codes.len(), 3, "{v:#}");
     for d in file["diagnostics"].as_array().unwrap() {
-        assert_eq!((d["severity"].as_str(), d["line"].as_u64(), d["column"].as_u64()), (Some("error"), Some(1), Some(1)));
+        assert_eq!(
+            (d["severity"].as_str(), d["line"].as_u64(), d["column"].as_u64()),
+            (Some("error"), Some(1), Some(1))
+        );
         assert!(d["message"].as_str().unwrap().contains("front matter has no"), "{d}");
     }
     assert!(text(&out.stderr).contains("front matter has no `title`"), "the text goes to stderr as before");

@@ -315,7 +315,8 @@ pub fn add_episode(audio: &Path, options: &AddOptions) -> Result<AddReport, Scaf
     let zone = show_timezone(episodes);
     let (date, date_from) = match (&options.date, &tags.date) {
         (Some(d), _) => {
-            let (d, note) = parse_date_in(d, zone).map_err(|message| ScaffoldError::Invalid { field: "date", message })?;
+            let (d, note) =
+                parse_date_in(d, zone).map_err(|message| ScaffoldError::Invalid { field: "date", message })?;
             warnings.extend(note);
             (d, Origin::Option)
         }
@@ -469,7 +470,10 @@ mod tests {
         let z = |s: &str| parse_date_in(s, syd).map(|(d, n)| (d.to_rfc3339(), n));
         assert_eq!(
             z("2026-12-01"),
-            Ok(("2026-12-01T00:00:00+10:00".into(), Some("date \"2026-12-01\" has no time: taken as 00:00 in the show's timezone +10:00".into())))
+            Ok((
+                "2026-12-01T00:00:00+10:00".into(),
+                Some("date \"2026-12-01\" has no time: taken as 00:00 in the show's timezone +10:00".into())
+            ))
         );
         assert_eq!(z("2026-12-01 09:30").unwrap().0, "2026-12-01T09:30:00+10:00");
         assert_eq!(z("2016-09-14T09:30Z"), Ok(("2016-09-14T09:30:00+00:00".into(), None)));

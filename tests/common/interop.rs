@@ -171,8 +171,12 @@ pub fn moto_server() -> Option<Command> {
         cmd.args(["-m", "moto.server"]);
         return Some(cmd);
     }
-    let seen = python_running("import moto; print(moto.__version__)").map(|(py, v)| format!("; found moto {v} in {}", py.display()));
-    missing(&format!("moto[server]=={want} (the S3 server these tests were written for{})", seen.unwrap_or_default()), PIP_HINT);
+    let seen = python_running("import moto; print(moto.__version__)")
+        .map(|(py, v)| format!("; found moto {v} in {}", py.display()));
+    missing(
+        &format!("moto[server]=={want} (the S3 server these tests were written for{})", seen.unwrap_or_default()),
+        PIP_HINT,
+    );
     None
 }
 
@@ -182,7 +186,11 @@ pub fn node_package(package: &str) -> Option<PathBuf> {
     if on_path("node").is_some() && dir.join("package.json").is_file() {
         return Some(dir);
     }
-    let hint = if on_path("node").is_some() { NPM_HINT.to_owned() } else { format!("apt-get install nodejs npm, then {NPM_HINT}") };
+    let hint = if on_path("node").is_some() {
+        NPM_HINT.to_owned()
+    } else {
+        format!("apt-get install nodejs npm, then {NPM_HINT}")
+    };
     missing(&format!("node with the npm package `{package}` in tests/clients/node_modules"), &hint);
     None
 }
@@ -196,15 +204,21 @@ pub fn require_strace() -> bool {
     static WORKS: OnceLock<Result<(), String>> = OnceLock::new();
     let works = WORKS.get_or_init(|| {
         let out = Command::new("strace")
-            .args(["-f", "-qq", "-o", "/dev/null", "-e", "trace=getpid", "-e", "inject=getpid:retval=1:when=999", "true"])
+            .args([
+                "-f",
+                "-qq",
+                "-o",
+                "/dev/null",
+                "-e",
+                "trace=getpid",
+                "-e",
+                "inject=getpid:retval=1:when=999",
+                "true",
+            ])
             .stdin(Stdio::null())
             .output()
             .map_err(|e| e.to_string())?;
-        if out.status.success() {
-            Ok(())
-        } else {
-            Err(String::from_utf8_lossy(&out.stderr).trim().to_owned())
-        }
+        if out.status.success() { Ok(()) } else { Err(String::from_utf8_lossy(&out.stderr).trim().to_owned()) }
     });
     match works {
         Ok(()) => true,

@@ -249,7 +249,8 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         let profiles: Vec<&str> = profiles.iter().map(|p| p.name()).collect();
         let errors: usize = reports.iter().map(|r| r.errors).sum();
         let warnings: usize = reports.iter().map(|r| r.warnings).sum();
-        let value = serde_json::json!({ "errors": errors, "warnings": warnings, "profiles": profiles, "files": reports });
+        let value =
+            serde_json::json!({ "errors": errors, "warnings": warnings, "profiles": profiles, "files": reports });
         serde_json::to_writer_pretty(&mut out, &value)?;
         writeln!(out)?;
     }
