@@ -78,6 +78,7 @@ enum Command {
     ///   cover.png                  the show artwork (podcast.toml `image`, same name)
     ///   audio/<episode>.<ext>      a copy of each audio file with its chapters embedded
     ///   chapters/<episode>.json    Podcasting 2.0 chapters (+ psc, vtt, … as podcast.toml asks)
+    ///   images/<episode>.<ext>     an episode's own artwork, when its front matter names one
     ///   transcripts/<episode>.vtt  when the episode folder has a transcript
     ///   .podmark/                  build state: probe cache, lock (not served)
     /// and records each episode's GUID in `episodes/guids.lock` (commit it: GUIDs must never
