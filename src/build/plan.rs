@@ -387,7 +387,7 @@ impl Planner<'_> {
         ep: &Episode,
         notes_path: &Path,
     ) -> Result<(String, DateTime<FixedOffset>, PathBuf), Vec<SourceDiagnostic>> {
-        let missing = missing_front_matter(&self.show, ep, notes_path);
+        let missing = missing_front_matter(self.show, ep, notes_path);
         match (&ep.meta.title, ep.meta.date, &ep.meta.audio) {
             (Some(title), Some(date), Some(audio)) if missing.is_empty() => {
                 Ok((title.clone(), date.in_zone(self.show.timezone), audio.clone()))

@@ -72,7 +72,11 @@ pub fn require_tool(name: &str) -> bool {
 
 /// Whether all of `names` are on `PATH`, reporting every missing one.
 pub fn require_tools(names: &[&str]) -> bool {
-    names.iter().fold(true, |ok, name| require_tool(name) && ok)
+    let mut all = true;
+    for name in names {
+        all &= require_tool(name); // not `all()`: every missing one is reported
+    }
+    all
 }
 
 /// The full path of the program `name` on `PATH`, if any.
@@ -109,7 +113,8 @@ fn python_candidates() -> Vec<PathBuf> {
 
 /// The first candidate Python that runs `code` successfully, printing its stdout; cached per code.
 fn python_running(code: &str) -> Option<(PathBuf, String)> {
-    static CACHE: OnceLock<Mutex<HashMap<String, Option<(PathBuf, String)>>>> = OnceLock::new();
+    type Found = Option<(PathBuf, String)>;
+    static CACHE: OnceLock<Mutex<HashMap<String, Found>>> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
     if let Some(hit) = cache.lock().unwrap().get(code) {
         return hit.clone();
