@@ -21,7 +21,7 @@ use serde::Serialize;
 
 use crate::Timestamp;
 use crate::diagnostic::{Diagnostic, Location, quote};
-use crate::formats::{Entry, Parsed};
+use crate::formats::{Entry, Format, Parsed};
 
 /// A set of rules to check chapters against.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -67,6 +67,27 @@ impl Profile {
             Profile::Id3 => "id3",
             Profile::Mp4 => "mp4",
         }
+    }
+
+    /// The platform profile whose rules a list written in `format` must meet to be accepted
+    /// there: `youtube`, `spotify` and `apple` for their description blocks, `podcasting2` for
+    /// JSON chapters; `None` for formats without a platform's rules.
+    pub const fn for_format(format: Format) -> Option<Profile> {
+        match format {
+            Format::Youtube => Some(Profile::Youtube),
+            Format::Spotify => Some(Profile::Spotify),
+            Format::Apple => Some(Profile::Apple),
+            Format::Json => Some(Profile::Podcasting2),
+            _ => None,
+        }
+    }
+
+    /// What `profile`'s rules add to `strict` for `parsed`: the problems the platform has with a
+    /// list that is otherwise sound (see [`check`]).
+    pub fn platform_problems(self, parsed: &Parsed, duration: Option<Timestamp>) -> Vec<Diagnostic> {
+        let strict: std::collections::HashSet<Diagnostic> =
+            check(parsed, Profile::Strict, duration).into_iter().collect();
+        check(parsed, self, duration).into_iter().filter(|d| !strict.contains(d)).collect()
     }
 
     const fn is_description(self) -> bool {

@@ -214,7 +214,7 @@ fn invocations(template: &Path, scratch: &Path, set: &str) -> usize {
 
 #[test]
 fn faults_in_a_rebuild_never_leave_a_feed_that_check_rejects_or_lists_missing_files() {
-    if !common::require_tool("strace") {
+    if !common::require_strace() {
         return;
     }
     let scratch = tempfile::tempdir().unwrap();
@@ -294,7 +294,7 @@ fn faults_in_a_rebuild_never_leave_a_feed_that_check_rejects_or_lists_missing_fi
 
 #[test]
 fn two_builds_into_one_folder_take_turns_and_both_succeed() {
-    if !common::require_tool("strace") {
+    if !common::require_strace() {
         return;
     }
     let scratch = tempfile::tempdir().unwrap();

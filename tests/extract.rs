@@ -59,9 +59,7 @@ fn probe_says(file: &Path) -> Said {
     match item["chapters"]["list"].as_array() {
         None => Said::None,
         Some(list) => Said::Chapters(
-            list.iter()
-                .map(|c| (probe_ms(c["start"].as_str().unwrap()), c["title"].as_str().unwrap().to_owned()))
-                .collect(),
+            list.iter().map(|c| (secs_ms(&c["start"]), c["title"].as_str().unwrap().to_owned())).collect(),
         ),
     }
 }

@@ -33,22 +33,11 @@ fn feed_path(tmp: &Path) -> PathBuf {
 
 #[test]
 fn feedparser_and_podcastparser_read_the_episode_and_chapters() {
-    if !common::require_tool("python3") {
-        return;
-    }
-    let probe = Command::new("python3").args(["-c", "import feedparser, podcastparser"]).status().unwrap();
-    if !probe.success() {
-        assert!(
-            std::env::var("PODMARK_REQUIRE_INTEROP").as_deref() != Ok("1"),
-            "feedparser/podcastparser not installed"
-        );
-        eprintln!("skipped: python feedparser/podcastparser not installed");
-        return;
-    }
+    let Some(py) = common::python_with(&["feedparser", "podcastparser"]) else { return };
     let tmp = tempfile::tempdir().unwrap();
     let report = build_sample(tmp.path());
     let ep = &report.episodes[0];
-    let v = run_json(Command::new("python3").arg("tests/clients/read_feed.py").arg(feed_path(tmp.path())));
+    let v = run_json(Command::new(py).arg("tests/clients/read_feed.py").arg(feed_path(tmp.path())));
 
     let fp = &v["feedparser"]["items"][0];
     assert_eq!(fp["title"], ep.title);
@@ -76,15 +65,7 @@ fn feedparser_and_podcastparser_read_the_episode_and_chapters() {
 
 #[test]
 fn partytime_reads_podcasting20_tags() {
-    if !common::require_tool("node") {
-        return;
-    }
-    if !Path::new("tests/clients/node_modules/podcast-partytime").is_dir() {
-        assert!(
-            std::env::var("PODMARK_REQUIRE_INTEROP").as_deref() != Ok("1"),
-            "podcast-partytime missing: run `npm ci --prefix tests/clients`"
-        );
-        eprintln!("skipped: podcast-partytime not installed (npm ci --prefix tests/clients)");
+    if common::node_package("podcast-partytime").is_none() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();

@@ -242,7 +242,7 @@ fn listing(dir: &Path) -> Vec<String> {
 
 #[test]
 fn a_failed_write_leaves_no_half_made_show_or_episode() {
-    if !common::require_tool("strace") {
+    if !common::require_strace() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();

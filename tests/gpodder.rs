@@ -37,7 +37,9 @@ fn gpo(home: &Path, args: &[&str]) -> String {
 
 #[test]
 fn gpodder_subscribes_downloads_and_stores_the_chapters() {
-    if !common::require_tool("gpo") || !common::require_tool("python3") {
+    let have_gpo = common::require_tool("gpo");
+    let Some(py) = common::python_with(&["sqlite3"]) else { return };
+    if !have_gpo {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -82,7 +84,7 @@ fn gpodder_subscribes_downloads_and_stores_the_chapters() {
 
     // gPodder's database: GUID, size, duration and the PSC chapters (whole seconds in gPodder).
     let db = tmp.path().join("home/Database");
-    let out = Command::new("python3")
+    let out = Command::new(py)
         .arg("-c")
         .arg("import json,sqlite3,sys; c=sqlite3.connect(sys.argv[1]); r=c.execute('select guid,file_size,total_time,chapters from episode').fetchone(); print(json.dumps({'guid':r[0],'size':r[1],'time':r[2],'chapters':json.loads(r[3])}))")
         .arg(&db)

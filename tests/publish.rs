@@ -1,8 +1,8 @@
 #![allow(clippy::unwrap_used)]
 #![cfg(all(unix, feature = "hosting"))]
-//! `podmark publish` against a real S3-compatible server: moto's `moto_server` (PyPI, installed by
-//! `.ci/run` into `.venv`), started per test on 127.0.0.1 with a free port and killed at the end.
-//! Each test gets its own server, so the tests share no state.
+//! `podmark publish` against a real S3-compatible server: moto's server (PyPI, the version pinned in
+//! `.ci/requirements.txt`, installed by `.ci/run` into `.venv`), started per test on 127.0.0.1 with
+//! a free port and killed at the end. Each test gets its own server, so the tests share no state.
 
 mod common;
 
@@ -34,15 +34,14 @@ impl Drop for Moto {
 }
 
 impl Moto {
-    /// Starts moto, or returns `None` (test skipped) when it is not installed. With `auth`, moto checks
+    /// Starts moto, or returns `None` (test skipped, with a notice) when the version pinned in
+    /// `.ci/requirements.txt` is not installed (see `common::moto_server`). With `auth`, moto checks
     /// credentials on every request (`INITIAL_NO_AUTH_ACTION_COUNT=0`); without, it accepts any.
     fn start(auth: bool) -> Option<Moto> {
-        if !common::require_tool("moto_server") {
-            return None;
-        }
+        common::moto_server()?;
         for _attempt in 0..3 {
             let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-            let mut cmd = Command::new("moto_server");
+            let mut cmd = common::moto_server().unwrap();
             cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()])
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
@@ -714,7 +713,7 @@ fn a_publish_killed_after_any_step_leaves_a_feed_that_check_passes() {
 #[cfg(feature = "net")]
 #[test]
 fn a_publish_killed_by_strace_at_each_request_leaves_a_feed_that_check_passes() {
-    if !common::require_tool("strace") {
+    if !common::require_strace() {
         return;
     }
     let Some(moto) = Moto::start(false) else { return };

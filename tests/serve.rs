@@ -383,7 +383,8 @@ fn folders_serve_index_html() {
 
 /// Sends SIGINT the way Ctrl-C does and waits (bounded) for the process to end.
 fn interrupt(child: &mut Child) -> std::process::ExitStatus {
-    let ok = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    // The shell's built-in `kill`: a minimal Debian has no /bin/kill (procps).
+    let ok = Command::new("sh").args(["-c", "kill -INT \"$1\"", "sh", &child.id().to_string()]).status().unwrap();
     assert!(ok.success());
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {

@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{fixture, require_tool};
+use common::{fixture, require_strace, require_tool};
 
 fn bin() -> PathBuf {
     assert_cmd::cargo::cargo_bin("podmark")
@@ -228,7 +228,7 @@ fn many_mp3(title_len: usize, tag: char) -> String {
 
 #[test]
 fn mp3_faults_leave_the_old_or_the_new_file_and_messages_tell_which() {
-    if !require_tool("strace") {
+    if !require_strace() {
         return;
     }
     let started = Instant::now();
@@ -250,7 +250,7 @@ fn mp3_faults_leave_the_old_or_the_new_file_and_messages_tell_which() {
 
 #[test]
 fn mp4_faults_leave_the_old_or_the_new_file_and_messages_tell_which() {
-    if !require_tool("strace") {
+    if !require_strace() {
         return;
     }
     let started = Instant::now();

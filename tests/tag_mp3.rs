@@ -12,7 +12,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
-use common::{fixture, require_tool, run_tool};
+use common::{fixture, python_script, python_with, require_tool, require_tools, run_tool};
 use podmark::tag::{TagOptions, WriteMode};
 use serde_json::Value;
 
@@ -54,8 +54,8 @@ fn audio_md5(path: &Path) -> String {
 }
 
 /// Runs a Python snippet (mutagen or eyeD3) with the file as `sys.argv[1]`, returning its JSON.
-fn python(script: &str, path: &Path) -> Value {
-    let out = run_tool("python3", &["-c", script, path.to_str().unwrap()]);
+fn python(r: &Readers, script: &str, path: &Path) -> Value {
+    let out = run_tool(r.py.to_str().unwrap(), &["-c", script, path.to_str().unwrap()]);
     serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
 }
 
@@ -102,15 +102,26 @@ const CHAPTERS_JSON: &str = r#"{"version": "1.2.0", "chapters": [
   {"startTime": 2.5, "title": "Outro"}
 ]}"#;
 
-fn interop_tools() -> bool {
-    ["ffprobe", "ffmpeg", "python3", "eyeD3", "mid3v2"].iter().all(|t| require_tool(t))
+/// The readers the interop tests compare with: ffprobe and ffmpeg on PATH, a Python with mutagen
+/// and eyeD3, and the `mid3v2` and `eyeD3` scripts installed with them.
+struct Readers {
+    py: PathBuf,
+    mid3v2: PathBuf,
+    eyed3: PathBuf,
+}
+
+/// The [`Readers`], or `None` (the test skips, with a notice) when one is missing.
+fn interop_tools() -> Option<Readers> {
+    let tools = require_tools(&["ffprobe", "ffmpeg"]);
+    let py = python_with(&["mutagen", "eyed3"]);
+    let mid3v2 = python_script("mid3v2", "mutagen");
+    let eyed3 = python_script("eyeD3", "eyed3");
+    Some(Readers { py: py?, mid3v2: mid3v2?, eyed3: eyed3? }).filter(|_| tools)
 }
 
 #[test]
 fn ffprobe_mutagen_and_eyed3_read_our_chapters_in_v23_and_v24() {
-    if !interop_tools() {
-        return;
-    }
+    let Some(readers) = interop_tools() else { return };
     for id3 in ["2.3", "2.4"] {
         let dir = tempfile::tempdir().unwrap();
         let mp3 = copy(dir.path(), "lame-info.mp3");
@@ -137,7 +148,7 @@ fn ffprobe_mutagen_and_eyed3_read_our_chapters_in_v23_and_v24() {
         assert_eq!(got, want, "v{id3}");
         assert_eq!(audio_md5(&mp3), md5, "decoded audio unchanged");
 
-        let m = python(MUTAGEN, &mp3);
+        let m = python(&readers, MUTAGEN, &mp3);
         assert_eq!(m["version"][1], if id3 == "2.3" { 3 } else { 4 });
         let order: Vec<&str> = m["order"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
         assert_eq!(order, ["CTOC", "CHAP", "CHAP", "CHAP", "CHAP"]);
@@ -159,7 +170,7 @@ fn ffprobe_mutagen_and_eyed3_read_our_chapters_in_v23_and_v24() {
         assert_eq!(ctoc[0][2], serde_json::json!(["chp0", "chp2", "chp3"]), "the hidden chapter is left out");
         assert_eq!(ctoc[0][3]["TIT2"], "Chapters");
 
-        let e = python(EYED3, &mp3);
+        let e = python(&readers, EYED3, &mp3);
         let chapters = e["chapters"].as_array().unwrap();
         assert_eq!(chapters.len(), 4);
         assert_eq!(chapters[0], serde_json::json!(["chp0", 0, 750, "Intro", "https://example.com/intro"]));
@@ -176,15 +187,13 @@ fn ffprobe_mutagen_and_eyed3_read_our_chapters_in_v23_and_v24() {
 
 #[test]
 fn tags_written_by_mid3v2_and_eyed3_survive_with_their_cover() {
-    if !interop_tools() {
-        return;
-    }
+    let Some(readers) = interop_tools() else { return };
     let dir = tempfile::tempdir().unwrap();
     let cover = fixture("mp3/cover.jpg");
     let cover = cover.to_str().unwrap();
     let a = copy(dir.path(), "lame-info.mp3");
     run_tool(
-        "mid3v2",
+        readers.mid3v2.to_str().unwrap(),
         &[
             "-t",
             "Episode 20",
@@ -200,7 +209,7 @@ fn tags_written_by_mid3v2_and_eyed3_survive_with_their_cover() {
     let b = dir.path().join("eyed3.mp3");
     std::fs::copy(fixture("mp3/lame-info.mp3"), &b).unwrap();
     run_tool(
-        "eyeD3",
+        readers.eyed3.to_str().unwrap(),
         &[
             "--quiet",
             "-t",
@@ -214,11 +223,11 @@ fn tags_written_by_mid3v2_and_eyed3_survive_with_their_cover() {
     );
     let chapters = write(dir.path(), "c.txt", "0:00 One\n0:01.5 Two\n");
     for f in [&a, &b] {
-        let before = python(MUTAGEN, f);
+        let before = python(&readers, MUTAGEN, f);
         assert!(before["other"].as_object().unwrap().keys().any(|k| k.starts_with("APIC")), "{before}");
         let md5 = audio_md5(f);
         podmark().args(["tag", f.to_str().unwrap(), "--chapters", chapters.to_str().unwrap()]).assert().success();
-        let after = python(MUTAGEN, f);
+        let after = python(&readers, MUTAGEN, f);
         assert_eq!(after["other"], before["other"], "every other frame survives: {}", f.display());
         assert_eq!(after["version"], before["version"], "the tag's version is kept");
         assert_eq!(after["chap"].as_array().unwrap().len(), 2);
@@ -228,7 +237,7 @@ fn tags_written_by_mid3v2_and_eyed3_survive_with_their_cover() {
         // Tagging again with other chapters replaces them, never duplicates.
         write(dir.path(), "c.txt", "0:00 Uno\n0:01 Dos\n0:02 Tres\n");
         podmark().args(["tag", f.to_str().unwrap(), "--chapters", chapters.to_str().unwrap()]).assert().success();
-        let again = python(MUTAGEN, f);
+        let again = python(&readers, MUTAGEN, f);
         assert_eq!(again["chap"].as_array().unwrap().len(), 3);
         assert_eq!(again["ctoc"].as_array().unwrap().len(), 1);
         assert_eq!(again["other"], before["other"]);
@@ -238,9 +247,7 @@ fn tags_written_by_mid3v2_and_eyed3_survive_with_their_cover() {
 
 #[test]
 fn ffmpeg_v24_chapters_with_plain_sizes_are_read_and_rewritten_readable() {
-    if !interop_tools() {
-        return;
-    }
+    let Some(readers) = interop_tools() else { return };
     let dir = tempfile::tempdir().unwrap();
     let f = copy(dir.path(), "ffmpeg-v24-chapters.mp3");
     // FFmpeg's own v2.4 output hides its second chapter (150-byte title) from FFmpeg itself.
@@ -258,7 +265,7 @@ fn ffmpeg_v24_chapters_with_plain_sizes_are_read_and_rewritten_readable() {
     let got = ffprobe_chapters(&f);
     assert_eq!(got.len(), 3);
     assert_eq!(got[1], (1000, 2000, "L".repeat(150)));
-    let m = python(MUTAGEN, &f);
+    let m = python(&readers, MUTAGEN, &f);
     assert_eq!(m["version"], serde_json::json!([2, 3, 0]));
     assert!(m["other"]["TIT2"].is_string() && m["other"]["TPE1"].is_string(), "title and artist kept: {m}");
     assert_eq!(audio_md5(&f), md5);
@@ -291,19 +298,17 @@ fn the_sample_episode_shows_the_seed_chapters_everywhere() {
     assert_eq!(embedded.iter().map(|c| c.start.as_millis()).collect::<Vec<_>>(), starts);
     assert_eq!(embedded.duration(), Some(info.duration.rounded_to_millis()), "last end = probed duration");
 
-    if !interop_tools() {
-        return;
-    }
+    let Some(readers) = interop_tools() else { return };
     let got = ffprobe_chapters(&f);
     assert_eq!(got.iter().map(|c| c.0).collect::<Vec<_>>(), starts);
     let titles: Vec<&str> = seed.entries.iter().map(|e| e.chapter.title.as_str()).collect();
     assert_eq!(got.iter().map(|c| c.2.as_str()).collect::<Vec<_>>(), titles);
     assert_eq!(got[12].1, info.duration.as_millis());
-    let m = python(MUTAGEN, &f);
+    let m = python(&readers, MUTAGEN, &f);
     assert_eq!(m["chap"].as_array().unwrap().len(), 13);
     assert_eq!(m["ctoc"][0][1], 3, "top-level | ordered");
     assert_eq!(m["ctoc"][0][2].as_array().unwrap().len(), 13);
-    let e = python(EYED3, &f);
+    let e = python(&readers, EYED3, &f);
     assert_eq!(e["chapters"].as_array().unwrap().len(), 13);
     assert_eq!(e["chapters"][7][3], "Technology as Forcing Function");
 }

@@ -14,7 +14,7 @@ use podmark::tag::{self, TagError, TagOptions, WriteMode, mp4};
 use podmark::{Chapter, Chapters, Timestamp};
 use proptest::prelude::*;
 
-use common::{fixture, require_tool, run_tool};
+use common::{fixture, mutagen_python, node_package, require_tools, run_tool};
 
 const SEED_TITLES: [&str; 13] = [
     "Intro",
@@ -526,22 +526,6 @@ proptest! {
 // ---------------------------------------------------------------------------------------------
 // Interop: what other readers see.
 
-/// A Python with mutagen: the project's `.venv`, else `python3` on PATH.
-fn mutagen_python() -> Option<PathBuf> {
-    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
-    let candidates = [venv, PathBuf::from("python3")];
-    for py in candidates {
-        if Command::new(&py).args(["-c", "import mutagen"]).output().is_ok_and(|o| o.status.success()) {
-            return Some(py);
-        }
-    }
-    if std::env::var("PODMARK_REQUIRE_INTEROP").is_ok_and(|v| v == "1") {
-        panic!("PODMARK_REQUIRE_INTEROP=1 but no Python with mutagen (.venv or python3)");
-    }
-    eprintln!("skipped: no Python with mutagen");
-    None
-}
-
 /// `(start ms, title)` of ffprobe's chapters, and the last chapter's end in ms.
 fn ffprobe_chapters(path: &Path) -> (Vec<(u64, String)>, u64) {
     let out = run_tool("ffprobe", &["-v", "error", "-show_chapters", "-of", "json", path.to_str().unwrap()]);
@@ -602,8 +586,7 @@ fn packet_md5(path: &Path, decode: bool) -> String {
 
 #[test]
 fn interop_seed_chapters_in_ffprobe_mediainfo_mutagen_atomicparsley() {
-    let tools = ["ffprobe", "ffmpeg", "mediainfo", "AtomicParsley"];
-    if !tools.iter().all(|t| require_tool(t)) {
+    if !require_tools(&["ffprobe", "ffmpeg", "mediainfo", "AtomicParsley"]) {
         return;
     }
     let Some(py) = mutagen_python() else { return };
@@ -642,7 +625,7 @@ fn interop_seed_chapters_in_ffprobe_mediainfo_mutagen_atomicparsley() {
 
 #[test]
 fn interop_300_chapters_and_300_byte_titles() {
-    if !(require_tool("ffprobe") && require_tool("mediainfo")) {
+    if !require_tools(&["ffprobe", "mediainfo"]) {
         return;
     }
     let Some(py) = mutagen_python() else { return };
@@ -671,7 +654,7 @@ fn interop_300_chapters_and_300_byte_titles() {
 
 #[test]
 fn interop_href_and_late_first_chapter_do_not_confuse_readers() {
-    if !(require_tool("ffprobe") && require_tool("mediainfo")) {
+    if !require_tools(&["ffprobe", "mediainfo"]) {
         return;
     }
     let Some(py) = mutagen_python() else { return };
@@ -890,17 +873,8 @@ fn tagging_an_m4a_through_a_symlink_updates_its_target_and_keeps_the_link() {
 /// music-metadata's view of a file (tests/clients/read_audio.mjs), or `None` (skipped) when node
 /// or the package is missing; with `PODMARK_REQUIRE_INTEROP=1` a missing one fails.
 fn music_metadata(path: &Path) -> Option<serde_json::Value> {
-    if !require_tool("node") {
-        return None;
-    }
+    node_package("music-metadata")?;
     let clients = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients");
-    if !clients.join("node_modules/music-metadata").is_dir() {
-        if std::env::var("PODMARK_REQUIRE_INTEROP").is_ok_and(|v| v == "1") {
-            panic!("PODMARK_REQUIRE_INTEROP=1 but music-metadata is missing: run `npm ci --prefix tests/clients`");
-        }
-        eprintln!("skipped: music-metadata not installed (npm ci --prefix tests/clients)");
-        return None;
-    }
     let out = run_tool("node", &[clients.join("read_audio.mjs").to_str().unwrap(), path.to_str().unwrap()]);
     Some(serde_json::from_str(&out).unwrap())
 }
@@ -949,8 +923,7 @@ fn interop_music_metadata_reads_the_chapters_with_moov_first_and_last() {
 
 #[test]
 fn interop_readers_see_the_new_chapters_and_the_kept_image_track() {
-    let tools = ["ffprobe", "mediainfo", "AtomicParsley"];
-    if !tools.iter().all(|t| require_tool(t)) {
+    if !require_tools(&["ffprobe", "mediainfo", "AtomicParsley"]) {
         return;
     }
     let Some(py) = mutagen_python() else { return };

@@ -119,12 +119,21 @@ pub struct BuildReport {
     pub files: Vec<Written>,
     /// Warnings met on the way (each prints as `path:line:col: warning: …`).
     pub warnings: Vec<SourceDiagnostic>,
-    /// Probe cache hits and misses.
-    pub probe_cache: (u64, u64),
+    /// How the probe cache served this build.
+    pub probe_cache: ProbeCacheStats,
     /// True when no input or output changed since the last build, which therefore did nothing but
     /// check file sizes and modification times (`files` are then all unchanged, nothing was probed).
     #[serde(default)]
     pub up_to_date: bool,
+}
+
+/// Probe cache use in one build: audio whose measurement was reused, and audio that was probed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProbeCacheStats {
+    /// Audio files whose size and modification time matched the cache: not read.
+    pub hits: u64,
+    /// Audio files probed (new or changed).
+    pub misses: u64,
 }
 
 /// One episode in the report.
@@ -201,6 +210,8 @@ fn lines(diags: &[SourceDiagnostic]) -> String {
     diags.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
 }
 
+pub(crate) use plan::missing_front_matter;
+
 /// Loads the show and its episodes, checking notes and chapters; returns every problem at once.
 /// Chapters are not yet checked against the audio (see [`build`]). The warnings are the notes'
 /// (strict profile), each with its file, line and column.
@@ -269,7 +280,7 @@ pub fn build(options: &BuildOptions, progress: &mut dyn FnMut(usize, usize, &str
         episodes: outputs.episodes,
         files: outputs.files,
         warnings,
-        probe_cache: (hits, misses),
+        probe_cache: ProbeCacheStats { hits, misses },
         up_to_date: false,
     };
     state.save(&state_path, rec, key, &options.out, &report).map_err(|e| BuildError::Unfinished(Box::new(e)))?;

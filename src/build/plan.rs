@@ -397,28 +397,13 @@ impl Planner<'_> {
 
     /// The front matter a feed item needs: a title, a date (taken in the show's time zone when
     /// written without one) and an audio file (returned), and an episode number in a serial show.
-    /// Every one missing is reported at once.
+    /// Every one missing is reported at once (see [`missing_front_matter`]).
     fn required_front_matter(
         &self,
         ep: &Episode,
         notes_path: &Path,
     ) -> Result<(String, DateTime<FixedOffset>, PathBuf), Vec<SourceDiagnostic>> {
-        let mut missing = Vec::new();
-        if ep.meta.title.is_none() {
-            missing.push(front_matter(notes_path, "front matter has no `title`"));
-        }
-        if ep.meta.date.is_none() {
-            missing.push(front_matter(
-                notes_path,
-                "front matter has no `date` (publication date, such as 2026-12-01 or 2026-12-01T09:00:00+10:00)",
-            ));
-        }
-        if ep.meta.audio.is_none() {
-            missing.push(front_matter(notes_path, "front matter has no `audio` file; every feed item needs one"));
-        }
-        if self.show.show_type == ShowType::Serial && ep.meta.episode.is_none() {
-            missing.push(front_matter(notes_path, "a serial show needs an `episode` number on every episode"));
-        }
+        let missing = missing_front_matter(self.show, ep, notes_path);
         match (&ep.meta.title, ep.meta.date, &ep.meta.audio) {
             (Some(title), Some(date), Some(audio)) if missing.is_empty() => {
                 Ok((title.clone(), date.in_zone(self.show.timezone), audio.clone()))
@@ -426,6 +411,29 @@ impl Planner<'_> {
             _ => Err(missing),
         }
     }
+}
+
+/// Every front-matter key a feed item needs that `ep` lacks (title, date, audio, and the episode
+/// number in a serial show), each an error at 1:1 of its notes: what `build` and `check` of the
+/// sources report, all in one run.
+pub(crate) fn missing_front_matter(show: &Show, ep: &Episode, notes_path: &Path) -> Vec<SourceDiagnostic> {
+    let mut missing = Vec::new();
+    if ep.meta.title.is_none() {
+        missing.push(front_matter(notes_path, "front matter has no `title`"));
+    }
+    if ep.meta.date.is_none() {
+        missing.push(front_matter(
+            notes_path,
+            "front matter has no `date` (publication date, such as 2026-12-01 or 2026-12-01T09:00:00+10:00)",
+        ));
+    }
+    if ep.meta.audio.is_none() {
+        missing.push(front_matter(notes_path, "front matter has no `audio` file; every feed item needs one"));
+    }
+    if show.show_type == ShowType::Serial && ep.meta.episode.is_none() {
+        missing.push(front_matter(notes_path, "a serial show needs an `episode` number on every episode"));
+    }
+    missing
 }
 
 /// The episode's chapters with the audio's exact duration: every chapter problem at once.

@@ -61,7 +61,7 @@ impl BuildState {
         let fp = self.fingerprint.as_ref().filter(|fp| fp.key == key && fp.still_valid(episodes_dir))?;
         let mut report = fp.report.clone();
         report.up_to_date = true;
-        report.probe_cache = (0, 0);
+        report.probe_cache = super::ProbeCacheStats::default();
         // A rename was handled by that build; only the orphans remain worth repeating.
         report.warnings.retain(|w| w.diagnostic.code != super::renames::KEPT);
         Some(report)
@@ -415,7 +415,7 @@ mod tests {
         // The first build wrote guids.lock just now: its hash is recorded, so the next one can trust it.
         let second = run(&o);
         assert!(second.up_to_date, "{second:?}");
-        assert_eq!(second.probe_cache, (0, 0));
+        assert_eq!(second.probe_cache, crate::build::ProbeCacheStats::default());
         assert_eq!(second.files.len(), first.files.len());
         assert!(second.files.iter().all(|f| !f.changed));
         assert_eq!(second.episodes.iter().map(|e| &e.guid).collect::<Vec<_>>(), {

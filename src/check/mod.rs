@@ -646,14 +646,11 @@ pub fn check_sources(dir: &Path, options: &CheckOptions) -> Result<Vec<FileRepor
                 ),
             );
         }
-        let Some(audio) = &ep.meta.audio else {
-            push(
-                &mut reports,
-                &notes,
-                Diagnostic::error("no-audio", Position::new(1, 1), "front matter has no `audio` file"),
-            );
-            continue;
-        };
+        let missing = crate::build::missing_front_matter(&show, ep, &notes);
+        for s in &missing {
+            push(&mut reports, &s.path, s.diagnostic.clone());
+        }
+        let Some(audio) = &ep.meta.audio else { continue };
         let audio = ep.dir.join(audio);
         let info = match crate::probe::probe_path(&audio) {
             Ok(i) => i,

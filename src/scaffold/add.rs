@@ -4,7 +4,7 @@ use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, Offset, Utc};
 use serde::Serialize;
 
 use super::{ScaffoldError, io, toml_string};
@@ -94,6 +94,7 @@ pub struct AddReport {
 /// Parses a date for the front matter: RFC 3339 (`2026-12-01T09:00:00+10:00`), or a date and
 /// optional time without zone, taken as UTC (`2026-12-01`, `2026-12-01 09:30`,
 /// `2026-12-01T09:30:00`). Returns the date and, when part of it was assumed, a note saying so.
+/// [`parse_date_in`] takes a zone-less date in another zone (`podmark add` uses the show's).
 ///
 /// ```
 /// use podmark::scaffold::parse_date;
@@ -103,25 +104,52 @@ pub struct AddReport {
 /// # Ok::<(), String>(())
 /// ```
 pub fn parse_date(text: &str) -> Result<(DateTime<FixedOffset>, Option<String>), String> {
+    parse_date_in(text, Utc.fix())
+}
+
+/// [`parse_date`], with a date or date-time without zone taken in `zone` (as `podmark build` takes
+/// a zone-less front-matter date in the show's `timezone`).
+///
+/// ```
+/// use chrono::FixedOffset;
+/// use podmark::scaffold::parse_date_in;
+/// let sydney = FixedOffset::east_opt(10 * 3600).unwrap();
+/// assert_eq!(parse_date_in("2026-12-01", sydney)?.0.to_rfc3339(), "2026-12-01T00:00:00+10:00");
+/// assert_eq!(parse_date_in("2026-12-01T09:00:00Z", sydney)?.0.to_rfc3339(), "2026-12-01T09:00:00+00:00");
+/// # Ok::<(), String>(())
+/// ```
+pub fn parse_date_in(text: &str, zone: FixedOffset) -> Result<(DateTime<FixedOffset>, Option<String>), String> {
     let t = text.trim();
     if let Ok(d) = DateTime::parse_from_rfc3339(t) {
         return Ok((d, None));
     }
-    let utc = |n: NaiveDateTime| n.and_utc().fixed_offset();
+    let name = if zone.local_minus_utc() == 0 { "UTC".to_owned() } else { format!("the show's timezone {zone}") };
+    let local = |n: NaiveDateTime| n.and_local_timezone(zone).single().unwrap_or_else(|| n.and_utc().fixed_offset());
     let t_clean = t.trim_end_matches('Z');
     for fmt in ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"] {
         if let Ok(n) = NaiveDateTime::parse_from_str(t_clean, fmt) {
-            let note = (!t.ends_with('Z')).then(|| format!("date {t:?} has no zone: taken as UTC"));
-            return Ok((utc(n), note));
+            if t.ends_with('Z') {
+                return Ok((n.and_utc().fixed_offset(), None));
+            }
+            return Ok((local(n), Some(format!("date {t:?} has no zone: taken in {name}"))));
         }
     }
     if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
         let n = d.and_hms_opt(0, 0, 0).ok_or_else(|| format!("date {t:?} is not a date"))?;
-        return Ok((utc(n), Some(format!("date {t:?} has no time: taken as 00:00 UTC"))));
+        return Ok((local(n), Some(format!("date {t:?} has no time: taken as 00:00 in {name}"))));
     }
     Err(format!(
         "{t:?} is not a date with a day; write it like 2026-12-01, 2026-12-01T09:00 or 2026-12-01T09:00:00+10:00"
     ))
+}
+
+/// The `timezone` of the show's `podcast.toml` (UTC when it has none, or it cannot be read: the
+/// build reports that).
+fn show_timezone(episodes: &Path) -> FixedOffset {
+    let utc = Utc.fix();
+    let Ok(text) = std::fs::read_to_string(episodes.join("podcast.toml")) else { return utc };
+    let Ok(table) = text.parse::<toml::Table>() else { return utc };
+    table.get("timezone").and_then(toml::Value::as_str).and_then(crate::sources::show::parse_timezone).unwrap_or(utc)
 }
 
 /// A folder-name slug from a title: lower-case ASCII letters and digits joined by `-`, accents
@@ -284,13 +312,15 @@ pub fn add_episode(audio: &Path, options: &AddOptions) -> Result<AddReport, Scaf
         (None, Some(t)) => (one_line(t), Origin::Tag),
         (None, None) => (title_from_file(audio), Origin::FileName),
     };
+    let zone = show_timezone(episodes);
     let (date, date_from) = match (&options.date, &tags.date) {
         (Some(d), _) => {
-            let (d, note) = parse_date(d).map_err(|message| ScaffoldError::Invalid { field: "date", message })?;
+            let (d, note) =
+                parse_date_in(d, zone).map_err(|message| ScaffoldError::Invalid { field: "date", message })?;
             warnings.extend(note);
             (d, Origin::Option)
         }
-        (None, tag) => match tag.as_deref().map(parse_date) {
+        (None, tag) => match tag.as_deref().map(|t| parse_date_in(t, zone)) {
             Some(Ok((d, note))) => {
                 warnings.extend(note);
                 (d, Origin::Tag)
@@ -436,6 +466,17 @@ mod tests {
         assert_eq!(d("2016-09-14T09:30Z"), Ok(("2016-09-14T09:30:00+00:00".into(), false)));
         assert_eq!(d("2016-09-14 09:30"), Ok(("2016-09-14T09:30:00+00:00".into(), true)));
         assert_eq!(d("2026-12-01"), Ok(("2026-12-01T00:00:00+00:00".into(), true)));
+        let syd = FixedOffset::east_opt(10 * 3600).unwrap();
+        let z = |s: &str| parse_date_in(s, syd).map(|(d, n)| (d.to_rfc3339(), n));
+        assert_eq!(
+            z("2026-12-01"),
+            Ok((
+                "2026-12-01T00:00:00+10:00".into(),
+                Some("date \"2026-12-01\" has no time: taken as 00:00 in the show's timezone +10:00".into())
+            ))
+        );
+        assert_eq!(z("2026-12-01 09:30").unwrap().0, "2026-12-01T09:30:00+10:00");
+        assert_eq!(z("2016-09-14T09:30Z"), Ok(("2016-09-14T09:30:00+00:00".into(), None)));
         for bad in ["2016", "2016-09", "2016-13-01", "yesterday", ""] {
             assert!(parse_date(bad).is_err(), "{bad}");
         }

@@ -14,7 +14,7 @@ mod add;
 mod cover;
 mod new_show;
 
-pub use add::{AddOptions, AddReport, Origin, add_episode, parse_date, slugify};
+pub use add::{AddOptions, AddReport, Origin, add_episode, parse_date, parse_date_in, slugify};
 pub use cover::placeholder_cover;
 pub use new_show::{NewShowOptions, NewShowReport, new_show, show_toml};
 

@@ -1,58 +1,12 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
+mod interop;
+
 use std::path::{Path, PathBuf};
 
-/// Whether the external program `name` is on `PATH`.
-///
-/// A test that needs it returns early when this is `false`, after an `eprintln!` saying it was
-/// skipped, **unless** `PODMARK_REQUIRE_INTEROP=1` is set (as in CI): then a missing tool panics
-/// with a message naming it, so an interop test can never pass by silently not running.
-pub fn require_tool(name: &str) -> bool {
-    if on_path(name) {
-        return true;
-    }
-    if std::env::var("PODMARK_REQUIRE_INTEROP").is_ok_and(|v| v == "1") {
-        panic!("PODMARK_REQUIRE_INTEROP=1 but the external tool `{name}` is not on PATH");
-    }
-    eprintln!("skipped: the external tool `{name}` is not on PATH");
-    false
-}
-
-fn on_path(name: &str) -> bool {
-    let Some(paths) = std::env::var_os("PATH") else { return false };
-    std::env::split_paths(&paths).any(|dir| is_executable(&dir.join(name)))
-}
-
-#[cfg(unix)]
-fn is_executable(p: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    p.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-}
-
-#[cfg(not(unix))]
-fn is_executable(p: &Path) -> bool {
-    p.is_file() || p.with_extension("exe").is_file()
-}
-
-/// A Python with mutagen: the project's `.venv` (or the main checkout's, for a worktree), else
-/// `python3` on PATH. `None` (after an `eprintln!`) when there is none, unless
-/// `PODMARK_REQUIRE_INTEROP=1`: then it panics, like [`require_tool`].
-pub fn mutagen_python() -> Option<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let candidates = [root.join(".venv/bin/python"), root.join("../main/.venv/bin/python"), PathBuf::from("python3")];
-    for py in candidates {
-        let ok = std::process::Command::new(&py).args(["-c", "import mutagen"]).output();
-        if ok.is_ok_and(|o| o.status.success()) {
-            return Some(py);
-        }
-    }
-    if std::env::var("PODMARK_REQUIRE_INTEROP").is_ok_and(|v| v == "1") {
-        panic!("PODMARK_REQUIRE_INTEROP=1 but no Python with mutagen (.venv or python3)");
-    }
-    eprintln!("skipped: no Python with mutagen");
-    None
-}
+#[allow(unused_imports)]
+pub use interop::*;
 
 /// The path of a committed fixture under `tests/fixtures/`.
 pub fn fixture(rel: &str) -> PathBuf {

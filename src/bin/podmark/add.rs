@@ -16,8 +16,9 @@ pub(crate) struct AddArgs {
     /// The episode title [default: the audio's title tag, else its file name].
     #[arg(long)]
     title: Option<String>,
-    /// Publication date: 2026-12-01T09:00:00+10:00, or 2026-12-01 / 2026-12-01T09:00 taken as UTC
-    /// [default: the audio's date tag, else its modification time].
+    /// Publication date: 2026-12-01T09:00:00+10:00, or 2026-12-01 / 2026-12-01T09:00 taken in the
+    /// show's `timezone` (podcast.toml; default UTC) [default: the audio's date tag, else its
+    /// modification time].
     #[arg(long, value_name = "DATE")]
     date: Option<String>,
     /// The show's episodes folder.

@@ -7,6 +7,8 @@ use std::process::ExitCode;
 use podmark::build::{BuildError, BuildOptions, WAITING_FOR_LOCK, build};
 use podmark::sources::SourceDiagnostic;
 
+use crate::report::{JsonFile, print_json_failure};
+
 /// Arguments of `podmark build`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct BuildArgs {
@@ -73,6 +75,9 @@ pub(crate) fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
     let report = match result {
         Ok(r) => r,
         Err(BuildError::Sources(problems)) => {
+            if args.json {
+                print_json_failure(&JsonFile::from_sources(&problems), None)?;
+            }
             for p in &problems {
                 eprintln!("{p}");
             }
@@ -84,6 +89,9 @@ pub(crate) fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(1));
         }
         Err(e) => {
+            if args.json {
+                print_json_failure(&[], Some(&format!("build failed: {e}")))?;
+            }
             eprintln!("podmark: build failed: {e}");
             if e.previous_feed_is_live() {
                 eprintln!(
@@ -125,8 +133,8 @@ pub(crate) fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
             report.files.len(),
             changed.len(),
             report.files.len() - changed.len(),
-            report.probe_cache.0,
-            report.probe_cache.1
+            report.probe_cache.hits,
+            report.probe_cache.misses
         )?;
         for f in changed {
             writeln!(out, "  wrote {}/{} ({} bytes)", args.out.display(), f.path, f.bytes)?;

@@ -37,8 +37,14 @@ pub(crate) enum ChaptersCommand {
     /// Formats: notes (read only), text, json, psc, vtt, ffmetadata, cue, audacity, youtube,
     /// spotify, apple.
     ///
+    /// A list the platform of --to would not take as chapters is refused, naming each rule it
+    /// breaks (youtube: first at 0:00, at least 3 chapters, each at least 10 s; apple and spotify:
+    /// first at 0, at least 3; json: absolute URLs), and nothing is written; --force writes it
+    /// anyway. The platform's warnings are printed either way.
+    ///
     /// Examples:
-    ///   podmark chapters convert episodes/020-containers-with-red-hat/episode.md --to json --duration 52:00
+    ///   podmark chapters convert episodes/020-containers-with-red-hat/episode.md \
+    ///       --to json --duration 52:00
     ///   podmark chapters convert chapters.vtt --to ffmetadata -o chapters.ffmeta
     ///   cat notes.txt | podmark chapters convert - --to youtube
     #[command(verbatim_doc_comment)]
@@ -118,6 +124,10 @@ pub(crate) struct ConvertArgs {
     /// Audio file name for formats that carry one (CUE `FILE`, JSON `fileName`).
     #[arg(long, value_name = "NAME")]
     file_name: Option<String>,
+    /// Write the list even when the platform of --to (youtube, spotify, apple; json: Podcasting
+    /// 2.0) would reject it; its problems are still printed.
+    #[arg(long)]
+    force: bool,
 }
 
 pub(crate) fn run(cmd: ChaptersCommand) -> anyhow::Result<ExitCode> {
@@ -237,7 +247,11 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     }
     if args.json {
         let profiles: Vec<&str> = profiles.iter().map(|p| p.name()).collect();
-        serde_json::to_writer_pretty(&mut out, &serde_json::json!({ "profiles": profiles, "files": reports }))?;
+        let errors: usize = reports.iter().map(|r| r.errors).sum();
+        let warnings: usize = reports.iter().map(|r| r.warnings).sum();
+        let value =
+            serde_json::json!({ "errors": errors, "warnings": warnings, "profiles": profiles, "files": reports });
+        serde_json::to_writer_pretty(&mut out, &value)?;
         writeln!(out)?;
     }
     Ok(if any_errors { ExitCode::from(1) } else { ExitCode::SUCCESS })
@@ -252,6 +266,8 @@ fn convert(args: ConvertArgs) -> anyhow::Result<ExitCode> {
     let mut parsed = parsed;
     parsed.duration = duration;
     let none_found = parsed.no_chapters_message();
+    let platform = Profile::for_format(args.to);
+    let platform_problems = platform.map(|p| p.platform_problems(&parsed, duration)).unwrap_or_default();
     let chapters = match parsed.into_chapters() {
         Ok(c) => c,
         Err(e) => {
@@ -267,6 +283,21 @@ fn convert(args: ConvertArgs) -> anyhow::Result<ExitCode> {
     if chapters.is_empty() {
         eprintln!("{}: error: {none_found}", name.display());
         return Ok(ExitCode::from(1));
+    }
+    for d in &platform_problems {
+        eprintln!("{}", d.with_path(&name));
+    }
+    let rejected = platform_problems.iter().filter(|d| d.is_error()).count();
+    if let (Some(platform), true) = (platform, rejected > 0) {
+        let s = if rejected == 1 { "" } else { "s" };
+        if !args.force {
+            eprintln!(
+                "podmark: {rejected} problem{s} the {platform} profile rejects; nothing written \
+                 (--force writes the list anyway; `podmark chapters check --profile {platform}` shows the rules)"
+            );
+            return Ok(ExitCode::from(1));
+        }
+        eprintln!("podmark: writing anyway (--force): {platform} will not accept this list as chapters");
     }
     let options = WriteOptions { title, file_name: args.file_name.clone(), ..WriteOptions::default() };
     let text = args.to.write(&chapters, &options)?;

@@ -6,9 +6,8 @@ use std::process::ExitCode;
 
 use podmark::Diagnostic;
 use podmark::check::{CheckOptions, FileReport, check_feed_file, check_sources, check_url};
-use serde::Serialize;
 
-use crate::report::JsonDiagnostic;
+use crate::report::JsonFile;
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct CheckArgs {
@@ -26,14 +25,6 @@ pub(crate) struct CheckArgs {
     /// Do not print warnings.
     #[arg(long, short)]
     quiet: bool,
-}
-
-#[derive(Serialize)]
-struct JsonFile {
-    path: String,
-    errors: usize,
-    warnings: usize,
-    diagnostics: Vec<JsonDiagnostic>,
 }
 
 fn check_one(target: &str, lock: Option<&PathBuf>) -> anyhow::Result<Vec<FileReport>> {
@@ -65,18 +56,8 @@ pub(crate) fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let warnings: usize = files.iter().map(|f| f.diagnostics.len()).sum::<usize>() - errors;
     let mut out = std::io::stdout().lock();
     if args.json {
-        let report: Vec<JsonFile> = files
-            .iter()
-            .map(|f| {
-                let e = f.diagnostics.iter().filter(|d| d.is_error()).count();
-                JsonFile {
-                    path: f.path.clone(),
-                    errors: e,
-                    warnings: f.diagnostics.len() - e,
-                    diagnostics: f.diagnostics.iter().filter(shown).map(JsonDiagnostic::from).collect(),
-                }
-            })
-            .collect();
+        let report: Vec<JsonFile> =
+            files.iter().map(|f| JsonFile::new(f.path.clone(), &f.diagnostics, |d| shown(&d))).collect();
         let json = serde_json::to_string_pretty(
             &serde_json::json!({ "errors": errors, "warnings": warnings, "files": report }),
         )?;

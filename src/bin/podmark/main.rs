@@ -46,30 +46,53 @@ enum Command {
     ///
     /// Examples:
     ///   podmark new my-show
-    ///   podmark new my-show --title "My Show" --author "Ana Lee" --base-url https://example.com/show/
-    ///   podmark new . --category "Society & Culture/Documentary" --language en-gb --json
+    ///   podmark new my-show --title "My Show" --author "Ana Lee" \
+    ///       --base-url https://example.com/show/
+    ///   podmark new . --category "Society & Culture/Documentary" \
+    ///       --language en-gb --json
     #[command(verbatim_doc_comment)]
     New(new::NewArgs),
     /// Add an episode from its audio file: the next `episodes/NNN-slug/` folder.
     ///
     /// Copies AUDIO into a new folder numbered after the highest one, and writes its
     /// `episode.md`: title (--title, else the audio's title tag, else its file name), number,
-    /// date (--date, else the audio's date tag, else its modification time, in UTC), the audio's
+    /// date (--date, else the audio's date tag, else its modification time; a date without zone is
+    /// in the show's `timezone`), the audio's
     /// embedded chapters as chapter lines, and show notes to edit. The audio's cover becomes the
     /// episode artwork when it meets Apple's rules. Run it in the show folder (or pass
     /// --episodes); the folder appears whole or not at all.
     ///
     /// Examples:
     ///   podmark add ~/recordings/ep1.mp3
-    ///   podmark add interview.m4a --title "Episode 2: Containers" --date 2026-12-01T09:00:00+10:00
+    ///   podmark add interview.m4a --title "Episode 2: Containers" \
+    ///       --date 2026-12-01T09:00:00+10:00
     ///   podmark add final.mp3 --slug pilot --episodes shows/mine/episodes --json
     #[command(verbatim_doc_comment)]
     Add(add::AddArgs),
     /// Build the podcast in `episodes/` into the hostable `feed/` folder.
     ///
-    /// Reads `episodes/podcast.toml` and every `episodes/*/episode.md`, checks them all, and writes
-    /// the chapter files (`feed/chapters/<episode>.json` and the formats the show asks for). Source
-    /// files are never modified. Nothing is written if any source has an error.
+    /// Reads `episodes/podcast.toml` and every `episodes/*/episode.md`, checks them all (chapters
+    /// against the exact audio duration), and reports every problem at once; nothing is written if
+    /// any source has an error. Then it writes, into `feed/`:
+    ///   feed.xml                   the RSS feed (iTunes + Podcasting 2.0); with --page-size
+    ///                              also feed-2.xml, feed-3.xml… for older episodes
+    ///   cover.png                  the show artwork (podcast.toml `image`, same name)
+    ///   audio/<episode>.<ext>      a copy of each audio file with its chapters embedded
+    ///   chapters/<episode>.json    Podcasting 2.0 chapters (+ psc, vtt, … as podcast.toml asks)
+    ///   images/<episode>.<ext>     an episode's own artwork, when its front matter names one
+    ///   transcripts/<episode>.vtt  when the episode folder has a transcript
+    ///   .podmark/                  build state: probe cache, lock (not served)
+    /// and records each episode's GUID in `episodes/guids.lock` (commit it: GUIDs must never
+    /// change). Episode sources are never modified; unchanged files are not rewritten, and a
+    /// rebuild with no change returns at once. The feed switches as a whole: a failed build leaves
+    /// the previous one in place.
+    ///
+    /// Examples:
+    ///   podmark build
+    ///   podmark build --base-url http://127.0.0.1:8080/ && podmark serve
+    ///   podmark build --episodes shows/mine/episodes --out public --page-size 100
+    ///   podmark build --json | jq '.files[] | select(.changed) | .path'
+    #[command(verbatim_doc_comment)]
     Build(build::BuildArgs),
     /// Rename an episode folder and keep its GUID: moves its entry in episodes/guids.lock too.
     ///
@@ -139,7 +162,7 @@ enum Command {
     ///
     /// Examples:
     ///   podmark serve                          # http://127.0.0.1:8080/feed.xml
-    ///   podmark serve feed --addr 0.0.0.0:8080 # let a phone on your network subscribe
+    ///   podmark serve feed --addr 0.0.0.0:8080 # a phone on your network can subscribe
     ///   curl -r 100-199 http://127.0.0.1:8080/audio/020.mp3 -o part.bin
     #[cfg(feature = "hosting")]
     #[command(verbatim_doc_comment)]
@@ -157,9 +180,11 @@ enum Command {
     ///
     /// Examples:
     ///   podmark publish --to s3://podcasts/eigencast --dry-run
-    ///   podmark publish --to s3://podcasts/eigencast --public-url https://cdn.example.com/eigencast/
+    ///   podmark publish --to s3://podcasts/eigencast \
+    ///       --public-url https://cdn.example.com/eigencast/
     ///   podmark publish feed --to s3://podcasts/eigencast --region eu-central-1
-    ///   podmark publish --to s3://podcasts/show --endpoint http://127.0.0.1:9000 --delete --json
+    ///   podmark publish --to s3://podcasts/show --endpoint http://127.0.0.1:9000 \
+    ///       --delete --json
     #[cfg(feature = "hosting")]
     #[command(verbatim_doc_comment)]
     Publish(publish::PublishArgs),
@@ -194,6 +219,10 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             eprintln!("podmark: error: {err:#}");
+            // A script that asked for JSON gets JSON on failure too (the shape of `check --json`).
+            if std::env::args_os().skip(1).take_while(|a| a != "--").any(|a| a == "--json") {
+                let _ = report::print_json_failure(&[], Some(&format!("{err:#}")));
+            }
             ExitCode::from(2)
         }
     }

@@ -43,7 +43,8 @@ JSON output (--json) is an array with one object per FILE, in order. A probed fi
                     \"fragmented\": bool}
   chapters          null, or {\"source\": \"id3\"|\"quick_time\"|\"nero\"|\"vorbis_comment\"|\"cue_sheet\",
                     \"count\",
-                    \"list\": [{\"start\", \"end\", \"title\", \"url\", \"image\", \"description\", \"hidden\"}]}
+                    \"list\": [{\"start\", \"end\" (seconds, numbers; end may be null), \"title\",
+                    \"url\", \"image\", \"description\", \"hidden\"}]}
   warnings          [{\"offset\": byte, \"message\"}]: problems that did not stop the probe
 A file that failed has:
   path              the path as given
@@ -125,7 +126,8 @@ pub(crate) fn run(args: ProbeArgs) -> anyhow::Result<ExitCode> {
                     path: path.clone(),
                     duration_secs: info.duration.as_secs_f64(),
                     info,
-                }),
+                })
+                .map(|v| chapter_times_in_seconds(v, info)),
                 Err(e) => serde_json::to_value(JsonErr {
                     path: path.clone(),
                     error: JsonError { kind: e.kind.code(), offset: e.offset, message: e.to_string() },
@@ -147,6 +149,20 @@ pub(crate) fn run(args: ProbeArgs) -> anyhow::Result<ExitCode> {
     }
     out.flush().context("writing the output")?;
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// Chapter `start` and `end` as numbers of seconds (like `duration_secs` and JSON chapters'
+/// `startTime`), not the `HH:MM:SS.mmm` strings a [`podmark::Timestamp`] serializes to.
+fn chapter_times_in_seconds(mut value: serde_json::Value, info: &AudioInfo) -> serde_json::Value {
+    let (Some(chapters), Some(list)) = (&info.chapters, value.pointer_mut("/chapters/list")) else { return value };
+    let Some(list) = list.as_array_mut() else { return value };
+    for (json, chapter) in list.iter_mut().zip(&chapters.list) {
+        if let Some(obj) = json.as_object_mut() {
+            obj.insert("start".to_owned(), serde_json::json!(chapter.start.as_secs_f64()));
+            obj.insert("end".to_owned(), serde_json::json!(chapter.end.map(|e| e.as_secs_f64())));
+        }
+    }
+    value
 }
 
 fn write_table(out: &mut impl Write, path: &str, info: &AudioInfo) -> std::io::Result<()> {
