@@ -95,6 +95,13 @@ pub fn check_feed_text(text: &str) -> Vec<Diagnostic> {
 /// Parses and checks; the tree facts are `None` when the XML is not well-formed.
 fn parse_and_check(text: &str) -> (Vec<Diagnostic>, Option<FeedFacts>) {
     let mut out = Out::new(text);
+    if let Some(at) = xml::misplaced_declaration(text) {
+        out.error(
+            "xml-declaration",
+            at,
+            "something comes before <?xml …?>; the declaration must be the file's very first characters, and libxml2, expat and AntennaPod refuse the whole feed otherwise",
+        );
+    }
     match xml::parse(text) {
         Ok(root) => {
             let facts = rules::check_tree(&root, &mut out);
