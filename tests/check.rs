@@ -171,12 +171,20 @@ fn bad_category() {
 }
 
 #[test]
-fn explicit_yes() {
+fn explicit_yes_is_a_warning_and_maybe_an_error() {
     let s = Sample::new(None);
     s.edit("<itunes:explicit>false</itunes:explicit>", "<itunes:explicit>yes</itunes:explicit>");
+    let (code, out, err) = s.check();
+    assert_eq!(code, 0, "{out}{err}");
+    let at = s.at("yes</itunes:explicit>");
+    assert!(
+        out.contains(&format!("{at}: warning: itunes:explicit is \"yes\", a value of Apple's older spec; write \"true\" or \"false\"")),
+        "{out}"
+    );
+    s.edit("<itunes:explicit>yes</itunes:explicit>", "<itunes:explicit>maybe</itunes:explicit>");
     s.assert_error(
-        &s.at("yes</itunes:explicit>"),
-        "itunes:explicit is \"yes\"; Apple accepts only \"true\" or \"false\"",
+        &s.at("maybe</itunes:explicit>"),
+        "itunes:explicit is \"maybe\"; Apple accepts only \"true\" or \"false\"",
     );
 }
 
@@ -330,7 +338,7 @@ fn cover_too_small_or_greyscale() {
 #[test]
 fn three_problems_give_three_diagnostics() {
     let s = Sample::new(None);
-    s.edit("<itunes:explicit>false</itunes:explicit>", "<itunes:explicit>no</itunes:explicit>");
+    s.edit("<itunes:explicit>false</itunes:explicit>", "<itunes:explicit>nope</itunes:explicit>");
     s.edit("<language>en-au</language>", "<language>Australian English</language>");
     s.edit("<itunes:episode>2</itunes:episode>", "<itunes:episode>0</itunes:episode>");
     let json = s.check_json();
@@ -340,7 +348,7 @@ fn three_problems_give_three_diagnostics() {
     assert_eq!(codes, ["language", "explicit", "number"], "in line order: {json}");
     let lines: Vec<u64> = diags.iter().map(|d| d["line"].as_u64().unwrap()).collect();
     let want = |needle: &str| s.at(needle).split(':').nth(1).unwrap().parse::<u64>().unwrap();
-    assert_eq!(lines, [want("Australian English"), want("no</itunes:explicit>"), want("0</itunes:episode>")]);
+    assert_eq!(lines, [want("Australian English"), want("nope</itunes:explicit>"), want("0</itunes:episode>")]);
     assert!(diags[0]["message"].as_str().unwrap().contains("\"Australian English\""));
 }
 
