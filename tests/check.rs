@@ -616,3 +616,16 @@ fn sources_check_reports_duplicate_numbers_and_blank_lock_guids() {
     );
     assert!(out.lines().any(|l| l == want), "expected {want}\nin:\n{out}");
 }
+
+#[test]
+fn url_mode_refuses_a_body_over_the_feed_size_limit() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}/", listener.local_addr().unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let limit = usize::try_from(podmark::check::MAX_FEED_BYTES).unwrap();
+    std::fs::write(dir.path().join("huge.xml"), vec![b' '; limit + 1]).unwrap();
+    serve_without_ranges(listener, dir.path().to_owned());
+    let (code, out, err) = run(podmark().args(["check", &format!("{base}huge.xml")]));
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("the feed is larger than 16 MiB, the most podmark reads"), "{err}");
+}
