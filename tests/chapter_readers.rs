@@ -228,6 +228,11 @@ fn json_chapters_validate_against_the_schema_from_the_spec() {
     assert_eq!(starts, SEED_STARTS_MS);
     assert_eq!(names, titles());
 
+    // The schema accepts the shape of the spec's exampleComplex.json (hidden chapters without a
+    // title, locations, waypoints).
+    let complex = root().join("tests/fixtures/chapters/complex-untitled-hidden.json");
+    run(Command::new(&py).arg(root().join("tests/clients/read_chapters.py")).arg("json").arg(&schema).arg(&complex));
+
     // The schema is not a rubber stamp: it rejects a chapter without startTime and a string time.
     for bad in [r#"{"version":"1.2.0","chapters":[{"title":"x"}]}"#, r#"{"version":"1.2.0","chapters":[{"startTime":"0"}]}"#] {
         let p = tmp.path().join("bad.json");

@@ -629,3 +629,19 @@ fn url_mode_refuses_a_body_over_the_feed_size_limit() {
     assert_eq!(code, 2, "{out}{err}");
     assert!(err.contains("the feed is larger than 16 MiB, the most podmark reads"), "{err}");
 }
+
+#[test]
+fn chapters_check_accepts_hidden_chapters_without_a_title_as_in_the_specs_example_complex() {
+    let path = common::fixture("chapters/complex-untitled-hidden.json");
+    let (code, out, err) = run(podmark().args(["chapters", "check"]).arg(&path));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.ends_with("5 chapters (json), 0 errors, 0 warnings\n"), "{out}");
+    // A visible chapter without a title is still an error.
+    let visible = r#"{"version":"1.2.0","chapters":[{"startTime":0,"title":"A"},{"startTime":5}]}"#;
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("visible.json");
+    std::fs::write(&file, visible).unwrap();
+    let (code, out, err) = run(podmark().args(["chapters", "check"]).arg(&file));
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("error: chapter has no title"), "{out}");
+}
