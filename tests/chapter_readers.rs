@@ -190,7 +190,12 @@ fn mkvmerge_reads_the_cue_sheet_and_its_ogm_text_matches_podmarks_reader() {
     let tmp = tempfile::tempdir().unwrap();
     let cue = write_seed(Format::Cue, tmp.path(), "chapters.cue");
     let mka = tmp.path().join("chapters.mka");
-    run(Command::new("mkvmerge").args(["-q", "--cue-chapter-name-format", "%t", "-o"]).arg(&mka).arg("--chapters").arg(&cue).arg(root().join(SEED_AUDIO)));
+    run(Command::new("mkvmerge")
+        .args(["-q", "--cue-chapter-name-format", "%t", "-o"])
+        .arg(&mka)
+        .arg("--chapters")
+        .arg(&cue)
+        .arg(root().join(SEED_AUDIO)));
     // mkvextract prints the chapters in the OGM "simple" style: CHAPTERnn=HH:MM:SS.mmm, CHAPTERnnNAME=…
     let ogm = run(Command::new("mkvextract").arg(&mka).args(["chapters", "--simple", "-"]));
     let mut starts = Vec::new();
@@ -221,7 +226,8 @@ fn json_chapters_validate_against_the_schema_from_the_spec() {
     let tmp = tempfile::tempdir().unwrap();
     let json = write_seed(Format::Json, tmp.path(), "chapters.json");
     let schema = root().join("tests/fixtures/schema/json-chapters-1.2.schema.json");
-    let out = run(Command::new(&py).arg(root().join("tests/clients/read_chapters.py")).arg("json").arg(&schema).arg(&json));
+    let out =
+        run(Command::new(&py).arg(root().join("tests/clients/read_chapters.py")).arg("json").arg(&schema).arg(&json));
     let v: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
     let starts: Vec<u64> = v.iter().map(|c| c["start_ms"].as_u64().unwrap()).collect();
     let names: Vec<String> = v.iter().map(|c| c["title"].as_str().unwrap().to_owned()).collect();
@@ -234,7 +240,9 @@ fn json_chapters_validate_against_the_schema_from_the_spec() {
     run(Command::new(&py).arg(root().join("tests/clients/read_chapters.py")).arg("json").arg(&schema).arg(&complex));
 
     // The schema is not a rubber stamp: it rejects a chapter without startTime and a string time.
-    for bad in [r#"{"version":"1.2.0","chapters":[{"title":"x"}]}"#, r#"{"version":"1.2.0","chapters":[{"startTime":"0"}]}"#] {
+    for bad in
+        [r#"{"version":"1.2.0","chapters":[{"title":"x"}]}"#, r#"{"version":"1.2.0","chapters":[{"startTime":"0"}]}"#]
+    {
         let p = tmp.path().join("bad.json");
         std::fs::write(&p, bad).unwrap();
         let out = Command::new(&py)
@@ -292,7 +300,8 @@ fn xmllint_reads_the_built_feed_its_namespaces_and_the_inline_psc() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("episodes");
     common::copy_dir(&root().join("episodes"), &dir);
-    podmark::build::build(&podmark::build::BuildOptions::new(&dir, tmp.path().join("feed")), &mut |_, _, _| {}).unwrap();
+    podmark::build::build(&podmark::build::BuildOptions::new(&dir, tmp.path().join("feed")), &mut |_, _, _| {})
+        .unwrap();
     let feed = tmp.path().join("feed/feed.xml");
     // Every prefix resolves to its namespace (xmllint --noout fails on an undeclared prefix).
     for (prefix, uri) in [

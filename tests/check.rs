@@ -178,7 +178,9 @@ fn explicit_yes_is_a_warning_and_maybe_an_error() {
     assert_eq!(code, 0, "{out}{err}");
     let at = s.at("yes</itunes:explicit>");
     assert!(
-        out.contains(&format!("{at}: warning: itunes:explicit is \"yes\", a value of Apple's older spec; write \"true\" or \"false\"")),
+        out.contains(&format!(
+            "{at}: warning: itunes:explicit is \"yes\", a value of Apple's older spec; write \"true\" or \"false\""
+        )),
         "{out}"
     );
     s.edit("<itunes:explicit>yes</itunes:explicit>", "<itunes:explicit>maybe</itunes:explicit>");

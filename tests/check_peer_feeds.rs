@@ -97,7 +97,11 @@ fn a_fractional_itunes_duration_is_a_warning() {
     let d = check("07-fractional-duration");
     assert_eq!(d.len(), 1, "{d:#?}");
     assert_eq!(d[0].severity, Severity::Warning);
-    assert!(d[0].message.starts_with("itunes:duration is \"1014.708375\" with a fraction of a second"), "{}", d[0].message);
+    assert!(
+        d[0].message.starts_with("itunes:duration is \"1014.708375\" with a fraction of a second"),
+        "{}",
+        d[0].message
+    );
     assert!(d[0].message.contains("(\"1015\")"), "rounded to the nearest second: {}", d[0].message);
 }
 
@@ -152,7 +156,11 @@ fn http_urls_in_podcast_tags_are_warnings() {
 fn values_over_255_characters_are_warnings() {
     let d = check("11-powerpress-long-title");
     assert_eq!(d.len(), 1, "{d:#?}");
-    assert!(d[0].message.starts_with("<title> \"In which we talk about many th…\" is 329 characters"), "{}", d[0].message);
+    assert!(
+        d[0].message.starts_with("<title> \"In which we talk about many th…\" is 329 characters"),
+        "{}",
+        d[0].message
+    );
     assert!(d[0].message.ends_with("Apple limits tag values to 255 and may cut it"), "{}", d[0].message);
 }
 

@@ -282,12 +282,10 @@ pub fn parse(text: &str) -> Result<Element, XmlError> {
 /// libxml2, expat and AntennaPod refuse such a document outright; quick-xml reads it.
 pub fn misplaced_declaration(text: &str) -> Option<usize> {
     let body = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let skipped = text.len() - body.len();
-    let at = body.find("<?xml")?;
-    let after = body.get(at + 5..at + 6).unwrap_or("");
-    let is_decl = after.chars().next().is_some_and(char::is_whitespace);
-    let before = body.get(..at).unwrap_or("");
-    (is_decl && at > 0 && before.chars().all(char::is_whitespace)).then_some(skipped + at)
+    let rest = body.trim_start();
+    let at = body.len() - rest.len();
+    let is_decl = rest.strip_prefix("<?xml").and_then(|r| r.chars().next()).is_some_and(char::is_whitespace);
+    (is_decl && at > 0).then_some(text.len() - body.len() + at)
 }
 
 #[cfg(test)]
