@@ -337,7 +337,11 @@ fn check_length(out: &mut Vec<Diagnostic>, profile: Profile, e: &Entry, end: Tim
 fn check_title(out: &mut Vec<Diagnostic>, profile: Profile, e: &Entry, at: Option<Location>) {
     let title = &e.chapter.title;
     if title.trim().is_empty() {
-        out.push(Diagnostic::error("empty-title", at, format!("chapter has no title: {}", quote(&e.source))));
+        // A hidden chapter (JSON `"toc": false`) is not listed, so it needs no title: the
+        // Podcasting 2.0 spec makes `title` optional, and its exampleComplex.json has such chapters.
+        if !e.chapter.hidden {
+            out.push(Diagnostic::error("empty-title", at, format!("chapter has no title: {}", quote(&e.source))));
+        }
         return;
     }
     if let Some(c) = title.chars().find(|&c| is_forbidden_control(c)) {

@@ -171,12 +171,22 @@ fn bad_category() {
 }
 
 #[test]
-fn explicit_yes() {
+fn explicit_yes_is_a_warning_and_maybe_an_error() {
     let s = Sample::new(None);
     s.edit("<itunes:explicit>false</itunes:explicit>", "<itunes:explicit>yes</itunes:explicit>");
+    let (code, out, err) = s.check();
+    assert_eq!(code, 0, "{out}{err}");
+    let at = s.at("yes</itunes:explicit>");
+    assert!(
+        out.contains(&format!(
+            "{at}: warning: itunes:explicit is \"yes\", a value of Apple's older spec; write \"true\" or \"false\""
+        )),
+        "{out}"
+    );
+    s.edit("<itunes:explicit>yes</itunes:explicit>", "<itunes:explicit>maybe</itunes:explicit>");
     s.assert_error(
-        &s.at("yes</itunes:explicit>"),
-        "itunes:explicit is \"yes\"; Apple accepts only \"true\" or \"false\"",
+        &s.at("maybe</itunes:explicit>"),
+        "itunes:explicit is \"maybe\"; Apple accepts only \"true\" or \"false\"",
     );
 }
 
@@ -330,7 +340,7 @@ fn cover_too_small_or_greyscale() {
 #[test]
 fn three_problems_give_three_diagnostics() {
     let s = Sample::new(None);
-    s.edit("<itunes:explicit>false</itunes:explicit>", "<itunes:explicit>no</itunes:explicit>");
+    s.edit("<itunes:explicit>false</itunes:explicit>", "<itunes:explicit>nope</itunes:explicit>");
     s.edit("<language>en-au</language>", "<language>Australian English</language>");
     s.edit("<itunes:episode>2</itunes:episode>", "<itunes:episode>0</itunes:episode>");
     let json = s.check_json();
@@ -340,7 +350,7 @@ fn three_problems_give_three_diagnostics() {
     assert_eq!(codes, ["language", "explicit", "number"], "in line order: {json}");
     let lines: Vec<u64> = diags.iter().map(|d| d["line"].as_u64().unwrap()).collect();
     let want = |needle: &str| s.at(needle).split(':').nth(1).unwrap().parse::<u64>().unwrap();
-    assert_eq!(lines, [want("Australian English"), want("no</itunes:explicit>"), want("0</itunes:episode>")]);
+    assert_eq!(lines, [want("Australian English"), want("nope</itunes:explicit>"), want("0</itunes:episode>")]);
     assert!(diags[0]["message"].as_str().unwrap().contains("\"Australian English\""));
 }
 
@@ -607,4 +617,33 @@ fn sources_check_reports_duplicate_numbers_and_blank_lock_guids() {
         lock.display()
     );
     assert!(out.lines().any(|l| l == want), "expected {want}\nin:\n{out}");
+}
+
+#[test]
+fn url_mode_refuses_a_body_over_the_feed_size_limit() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}/", listener.local_addr().unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let limit = usize::try_from(podmark::check::MAX_FEED_BYTES).unwrap();
+    std::fs::write(dir.path().join("huge.xml"), vec![b' '; limit + 1]).unwrap();
+    serve_without_ranges(listener, dir.path().to_owned());
+    let (code, out, err) = run(podmark().args(["check", &format!("{base}huge.xml")]));
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("the feed is larger than 16 MiB, the most podmark reads"), "{err}");
+}
+
+#[test]
+fn chapters_check_accepts_hidden_chapters_without_a_title_as_in_the_specs_example_complex() {
+    let path = common::fixture("chapters/complex-untitled-hidden.json");
+    let (code, out, err) = run(podmark().args(["chapters", "check"]).arg(&path));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.ends_with("5 chapters (json), 0 errors, 0 warnings\n"), "{out}");
+    // A visible chapter without a title is still an error.
+    let visible = r#"{"version":"1.2.0","chapters":[{"startTime":0,"title":"A"},{"startTime":5}]}"#;
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("visible.json");
+    std::fs::write(&file, visible).unwrap();
+    let (code, out, err) = run(podmark().args(["chapters", "check"]).arg(&file));
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("error: chapter has no title"), "{out}");
 }

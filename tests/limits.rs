@@ -55,7 +55,9 @@ fn deeply_nested_xml_is_refused_at_the_depth_limit() {
     let col = "<rss version=\"2.0\"><channel>".len() + 98 * 3 + 1;
     assert_eq!(
         diags[0].to_string(),
-        format!("1:{col}: error: elements nested more than 100 deep; podmark reads feeds up to that depth")
+        format!(
+            "1:{col}: error: depth limit: <x> is nested more than 100 elements deep (a podcast feed needs about 6); podmark stops reading here"
+        )
     );
     let psc = format!(
         "<psc:chapters xmlns:psc=\"http://podlove.org/simple-chapters\" version=\"1.2\">{}{}</psc:chapters>",

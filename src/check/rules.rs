@@ -119,8 +119,32 @@ fn text_at(e: &Element) -> usize {
 
 /// Checks a feed tree; `text` is the document it was parsed from (for line:col).
 pub(crate) fn check_tree(root: &Element, out: &mut Out<'_>) -> FeedFacts {
+    let misspelled = check_namespaces(root, out);
+    if misspelled.is_empty() {
+        check_document(root, out)
+    } else {
+        // One cause, one problem: the misspelled namespace is reported once above; the rest of
+        // the rules read the feed as if it were spelled right, so `<itunes:explicit>` under
+        // `…/DTDs/Podcast-1.0.dtd` is not also reported as missing.
+        let mut fixed = root.clone();
+        respell(&mut fixed, &misspelled);
+        check_document(&fixed, out)
+    }
+}
+
+/// Renames the namespace of every element in a misspelled namespace to its exact spelling.
+fn respell(root: &mut Element, misspelled: &[(String, &'static str)]) {
+    let mut stack = vec![root];
+    while let Some(e) = stack.pop() {
+        if let Some(right) = e.ns.as_deref().and_then(|ns| misspelled.iter().find(|(w, _)| w == ns)).map(|(_, r)| *r) {
+            e.ns = Some(right.to_owned());
+        }
+        stack.extend(e.children.iter_mut());
+    }
+}
+
+fn check_document(root: &Element, out: &mut Out<'_>) -> FeedFacts {
     let mut facts = FeedFacts::default();
-    check_namespaces(root, out);
     if root.name != "rss" {
         out.error(
             "not-rss",
@@ -147,6 +171,8 @@ pub(crate) fn check_tree(root: &Element, out: &mut Out<'_>) -> FeedFacts {
     check_channel(channel, out, &mut facts);
     let serial = channel.child(ITUNES, "type").is_some_and(|t| t.text.trim() == "serial");
     check_controls(root, out);
+    check_lengths_and_flags(channel, out);
+    check_podcast_https(root, out);
     let mut guids: HashMap<String, usize> = HashMap::new();
     let mut urls: HashMap<String, usize> = HashMap::new();
     // (season, episode) of each full episode → the item's offset.
@@ -247,9 +273,10 @@ fn check_controls(root: &Element, out: &mut Out<'_>) {
 }
 
 /// Namespace declarations must be exact (Apple ignores every itunes tag otherwise) and every
-/// prefix used must be declared.
-fn check_namespaces(root: &Element, out: &mut Out<'_>) {
+/// prefix used must be declared. Returns the misspelled namespace URIs with their right spelling.
+fn check_namespaces(root: &Element, out: &mut Out<'_>) -> Vec<(String, &'static str)> {
     let known = [ns::ITUNES, ns::PODCAST, ns::PSC, ns::CONTENT, ns::ATOM];
+    let mut misspelled: Vec<(String, &'static str)> = Vec::new();
     let squash = |s: &str| s.trim().trim_end_matches('/').replace("https://", "http://").to_ascii_lowercase();
     let mut undeclared: Vec<String> = Vec::new();
     for e in root.descendants() {
@@ -259,6 +286,9 @@ fn check_namespaces(root: &Element, out: &mut Out<'_>) {
             }
             if let Some(want) = known.iter().find(|k| squash(k) == squash(&a.value)) {
                 let why = if *want == ns::ITUNES { " (Apple ignores every itunes tag otherwise)" } else { "" };
+                if !misspelled.iter().any(|(w, _)| *w == a.value) {
+                    misspelled.push((a.value.clone(), want));
+                }
                 out.error(
                     "namespace-uri",
                     a.offset,
@@ -278,6 +308,7 @@ fn check_namespaces(root: &Element, out: &mut Out<'_>) {
             );
         }
     }
+    misspelled
 }
 
 fn required<'a>(
@@ -314,7 +345,14 @@ fn check_description(e: &Element, out: &mut Out<'_>) {
 
 fn check_explicit(e: &Element, out: &mut Out<'_>) {
     let v = e.text.trim();
-    if v != "true" && v != "false" {
+    if matches!(v.to_ascii_lowercase().as_str(), "yes" | "no" | "clean" | "explicit") {
+        // The values of Apple's older spec: Apple and the apps still read them.
+        out.warning(
+            "explicit",
+            text_at(e),
+            format!("itunes:explicit is {}, a value of Apple's older spec; write \"true\" or \"false\"", quote(v)),
+        );
+    } else if v != "true" && v != "false" {
         out.error(
             "explicit",
             text_at(e),
@@ -480,6 +518,18 @@ pub fn parse_duration(s: &str) -> Option<u64> {
     }
 }
 
+/// A duration with a fraction of a second (`1014.708375`, `16:54.7`): the whole seconds, rounded
+/// to the nearest, when the part before the `.` is a valid [`parse_duration`] and the fraction
+/// is digits.
+fn fractional_duration(s: &str) -> Option<u64> {
+    let (whole, fraction) = s.split_once('.')?;
+    if fraction.is_empty() || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let secs = parse_duration(whole)?;
+    Some(if fraction.as_bytes().first().is_some_and(|b| *b >= b'5') { secs.checked_add(1)? } else { secs })
+}
+
 /// Checks an RFC 2822 date as Apple wants it (`Wed, 15 Jun 2019 19:00:00 GMT`): it must parse,
 /// carry the day of the week, and that day must be right. Returns the date or why not.
 pub fn check_rfc2822(s: &str) -> Result<DateTime<FixedOffset>, DateError> {
@@ -575,6 +625,18 @@ fn check_item(item: &Element, serial: bool, out: &mut Out<'_>) -> ItemFacts {
         let v = d.text.trim();
         match parse_duration(v) {
             Some(secs) => f.duration_secs = Some(Located { value: secs, offset: text_at(d) }),
+            None if fractional_duration(v).is_some() => {
+                f.duration_secs = fractional_duration(v).map(|secs| Located { value: secs, offset: text_at(d) });
+                out.warning(
+                    "duration",
+                    text_at(d),
+                    format!(
+                        "itunes:duration is {} with a fraction of a second; apps read it, but Apple documents whole seconds (\"{}\") or H:MM:SS",
+                        quote(v),
+                        fractional_duration(v).unwrap_or(0)
+                    ),
+                );
+            }
             None => out.error(
                 "duration",
                 text_at(d),
@@ -595,6 +657,11 @@ fn check_item(item: &Element, serial: bool, out: &mut Out<'_>) -> ItemFacts {
         }
         match ch.attr("type") {
             Some(t) if t.value == "application/json+chapters" => {}
+            Some(t) if t.value == "application/json" => out.warning(
+                "chapters-type",
+                t.offset,
+                "podcast:chapters type is \"application/json\"; apps read it, but the spec asks for \"application/json+chapters\"",
+            ),
             Some(t) => out.error(
                 "chapters-type",
                 t.offset,
@@ -705,6 +772,89 @@ fn check_enclosure(e: &Element, out: &mut Out<'_>) -> EnclosureFacts {
         }
     }
     f
+}
+
+/// Apple: "tag values limited to 255 characters unless otherwise specified" (descriptions and
+/// summaries have their own 4000). The W3C feed validator checks the same tags.
+pub const TAG_VALUE_LIMIT: usize = 255;
+
+/// The tags Apple's 255-character limit is checked on, as (namespace, local name, shown).
+const LIMITED: [(Option<&str>, &str, &str); 5] = [
+    (None, "title", "title"),
+    (ITUNES, "title", "itunes:title"),
+    (ITUNES, "author", "itunes:author"),
+    (ITUNES, "subtitle", "itunes:subtitle"),
+    (ITUNES, "keywords", "itunes:keywords"),
+];
+
+/// The 255-character limit on the channel's and every item's short tags (and the owner's name),
+/// and the values of `itunes:block` and `itunes:complete`: only "Yes" has an effect.
+fn check_lengths_and_flags(channel: &Element, out: &mut Out<'_>) {
+    let owner_name = channel.child(ITUNES, "owner").and_then(|o| o.child(ITUNES, "name"));
+    let items = channel.children_named(None, "item");
+    for parent in std::iter::once(channel).chain(items) {
+        let limited = LIMITED.iter().filter_map(|(ns, local, shown)| parent.child(*ns, local).map(|e| (e, *shown)));
+        let owner = owner_name.filter(|_| std::ptr::eq(parent, channel)).map(|e| (e, "itunes:name"));
+        for (e, shown) in limited.chain(owner) {
+            let n = e.text.trim().chars().count();
+            if n > TAG_VALUE_LIMIT {
+                let head: String = e.text.trim().chars().take(30).collect();
+                out.warning(
+                    "too-long",
+                    text_at(e),
+                    format!(
+                        "<{shown}> {} is {n} characters; Apple limits tag values to {TAG_VALUE_LIMIT} and may cut it",
+                        quote(&format!("{head}…"))
+                    ),
+                );
+            }
+        }
+        let flags: &[&str] = if std::ptr::eq(parent, channel) { &["block", "complete"] } else { &["block"] };
+        for local in flags {
+            let Some(e) = parent.child(ITUNES, local) else { continue };
+            let v = e.text.trim();
+            if !v.eq_ignore_ascii_case("yes") && !v.eq_ignore_ascii_case("no") {
+                let what = if *local == "block" {
+                    if std::ptr::eq(parent, channel) { "hides the show" } else { "hides the episode" }
+                } else {
+                    "marks the show as finished"
+                };
+                out.warning(
+                    "itunes-flag",
+                    text_at(e),
+                    format!("itunes:{local} is {}; only \"Yes\" {what}, and Apple ignores any other value", quote(v)),
+                );
+            }
+        }
+    }
+}
+
+/// The Podcasting 2.0 namespace: "hypertext URLs must be https". Every URL attribute of a
+/// `podcast:*` element (and the text of one that holds only a URL) written with `http:`.
+fn check_podcast_https(root: &Element, out: &mut Out<'_>) {
+    let is_http = |v: &str| v.trim().get(..7).is_some_and(|p| p.eq_ignore_ascii_case("http://"));
+    for e in root.descendants().into_iter().filter(|e| is_podcast_ns(e)) {
+        for a in e.attrs.iter().filter(|a| is_http(&a.value)) {
+            out.warning(
+                "podcast-https",
+                a.offset,
+                format!(
+                    "podcast:{} {}= is {}; the Podcasting 2.0 namespace requires https: URLs",
+                    e.local,
+                    a.name,
+                    quote(a.value.trim())
+                ),
+            );
+        }
+        let text = e.text.trim();
+        if e.children.is_empty() && is_http(text) && !text.contains(char::is_whitespace) {
+            out.warning(
+                "podcast-https",
+                text_at(e),
+                format!("<podcast:{}> is {}; the Podcasting 2.0 namespace requires https: URLs", e.local, quote(text)),
+            );
+        }
+    }
 }
 
 #[cfg(test)]

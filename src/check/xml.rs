@@ -1,13 +1,14 @@
 //! A small XML element tree with byte offsets, for checking feeds.
 //!
-//! quick-xml reads the events; this module keeps, for every element, its qualified name, the
-//! namespace URI its prefix resolves to (resolved here, scope by scope), its attributes with the
+//! quick-xml's `NsReader` reads the events and resolves the prefixes; this module keeps, for every
+//! element, its qualified name, the namespace URI its prefix resolves to, its attributes with the
 //! byte offset of each value, its text (character and entity references resolved, CDATA included)
 //! and the byte offset of its `<`. [`LineIndex`](crate::diagnostic::LineIndex) turns offsets into
 //! line:col. Malformed XML stops the parse with the offset quick-xml reports.
 
-use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
+use quick_xml::name::ResolveResult;
+use quick_xml::reader::NsReader;
 
 /// One attribute.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,21 +89,6 @@ fn to_usize(n: u64) -> usize {
     usize::try_from(n).unwrap_or(usize::MAX)
 }
 
-/// A namespace scope: the prefix declarations made by one open element.
-type Scope = Vec<(Option<String>, String)>;
-
-fn resolve(scopes: &[Scope], prefix: Option<&str>) -> Option<String> {
-    if prefix == Some("xml") {
-        return Some("http://www.w3.org/XML/1998/namespace".to_owned());
-    }
-    for scope in scopes.iter().rev() {
-        if let Some((_, uri)) = scope.iter().rev().find(|(p, _)| p.as_deref() == prefix) {
-            return if uri.is_empty() { None } else { Some(uri.clone()) };
-        }
-    }
-    None
-}
-
 /// Parses the attributes of a start tag by hand, keeping the offset of every value.
 fn attributes(e: &BytesStart<'_>, tag_offset: usize) -> Result<Vec<Attr>, XmlError> {
     let raw = e.attributes_raw();
@@ -164,45 +150,49 @@ fn attributes(e: &BytesStart<'_>, tag_offset: usize) -> Result<Vec<Attr>, XmlErr
     }
 }
 
-fn open(e: &BytesStart<'_>, offset: usize, scopes: &mut Vec<Scope>) -> Result<Element, XmlError> {
-    let attrs = attributes(e, offset)?;
-    let mut scope = Scope::new();
-    for a in &attrs {
-        if a.name == "xmlns" {
-            scope.push((None, a.value.clone()));
-        } else if let Some(p) = a.name.strip_prefix("xmlns:") {
-            scope.push((Some(p.to_owned()), a.value.clone()));
-        }
+/// The namespace URI quick-xml resolved for an element: `None` for no namespace, and for a
+/// prefix nothing declares (the rules report that prefix by its name).
+fn namespace(resolved: &ResolveResult<'_>) -> Option<String> {
+    match resolved {
+        ResolveResult::Bound(ns) if !ns.as_ref().is_empty() => Some(ns.as_ref().to_owned()),
+        _ => None,
     }
-    scopes.push(scope);
+}
+
+fn open(e: &BytesStart<'_>, ns: Option<String>, offset: usize) -> Result<Element, XmlError> {
+    let attrs = attributes(e, offset)?;
     let name = e.name().as_ref().to_owned();
-    let (prefix, local) = match name.split_once(':') {
-        Some((p, l)) => (Some(p), l.to_owned()),
-        None => (None, name.clone()),
-    };
-    let ns = resolve(scopes, prefix);
+    let local = e.local_name().as_ref().to_owned();
     Ok(Element { ns, local, attrs, text_offset: usize::MAX, offset, children: Vec::new(), text: String::new(), name })
 }
 
-/// The deepest nesting of elements [`parse`] reads. A feed is five or six levels deep; the limit
-/// keeps namespace resolution (which looks through every open element) linear, and the tree
-/// shallow enough to drop without deep recursion.
+/// The deepest nesting of elements [`parse`] reads. A feed is five or six levels deep (`rss`,
+/// `channel`, `item`, `psc:chapters`, `psc:chapter`); HTML in descriptions is text, not
+/// elements. Deeper documents are refused at the first element past the limit, so a hostile
+/// million-deep file costs a hundred elements of work, and the tree stays shallow enough to
+/// drop without deep recursion.
 pub const MAX_DEPTH: usize = 100;
 
 /// Parses `text` into its root element; elements nested deeper than [`MAX_DEPTH`] are an error.
+///
+/// quick-xml's [`NsReader`] reads the events and resolves every prefix (in time linear in the
+/// document: its bindings are a stack popped at each end tag); this function only builds the
+/// tree and keeps the byte offsets.
 pub fn parse(text: &str) -> Result<Element, XmlError> {
-    let mut reader = Reader::from_str(text);
+    let mut reader = NsReader::from_str(text);
     reader.config_mut().check_end_names = true;
     let mut stack: Vec<Element> = Vec::new();
-    let mut scopes: Vec<Scope> = Vec::new();
     let mut root: Option<Element> = None;
-    let err = |reader: &Reader<&[u8]>, e: quick_xml::Error| XmlError {
+    let err = |reader: &NsReader<&[u8]>, e: quick_xml::Error| XmlError {
         offset: to_usize(reader.error_position()),
         message: format!("not well-formed XML: {e}"),
     };
     loop {
         let start = to_usize(reader.buffer_position());
-        let event = reader.read_event().map_err(|e| err(&reader, e))?;
+        let (resolved, event) = match reader.read_resolved_event() {
+            Ok((r, ev)) => (namespace(&r), ev),
+            Err(e) => return Err(err(&reader, e)),
+        };
         let end = to_usize(reader.buffer_position());
         match event {
             Event::Start(e) => {
@@ -210,15 +200,15 @@ pub fn parse(text: &str) -> Result<Element, XmlError> {
                     return Err(XmlError {
                         offset: start,
                         message: format!(
-                            "elements nested more than {MAX_DEPTH} deep; podmark reads feeds up to that depth"
+                            "depth limit: <{}> is nested more than {MAX_DEPTH} elements deep (a podcast feed needs about 6); podmark stops reading here",
+                            e.name().as_ref()
                         ),
                     });
                 }
-                stack.push(open(&e, start, &mut scopes)?);
+                stack.push(open(&e, resolved, start)?);
             }
             Event::Empty(e) => {
-                let mut el = open(&e, start, &mut scopes)?;
-                scopes.pop();
+                let mut el = open(&e, resolved, start)?;
                 el.text_offset = end;
                 match stack.last_mut() {
                     Some(parent) => parent.children.push(el),
@@ -227,7 +217,6 @@ pub fn parse(text: &str) -> Result<Element, XmlError> {
                 }
             }
             Event::End(_) => {
-                scopes.pop();
                 let Some(mut el) = stack.pop() else {
                     return Err(XmlError { offset: start, message: "an end tag without a start tag".into() });
                 };
@@ -288,6 +277,17 @@ pub fn parse(text: &str) -> Result<Element, XmlError> {
     root.ok_or_else(|| XmlError { offset: 0, message: "no root element".into() })
 }
 
+/// Where a document has something before its XML declaration (`<?xml …?>` must be its very first
+/// characters; only a byte order mark may come before it): the byte offset of the declaration.
+/// libxml2, expat and AntennaPod refuse such a document outright; quick-xml reads it.
+pub fn misplaced_declaration(text: &str) -> Option<usize> {
+    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let rest = body.trim_start();
+    let at = body.len() - rest.len();
+    let is_decl = rest.strip_prefix("<?xml").and_then(|r| r.chars().next()).is_some_and(char::is_whitespace);
+    (is_decl && at > 0).then_some(text.len() - body.len() + at)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -321,5 +321,39 @@ mod tests {
         assert_eq!(e.offset, "<rss><a href=".len());
         assert!(parse("<rss>&nbsp;</rss>").unwrap_err().message.contains("&nbsp;"));
         assert!(parse("<rss><a>").is_err());
+    }
+
+    #[test]
+    fn resolves_default_nested_and_undeclared_namespaces() {
+        let doc = "<rss xmlns='urn:d' xmlns:a='urn:a'><a:x><y xmlns='urn:e'/><b:z/></a:x><w xmlns=''/><xml:q/></rss>";
+        let root = parse(doc).unwrap();
+        assert_eq!(root.ns.as_deref(), Some("urn:d"));
+        let x = &root.children[0];
+        assert_eq!((x.ns.as_deref(), x.local.as_str(), x.name.as_str()), (Some("urn:a"), "x", "a:x"));
+        assert_eq!(x.children[0].ns.as_deref(), Some("urn:e"));
+        assert_eq!((x.children[1].ns.as_deref(), x.children[1].name.as_str()), (None, "b:z"));
+        assert_eq!(root.children[1].ns, None);
+        assert_eq!(root.children[2].ns.as_deref(), Some("http://www.w3.org/XML/1998/namespace"));
+    }
+
+    #[test]
+    fn a_million_deep_document_stops_at_the_depth_limit() {
+        let depth = 1_000_000;
+        let doc = format!("{}{}", "<a>".repeat(depth), "</a>".repeat(depth));
+        let e = parse(&doc).unwrap_err();
+        assert_eq!(e.offset, MAX_DEPTH * 3);
+        assert!(e.message.starts_with("depth limit: <a> is nested more than 100 elements deep"), "{e:?}");
+        let ok = format!("{}{}", "<a>".repeat(MAX_DEPTH), "</a>".repeat(MAX_DEPTH));
+        assert!(parse(&ok).is_ok());
+    }
+
+    #[test]
+    fn finds_white_space_before_the_declaration() {
+        assert_eq!(misplaced_declaration("\n  <?xml version=\"1.0\"?><rss/>"), Some(3));
+        assert_eq!(misplaced_declaration("\u{feff}\n<?xml version=\"1.0\"?><rss/>"), Some(4));
+        assert_eq!(misplaced_declaration("<?xml version=\"1.0\"?><rss/>"), None);
+        assert_eq!(misplaced_declaration("\u{feff}<?xml version=\"1.0\"?><rss/>"), None);
+        assert_eq!(misplaced_declaration("\n<rss/>"), None);
+        assert_eq!(misplaced_declaration("<rss><?xml-stylesheet href='a'?></rss>"), None);
     }
 }

@@ -87,7 +87,7 @@ pub enum CategoryError {
         near: Vec<String>,
     },
     /// Not a subcategory of the category.
-    #[error("\"{sub}\" is not a subcategory of \"{name}\" (expected one of: {})", one_of(expected))]
+    #[error("\"{sub}\" is not a subcategory of \"{name}\"{}", one_of(name, expected))]
     UnknownSub {
         /// The category.
         name: String,
@@ -102,8 +102,12 @@ fn did_you_mean(near: &[String]) -> String {
     if near.is_empty() { String::new() } else { format!(" (did you mean: {}?)", near.join(", ")) }
 }
 
-fn one_of(subs: &[String]) -> String {
-    if subs.is_empty() { "none; it has no subcategories".to_owned() } else { subs.join(", ") }
+fn one_of(name: &str, subs: &[String]) -> String {
+    if subs.is_empty() {
+        format!(", which has no subcategories in Apple's list; write \"{name}\" alone")
+    } else {
+        format!(" (its subcategories are: {})", subs.join(", "))
+    }
 }
 
 impl fmt::Display for Category {
