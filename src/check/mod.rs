@@ -31,6 +31,7 @@ use crate::validate::{Profile, check_all};
 use crate::{Chapters, Timestamp};
 
 pub mod artwork;
+mod podcast_ns;
 pub mod rules;
 pub mod xml;
 

@@ -332,6 +332,7 @@ pub fn is_language_tag(s: &str) -> bool {
 }
 
 fn check_channel(c: &Element, out: &mut Out<'_>, facts: &mut FeedFacts) {
+    super::podcast_ns::check_channel(c, out);
     required(c, None, "title", "title", out);
     if let Some(d) = required(c, None, "description", "description", out) {
         check_description(d, out);
@@ -521,6 +522,7 @@ pub enum DateError {
 
 fn check_item(item: &Element, serial: bool, out: &mut Out<'_>) -> ItemFacts {
     let mut f = ItemFacts { offset: item.offset, ..ItemFacts::default() };
+    super::podcast_ns::check_item(item, out);
     required(item, None, "title", "title", out);
     match item.child(None, "guid") {
         None => {
