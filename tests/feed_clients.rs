@@ -162,7 +162,10 @@ fn partytime_reads_every_new_podcasting20_tag_of_the_sample() {
         assert!(support.contains(&format!("\"{tag}\"")), "partytime did not recognise podcast:{tag}: {support}");
     }
     // Channel.
-    assert_eq!(v["funding"], serde_json::json!([{"message": "Support The Eigencast", "url": "https://eigencast.example.com/support"}]));
+    assert_eq!(
+        v["funding"],
+        serde_json::json!([{"message": "Support The Eigencast", "url": "https://eigencast.example.com/support"}])
+    );
     assert_eq!(
         v["people"],
         serde_json::json!([{"name": "Justin Warren", "role": "Host", "group": "Cast",
@@ -191,7 +194,10 @@ fn partytime_reads_every_new_podcasting20_tag_of_the_sample() {
             {"name": "Podcast Index", "type": "node", "address": "03ae9f91a0cb8ff43840e3c322c4c61f019d8c1c3cea15a25cfc425ac605e61a4a", "split": 5, "fee": true}
         ])
     );
-    assert_eq!(v["images"][0]["parsed"], serde_json::json!({"url": "https://eigencast.example.com/cover.png", "width": 1400}));
+    assert_eq!(
+        v["images"][0]["parsed"],
+        serde_json::json!({"url": "https://eigencast.example.com/cover.png", "width": 1400})
+    );
     assert_eq!(v["txt"], serde_json::json!([{"value": "S6lpp-7ZCn8-dZfGc-OoyaG", "purpose": "verify"}]));
     assert_eq!(
         v["podroll"],
@@ -203,7 +209,10 @@ fn partytime_reads_every_new_podcasting20_tag_of_the_sample() {
     );
     // Item: its people replace the show's.
     let item = &v["items"][0];
-    assert_eq!(item["soundbites"], serde_json::json!([{"duration": 60, "startTime": 1859.221, "title": "Germans and car analogies"}]));
+    assert_eq!(
+        item["soundbites"],
+        serde_json::json!([{"duration": 60, "startTime": 1859.221, "title": "Germans and car analogies"}])
+    );
     assert_eq!(
         item["people"],
         serde_json::json!([
@@ -263,7 +272,10 @@ fn partytime_reads_an_alternate_enclosure_with_its_probed_length_bitrate_and_sha
     assert_eq!(alt["type"], "audio/opus");
     assert_eq!(alt["length"], bytes.len());
     assert_eq!(alt["bitrate"].as_f64(), Some(f64::from(info.bitrate)));
-    assert_eq!((alt["title"].as_str(), alt["codecs"].as_str(), alt["lang"].as_str()), (Some("Opus"), Some("opus"), Some("en")));
+    assert_eq!(
+        (alt["title"].as_str(), alt["codecs"].as_str(), alt["lang"].as_str()),
+        (Some("Opus"), Some("opus"), Some("en"))
+    );
     assert_eq!(alt["default"], false);
     assert_eq!(
         alt["source"],

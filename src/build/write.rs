@@ -354,7 +354,8 @@ fn alternate_enclosures(
     let mut out = Vec::new();
     for ((src, rel, info), alt) in p.alternates.iter().zip(&p.ep.meta.podcast.alternate_enclosure) {
         let bytes = std::fs::read(src).map_err(io(src))?;
-        let integrity = format!("sha384-{}", base64::engine::general_purpose::STANDARD.encode(sha2::Sha384::digest(&bytes)));
+        let integrity =
+            format!("sha384-{}", base64::engine::general_purpose::STANDARD.encode(sha2::Sha384::digest(&bytes)));
         files.push(emit(txn, rel, &bytes, true)?);
         out.push(feed::podcast_ns::AlternateEnclosure {
             mime: info.mime.as_str().to_owned(),

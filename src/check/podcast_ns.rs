@@ -30,7 +30,8 @@ fn text_at(e: &Element) -> usize {
 }
 
 /// Tags only a `<channel>` may hold, and tags only an `<item>` may hold.
-const CHANNEL_ONLY: &[&str] = &["trailer", "block", "podroll", "updateFrequency", "publisher", "guid", "locked", "medium"];
+const CHANNEL_ONLY: &[&str] =
+    &["trailer", "block", "podroll", "updateFrequency", "publisher", "guid", "locked", "medium"];
 const ITEM_ONLY: &[&str] = &["soundbite", "alternateEnclosure", "chapters", "transcript", "season", "episode"];
 /// Tags at most one of which a parent may hold.
 const SINGLE: &[&str] = &["license", "podroll", "updateFrequency", "publisher"];
@@ -45,7 +46,11 @@ pub(crate) fn check_channel(c: &Element, out: &mut Out<'_>) {
     for b in tags(c, "block") {
         let v = b.text.trim();
         if v != "yes" && v != "no" {
-            out.error("podcast-block", text_at(b), format!("podcast:block is {}; it must be \"yes\" or \"no\"", quote(v)));
+            out.error(
+                "podcast-block",
+                text_at(b),
+                format!("podcast:block is {}; it must be \"yes\" or \"no\"", quote(v)),
+            );
         }
         if let Some(id) = b.attr("id")
             && let Err(e) = ServiceSlug::new(&id.value)
@@ -56,7 +61,11 @@ pub(crate) fn check_channel(c: &Element, out: &mut Out<'_>) {
     for p in tags(c, "podroll") {
         let items: Vec<&Element> = tags(p, "remoteItem").collect();
         if items.is_empty() {
-            out.error("podcast-podroll", p.offset, "podcast:podroll holds no podcast:remoteItem; it needs at least one");
+            out.error(
+                "podcast-podroll",
+                p.offset,
+                "podcast:podroll holds no podcast:remoteItem; it needs at least one",
+            );
         }
         for r in items {
             remote_item(r, out);
@@ -71,7 +80,10 @@ pub(crate) fn check_channel(c: &Element, out: &mut Out<'_>) {
             out.error(
                 "podcast-publisher",
                 p.offset,
-                format!("podcast:publisher holds {} podcast:remoteItem elements; it must hold exactly one", items.len()),
+                format!(
+                    "podcast:publisher holds {} podcast:remoteItem elements; it must hold exactly one",
+                    items.len()
+                ),
             );
         }
         for r in items {
@@ -175,7 +187,11 @@ fn placement(parent: &Element, here: &str, wrong: &[&str], out: &mut Out<'_>) {
 fn required<'a>(e: &'a Element, name: &str, out: &mut Out<'_>) -> Option<&'a Attr> {
     let a = e.attr(name);
     if a.is_none() {
-        out.error("podcast-attribute", e.offset, format!("podcast:{} has no {name}=\"…\", which the spec requires", e.local));
+        out.error(
+            "podcast-attribute",
+            e.offset,
+            format!("podcast:{} has no {name}=\"…\", which the spec requires", e.local),
+        );
     }
     a
 }
@@ -281,7 +297,10 @@ fn location(l: &Element, out: &mut Out<'_>) {
         out.error(
             "podcast-value",
             c.offset,
-            format!("podcast:location country is {}; it must be a two-letter ISO 3166-1 code such as \"au\"", quote(&c.value)),
+            format!(
+                "podcast:location country is {}; it must be a two-letter ISO 3166-1 code such as \"au\"",
+                quote(&c.value)
+            ),
         );
     }
 }
@@ -327,7 +346,11 @@ fn alternate_enclosure(a: &Element, out: &mut Out<'_>) {
     }
     let integrity: Vec<&Element> = tags(a, "integrity").collect();
     if let Some(second) = integrity.get(1) {
-        out.error("podcast-count", second.offset, "a second podcast:integrity; the spec allows one per alternateEnclosure");
+        out.error(
+            "podcast-count",
+            second.offset,
+            "a second podcast:integrity; the spec allows one per alternateEnclosure",
+        );
     }
     for i in integrity {
         if let Some(t) = required(i, "type", out)
@@ -347,7 +370,10 @@ fn alternate_enclosure(a: &Element, out: &mut Out<'_>) {
             out.error(
                 "podcast-value",
                 v.offset,
-                format!("podcast:integrity value {} is not an SRI hash (sha256-, sha384- or sha512- then base64)", quote(&v.value)),
+                format!(
+                    "podcast:integrity value {} is not an SRI hash (sha256-, sha384- or sha512- then base64)",
+                    quote(&v.value)
+                ),
             );
         }
     }
@@ -363,7 +389,11 @@ fn value(v: &Element, out: &mut Out<'_>) {
     one_of(v, "suggested", crate::sources::podcast_ns::Decimal::new, out);
     let recipients: Vec<&Element> = tags(v, "valueRecipient").collect();
     if recipients.is_empty() {
-        out.error("podcast-value-recipient", v.offset, "podcast:value holds no podcast:valueRecipient; it needs at least one");
+        out.error(
+            "podcast-value-recipient",
+            v.offset,
+            "podcast:value holds no podcast:valueRecipient; it needs at least one",
+        );
     }
     for r in recipients {
         if required(r, "type", out).is_some() {
@@ -454,7 +484,8 @@ fn update_frequency(u: &Element, out: &mut Out<'_>) {
     }
     if let Some(d) = u.attr("dtstart") {
         let v = d.value.trim();
-        let ok = chrono::DateTime::parse_from_rfc3339(v).is_ok() || chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").is_ok();
+        let ok =
+            chrono::DateTime::parse_from_rfc3339(v).is_ok() || chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").is_ok();
         if !ok {
             out.error(
                 "podcast-value",
@@ -526,13 +557,19 @@ mod tests {
     fn hypertext_urls_must_be_https() {
         let d = one(r#"<podcast:funding url="http://e.example/give">Give</podcast:funding>"#, "");
         assert_eq!((d.severity, d.code), (Severity::Error, "podcast-https"));
-        assert!(d.message.starts_with("podcast:funding url: \"http://e.example/give\" is not an https:// URL"), "{}", d.message);
+        assert!(
+            d.message.starts_with("podcast:funding url: \"http://e.example/give\" is not an https:// URL"),
+            "{}",
+            d.message
+        );
         assert_eq!(d.location, Some(Location::Text { line: 7, column: 23 }));
         one(r#"<podcast:person img="http://e.example/p.jpg">Ann</podcast:person>"#, "");
         one(r#"<podcast:image href="http://e.example/w.png"/>"#, "");
         // A source may be any scheme (IPFS, magnet) but not plain http.
         let alt = |uri: &str| {
-            format!(r#"<podcast:alternateEnclosure type="audio/opus" length="1"><podcast:source uri="{uri}"/></podcast:alternateEnclosure>"#)
+            format!(
+                r#"<podcast:alternateEnclosure type="audio/opus" length="1"><podcast:source uri="{uri}"/></podcast:alternateEnclosure>"#
+            )
         };
         assert!(podcast_diags("", &alt("ipfs://QmX")).is_empty());
         assert_eq!(one("", &alt("http://e.example/a.opus")).code, "podcast-https");
@@ -541,7 +578,11 @@ mod tests {
     #[test]
     fn values_outside_the_spec_lists_are_reported() {
         let d = one(r#"<podcast:location rel="home">Here</podcast:location>"#, "");
-        assert!(d.message.contains("\"home\" is not a location rel; expected one of: subject, creator"), "{}", d.message);
+        assert!(
+            d.message.contains("\"home\" is not a location rel; expected one of: subject, creator"),
+            "{}",
+            d.message
+        );
         let d = one(r#"<podcast:block>maybe</podcast:block>"#, "");
         assert_eq!(d.message, "podcast:block is \"maybe\"; it must be \"yes\" or \"no\"");
         let d = one(r#"<podcast:person role="boss">Ann</podcast:person>"#, "");
@@ -559,7 +600,10 @@ mod tests {
 
     #[test]
     fn placement_and_cardinality() {
-        let d = one("", r#"<podcast:trailer url="https://e.example/t.mp3" pubdate="Wed, 14 Sep 2016 09:00:00 +1000">T</podcast:trailer>"#);
+        let d = one(
+            "",
+            r#"<podcast:trailer url="https://e.example/t.mp3" pubdate="Wed, 14 Sep 2016 09:00:00 +1000">T</podcast:trailer>"#,
+        );
         assert_eq!(d.message, "podcast:trailer belongs in <channel>, not in <item>; apps ignore it here");
         let d = one(r#"<podcast:soundbite startTime="1" duration="20"/>"#, "");
         assert_eq!(d.code, "podcast-placement");
@@ -581,7 +625,10 @@ mod tests {
         let long = "x".repeat(129);
         let d = one(&format!(r#"<podcast:funding url="https://e.example/">{long}</podcast:funding>"#), "");
         assert_eq!((d.severity, d.code), (Severity::Warning, "podcast-length"));
-        assert_eq!(d.message, "podcast:funding is 129 characters; the spec asks for at most 128 (aggregators may cut it)");
+        assert_eq!(
+            d.message,
+            "podcast:funding is 129 characters; the spec asks for at most 128 (aggregators may cut it)"
+        );
         assert!(podcast_diags(&format!("<podcast:txt>{}</podcast:txt>", "x".repeat(4000)), "").is_empty());
         assert_eq!(one(&format!("<podcast:txt>{}</podcast:txt>", "x".repeat(4001)), "").code, "podcast-length");
     }

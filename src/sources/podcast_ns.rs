@@ -835,7 +835,8 @@ impl Serialize for AspectRatio {
 impl<'de> Deserialize<'de> for AspectRatio {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        let parsed = s.split_once('/').and_then(|(a, b)| Some(AspectRatio(a.trim().parse().ok()?, b.trim().parse().ok()?)));
+        let parsed =
+            s.split_once('/').and_then(|(a, b)| Some(AspectRatio(a.trim().parse().ok()?, b.trim().parse().ok()?)));
         parsed.ok_or_else(|| serde::de::Error::custom(format!("{} is not an aspect ratio such as 16/9", q(&s))))
     }
 }
@@ -879,7 +880,9 @@ pub struct ServiceSlug(String);
 impl ServiceSlug {
     /// Checks `s`, such as `google` or `amazon`.
     pub fn new(s: &str) -> Result<ServiceSlug, String> {
-        if !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        if !s.is_empty()
+            && s.len() <= 64
+            && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         {
             Ok(ServiceSlug(s.to_owned()))
         } else {
@@ -940,8 +943,20 @@ pub struct RRule(String);
 
 impl RRule {
     const KEYS: &'static [&'static str] = &[
-        "FREQ", "UNTIL", "COUNT", "INTERVAL", "BYSECOND", "BYMINUTE", "BYHOUR", "BYDAY", "BYMONTHDAY", "BYYEARDAY",
-        "BYWEEKNO", "BYMONTH", "BYSETPOS", "WKST",
+        "FREQ",
+        "UNTIL",
+        "COUNT",
+        "INTERVAL",
+        "BYSECOND",
+        "BYMINUTE",
+        "BYHOUR",
+        "BYDAY",
+        "BYMONTHDAY",
+        "BYYEARDAY",
+        "BYWEEKNO",
+        "BYMONTH",
+        "BYSETPOS",
+        "WKST",
     ];
     const FREQS: &'static [&'static str] = &["SECONDLY", "MINUTELY", "HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY"];
 
@@ -1258,6 +1273,22 @@ mod tests {
         assert!(e.contains("protocol \"activitypub\" needs the uri of the root post"), "{e}");
         let e = parse::<SocialInteract>("v = { protocol = \"disabled\", uri = \"https://x.example/1\" }").unwrap_err();
         assert!(e.contains("takes no uri"), "{e}");
+    }
+
+    #[test]
+    fn mistakes_in_podcast_toml_and_front_matter_are_reported_at_their_line_and_column() {
+        let show = "title = \"T\"\nauthor = \"A\"\ndescription = \"D\"\nlanguage = \"en\"\nbase_url = \"https://x.example\"\n[category]\nname = \"Technology\"\n[[podcast.funding]]\nurl = \"http://x.example/give\"\ntext = \"Give\"\n";
+        let d = crate::sources::show::Show::parse(show).err().map(|e| e.diagnostics).unwrap_or_default();
+        let s: Vec<String> = d.iter().map(ToString::to_string).collect();
+        assert_eq!(s.len(), 1, "{s:?}");
+        assert!(
+            s[0].starts_with("9:7: error: \"http://x.example/give\" is not an https:// URL (the Podcasting 2.0 namespace requires https)"),
+            "{s:?}"
+        );
+        let notes = "+++\ntitle = \"A\"\n[[podcast.soundbite]]\nstart = 10\nduration = \"soon\"\n+++\nNotes.\n";
+        let parsed = crate::formats::notes::parse(notes);
+        let d: Vec<String> = parsed.diagnostics.iter().map(ToString::to_string).collect();
+        assert!(d.iter().any(|m| m.starts_with("5:12: error: front matter:")), "{d:?}");
     }
 
     #[test]
