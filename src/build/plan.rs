@@ -316,6 +316,7 @@ impl Planner<'_> {
         let (transcript, image) = self.extras(&ep, &notes_path).map_err(|d| vec![d])?;
         let audio_out_rel = format!("audio/{}.{ext}", ep.slug);
         let alternates = self.alternates(&ep)?;
+        soundbites_within(&ep, &notes_path, info.duration)?;
         Ok(Planned {
             ep: Episode { chapters, ..ep },
             guid,
@@ -459,4 +460,29 @@ fn within_audio(
             })
             .collect()
     })
+}
+
+/// Every `podcast.soundbite` must end within the audio: an app would seek past its end.
+fn soundbites_within(ep: &Episode, notes_path: &Path, duration: crate::Timestamp) -> Result<(), Vec<SourceDiagnostic>> {
+    let bad: Vec<SourceDiagnostic> = ep
+        .meta
+        .podcast
+        .soundbite
+        .iter()
+        .filter(|s| {
+            s.start.timestamp().as_nanos().saturating_add(s.duration.timestamp().as_nanos()) > duration.as_nanos()
+        })
+        .map(|s| {
+            problem(
+                notes_path,
+                "soundbite",
+                format!(
+                    "the soundbite at {}s lasting {}s ends after the audio ({duration})",
+                    s.start.decimal(),
+                    s.duration.decimal()
+                ),
+            )
+        })
+        .collect();
+    if bad.is_empty() { Ok(()) } else { Err(bad) }
 }

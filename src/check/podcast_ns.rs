@@ -148,8 +148,17 @@ fn common(parent: &Element, out: &mut Out<'_>) {
     for l in tags(parent, "license") {
         non_empty(l, out);
         limit(l, 128, out);
-        if let Some(u) = l.attr("url") {
-            https(l, u, out);
+        match l.attr("url") {
+            Some(u) => https(l, u, out),
+            None if l.text.trim().chars().any(char::is_uppercase) => out.warning(
+                "podcast-license",
+                text_at(l),
+                format!(
+                    "podcast:license {} has no url: a well-known licence is its lower-case identifier (such as cc-by-4.0), a custom one needs url=\"…\"",
+                    quote(l.text.trim())
+                ),
+            ),
+            None => {}
         }
     }
     for v in tags(parent, "value") {
@@ -618,6 +627,17 @@ mod tests {
         assert!(d.message.contains("must have medium=\"publisher\""), "{}", d.message);
         let d = one(r#"<podcast:value type="lightning" method="keysend"></podcast:value>"#, "");
         assert!(d.message.contains("holds no podcast:valueRecipient"), "{}", d.message);
+    }
+
+    #[test]
+    fn a_license_without_url_is_a_lower_case_identifier() {
+        assert!(podcast_diags("<podcast:license>cc-by-4.0</podcast:license>", "").is_empty());
+        let d = one("<podcast:license>My-License</podcast:license>", "");
+        assert_eq!((d.severity, d.code), (Severity::Warning, "podcast-license"));
+        assert!(d.message.contains("a custom one needs url"), "{}", d.message);
+        assert!(
+            podcast_diags(r#"<podcast:license url="https://e.example/l">My-License</podcast:license>"#, "").is_empty()
+        );
     }
 
     #[test]

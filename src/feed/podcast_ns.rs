@@ -189,7 +189,9 @@ fn locations(w: &mut W, list: &[Location]) -> Result<(), FeedError> {
 fn license(w: &mut W, l: Option<&License>) -> Result<(), FeedError> {
     if let Some(l) = l {
         let attrs: Vec<(&str, &str)> = l.url.iter().map(|u| ("url", u.as_str())).collect();
-        element(w, "podcast:license", &attrs, l.name.as_str())?;
+        // Without a url it is a well-known licence, whose identifier the spec writes lower-cased.
+        let name = if l.url.is_none() { l.name.as_str().to_ascii_lowercase() } else { l.name.as_str().to_owned() };
+        element(w, "podcast:license", &attrs, &name)?;
     }
     Ok(())
 }
@@ -359,7 +361,7 @@ date = 2016-09-01T09:00:00+10:00
 length = 12
 type = "audio/mpeg"
 [license]
-name = "cc-by-4.0"
+name = "CC-BY-4.0"
 [[value]]
 type = "lightning"
 method = "keysend"
