@@ -238,11 +238,12 @@ fn build_alternate_show(tmp: &Path) {
     std::fs::create_dir_all(&ep).unwrap();
     std::fs::write(
         episodes.join("podcast.toml"),
-        "title = \"T\"\nauthor = \"A\"\ndescription = \"D\"\nlanguage = \"en\"\nbase_url = \"https://t.example/\"\n\
+        "title = \"T\"\nauthor = \"A\"\ndescription = \"D\"\nlanguage = \"en\"\nbase_url = \"https://t.example/\"\nimage = \"cover.png\"\n\
          [category]\nname = \"Technology\"\n[owner]\nname = \"A\"\nemail = \"a@t.example\"\n\
          [[podcast.block]]\nid = \"google\"\n[[podcast.social_interact]]\nprotocol = \"disabled\"\n",
     )
     .unwrap();
+    std::fs::copy("episodes/cover.png", episodes.join("cover.png")).unwrap();
     std::fs::copy(common::fixture("audio/mp3-cbr-44k-stereo-lame.mp3"), ep.join("episode.mp3")).unwrap();
     std::fs::copy(common::fixture("audio/opus-48k-stereo-chapters.opus"), ep.join("episode.opus")).unwrap();
     std::fs::write(
@@ -299,4 +300,32 @@ fn partytime_reads_an_alternate_enclosure_with_its_probed_length_bitrate_and_sha
     // And podmark's own check finds nothing wrong with any of it.
     let diags = podmark::check::check_feed_text(&std::fs::read_to_string(feed_path(tmp.path())).unwrap());
     assert!(diags.iter().all(|d| !d.code.starts_with("podcast-")), "{diags:#?}");
+}
+
+#[test]
+fn check_verifies_an_alternate_enclosures_file_length_and_sha384() {
+    let tmp = tempfile::tempdir().unwrap();
+    build_alternate_show(tmp.path());
+    let feed = feed_path(tmp.path());
+    let options = podmark::check::CheckOptions::default();
+    let diags = podmark::check::check_feed_file(&feed, &options).unwrap();
+    assert!(diags.iter().all(|d| !d.is_error()), "{diags:#?}");
+    // One byte changed in the published Opus file: same length, another hash.
+    let published = tmp.path().join("feed/audio/001-a-alt1.opus");
+    let mut bytes = std::fs::read(&published).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    std::fs::write(&published, &bytes).unwrap();
+    let diags = podmark::check::check_feed_file(&feed, &options).unwrap();
+    let bad: Vec<String> = diags.iter().filter(|d| d.is_error()).map(ToString::to_string).collect();
+    assert_eq!(bad.len(), 1, "{bad:#?}");
+    assert!(bad[0].contains("error: podcast:integrity \"sha384-"), "{bad:?}");
+    assert!(bad[0].contains("does not match audio/001-a-alt1.opus, which hashes to \"sha384-"), "{bad:?}");
+    // And a shorter file: the length too.
+    std::fs::write(&published, &bytes[..10]).unwrap();
+    let diags = podmark::check::check_feed_file(&feed, &options).unwrap();
+    assert!(
+        diags.iter().any(|d| d.message.contains("alternateEnclosure length") && d.message.contains(": 10 bytes")),
+        "{diags:#?}"
+    );
 }

@@ -231,6 +231,7 @@ fn check_exists(map: &Mapper<'_>, what: &str, url: &rules::Located<String>, out:
 }
 
 fn check_local_item(map: &Mapper<'_>, item: &ItemFacts, out: &mut Out<'_>) {
+    podcast_ns::check_local_alternates(map, &item.alternates, out);
     for t in &item.transcripts {
         check_exists(map, "transcript", t, out);
     }

@@ -8,7 +8,7 @@
 //! "please do not exceed", an unknown slug in an open list, or a missing recommended attribute
 //! is a warning.
 
-use super::rules::{Out, check_rfc2822};
+use super::rules::{AlternateFacts, Located, Out, check_rfc2822};
 use super::xml::{Attr, Element};
 use crate::diagnostic::quote;
 use crate::feed::ns;
@@ -99,8 +99,9 @@ pub(crate) fn check_channel(c: &Element, out: &mut Out<'_>) {
     }
 }
 
-/// Checks an item's Podcasting 2.0 tags (not `chapters`/`transcript`, checked with the item).
-pub(crate) fn check_item(item: &Element, out: &mut Out<'_>) {
+/// Checks an item's Podcasting 2.0 tags (not `chapters`/`transcript`, checked with the item);
+/// returns its alternate enclosures for the file checks.
+pub(crate) fn check_item(item: &Element, out: &mut Out<'_>) -> Vec<AlternateFacts> {
     placement(item, "item", CHANNEL_ONLY, out);
     common(item, out);
     for s in tags(item, "soundbite") {
@@ -116,8 +117,62 @@ pub(crate) fn check_item(item: &Element, out: &mut Out<'_>) {
         }
         limit(s, 128, out);
     }
-    for a in tags(item, "alternateEnclosure") {
-        alternate_enclosure(a, out);
+    tags(item, "alternateEnclosure").map(|a| alternate_enclosure(a, out)).collect()
+}
+
+/// An alternate enclosure published next to the feed: the file exists, has the `length`, and
+/// hashes to the `integrity` SRI value.
+pub(super) fn check_local_alternates(map: &super::Mapper<'_>, list: &[AlternateFacts], out: &mut Out<'_>) {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    for a in list {
+        let Some(src) = &a.source else { continue };
+        let Some(file) = map.file(&src.value) else { continue };
+        let shown = map.show(&file);
+        let bytes = match std::fs::read(&file) {
+            Ok(b) => b,
+            Err(e) => {
+                out.error(
+                    "missing-file",
+                    src.offset,
+                    format!("podcast:source {} should be the file {shown}: {e}", quote(&src.value)),
+                );
+                continue;
+            }
+        };
+        if let Some(len) = &a.length
+            && len.value != bytes.len() as u64
+        {
+            out.error(
+                "podcast-alternate-enclosure",
+                len.offset,
+                format!(
+                    "alternateEnclosure length \"{}\" differs from the size of {shown}: {} bytes",
+                    len.value,
+                    bytes.len()
+                ),
+            );
+        }
+        if let Some(sri) = &a.sri {
+            let b64 = base64::engine::general_purpose::STANDARD;
+            let actual = match sri.value.split_once('-').map(|(alg, _)| alg) {
+                Some("sha256") => format!("sha256-{}", b64.encode(sha2::Sha256::digest(&bytes))),
+                Some("sha384") => format!("sha384-{}", b64.encode(sha2::Sha384::digest(&bytes))),
+                Some("sha512") => format!("sha512-{}", b64.encode(sha2::Sha512::digest(&bytes))),
+                _ => continue,
+            };
+            if actual != sri.value.trim() {
+                out.error(
+                    "podcast-integrity",
+                    sri.offset,
+                    format!(
+                        "podcast:integrity {} does not match {shown}, which hashes to {}",
+                        quote(&sri.value),
+                        quote(&actual)
+                    ),
+                );
+            }
+        }
     }
 }
 
@@ -329,7 +384,17 @@ fn trailer(t: &Element, out: &mut Out<'_>) {
     limit(t, 128, out);
 }
 
-fn alternate_enclosure(a: &Element, out: &mut Out<'_>) {
+fn alternate_enclosure(a: &Element, out: &mut Out<'_>) -> AlternateFacts {
+    let mut facts = AlternateFacts { offset: a.offset, ..AlternateFacts::default() };
+    facts.length =
+        a.attr("length").and_then(|l| l.value.trim().parse().ok().map(|value| Located { value, offset: l.offset }));
+    if let Some(u) = tags(a, "source").find_map(|s| s.attr("uri")) {
+        facts.source = Some(Located { value: u.value.clone(), offset: u.offset });
+    }
+    let sri = tags(a, "integrity").next().filter(|i| i.attr("type").is_some_and(|t| t.value == "sri"));
+    if let Some(v) = sri.and_then(|i| i.attr("value")) {
+        facts.sri = Some(Located { value: v.value.clone(), offset: v.offset });
+    }
     required(a, "type", out);
     for n in ["length", "bitrate", "height"] {
         integer(a, n, out);
@@ -386,6 +451,7 @@ fn alternate_enclosure(a: &Element, out: &mut Out<'_>) {
             );
         }
     }
+    facts
 }
 
 fn value(v: &Element, out: &mut Out<'_>) {
