@@ -488,3 +488,12 @@ fn a_date_alone_is_midnight_and_a_zoneless_time_is_in_the_show_timezone() {
         ["Thu, 3 Dec 2026 09:00:00 -0500", "Wed, 2 Dec 2026 09:30:00 +1000", "Tue, 1 Dec 2026 00:00:00 +1000"]
     );
 }
+
+#[test]
+fn a_soundbite_past_the_end_of_the_audio_stops_the_build() {
+    let s = show("episodic", 0);
+    episode(&s.episodes, "001-a", "A", 1, "[[podcast.soundbite]]\nstart = 0.5\nduration = 30\n");
+    let p = problems(run(&s));
+    assert!(p.contains("error: the soundbite at 0.5s lasting 30s ends after the audio"), "{p}");
+    assert!(!s.out.join("feed.xml").exists());
+}

@@ -127,7 +127,9 @@ fn a_freshly_built_feed_is_clean() {
 fn wrong_enclosure_length() {
     let s = Sample::new(None);
     let xml = s.xml();
-    let start = xml.find("length=\"").unwrap() + "length=\"".len();
+    // The enclosure's length (the channel's podcast:trailer has one too).
+    let enclosure = xml.find("<enclosure ").unwrap();
+    let start = enclosure + xml[enclosure..].find("length=\"").unwrap() + "length=\"".len();
     let len: u64 = xml[start..].split('"').next().unwrap().parse().unwrap();
     s.edit(&format!("length=\"{len}\""), &format!("length=\"{}\"", len + 1));
     let at = s.at(&format!("{}\" type=", len + 1));
@@ -531,7 +533,9 @@ fn url_mode_is_clean_against_podmark_serve() {
     assert!(out.contains("0 errors"), "{out}");
     // Break one enclosure length: HEAD and the range GET both disagree with it.
     let xml = s.xml();
-    let start = xml.find("length=\"").unwrap() + "length=\"".len();
+    // The enclosure's length (the channel's podcast:trailer has one too).
+    let enclosure = xml.find("<enclosure ").unwrap();
+    let start = enclosure + xml[enclosure..].find("length=\"").unwrap() + "length=\"".len();
     let len: u64 = xml[start..].split('"').next().unwrap().parse().unwrap();
     s.edit(&format!("length=\"{len}\""), &format!("length=\"{}\"", len + 7));
     let (code, out, _) = run(podmark().args(["check", &url]));

@@ -193,6 +193,8 @@ pub(super) struct Planned {
     pub(super) transcript: Option<(PathBuf, String, &'static str)>,
     /// A local image: source and output path.
     pub(super) image: Option<(PathBuf, String)>,
+    /// `podcast:alternateEnclosure` renditions: source, output path and probe.
+    pub(super) alternates: Vec<(PathBuf, String, crate::audio::AudioInfo)>,
 }
 
 /// Everything the build writes, checked.
@@ -329,7 +331,38 @@ impl Planner<'_> {
         let chapters = within_audio(&ep, &notes_path, &audio_src, &info)?;
         let (transcript, image) = self.extras(&ep, &notes_path).map_err(|d| vec![d])?;
         let audio_out_rel = format!("audio/{}.{ext}", ep.slug);
-        Ok(Planned { ep: Episode { chapters, ..ep }, guid, audio_src, audio_out_rel, title, date, transcript, image })
+        let alternates = self.alternates(&ep)?;
+        soundbites_within(&ep, &notes_path, info.duration)?;
+        Ok(Planned {
+            ep: Episode { chapters, ..ep },
+            guid,
+            audio_src,
+            audio_out_rel,
+            title,
+            date,
+            transcript,
+            image,
+            alternates,
+        })
+    }
+
+    /// The episode's `podcast:alternateEnclosure` files, each probed like the main audio and
+    /// published as `audio/<slug>-alt<n>.<ext>`.
+    fn alternates(
+        &mut self,
+        ep: &Episode,
+    ) -> Result<Vec<(PathBuf, String, crate::audio::AudioInfo)>, Vec<SourceDiagnostic>> {
+        let mut out = Vec::new();
+        for (n, alt) in ep.meta.podcast.alternate_enclosure.iter().enumerate() {
+            let src = ep.dir.join(&alt.file);
+            self.rec.observe(&src);
+            let info = self.cache.probe(&src).map_err(|e| {
+                vec![problem(&src, "alternate-enclosure", format!("podcast.alternate_enclosure file: {e}"))]
+            })?;
+            let rel = format!("audio/{}-alt{}.{}", ep.slug, n + 1, info.mime.extension());
+            out.push((src, rel, info));
+        }
+        Ok(out)
     }
 
     /// The episode's GUID: the locked one, or the front matter's on first build, or a new one; and
@@ -451,4 +484,29 @@ fn within_audio(
             })
             .collect()
     })
+}
+
+/// Every `podcast.soundbite` must end within the audio: an app would seek past its end.
+fn soundbites_within(ep: &Episode, notes_path: &Path, duration: crate::Timestamp) -> Result<(), Vec<SourceDiagnostic>> {
+    let bad: Vec<SourceDiagnostic> = ep
+        .meta
+        .podcast
+        .soundbite
+        .iter()
+        .filter(|s| {
+            s.start.timestamp().as_nanos().saturating_add(s.duration.timestamp().as_nanos()) > duration.as_nanos()
+        })
+        .map(|s| {
+            problem(
+                notes_path,
+                "soundbite",
+                format!(
+                    "the soundbite at {}s lasting {}s ends after the audio ({duration})",
+                    s.start.decimal(),
+                    s.duration.decimal()
+                ),
+            )
+        })
+        .collect();
+    if bad.is_empty() { Ok(()) } else { Err(bad) }
 }

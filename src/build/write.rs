@@ -163,6 +163,8 @@ impl Writer<'_> {
         item.chapters_url = json_rel.map(|rel| format!("{base_url}{rel}"));
         item.chapters = p.ep.chapters.clone();
         item.transcripts = transcripts;
+        item.podcast = meta.podcast.clone();
+        item.alternate_enclosures = alternate_enclosures(p, txn, files, base_url)?;
         let report = EpisodeReport {
             slug: p.ep.slug.clone(),
             title: p.title.clone(),
@@ -241,6 +243,7 @@ impl Writer<'_> {
         channel.owner = show.owner.clone();
         channel.copyright = show.copyright.clone();
         channel.locked = Some(Locked { locked: show.locked, owner: show.owner.as_ref().map(|o| o.email.clone()) });
+        channel.podcast = show.podcast.clone();
         Ok(channel)
     }
 }
@@ -345,6 +348,39 @@ fn redirect(page: &feed::Feed, map: &HashMap<String, String>, base_url: &str) ->
         item.chapters_url.iter_mut().for_each(fix);
         item.image_url.iter_mut().for_each(fix);
         item.transcripts.iter_mut().for_each(|t| fix(&mut t.url));
+        item.alternate_enclosures.iter_mut().for_each(|a| fix(&mut a.url));
     }
     page
+}
+
+/// The episode's `podcast:alternateEnclosure`s: each file published as it is (no chapters are
+/// embedded), with its probed type and bitrate, exact length and SHA-384 SRI `integrity`.
+fn alternate_enclosures(
+    p: &Planned,
+    txn: &mut Txn,
+    files: &mut Vec<Written>,
+    base_url: &str,
+) -> Result<Vec<feed::podcast_ns::AlternateEnclosure>, BuildError> {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let mut out = Vec::new();
+    for ((src, rel, info), alt) in p.alternates.iter().zip(&p.ep.meta.podcast.alternate_enclosure) {
+        let bytes = std::fs::read(src).map_err(io(src))?;
+        let integrity =
+            format!("sha384-{}", base64::engine::general_purpose::STANDARD.encode(sha2::Sha384::digest(&bytes)));
+        files.push(emit(txn, rel, &bytes, true)?);
+        out.push(feed::podcast_ns::AlternateEnclosure {
+            mime: info.mime.as_str().to_owned(),
+            length: bytes.len() as u64,
+            bitrate: (info.bitrate > 0).then_some(info.bitrate),
+            lang: alt.lang.clone(),
+            title: alt.title.as_ref().map(|t| t.as_str().to_owned()),
+            rel: alt.rel.as_ref().map(|t| t.as_str().to_owned()),
+            codecs: alt.codecs.as_ref().map(|t| t.as_str().to_owned()),
+            default: alt.default,
+            url: format!("{base_url}{rel}"),
+            integrity: Some(integrity),
+        });
+    }
+    Ok(out)
 }

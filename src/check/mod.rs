@@ -31,6 +31,7 @@ use crate::validate::{Profile, check_all};
 use crate::{Chapters, Timestamp};
 
 pub mod artwork;
+mod podcast_ns;
 pub mod rules;
 pub mod xml;
 
@@ -237,6 +238,7 @@ fn check_exists(map: &Mapper<'_>, what: &str, url: &rules::Located<String>, out:
 }
 
 fn check_local_item(map: &Mapper<'_>, item: &ItemFacts, out: &mut Out<'_>) {
+    podcast_ns::check_local_alternates(map, &item.alternates, out);
     for t in &item.transcripts {
         check_exists(map, "transcript", t, out);
     }

@@ -43,6 +43,19 @@ pub struct EnclosureFacts {
     pub mime: Option<Located<String>>,
 }
 
+/// A `podcast:alternateEnclosure`: what the file checks need.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AlternateFacts {
+    /// Byte offset of `<podcast:alternateEnclosure`.
+    pub offset: usize,
+    /// The first `podcast:source uri`.
+    pub source: Option<Located<String>>,
+    /// `length`, when it is a number.
+    pub length: Option<Located<u64>>,
+    /// `podcast:integrity value` when its type is `sri`.
+    pub sri: Option<Located<String>>,
+}
+
 /// What the file and HTTP checks need from one item.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ItemFacts {
@@ -62,6 +75,8 @@ pub struct ItemFacts {
     pub transcripts: Vec<Located<String>>,
     /// `itunes:image href`s.
     pub images: Vec<Located<String>>,
+    /// `podcast:alternateEnclosure`s.
+    pub alternates: Vec<AlternateFacts>,
 }
 
 /// What the file and HTTP checks need from the whole feed.
@@ -370,6 +385,7 @@ pub fn is_language_tag(s: &str) -> bool {
 }
 
 fn check_channel(c: &Element, out: &mut Out<'_>, facts: &mut FeedFacts) {
+    super::podcast_ns::check_channel(c, out);
     required(c, None, "title", "title", out);
     if let Some(d) = required(c, None, "description", "description", out) {
         check_description(d, out);
@@ -571,6 +587,7 @@ pub enum DateError {
 
 fn check_item(item: &Element, serial: bool, out: &mut Out<'_>) -> ItemFacts {
     let mut f = ItemFacts { offset: item.offset, ..ItemFacts::default() };
+    f.alternates = super::podcast_ns::check_item(item, out);
     required(item, None, "title", "title", out);
     match item.child(None, "guid") {
         None => {

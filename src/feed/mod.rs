@@ -26,6 +26,7 @@ use crate::sources::show::{Category, Owner, ShowType};
 pub mod guid;
 pub mod html;
 pub mod paging;
+pub mod podcast_ns;
 
 pub use paging::Paging;
 
@@ -105,6 +106,8 @@ pub struct Channel {
     pub locked: Option<Locked>,
     /// RFC 5005 paging links.
     pub paging: Option<Paging>,
+    /// The other Podcasting 2.0 channel tags (person, funding, value, …).
+    pub podcast: crate::sources::podcast_ns::ChannelTags,
 }
 
 /// `podcast:locked`.
@@ -175,6 +178,10 @@ pub struct Item {
     pub chapters: Chapters,
     /// Transcripts.
     pub transcripts: Vec<Transcript>,
+    /// The other Podcasting 2.0 item tags (person, soundbite, value, …).
+    pub podcast: crate::sources::podcast_ns::ItemTags,
+    /// `podcast:alternateEnclosure`s: other renditions of the audio.
+    pub alternate_enclosures: Vec<podcast_ns::AlternateEnclosure>,
 }
 
 impl Channel {
@@ -208,6 +215,7 @@ impl Channel {
             copyright: None,
             locked: None,
             paging: None,
+            podcast: Default::default(),
         }
     }
 }
@@ -250,6 +258,8 @@ impl Item {
             chapters_url: None,
             chapters: Chapters::default(),
             transcripts: Vec::new(),
+            podcast: Default::default(),
+            alternate_enclosures: Vec::new(),
         }
     }
 }
@@ -392,6 +402,7 @@ fn write_channel(w: &mut W, c: &Channel) -> Result<(), FeedError> {
         w.write_event(Event::End(BytesEnd::new("podcast:locked"))).map_err(err)?;
     }
     text(w, "podcast:medium", "podcast")?;
+    podcast_ns::write_channel(w, &c.podcast)?;
     text(w, "generator", concat!("podmark ", env!("CARGO_PKG_VERSION")))?;
     Ok(())
 }
@@ -449,6 +460,7 @@ fn write_item(w: &mut W, it: &Item) -> Result<(), FeedError> {
         }
         empty(w, "podcast:transcript", &attrs)?;
     }
+    podcast_ns::write_item(w, &it.podcast, &it.alternate_enclosures)?;
     if !it.chapters.is_empty() {
         let mut el = BytesStart::new("psc:chapters");
         el.push_attribute(("version", "1.2"));
@@ -494,6 +506,7 @@ mod tests {
                 podcast_guid: guid::podcast_guid("https://e.example/feed.xml"),
                 locked: Some(Locked { locked: true, owner: Some("a@e.example".into()) }),
                 paging: None,
+                podcast: Default::default(),
             },
             items: vec![Item {
                 title: "Ep ]]> one".into(),
@@ -513,6 +526,8 @@ mod tests {
                 chapters: Chapters::new(vec![Chapter::new(t("0"), "Intro \"&\""), Chapter::new(t("30.5"), "B")])
                     .unwrap(),
                 transcripts: vec![],
+                podcast: Default::default(),
+                alternate_enclosures: Vec::new(),
             }],
         }
     }

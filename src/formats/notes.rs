@@ -644,7 +644,8 @@ fn front_matter(input: &str, index: &LineIndex<'_>, diags: &mut Vec<Diagnostic>)
             let mut msg = e.message().trim().to_owned();
             if let Some(span) = e.span() {
                 let bad = toml_text.get(span).unwrap_or("").lines().next().unwrap_or("");
-                if !bad.is_empty() {
+                // Unless the message already shows the value (the Podcasting 2.0 types quote it).
+                if !bad.is_empty() && !msg.contains(&quote(bad.trim_matches('"'))) {
                     msg = format!("{msg}: {}", quote(bad));
                 }
             }

@@ -127,6 +127,18 @@ email = {email}
 # Chapter files written next to the feed, besides the Podcasting 2.0 JSON that is always written:
 # any of psc, vtt, text, cue, ffmetadata, audacity.
 formats = ["vtt"]
+
+# Podcasting 2.0 tags (README, "Podcasting 2.0 namespace", lists them all). URLs must be https.
+# [[podcast.funding]]
+# url = "https://example.com/support"
+# text = "Support the show"
+#
+# [[podcast.person]]
+# name = "Your Name"
+# role = "host"
+#
+# [podcast.license]
+# name = "cc-by-4.0"
 "#,
         title = toml_string(title),
         author = toml_string(author),

@@ -100,6 +100,9 @@ pub struct EpisodeMeta {
     pub guid: Option<String>,
     /// A one-line summary.
     pub summary: Option<String>,
+    /// Podcasting 2.0 tags for this episode (`[[podcast.person]]`, `[[podcast.soundbite]]`, …).
+    #[serde(default, skip_serializing_if = "crate::sources::podcast_ns::ItemTags::is_empty")]
+    pub podcast: crate::sources::podcast_ns::ItemTags,
 }
 
 /// An episode's publication date as written: with its own zone, or local to the show's zone.

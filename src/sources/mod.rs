@@ -12,6 +12,7 @@
 //! | `episodes/podcast.toml` | [`show`] |
 //! | `episodes/<slug>/episode.md` front matter | [`episode`] (the notes themselves: [`crate::formats::notes`]) |
 //! | `episodes/guids.lock` | [`guid_lock`] (`podmark mv`, which renames a folder with its entry: [`rename`]) |
+//! | `[podcast]` tables of both | [`podcast_ns`] (Podcasting 2.0 tags) |
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -24,6 +25,7 @@ use crate::diagnostic::{Diagnostic, Location, Severity};
 pub mod episode;
 pub mod guid_lock;
 pub mod rename;
+pub mod podcast_ns;
 pub mod show;
 
 /// A [`Diagnostic`] in a named source file: prints as `path:line:col: error: message` (or

@@ -175,6 +175,8 @@ pub struct Show {
     /// a date alone (midnight), is taken in it. Fixed offsets only, not IANA names.
     #[serde(serialize_with = "offset_text")]
     pub timezone: FixedOffset,
+    /// Podcasting 2.0 channel tags (the `[podcast]` table: `[[podcast.person]]`, …).
+    pub podcast: crate::sources::podcast_ns::ChannelTags,
 }
 
 fn offset_text<S: serde::Serializer>(z: &FixedOffset, s: S) -> Result<S::Ok, S::Error> {
@@ -233,6 +235,8 @@ struct RawShow {
     timezone: Option<Spanned<String>>,
     #[serde(default)]
     chapters: RawChapters,
+    #[serde(default)]
+    podcast: crate::sources::podcast_ns::ChannelTags,
 }
 
 #[derive(Deserialize)]
@@ -409,6 +413,7 @@ impl Show {
                 owner,
                 chapter_formats,
                 timezone,
+                podcast: raw.podcast,
             }),
             _ => Err(diags),
         }

@@ -16,6 +16,8 @@ if f.bozo:
     sys.exit(1)
 fp = {
     "title": f.feed.get("title"),
+    # Podcasting 2.0 channel elements feedparser keeps (the attributes of the last of each name).
+    "podcast": {k: v for k, v in f.feed.items() if k.startswith("podcast_")},
     "items": [
         {
             "title": e.get("title"),
