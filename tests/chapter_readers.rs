@@ -130,7 +130,7 @@ fn ffprobe_reads_the_ffmetadata_chapters_ffmpeg_muxed() {
 
 #[test]
 fn webvtt_py_reads_the_webvtt_cues() {
-    let Some(py) = common::python_with("webvtt") else { return };
+    let Some(py) = common::python_with(&["webvtt"]) else { return };
     let tmp = tempfile::tempdir().unwrap();
     let vtt = write_seed(Format::Vtt, tmp.path(), "chapters.vtt");
     let out = run(Command::new(py).arg(root().join("tests/clients/read_chapters.py")).arg("vtt").arg(&vtt));
@@ -222,7 +222,7 @@ fn mkvmerge_reads_the_cue_sheet_and_its_ogm_text_matches_podmarks_reader() {
 
 #[test]
 fn json_chapters_validate_against_the_schema_from_the_spec() {
-    let Some(py) = common::python_with("jsonschema") else { return };
+    let Some(py) = common::python_with(&["jsonschema"]) else { return };
     let tmp = tempfile::tempdir().unwrap();
     let json = write_seed(Format::Json, tmp.path(), "chapters.json");
     let schema = root().join("tests/fixtures/schema/json-chapters-1.2.schema.json");

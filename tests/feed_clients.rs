@@ -31,7 +31,6 @@ fn feed_path(tmp: &Path) -> PathBuf {
     tmp.join("feed/feed.xml")
 }
 
-
 #[test]
 fn feedparser_and_podcastparser_read_the_episode_and_chapters() {
     let Some(py) = common::python_with(&["feedparser", "podcastparser"]) else { return };

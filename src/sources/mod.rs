@@ -24,8 +24,8 @@ use crate::diagnostic::{Diagnostic, Location, Severity};
 
 pub mod episode;
 pub mod guid_lock;
-pub mod rename;
 pub mod podcast_ns;
+pub mod rename;
 pub mod show;
 
 /// A [`Diagnostic`] in a named source file: prints as `path:line:col: error: message` (or

@@ -33,22 +33,3 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
-
-/// A Python that can `import` every module in `modules` (comma-separated, as in an `import`
-/// statement): the project's `.venv`, the main checkout's, else `python3` on PATH. `None` (after
-/// an `eprintln!`) when there is none, unless `PODMARK_REQUIRE_INTEROP=1`: then it panics.
-pub fn python_with(modules: &str) -> Option<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let candidates = [root.join(".venv/bin/python"), root.join("../main/.venv/bin/python"), PathBuf::from("python3")];
-    for py in candidates {
-        let ok = std::process::Command::new(&py).args(["-c", &format!("import {modules}")]).output();
-        if ok.is_ok_and(|o| o.status.success()) {
-            return Some(py);
-        }
-    }
-    if std::env::var("PODMARK_REQUIRE_INTEROP").is_ok_and(|v| v == "1") {
-        panic!("PODMARK_REQUIRE_INTEROP=1 but no Python with {modules} (.venv or python3)");
-    }
-    eprintln!("skipped: no Python with {modules}");
-    None
-}
