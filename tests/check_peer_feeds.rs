@@ -38,7 +38,7 @@ const VERDICTS: [(&str, &[(Severity, &str)]); 20] = [
     ("07-fractional-duration", &[(W, "duration")]),
     ("08-feedjira-podcast-old-subcategory", &[(E, "category")]),
     ("09-feedjira-podcast-block-complete-values", &[(W, "itunes-flag"), (W, "itunes-flag")]),
-    ("10-castopod-http-podcast-urls", &[(W, "podcast-https"), (W, "podcast-https")]),
+    ("10-castopod-http-podcast-urls", &[(E, "podcast-https"), (W, "podcast-https")]),
     ("11-powerpress-long-title", &[(W, "too-long")]),
     (
         "12-antennapod-bare-funding",
@@ -140,13 +140,13 @@ fn itunes_block_and_complete_other_than_yes_or_no_are_warnings() {
 }
 
 #[test]
-fn http_urls_in_podcast_tags_are_warnings() {
+fn http_urls_in_typed_podcast_tags_are_errors_and_in_legacy_tags_warnings() {
     let d = check("10-castopod-http-podcast-urls");
     let messages: Vec<&str> = d.iter().map(|d| d.message.as_str()).collect();
     assert_eq!(
         messages,
         [
-            "podcast:funding url= is \"http://example.com/donate\"; the Podcasting 2.0 namespace requires https: URLs",
+            "podcast:funding url: \"http://example.com/donate\" is not an https:// URL (the Podcasting 2.0 namespace requires https)",
             "podcast:transcript url= is \"http://example.com/ep1.srt\"; the Podcasting 2.0 namespace requires https: URLs",
         ]
     );
