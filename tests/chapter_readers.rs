@@ -35,21 +35,7 @@ const SEED_STARTS_MS: [u64; 13] = [
     2_999_433,
 ];
 
-const SEED_TITLES: [&str; 13] = [
-    "Intro",
-    "Episode Intro",
-    "Interview",
-    "RHEL7",
-    "Containers Aren’t New",
-    "Duplication and Isolation",
-    "Change is Constant",
-    "Technology as Forcing Function",
-    "ITIL for Cloud",
-    "Germans and Car Analogies",
-    "Non-malicious Snowflakes",
-    "Rise of The Machine",
-    "Outtakes",
-];
+use common::SEED_TITLES;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))

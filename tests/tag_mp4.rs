@@ -16,21 +16,7 @@ use proptest::prelude::*;
 
 use common::{fixture, mutagen_python, node_package, require_tools, run_tool};
 
-const SEED_TITLES: [&str; 13] = [
-    "Intro",
-    "Episode Intro",
-    "Interview",
-    "RHEL7",
-    "Containers Aren’t New",
-    "Duplication and Isolation",
-    "Change is Constant",
-    "Technology as Forcing Function",
-    "ITIL for Cloud",
-    "Germans and Car Analogies",
-    "Non-malicious Snowflakes",
-    "Rise of The Machine",
-    "Outtakes",
-];
+use common::SEED_TITLES;
 
 const SEED_MS: [u64; 13] = [
     0, 15_856, 189_881, 433_470, 636_528, 1_007_676, 1_205_951, 1_400_151, 1_731_166, 1_859_221, 2_069_919, 2_345_470,

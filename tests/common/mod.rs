@@ -33,3 +33,20 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// The titles of the seed episode's 13 chapters (`episodes/020-…/episode.md`).
+pub const SEED_TITLES: [&str; 13] = [
+    "Intro",
+    "Episode Intro",
+    "Interview",
+    "RHEL7",
+    "Containers Aren’t New",
+    "Duplication and Isolation",
+    "Change is Constant",
+    "Technology as Forcing Function",
+    "ITIL for Cloud",
+    "Germans and Car Analogies",
+    "Non-malicious Snowflakes",
+    "Rise of The Machine",
+    "Outtakes",
+];
