@@ -183,7 +183,12 @@ pub(super) struct Planned {
     /// The episode, its chapters checked against the audio's duration.
     pub(super) ep: Episode,
     pub(super) guid: String,
+    /// `isPermaLink` of the GUID (true only for a permalink GUID kept from an imported feed).
+    pub(super) permalink: bool,
+    /// The local audio (the episode folder itself for a remote one).
     pub(super) audio_src: PathBuf,
+    /// Audio hosted elsewhere (`[enclosure]`), written into the feed as recorded.
+    pub(super) remote: Option<crate::sources::episode::RemoteEnclosure>,
     /// `audio/<slug>.<ext>`.
     pub(super) audio_out_rel: String,
     pub(super) title: String,
@@ -235,7 +240,7 @@ pub(super) fn plan(
     let lock_path = options.episodes.join("guids.lock");
     let lock_stat = Recorder::stat(&lock_path);
     let mut lock = GuidLock::load(&lock_path).map_err(|d| BuildError::Sources(vec![d]))?;
-    let show_guid = podcast_guid(&show.base_url_feed());
+    let show_guid = show.guid.unwrap_or_else(|| podcast_guid(&show.base_url_feed()));
     // Renamed folders take their entry along (or stop the build); orphaned entries are reported.
     let mut hashes = super::renames::Hashes::default();
     let renames = super::renames::resolve(&mut lock, &lock_path, &episodes, &show, show_guid, &mut hashes, true);
@@ -272,7 +277,10 @@ pub(super) fn plan(
         lock.set(&p.ep.slug, &p.guid);
         lock.fill_identity(&p.ep.slug, || {
             Ok::<_, BuildError>(Identity {
-                audio: Some(hashes.get(&p.audio_src).map_err(io(&p.audio_src))?),
+                audio: Some(match &p.remote {
+                    Some(r) => format!("url:{}", r.url),
+                    None => hashes.get(&p.audio_src).map_err(io(&p.audio_src))?,
+                }),
                 date: Some(p.date.to_rfc3339()),
                 title: Some(p.title.clone()),
             })
@@ -311,6 +319,10 @@ impl Planner<'_> {
         let notes_path = ep.dir.join("episode.md");
         let guid = self.guid(&ep, &notes_path).map_err(|d| vec![d])?;
         let (title, date, audio_rel) = self.required_front_matter(&ep, &notes_path)?;
+        let permalink = self.lock.permalink(&ep.slug).unwrap_or(false);
+        let Some(audio_rel) = audio_rel else {
+            return self.remote(ep, &notes_path, guid, permalink, title, date);
+        };
         let audio_src = ep.dir.join(&audio_rel);
         self.rec.observe(&audio_src);
         let info = self.cache.probe(&audio_src).map_err(|e| vec![problem(&audio_src, "audio", e.to_string())])?;
@@ -336,8 +348,55 @@ impl Planner<'_> {
         Ok(Planned {
             ep: Episode { chapters, ..ep },
             guid,
+            permalink,
             audio_src,
+            remote: None,
             audio_out_rel,
+            title,
+            date,
+            transcript,
+            image,
+            alternates,
+        })
+    }
+
+    /// An episode whose audio is hosted elsewhere (`[enclosure]`): nothing to probe or copy; its
+    /// chapters and soundbites are checked against the recorded duration when there is one.
+    fn remote(
+        &mut self,
+        ep: Episode,
+        notes_path: &Path,
+        guid: String,
+        permalink: bool,
+        title: String,
+        date: DateTime<FixedOffset>,
+    ) -> Result<Planned, Vec<SourceDiagnostic>> {
+        let Some(remote) = ep.meta.enclosure.clone() else {
+            return Err(vec![front_matter(notes_path, "front matter has no `audio` file; every feed item needs one")]);
+        };
+        if let Some(why) = remote.problem() {
+            return Err(vec![problem(notes_path, "enclosure", why)]);
+        }
+        let chapters = match remote.duration.and_then(crate::Timestamp::from_secs) {
+            Some(duration) => {
+                let info_text = format!("the enclosure's duration is {duration}");
+                let checked = ep.chapters.clone().with_duration(duration).map_err(|e| {
+                    e.problems().iter().map(|p| problem(notes_path, "chapters", format!("{p} ({info_text})"))).collect::<Vec<_>>()
+                })?;
+                soundbites_within(&ep, notes_path, duration)?;
+                checked
+            }
+            None => ep.chapters.clone(),
+        };
+        let (transcript, image) = self.extras(&ep, notes_path).map_err(|d| vec![d])?;
+        let alternates = self.alternates(&ep)?;
+        Ok(Planned {
+            audio_src: ep.dir.clone(),
+            ep: Episode { chapters, ..ep },
+            guid,
+            permalink,
+            remote: Some(remote),
+            audio_out_rel: String::new(),
             title,
             date,
             transcript,
@@ -435,11 +494,11 @@ impl Planner<'_> {
         &self,
         ep: &Episode,
         notes_path: &Path,
-    ) -> Result<(String, DateTime<FixedOffset>, PathBuf), Vec<SourceDiagnostic>> {
+    ) -> Result<(String, DateTime<FixedOffset>, Option<PathBuf>), Vec<SourceDiagnostic>> {
         let missing = missing_front_matter(self.show, ep, notes_path);
-        match (&ep.meta.title, ep.meta.date, &ep.meta.audio) {
-            (Some(title), Some(date), Some(audio)) if missing.is_empty() => {
-                Ok((title.clone(), date.in_zone(self.show.timezone), audio.clone()))
+        match (&ep.meta.title, ep.meta.date) {
+            (Some(title), Some(date)) if missing.is_empty() => {
+                Ok((title.clone(), date.in_zone(self.show.timezone), ep.meta.audio.clone()))
             }
             _ => Err(missing),
         }
@@ -460,8 +519,11 @@ pub(crate) fn missing_front_matter(show: &Show, ep: &Episode, notes_path: &Path)
             "front matter has no `date` (publication date, such as 2026-12-01 or 2026-12-01T09:00:00+10:00)",
         ));
     }
-    if ep.meta.audio.is_none() {
-        missing.push(front_matter(notes_path, "front matter has no `audio` file; every feed item needs one"));
+    if ep.meta.audio.is_none() && ep.meta.enclosure.is_none() {
+        missing.push(front_matter(
+            notes_path,
+            "front matter has no `audio` file (or `[enclosure]` table for audio hosted elsewhere); every feed item needs one",
+        ));
     }
     if show.show_type == ShowType::Serial && ep.meta.episode.is_none() {
         missing.push(front_matter(notes_path, "a serial show needs an `episode` number on every episode"));

@@ -131,7 +131,11 @@ fn folder(ep: &Episode, slug: &str) -> PathBuf {
 /// What the lock would record about `ep` (the audio hashed only if it can be read).
 fn identity(ep: &Episode, show: &Show, hashes: &mut Hashes) -> Identity {
     Identity {
-        audio: ep.meta.audio.as_ref().and_then(|a| hashes.get(&ep.dir.join(a)).ok()),
+        audio: match (&ep.meta.audio, &ep.meta.enclosure) {
+            (Some(a), _) => hashes.get(&ep.dir.join(a)).ok(),
+            (None, Some(remote)) => Some(format!("url:{}", remote.url)),
+            (None, None) => None,
+        },
         date: ep.meta.date.map(|d| d.in_zone(show.timezone).to_rfc3339()),
         title: ep.meta.title.clone(),
     }

@@ -93,25 +93,15 @@ impl Writer<'_> {
         txn: &mut Txn,
         files: &mut Vec<Written>,
     ) -> Result<(Item, EpisodeReport, Option<TaggedAudio>), BuildError> {
-        let out = &self.options.out;
         let base_url = &plan.base_url;
-        let rel = &p.audio_out_rel;
-        let out_audio = out.join(rel);
-        let src_meta = std::fs::metadata(&p.audio_src).map_err(io(&p.audio_src))?;
-        let current = self.state.audio_is_current(rel, &src_meta, &out_audio, &p.ep.chapters);
-        let (changed, staged, versioned) = if current {
-            (false, out_audio.clone(), false)
-        } else {
-            let changed = txn.file(rel, stage_audio(&p.audio_src, &out_audio, &p.ep.chapters)?)?;
-            let (staged, versioned) = txn.staged_path(rel);
-            (changed, staged, versioned)
+        // The enclosure, its duration, and the audio to tag (a local file that changed).
+        let (enclosure, duration, tagged) = match &p.remote {
+            Some(r) => {
+                let enclosure = Enclosure { url: r.url.clone(), length: r.length, mime: r.mime.clone() };
+                (enclosure, crate::Timestamp::from_secs(r.duration.unwrap_or(0)).unwrap_or_default(), None)
+            }
+            None => self.local_audio(plan, p, txn, files)?,
         };
-        // A versioned copy goes away at the end of the build: keep it out of the probe cache.
-        let probed = if versioned { crate::probe::probe_path(&staged) } else { self.cache.probe(&staged) };
-        let out_info =
-            probed.map_err(|e| BuildError::Sources(vec![super::plan::problem(&staged, "audio", e.to_string())]))?;
-        files.push(Written { path: rel.clone(), bytes: out_info.byte_length, changed });
-        let tagged = (!current).then(|| (rel.clone(), src_meta, p.ep.chapters.clone()));
         // An episode without chapters gets no chapter files and no `podcast:chapters`.
         let json_rel = if p.ep.chapters.is_empty() { None } else { Some(self.chapter_files(plan, p, txn, files)?) };
         let mut transcripts = Vec::new();
@@ -134,13 +124,9 @@ impl Writer<'_> {
             (None, None) => None,
         };
         let meta = &p.ep.meta;
-        let enclosure = Enclosure {
-            url: format!("{base_url}{}", p.audio_out_rel),
-            length: out_info.byte_length,
-            mime: out_info.mime.as_str().to_owned(),
-        };
-        let mut item =
-            Item::new(p.title.clone(), p.guid.clone(), p.date, enclosure, out_info.duration.as_secs_rounded());
+        let audio_bytes = enclosure.length;
+        let mut item = Item::new(p.title.clone(), p.guid.clone(), p.date, enclosure, duration.as_secs_rounded());
+        item.guid_is_permalink = p.permalink;
         item.episode = meta.episode;
         item.season = meta.season;
         item.episode_type = meta.episode_type;
@@ -170,11 +156,46 @@ impl Writer<'_> {
             title: p.title.clone(),
             guid: p.guid.clone(),
             chapters: p.ep.chapters.len(),
-            duration: out_info.duration,
-            audio_bytes: out_info.byte_length,
+            duration,
+            audio_bytes,
             audio_tagged: tagged.is_some(),
         };
         Ok((item, report, tagged))
+    }
+
+    /// A local audio file copied (tagged with the chapters) into `feed/audio/`, probed: its
+    /// enclosure, exact duration, and what to record as tagged.
+    fn local_audio(
+        &mut self,
+        plan: &Plan,
+        p: &Planned,
+        txn: &mut Txn,
+        files: &mut Vec<Written>,
+    ) -> Result<(Enclosure, crate::Timestamp, Option<TaggedAudio>), BuildError> {
+        let out = &self.options.out;
+        let rel = &p.audio_out_rel;
+        let out_audio = out.join(rel);
+        let src_meta = std::fs::metadata(&p.audio_src).map_err(io(&p.audio_src))?;
+        let current = self.state.audio_is_current(rel, &src_meta, &out_audio, &p.ep.chapters);
+        let (changed, staged, versioned) = if current {
+            (false, out_audio.clone(), false)
+        } else {
+            let changed = txn.file(rel, stage_audio(&p.audio_src, &out_audio, &p.ep.chapters)?)?;
+            let (staged, versioned) = txn.staged_path(rel);
+            (changed, staged, versioned)
+        };
+        // A versioned copy goes away at the end of the build: keep it out of the probe cache.
+        let probed = if versioned { crate::probe::probe_path(&staged) } else { self.cache.probe(&staged) };
+        let out_info =
+            probed.map_err(|e| BuildError::Sources(vec![super::plan::problem(&staged, "audio", e.to_string())]))?;
+        files.push(Written { path: rel.clone(), bytes: out_info.byte_length, changed });
+        let tagged = (!current).then(|| (rel.clone(), src_meta, p.ep.chapters.clone()));
+        let enclosure = Enclosure {
+            url: format!("{}{rel}", plan.base_url),
+            length: out_info.byte_length,
+            mime: out_info.mime.as_str().to_owned(),
+        };
+        Ok((enclosure, out_info.duration, tagged))
     }
 
     /// The chapter files: JSON (for `podcast:chapters`; its path is returned) and the show's other
@@ -237,6 +258,10 @@ impl Writer<'_> {
             plan.show_guid,
         );
         channel.image_url = image_url;
+        channel.more_categories = show.more_categories.clone();
+        if let Some(guid) = show.guid {
+            channel.podcast_guid = guid;
+        }
         channel.explicit = show.explicit;
         channel.author = show.author.clone();
         channel.show_type = show.show_type;

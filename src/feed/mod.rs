@@ -90,6 +90,8 @@ pub struct Channel {
     pub image_url: Option<String>,
     /// Apple category.
     pub category: Category,
+    /// Further Apple categories, written after the first.
+    pub more_categories: Vec<Category>,
     /// Explicit content.
     pub explicit: bool,
     /// `itunes:author`.
@@ -147,8 +149,11 @@ pub struct Transcript {
 pub struct Item {
     /// Title.
     pub title: String,
-    /// `guid` (not a permalink).
+    /// `guid`.
     pub guid: String,
+    /// `isPermaLink` of the `guid`: `false` for podmark's own GUIDs; `true` only where a feed
+    /// imported from another host had a permalink GUID (kept as it was published).
+    pub guid_is_permalink: bool,
     /// Publication date-time.
     pub pub_date: DateTime<FixedOffset>,
     /// Episode number.
@@ -208,6 +213,7 @@ impl Channel {
             self_url,
             image_url: None,
             category,
+            more_categories: Vec::new(),
             explicit: false,
             author: author.into(),
             show_type: ShowType::default(),
@@ -244,6 +250,7 @@ impl Item {
         Item {
             title: title.into(),
             guid: guid.into(),
+            guid_is_permalink: false,
             pub_date,
             episode: None,
             season: None,
@@ -375,15 +382,17 @@ fn write_channel(w: &mut W, c: &Channel) -> Result<(), FeedError> {
     if let Some(img) = &c.image_url {
         empty(w, "itunes:image", &[("href", img)])?;
     }
-    match c.category.sub() {
-        Some(sub) => {
-            let mut el = BytesStart::new("itunes:category");
-            el.push_attribute(("text", c.category.name()));
-            w.write_event(Event::Start(el)).map_err(err)?;
-            empty(w, "itunes:category", &[("text", sub)])?;
-            w.write_event(Event::End(BytesEnd::new("itunes:category"))).map_err(err)?;
+    for category in std::iter::once(&c.category).chain(&c.more_categories) {
+        match category.sub() {
+            Some(sub) => {
+                let mut el = BytesStart::new("itunes:category");
+                el.push_attribute(("text", category.name()));
+                w.write_event(Event::Start(el)).map_err(err)?;
+                empty(w, "itunes:category", &[("text", sub)])?;
+                w.write_event(Event::End(BytesEnd::new("itunes:category"))).map_err(err)?;
+            }
+            None => empty(w, "itunes:category", &[("text", category.name())])?,
         }
-        None => empty(w, "itunes:category", &[("text", c.category.name())])?,
     }
     if let Some(o) = &c.owner {
         w.write_event(Event::Start(BytesStart::new("itunes:owner"))).map_err(err)?;
@@ -419,7 +428,7 @@ fn write_item(w: &mut W, it: &Item) -> Result<(), FeedError> {
     }
     text(w, "itunes:episodeType", it.episode_type.as_str())?;
     let mut guid = BytesStart::new("guid");
-    guid.push_attribute(("isPermaLink", "false"));
+    guid.push_attribute(("isPermaLink", yes_no(it.guid_is_permalink)));
     w.write_event(Event::Start(guid)).map_err(err)?;
     w.write_event(Event::Text(BytesText::new(&xml_safe(&it.guid)))).map_err(err)?;
     w.write_event(Event::End(BytesEnd::new("guid"))).map_err(err)?;
@@ -429,7 +438,10 @@ fn write_item(w: &mut W, it: &Item) -> Result<(), FeedError> {
     }
     let length = it.enclosure.length.to_string();
     empty(w, "enclosure", &[("url", &it.enclosure.url), ("length", &length), ("type", &it.enclosure.mime)])?;
-    text(w, "itunes:duration", &it.duration_secs.to_string())?;
+    // A remote enclosure whose source feed gave no duration has none to write.
+    if it.duration_secs > 0 {
+        text(w, "itunes:duration", &it.duration_secs.to_string())?;
+    }
     if let Some(s) = &it.summary {
         text(w, "itunes:subtitle", s)?;
     }
@@ -498,6 +510,7 @@ mod tests {
                 self_url: "https://e.example/feed.xml".into(),
                 image_url: Some("https://e.example/cover.png".into()),
                 category: Category::new("Arts", Some("Books")).unwrap(),
+                more_categories: Vec::new(),
                 explicit: false,
                 author: "A".into(),
                 show_type: ShowType::Episodic,
@@ -511,6 +524,7 @@ mod tests {
             items: vec![Item {
                 title: "Ep ]]> one".into(),
                 guid: "g-1".into(),
+                guid_is_permalink: false,
                 pub_date: DateTime::parse_from_rfc3339("2016-09-14T09:00:00+10:00").unwrap(),
                 episode: NonZeroU32::new(1),
                 season: None,

@@ -94,6 +94,11 @@ pub struct EpisodeMeta {
     pub explicit: Option<bool>,
     /// The audio file, relative to the episode folder.
     pub audio: Option<PathBuf>,
+    /// Audio hosted elsewhere (`[enclosure]`: url, length, type, duration), written into the
+    /// feed as it is, without probing or network access. `podmark import` writes it for an
+    /// episode whose audio stays on its old host; `audio` (a local file) wins when both are set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enclosure: Option<RemoteEnclosure>,
     /// Episode artwork: a path relative to the episode folder, or a URL.
     pub image: Option<String>,
     /// A GUID for the feed item; `podmark build` assigns and locks one when absent.
@@ -103,6 +108,49 @@ pub struct EpisodeMeta {
     /// Podcasting 2.0 tags for this episode (`[[podcast.person]]`, `[[podcast.soundbite]]`, …).
     #[serde(default, skip_serializing_if = "crate::sources::podcast_ns::ItemTags::is_empty")]
     pub podcast: crate::sources::podcast_ns::ItemTags,
+}
+
+/// Audio hosted elsewhere, as an episode's `[enclosure]` table records it.
+///
+/// ```text
+/// [enclosure]
+/// url = "https://old-host.example/ep1.mp3"
+/// length = 12345678
+/// type = "audio/mpeg"
+/// duration = 3723        # whole seconds, optional
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct RemoteEnclosure {
+    /// Absolute http(s) URL of the audio.
+    pub url: String,
+    /// Byte length, as the feed published it.
+    pub length: u64,
+    /// MIME type (`audio/mpeg`).
+    #[serde(rename = "type")]
+    pub mime: String,
+    /// Duration in whole seconds (`itunes:duration`), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<u64>,
+}
+
+impl RemoteEnclosure {
+    /// A remote enclosure.
+    pub fn new(url: impl Into<String>, length: u64, mime: impl Into<String>, duration: Option<u64>) -> Self {
+        RemoteEnclosure { url: url.into(), length, mime: mime.into(), duration }
+    }
+
+    /// What is wrong with it, if anything: a URL that is not absolute http(s), or an empty type.
+    pub fn problem(&self) -> Option<String> {
+        if !(self.url.starts_with("https://") || self.url.starts_with("http://")) {
+            return Some(format!("enclosure url must be an absolute http(s) URL: {}", quote(&self.url)));
+        }
+        if !self.mime.contains('/') {
+            return Some(format!("enclosure type must be a MIME type such as audio/mpeg: {}", quote(&self.mime)));
+        }
+        None
+    }
 }
 
 /// An episode's publication date as written: with its own zone, or local to the show's zone.

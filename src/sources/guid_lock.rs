@@ -68,6 +68,11 @@ pub struct LockEntry {
     /// The title as first built.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
+    /// The `isPermaLink` attribute of the `<guid>` as first published, when it was not podmark's
+    /// `false` (a feed imported from another host keeps its own: `true`, or absent, which RSS
+    /// reads as `true`). `None`: podmark's `isPermaLink="false"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permalink: Option<bool>,
 }
 
 impl LockEntry {
@@ -183,6 +188,8 @@ struct RawEntry {
     date: Option<String>,
     #[serde(default)]
     title: Option<String>,
+    #[serde(default)]
+    permalink: Option<bool>,
 }
 
 /// Why `guid` cannot be an episode GUID, if it cannot: it must be non-empty, without white space
@@ -239,8 +246,8 @@ impl GuidLock {
                     format!("the GUID of episode {slug} is {}: {why}", crate::diagnostic::quote(&guid)),
                 ));
             }
-            let RawEntry { check, audio, date, title, .. } = entry;
-            episodes.insert(slug, LockEntry { guid, check, audio, date, title });
+            let RawEntry { check, audio, date, title, permalink, .. } = entry;
+            episodes.insert(slug, LockEntry { guid, check, audio, date, title, permalink });
         }
         Ok(GuidLock { episodes })
     }
@@ -263,15 +270,32 @@ impl GuidLock {
 
     /// Records an episode's GUID. An entry that already has this GUID keeps its identity.
     pub fn set(&mut self, slug: &str, guid: &str) {
-        let kept = self.episodes.get(slug).filter(|e| e.guid == guid).map(LockEntry::identity).unwrap_or_default();
+        let same = self.episodes.get(slug).filter(|e| e.guid == guid);
+        let permalink = same.and_then(|e| e.permalink);
+        let kept = same.map(LockEntry::identity).unwrap_or_default();
         let entry = LockEntry {
             guid: guid.to_owned(),
             check: check(slug, guid),
             audio: kept.audio,
             date: kept.date,
             title: kept.title,
+            permalink,
         };
         self.episodes.insert(slug.to_owned(), entry);
+    }
+
+    /// Records the `isPermaLink` value the source feed gave the GUID of `slug` (see
+    /// [`LockEntry::permalink`]); `Some(false)` is podmark's own default and is stored as `None`.
+    pub fn set_permalink(&mut self, slug: &str, permalink: Option<bool>) {
+        if let Some(e) = self.episodes.get_mut(slug) {
+            e.permalink = permalink.filter(|p| *p);
+        }
+    }
+
+    /// The `isPermaLink` value recorded for `slug`'s GUID: `Some(true)` when the source feed had
+    /// a permalink GUID, else `None` (podmark's `false`).
+    pub fn permalink(&self, slug: &str) -> Option<bool> {
+        self.episodes.get(slug).and_then(|e| e.permalink)
     }
 
     /// Fills in the identity fields the entry of `slug` lacks (an entry written by an older
@@ -387,6 +411,9 @@ impl GuidLock {
                 if let Some(value) = value {
                     out.push_str(&format!("{key} = {}\n", toml_string(value)));
                 }
+            }
+            if let Some(p) = v.permalink {
+                out.push_str(&format!("permalink = {p}\n"));
             }
             out.push('\n');
         }

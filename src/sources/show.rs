@@ -165,8 +165,13 @@ pub struct Show {
     pub copyright: Option<String>,
     /// Episodic or serial.
     pub show_type: ShowType,
-    /// Apple category.
+    /// Apple category (the first `[[category]]` when there are several).
     pub category: Category,
+    /// The other Apple categories, in order (`[[category]]` tables after the first).
+    pub more_categories: Vec<Category>,
+    /// `podcast:guid` as published before (`guid = "…"`, kept by `podmark import`); by default
+    /// podmark computes it from the feed URL.
+    pub guid: Option<uuid::Uuid>,
     /// Feed owner.
     pub owner: Option<Owner>,
     /// Chapter formats written by `podmark build` besides JSON.
@@ -230,7 +235,8 @@ struct RawShow {
     copyright: Option<String>,
     #[serde(default, rename = "type")]
     show_type: ShowType,
-    category: Option<RawCategory>,
+    category: Option<RawCategories>,
+    guid: Option<Spanned<String>>,
     owner: Option<RawOwner>,
     timezone: Option<Spanned<String>>,
     #[serde(default)]
@@ -248,6 +254,14 @@ struct RawOwner {
 
 fn yes() -> bool {
     true
+}
+
+/// `[category]`, or several `[[category]]` tables.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawCategories {
+    One(RawCategory),
+    Many(Vec<RawCategory>),
 }
 
 #[derive(Deserialize)]
@@ -306,7 +320,26 @@ impl Show {
         let description = required(raw.description, "description", "description = \"What the show is about\"");
         let language = required(raw.language, "language", "language = \"en\"");
         let base_url = required(raw.base_url, "base_url", "base_url = \"https://example.com/podcast/\"");
-        let (cat_name, cat_sub) = match raw.category {
+        let (first, more) = match raw.category {
+            None => (None, Vec::new()),
+            Some(RawCategories::One(c)) => (Some(c), Vec::new()),
+            Some(RawCategories::Many(mut v)) => {
+                let rest = v.split_off(v.len().min(1));
+                (v.pop(), rest)
+            }
+        };
+        let mut more_categories = Vec::new();
+        let mut category_errors = Vec::new();
+        for c in more {
+            match c.name {
+                None => missing("category.name", "name = \"Technology\" under [[category]]", Some("[[category]]")),
+                Some(n) => match Category::new(n.get_ref(), c.sub.as_deref()) {
+                    Ok(cat) => more_categories.push(cat),
+                    Err(e) => category_errors.push(Diagnostic::error("category", at(n.span()), e.to_string())),
+                },
+            }
+        }
+        let (cat_name, cat_sub) = match first {
             None => {
                 missing("category", "[category] followed by name = \"Technology\"", None);
                 (None, None)
@@ -373,6 +406,18 @@ impl Show {
                 zone
             }
         };
+        diags.extend(category_errors);
+        let guid = raw.guid.and_then(|g| match uuid::Uuid::parse_str(g.get_ref()) {
+            Ok(u) => Some(u),
+            Err(e) => {
+                diags.push(Diagnostic::error(
+                    "show-guid",
+                    at(g.span()),
+                    format!("guid must be a UUID (the podcast:guid the show was published with): {} ({e})", quote(g.get_ref())),
+                ));
+                None
+            }
+        });
         let mut chapter_formats = Vec::new();
         for f in &raw.chapters.formats {
             match f.parse::<Format>() {
@@ -410,6 +455,8 @@ impl Show {
                 copyright: raw.copyright,
                 show_type: raw.show_type,
                 category,
+                more_categories,
+                guid,
                 owner,
                 chapter_formats,
                 timezone,
