@@ -165,9 +165,10 @@ pub struct Show {
     pub copyright: Option<String>,
     /// Episodic or serial.
     pub show_type: ShowType,
-    /// Apple category (the first `[[category]]` when there are several).
+    /// Apple category (`[category]`).
     pub category: Category,
-    /// The other Apple categories, in order (`[[category]]` tables after the first).
+    /// Further Apple categories, in order (`[[more_categories]]` tables, each with `name` and an
+    /// optional `sub`).
     pub more_categories: Vec<Category>,
     /// `podcast:guid` as published before (`guid = "…"`, kept by `podmark import`); by default
     /// podmark computes it from the feed URL.
@@ -235,7 +236,9 @@ struct RawShow {
     copyright: Option<String>,
     #[serde(default, rename = "type")]
     show_type: ShowType,
-    category: Option<RawCategories>,
+    category: Option<RawCategory>,
+    #[serde(default)]
+    more_categories: Vec<RawCategory>,
     guid: Option<Spanned<String>>,
     owner: Option<RawOwner>,
     timezone: Option<Spanned<String>>,
@@ -254,14 +257,6 @@ struct RawOwner {
 
 fn yes() -> bool {
     true
-}
-
-/// `[category]`, or several `[[category]]` tables.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum RawCategories {
-    One(RawCategory),
-    Many(Vec<RawCategory>),
 }
 
 #[derive(Deserialize)]
@@ -320,19 +315,12 @@ impl Show {
         let description = required(raw.description, "description", "description = \"What the show is about\"");
         let language = required(raw.language, "language", "language = \"en\"");
         let base_url = required(raw.base_url, "base_url", "base_url = \"https://example.com/podcast/\"");
-        let (first, more) = match raw.category {
-            None => (None, Vec::new()),
-            Some(RawCategories::One(c)) => (Some(c), Vec::new()),
-            Some(RawCategories::Many(mut v)) => {
-                let rest = v.split_off(v.len().min(1));
-                (v.pop(), rest)
-            }
-        };
+        let (first, more) = (raw.category, raw.more_categories);
         let mut more_categories = Vec::new();
         let mut category_errors = Vec::new();
         for c in more {
             match c.name {
-                None => missing("category.name", "name = \"Technology\" under [[category]]", Some("[[category]]")),
+                None => missing("category.name", "name = \"Technology\" under [[more_categories]]", Some("[[more_categories]]")),
                 Some(n) => match Category::new(n.get_ref(), c.sub.as_deref()) {
                     Ok(cat) => more_categories.push(cat),
                     Err(e) => category_errors.push(Diagnostic::error("category", at(n.span()), e.to_string())),
