@@ -10,6 +10,8 @@ pub mod formats;
 pub(crate) mod fsutil;
 #[cfg(feature = "hosting")]
 pub mod host;
+#[cfg(feature = "import")]
+pub mod import;
 pub mod mime;
 pub mod scaffold;
 pub mod sources;

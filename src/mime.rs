@@ -116,6 +116,12 @@ impl Mime {
         self.row().4
     }
 
+    /// The type named by a MIME string (`audio/mpeg`, any case, parameters ignored).
+    pub fn from_mime_type(mime: &str) -> Option<Mime> {
+        let mime = mime.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        ENCLOSURES.iter().find(|row| row.1 == mime).map(|row| row.0)
+    }
+
     /// The type a file named with this extension (any case, no dot) is published as.
     pub fn from_extension(ext: &str) -> Option<Mime> {
         let ext = ext.to_ascii_lowercase();

@@ -381,7 +381,10 @@ impl Planner<'_> {
             Some(duration) => {
                 let info_text = format!("the enclosure's duration is {duration}");
                 let checked = ep.chapters.clone().with_duration(duration).map_err(|e| {
-                    e.problems().iter().map(|p| problem(notes_path, "chapters", format!("{p} ({info_text})"))).collect::<Vec<_>>()
+                    e.problems()
+                        .iter()
+                        .map(|p| problem(notes_path, "chapters", format!("{p} ({info_text})")))
+                        .collect::<Vec<_>>()
                 })?;
                 soundbites_within(&ep, notes_path, duration)?;
                 checked

@@ -144,6 +144,7 @@ impl Writer<'_> {
             self.warnings.push(SourceDiagnostic::new(p.ep.dir.join("episode.md"), d));
         }
         item.summary = meta.summary.clone();
+        item.link = meta.link.clone();
         item.image_url = image_url;
         item.explicit = meta.explicit;
         item.chapters_url = json_rel.map(|rel| format!("{base_url}{rel}"));

@@ -116,7 +116,7 @@ fn parse_and_check(text: &str) -> (Vec<Diagnostic>, Option<FeedFacts>) {
 }
 
 /// Decodes a feed's bytes: UTF-8 (a BOM is skipped); anything else is a diagnostic at its byte.
-fn decode(bytes: &[u8]) -> Result<&str, Diagnostic> {
+pub(crate) fn decode(bytes: &[u8]) -> Result<&str, Diagnostic> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     std::str::from_utf8(bytes).map_err(|e| {
         Diagnostic::error(

@@ -105,6 +105,9 @@ pub struct EpisodeMeta {
     pub guid: Option<String>,
     /// A one-line summary.
     pub summary: Option<String>,
+    /// The episode's web page (`<link>`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
     /// Podcasting 2.0 tags for this episode (`[[podcast.person]]`, `[[podcast.soundbite]]`, …).
     #[serde(default, skip_serializing_if = "crate::sources::podcast_ns::ItemTags::is_empty")]
     pub podcast: crate::sources::podcast_ns::ItemTags,

@@ -320,7 +320,11 @@ impl Show {
         let mut category_errors = Vec::new();
         for c in more {
             match c.name {
-                None => missing("category.name", "name = \"Technology\" under [[more_categories]]", Some("[[more_categories]]")),
+                None => missing(
+                    "category.name",
+                    "name = \"Technology\" under [[more_categories]]",
+                    Some("[[more_categories]]"),
+                ),
                 Some(n) => match Category::new(n.get_ref(), c.sub.as_deref()) {
                     Ok(cat) => more_categories.push(cat),
                     Err(e) => category_errors.push(Diagnostic::error("category", at(n.span()), e.to_string())),
@@ -401,7 +405,10 @@ impl Show {
                 diags.push(Diagnostic::error(
                     "show-guid",
                     at(g.span()),
-                    format!("guid must be a UUID (the podcast:guid the show was published with): {} ({e})", quote(g.get_ref())),
+                    format!(
+                        "guid must be a UUID (the podcast:guid the show was published with): {} ({e})",
+                        quote(g.get_ref())
+                    ),
                 ));
                 None
             }
