@@ -127,6 +127,7 @@ impl Writer<'_> {
         let audio_bytes = enclosure.length;
         let mut item = Item::new(p.title.clone(), p.guid.clone(), p.date, enclosure, duration.as_secs_rounded());
         item.guid_is_permalink = p.permalink;
+        item.duration_unknown = p.remote.as_ref().is_some_and(|r| r.duration.is_none());
         item.episode = meta.episode;
         item.season = meta.season;
         item.episode_type = meta.episode_type;

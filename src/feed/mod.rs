@@ -166,6 +166,8 @@ pub struct Item {
     pub enclosure: Enclosure,
     /// Exact duration, whole seconds (rounded to nearest).
     pub duration_secs: u64,
+    /// No duration is known (audio hosted elsewhere whose feed gave none): no `itunes:duration`.
+    pub duration_unknown: bool,
     /// HTML for `content:encoded`, and for `description` when it fits Apple's 4,000 bytes (else
     /// `description` holds its leading blocks, see [`html::fit_description`]).
     pub html: String,
@@ -257,6 +259,7 @@ impl Item {
             episode_type: EpisodeType::default(),
             enclosure,
             duration_secs,
+            duration_unknown: false,
             html: String::new(),
             summary: None,
             link: None,
@@ -439,7 +442,7 @@ fn write_item(w: &mut W, it: &Item) -> Result<(), FeedError> {
     let length = it.enclosure.length.to_string();
     empty(w, "enclosure", &[("url", &it.enclosure.url), ("length", &length), ("type", &it.enclosure.mime)])?;
     // A remote enclosure whose source feed gave no duration has none to write.
-    if it.duration_secs > 0 {
+    if !it.duration_unknown {
         text(w, "itunes:duration", &it.duration_secs.to_string())?;
     }
     if let Some(s) = &it.summary {
@@ -531,6 +534,7 @@ mod tests {
                 episode_type: EpisodeType::Full,
                 enclosure: Enclosure { url: "https://e.example/a.mp3".into(), length: 123, mime: "audio/mpeg".into() },
                 duration_secs: 60,
+                duration_unknown: false,
                 html: "<p>x ]]> y <script>alert(1)</script></p>".into(),
                 summary: None,
                 link: None,

@@ -25,7 +25,7 @@ pub struct Job {
 pub const ATTEMPTS: u32 = 6;
 
 /// Fetches every job into `root` with `jobs` threads; `(files, bytes)` downloaded.
-pub fn run(list: &[Job], root: &Path, jobs: usize, progress: &Progress) -> Result<(usize, u64), String> {
+pub fn run(list: &[Job], root: &Path, jobs: usize, progress: &Progress<'_>) -> Result<(usize, u64), String> {
     let fetcher = Fetcher::new();
     let total: u64 = list.iter().map(|j| j.length).sum();
     let done = AtomicU64::new(0);

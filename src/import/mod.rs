@@ -179,7 +179,7 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ImportError + '_ {
 }
 
 /// A progress callback: `(done, total)` bytes of the downloads.
-pub type Progress = dyn Fn(u64, u64) + Sync;
+pub type Progress<'a> = dyn Fn(u64, u64) + Sync + 'a;
 
 /// The whole source: channel (of the first page) and every item of every page.
 struct Source {
@@ -551,7 +551,7 @@ fn chapters_of(
 }
 
 /// Runs an import (see the module docs).
-pub fn import(options: &ImportOptions, progress: &Progress) -> Result<ImportReport, ImportError> {
+pub fn import(options: &ImportOptions, progress: &Progress<'_>) -> Result<ImportReport, ImportError> {
     let mut report = ImportReport { dry_run: options.dry_run, ..ImportReport::default() };
     let target = &options.episodes;
     let exists =
@@ -720,7 +720,7 @@ fn write_tree(
     files: &[EpisodeFiles],
     lock: &GuidLock,
     downloads: &[download::Job],
-    progress: &Progress,
+    progress: &Progress<'_>,
     report: &mut ImportReport,
 ) -> Result<(), ImportError> {
     let parent = match target.parent() {

@@ -351,31 +351,36 @@ pub(crate) fn channel(ch: &Element, unknown: &mut Unknown, notes: &mut Vec<Note>
     }
     for c in children(ch, IT, "category") {
         let Some(name) = attr(c, "text") else { continue };
-        let sub = children(c, IT, "category").filter_map(|s| attr(s, "text")).next();
-        match apple_name(name) {
-            Some(apple) => {
-                let sub = sub.and_then(|s| {
-                    let ok = crate::sources::show::Category::new(&apple, Some(s)).is_ok();
-                    if !ok {
+        let subs: Vec<Option<&str>> = children(c, IT, "category").filter_map(|s| attr(s, "text")).map(Some).collect();
+        let subs = if subs.is_empty() { vec![None] } else { subs };
+        for sub in subs {
+            match apple_name(name) {
+                Some(apple) => {
+                    let sub = sub.and_then(|s| {
+                        let ok = crate::sources::show::Category::new(&apple, Some(s)).is_ok();
+                        if !ok {
+                            notes.push(Note::show(
+                                "category-unknown",
+                                format!("subcategory {s:?} of {apple:?} is not in Apple's table; kept {apple:?} alone"),
+                            ));
+                        }
+                        ok.then(|| s.to_owned())
+                    });
+                    if apple != name && !show.categories.iter().any(|k| k.name == apple) {
                         notes.push(Note::show(
-                            "category-unknown",
-                            format!("subcategory {s:?} of {apple:?} is not in Apple's table; kept {apple:?} alone"),
+                            "category-renamed",
+                            format!("category {name:?} is {apple:?} in Apple's table today"),
                         ));
                     }
-                    ok.then(|| s.to_owned())
-                });
-                if apple != name {
-                    notes.push(Note::show(
-                        "category-renamed",
-                        format!("category {name:?} is {apple:?} in Apple's table today"),
-                    ));
+                    if !show.categories.iter().any(|k| k.name == apple && k.sub == sub) {
+                        show.categories.push(SourceCategory { name: apple, sub });
+                    }
                 }
-                if !show.categories.iter().any(|k| k.name == apple && k.sub == sub) {
-                    show.categories.push(SourceCategory { name: apple, sub });
-                }
+                None => notes.push(Note::show(
+                    "category-unknown",
+                    format!("category {name:?} is not in Apple's table; dropped it"),
+                )),
             }
-            None => notes
-                .push(Note::show("category-unknown", format!("category {name:?} is not in Apple's table; dropped it"))),
         }
     }
     for l in children(ch, Some(ns::ATOM), "link") {

@@ -14,6 +14,8 @@ mod add;
 mod build;
 mod chapters;
 mod check;
+#[cfg(feature = "import")]
+mod import;
 mod mv;
 mod new;
 mod probe;
@@ -110,6 +112,29 @@ enum Command {
     ///   git add -A episodes && git commit -m "Rename episode 2"    (commit the lock with it)
     #[command(verbatim_doc_comment)]
     Mv(mv::MvArgs),
+    /// Bring an existing podcast in from another host: every GUID, date and enclosure kept.
+    ///
+    /// Reads SOURCE (a feed URL, or a feed file) and writes an episodes folder that `podmark build`
+    /// turns back into the same podcast: `podcast.toml` from the channel, one `YYYY-MM-DD-title`
+    /// folder per episode with an `episode.md` (front matter, and the show notes converted from
+    /// HTML to Markdown with chapter lines), and `guids.lock` with every GUID exactly as it was
+    /// published, so no app downloads an episode twice.
+    ///
+    /// Redirects, `itunes:new-feed-url` and RFC 5005 pages (`atom:link rel="next"`) are followed.
+    /// The audio stays where it is (each episode's `[enclosure]` table: url, length, type,
+    /// duration), unless --download fetches it into the episode folders. Nothing is written when
+    /// the source is not a podcast feed, and an existing folder is only added to with --update.
+    /// The report says what was dropped or changed and why.
+    ///
+    /// Examples:
+    ///   podmark import https://old-host.example/feed.rss          (audio stays on the old host)
+    ///   podmark import https://old-host.example/feed.rss --download --jobs 8
+    ///   podmark import old-feed.xml --episodes shows/mine/episodes --dry-run
+    ///   podmark import https://old-host.example/feed.rss --update  (add new episodes only)
+    ///   podmark build && podmark check feed/feed.xml             (then publish, and redirect)
+    #[cfg(feature = "import")]
+    #[command(verbatim_doc_comment)]
+    Import(import::ImportArgs),
     /// Check and convert chapter lists (show notes, JSON, PSC, WebVTT, FFMETADATA, CUE, …).
     #[command(subcommand)]
     Chapters(chapters::ChaptersCommand),
@@ -199,6 +224,8 @@ fn main() -> ExitCode {
         Command::Chapters(cmd) => chapters::run(cmd),
         Command::Check(args) => check::run(args),
         Command::Mv(args) => mv::run(args),
+        #[cfg(feature = "import")]
+        Command::Import(args) => import::run(args),
         Command::Probe(args) => probe::run(args),
         Command::Tag(args) => tag::run(args),
         #[cfg(feature = "hosting")]
