@@ -1,8 +1,8 @@
 """Read two podcast feeds (the source of `podmark import`, and what `podmark build` made of it)
 with feedparser and with podcastparser (gPodder's parser), and compare what podcast apps see.
 
-For every item (keyed by GUID; items without an enclosure, and later items repeating a GUID, are
-not episodes): title, pubDate instant, enclosure URL/length/type, duration in seconds, episode,
+For every item (keyed by GUID; items without an enclosure are not episodes, and of items that
+repeat a GUID the oldest counts, as `podmark import` keeps it): title, pubDate instant, enclosure URL/length/type, duration in seconds, episode,
 season, episode type (absent reads as "full") and explicit. For the channel: title, author, image,
 language (case-insensitive), Apple categories and explicit.
 
@@ -13,8 +13,16 @@ import calendar
 import json
 import sys
 
+import os
+
 import feedparser
 import podcastparser
+
+# Apple's category table (podmark's copy): only these are categories; feedparser also lists
+# itunes:keywords as tags in the same scheme.
+with open(os.path.join(os.path.dirname(__file__), "..", "..", "src", "data", "apple_categories.json")) as fh:
+    _table = json.load(fh)
+APPLE = set(_table) | {s for subs in _table.values() for s in subs}
 
 
 def seconds(d):
@@ -33,7 +41,7 @@ def fp_read(path, drop, rename):
     cats = set()
     for t in f.feed.get("tags", []):
         term = rename.get(t.get("term"), t.get("term"))
-        if term and term not in drop and (t.get("scheme") or "").startswith("http://www.itunes.com"):
+        if term in APPLE and term not in drop and (t.get("scheme") or "").startswith("http://www.itunes.com"):
             cats.add(term)
     channel = {
         "title": f.feed.get("title"),
@@ -48,12 +56,13 @@ def fp_read(path, drop, rename):
         if not e.get("enclosures"):
             continue
         guid = e.get("id")
-        if guid in items:
-            continue
         x = e.enclosures[0]
+        published = calendar.timegm(e.published_parsed) if e.get("published_parsed") else None
+        if guid in items and items[guid]["published"] <= published:
+            continue
         items[guid] = {
             "title": e.get("title"),
-            "published": calendar.timegm(e.published_parsed) if e.get("published_parsed") else None,
+            "published": published,
             "url": x.get("href"),
             "length": int(x.get("length", -1)),
             "type": x.get("type"),
@@ -61,7 +70,9 @@ def fp_read(path, drop, rename):
             "episode": e.get("itunes_episode"),
             "season": e.get("itunes_season"),
             "episode_type": e.get("itunes_episodetype") or "full",
-            "explicit": e.get("itunes_explicit"),
+            # feedparser reads only "yes" (True) and "clean" (False); Apple's "true"/"false" (what
+            # podmark writes) read as None: compare "explicit or not".
+            "explicit": bool(e.get("itunes_explicit")),
         }
     return channel, items
 
@@ -73,7 +84,7 @@ def pp_read(path):
     for e in p.get("episodes", []):
         if not e.get("enclosures"):
             continue
-        if e["guid"] in items:
+        if e["guid"] in items and items[e["guid"]]["published"] <= e.get("published"):
             continue
         x = e["enclosures"][0]
         items[e["guid"]] = {
@@ -85,7 +96,7 @@ def pp_read(path):
             "duration": e.get("total_time") or None,
             "explicit": e.get("explicit"),
             "number": e.get("number"),
-            "type_": e.get("type"),
+            "type_": e.get("type") or "full",
         }
     return {"title": p.get("title"), "image": p.get("cover_url"), "type": p.get("type")}, items
 
