@@ -196,6 +196,10 @@ fn a_libsyn_shaped_feed_round_trips_through_import_and_build() {
     assert!(md.contains("[enclosure]\nurl = \"https://traffic.libsyn.example/secure/gardenhour/compost.mp3?dest-id=12345\""), "{md}");
     let feed = std::fs::read_to_string(tmp.path().join("feed/feed.xml")).unwrap();
     assert!(feed.contains("<guid isPermaLink=\"false\">a1b2c3d4-libsyn-0003</guid>"), "{feed}");
+    // A GUID without isPermaLink is a permalink in RSS: kept one, in guids.lock and in the feed.
+    assert!(lock.contains("guid = \"https://gardenhour.example.com/trailer\"\ncheck = "), "{lock}");
+    assert!(lock.contains("permalink = true"), "{lock}");
+    assert!(feed.contains("<guid isPermaLink=\"true\">https://gardenhour.example.com/trailer</guid>"), "{feed}");
     assert!(feed.contains("<link>https://gardenhour.example.com/compost-briefly</link>"), "{feed}");
     // The remote-audio sources pass `check episodes/`.
     ok(&podmark(tmp.path(), &["check", "episodes"]));
