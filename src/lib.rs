@@ -12,6 +12,7 @@ pub(crate) mod fsutil;
 pub mod host;
 pub mod mime;
 pub mod scaffold;
+pub mod site;
 pub mod sources;
 pub mod timestamp;
 pub mod validate;
