@@ -94,11 +94,12 @@ pub fn read_transcript(text: &str) -> Vec<Cue> {
         .into_iter()
         .map(|e| {
             let raw = e.chapter.title;
+            // `<v Name>` or `<v.class Name>`.
             let speaker = raw
                 .strip_prefix("<v ")
-                .or_else(|| raw.strip_prefix("<v."))
+                .or_else(|| raw.strip_prefix("<v.").and_then(|r| r.split_once(' ')).map(|(_, r)| r))
                 .and_then(|r| r.split_once('>'))
-                .map(|(name, _)| name.split_once(' ').map_or(name, |(_, n)| n).trim().to_owned())
+                .map(|(name, _)| name.trim().to_owned())
                 .filter(|n| !n.is_empty());
             Cue { start: e.chapter.start, speaker, text: strip_tags(&raw) }
         })
