@@ -43,6 +43,8 @@ impl<'a> Shared<'a> {
         attr(&mut head_links, &c.title);
         head_links.push_str("\" href=\"");
         attr(&mut head_links, &c.self_url);
+        head_links.push_str("\">\n<link rel=\"icon\" href=\"");
+        head_links.push_str(show_art_rel.as_deref().unwrap_or("data:,"));
         head_links.push_str(
             "\">\n<link rel=\"stylesheet\" href=\"../../site.css\">\n<script src=\"../../player.js\" defer></script>\n",
         );

@@ -54,6 +54,11 @@ fn page(site: &Site<'_>, n: usize, pages: usize, eps: &[super::EpisodePage<'_>])
     attr(&mut o, &c.title);
     o.push_str("\" href=\"");
     attr(&mut o, &c.self_url);
+    o.push_str("\">\n<link rel=\"icon\" href=\"");
+    match &c.image_url {
+        Some(img) => attr(&mut o, &local(img, base, prefix)),
+        None => o.push_str("data:,"),
+    }
     let _ = write!(o, "\">\n<link rel=\"stylesheet\" href=\"{prefix}site.css\">\n");
     o.push_str("<meta property=\"og:type\" content=\"website\">\n<meta property=\"og:title\" content=\"");
     attr(&mut o, &c.title);
