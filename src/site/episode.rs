@@ -202,7 +202,13 @@ impl<'a> Shared<'a> {
         attr(o, audio_rel);
         o.push_str("\">Download the episode</a></audio>\n<div class=\"now\" id=\"now\" aria-live=\"polite\"></div>\n<div class=\"tools\">\n");
         if it.chapters.iter().any(|c| !c.hidden) {
-            o.push_str("<button type=\"button\" id=\"prev\" hidden><span aria-hidden=\"true\">⏮</span> Previous chapter</button>\n<button type=\"button\" id=\"next\" hidden>Next chapter <span aria-hidden=\"true\">⏭</span></button>\n");
+            o.push_str(concat!(
+                "<button type=\"button\" id=\"prev\" hidden>",
+                "<svg aria-hidden=\"true\" focusable=\"false\" width=\"14\" height=\"14\" viewBox=\"0 0 16 16\"><path d=\"M2 2h2.5v12H2zM14 2v12L5.5 8z\"/></svg>",
+                " Previous chapter</button>\n<button type=\"button\" id=\"next\" hidden>Next chapter ",
+                "<svg aria-hidden=\"true\" focusable=\"false\" width=\"14\" height=\"14\" viewBox=\"0 0 16 16\"><path d=\"M11.5 2H14v12h-2.5zM2 2v12l8.5-6z\"/></svg>",
+                "</button>\n"
+            ));
         }
         o.push_str(
             "<button type=\"button\" id=\"share\" hidden>Share at current time</button>\n<a class=\"dl\" href=\"",

@@ -131,6 +131,10 @@ fn page(site: &Site<'_>, n: usize, pages: usize, eps: &[super::EpisodePage<'_>])
             text(&mut o, &it.title);
             o.push_str("</a></h3>\n<p class=\"meta\">");
             super::episode::meta_line(&mut o, it);
+            let chapters = it.chapters.iter().filter(|c| !c.hidden).count();
+            if chapters > 0 {
+                let _ = write!(o, " · {chapters} chapter{}", if chapters == 1 { "" } else { "s" });
+            }
             o.push_str("</p>\n");
             if let Some(s) = &it.summary {
                 o.push_str("<p>");
