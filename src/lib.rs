@@ -14,6 +14,7 @@ pub mod host;
 pub mod import;
 pub mod mime;
 pub mod scaffold;
+pub mod site;
 pub mod sources;
 pub mod timestamp;
 pub mod validate;

@@ -40,6 +40,7 @@ use crate::{Chapters, EpisodeMeta, Timestamp};
 mod commit;
 mod plan;
 pub(crate) mod renames;
+mod site;
 mod state;
 mod write;
 

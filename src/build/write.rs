@@ -55,6 +55,7 @@ impl Writer<'_> {
         let channel = self.channel(plan, &mut txn, &mut files)?;
         // The GUIDs are recorded before any feed lists them.
         save_lock(plan, self.rec)?;
+        let site = super::site::stage(plan, &channel, &items, &reports, &mut txn, &mut files)?;
         let pages = feed::paging::paginate(&channel, &items, self.options.page_size, &plan.base_url);
         let before: Vec<Option<Vec<u8>>> = pages.iter().map(|(name, _)| std::fs::read(out.join(name)).ok()).collect();
         let base_url = plan.base_url.clone();
@@ -71,6 +72,7 @@ impl Writer<'_> {
             }
             Ok(rendered.into_iter().map(|(name, _)| name).collect())
         })?;
+        super::site::remove_stale(&out, &site).map_err(|e| BuildError::Unfinished(Box::new(e)))?;
         for ((name, _), old) in pages.iter().zip(&before) {
             let rendered_size = std::fs::metadata(out.join(name)).map(|m| m.len()).unwrap_or_default();
             let now = std::fs::read(out.join(name)).ok();

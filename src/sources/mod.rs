@@ -13,6 +13,7 @@
 //! | `episodes/<slug>/episode.md` front matter | [`episode`] (the notes themselves: [`crate::formats::notes`]) |
 //! | `episodes/guids.lock` | [`guid_lock`] (`podmark mv`, which renames a folder with its entry: [`rename`]) |
 //! | `[podcast]` tables of both | [`podcast_ns`] (Podcasting 2.0 tags) |
+//! | `[site]` table of `podcast.toml` | [`site`] (the website) |
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -27,6 +28,7 @@ pub mod guid_lock;
 pub mod podcast_ns;
 pub mod rename;
 pub mod show;
+pub mod site;
 
 /// A [`Diagnostic`] in a named source file: prints as `path:line:col: error: message` (or
 /// `path: error: message` when it has no location), the way compilers do.

@@ -183,6 +183,8 @@ pub struct Show {
     pub timezone: FixedOffset,
     /// Podcasting 2.0 channel tags (the `[podcast]` table: `[[podcast.person]]`, …).
     pub podcast: crate::sources::podcast_ns::ChannelTags,
+    /// The website (the `[site]` table).
+    pub site: crate::sources::site::SiteSettings,
 }
 
 fn offset_text<S: serde::Serializer>(z: &FixedOffset, s: S) -> Result<S::Ok, S::Error> {
@@ -246,6 +248,8 @@ struct RawShow {
     chapters: RawChapters,
     #[serde(default)]
     podcast: crate::sources::podcast_ns::ChannelTags,
+    #[serde(default)]
+    site: crate::sources::site::SiteSettings,
 }
 
 #[derive(Deserialize)]
@@ -456,6 +460,7 @@ impl Show {
                 chapter_formats,
                 timezone,
                 podcast: raw.podcast,
+                site: raw.site,
             }),
             _ => Err(diags),
         }

@@ -1,0 +1,105 @@
+//! The website in the build: pages are rendered from the same channel and items as the feed and
+//! staged in the build's transaction (see [`super::commit`]) as files no feed lists, so they change
+//! with the feed: a new page is written at once, a changed one after the new feed's files are in
+//! place, an unchanged one not at all. Pages of episodes that are gone (deleted or renamed
+//! folders) and index pages beyond the last are removed once the new feed is live; with
+//! `[site] enabled = false` every page podmark wrote is removed.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use super::commit::Txn;
+use super::plan::Plan;
+use super::{BuildError, EpisodeReport, Written, io};
+use crate::feed::{Channel, Item};
+use crate::site::{EpisodePage, Site};
+
+/// What [`stage`] wrote, for [`remove_stale`].
+pub(super) struct Staged {
+    enabled: bool,
+    paths: HashSet<String>,
+}
+
+/// Renders the site (when enabled) and stages every page in `txn`.
+pub(super) fn stage(
+    plan: &Plan,
+    channel: &Channel,
+    items: &[Item],
+    reports: &[EpisodeReport],
+    txn: &mut Txn,
+    files: &mut Vec<Written>,
+) -> Result<Staged, BuildError> {
+    let settings = &plan.show.site;
+    if !settings.enabled {
+        return Ok(Staged { enabled: false, paths: HashSet::new() });
+    }
+    let planned: HashMap<&str, &super::plan::Planned> = plan.episodes.iter().map(|p| (p.ep.slug.as_str(), p)).collect();
+    let mut site = Site::new(channel, settings, &plan.base_url);
+    for (item, report) in items.iter().zip(reports) {
+        let Some(p) = planned.get(report.slug.as_str()) else { continue };
+        // The feed's notes HTML (same Markdown, same sanitiser), without the plain chapter list:
+        // the page has the chapter list with links that seek.
+        let notes = crate::feed::html::notes_to_html(&p.ep.description, &crate::Chapters::empty(), None);
+        let mut page = EpisodePage::new(&report.slug, item, notes);
+        if let Some((src, _, _)) = &p.transcript {
+            let text = std::fs::read(src).map_err(io(src))?;
+            page.transcript = Some(crate::site::read_transcript(&String::from_utf8_lossy(&text)));
+        }
+        site.episodes.push(page);
+    }
+    let rendered = crate::site::render(&site);
+    let mut paths = HashSet::with_capacity(rendered.len());
+    for (rel, html) in rendered {
+        let changed = txn.bytes(&rel, html.as_bytes(), false)?;
+        files.push(Written { path: rel.clone(), bytes: html.len() as u64, changed });
+        paths.insert(rel);
+    }
+    Ok(Staged { enabled: true, paths })
+}
+
+/// Removes the pages podmark wrote earlier that this build did not: episodes gone, index pages
+/// beyond the last, or all of them when the site is disabled. Only files podmark made are removed
+/// (pages carrying its generator tag, its own assets).
+pub(super) fn remove_stale(out: &Path, staged: &Staged) -> Result<(), BuildError> {
+    let mut candidates = Vec::new();
+    for dir in ["episodes", "page"] {
+        let Ok(entries) = std::fs::read_dir(out.join(dir)) else { continue };
+        for e in entries.flatten() {
+            if let Some(name) = e.file_name().to_str() {
+                candidates.push(format!("{dir}/{name}/index.html"));
+            }
+        }
+    }
+    if !staged.enabled {
+        candidates.extend(["index.html", "site.css", "player.js"].map(String::from));
+    }
+    candidates.sort();
+    for rel in candidates {
+        if staged.paths.contains(&rel) {
+            continue;
+        }
+        let path = out.join(&rel);
+        if !made_by_podmark(&path) {
+            continue;
+        }
+        std::fs::remove_file(&path).map_err(io(&path))?;
+        if let Some(parent) = path.parent().filter(|p| *p != out) {
+            // Only an empty folder goes; anything else the user put there stays.
+            let _ = std::fs::remove_dir(parent);
+        }
+    }
+    Ok(())
+}
+
+fn made_by_podmark(path: &Path) -> bool {
+    let Ok(bytes) = std::fs::read(path) else { return false };
+    let head = bytes.get(..bytes.len().min(2048)).unwrap_or_default();
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    match name {
+        "site.css" => head.starts_with(b"/* podmark site"),
+        "player.js" => head.starts_with(b"// podmark player"),
+        _ => {
+            head.windows(40).any(|w| w == b"<meta name=\"generator\" content=\"podmark\"".get(..40).unwrap_or_default())
+        }
+    }
+}

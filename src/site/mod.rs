@@ -1,0 +1,256 @@
+//! The podcast's website: `index.html` (paged for large catalogues) and one page per episode,
+//! `episodes/<folder>/index.html`, with a chapter-aware player.
+//!
+//! Rendering is pure: a [`Site`] (the feed's channel and items, each episode's folder name, notes
+//! and transcript) goes in, a list of (path, bytes) comes out, in a fixed order, the same bytes for
+//! the same input. [`crate::build`] stages them with the feed, so that pages and feed change
+//! together (see `DESIGN.md`, "How does the website stay in step with the feed?").
+//!
+//! Pages carry no framework and make no third-party request: one stylesheet (`site.css`) and one
+//! small script (`player.js`), both written beside `index.html`. Links to the site's own files
+//! (audio, artwork, pages) are relative, so the site works from any address; the canonical URL,
+//! Open Graph / Twitter cards and the schema.org JSON-LD use the absolute `base_url`.
+//!
+//! The player works without JavaScript: each chapter is a link to the audio with a Media Fragment
+//! time (`audio.mp3#t=1400.151`), which browsers open at that time. The script turns those links
+//! into seeks of the page's `<audio>`, marks the current chapter with `aria-current="true"`, seeks
+//! to `#t=SECONDS` or `#t=MM:SS` given in the page address, shares a link at the current time and
+//! feeds the Media Session API (titles, previous/next chapter).
+
+use crate::Timestamp;
+use crate::feed::{Channel, Item};
+use crate::sources::site::SiteSettings;
+
+mod episode;
+pub mod escape;
+mod index;
+
+/// The site's stylesheet (written as `site.css`).
+pub const CSS: &str = include_str!("assets/site.css");
+/// The player script (written as `player.js`).
+pub const PLAYER_JS: &str = include_str!("assets/player.js");
+
+/// Everything the site is made from. Build one with [`Site::new`] and push [`EpisodePage`]s.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Site<'a> {
+    /// The feed's channel: title, description, artwork, feed URL, `podcast:guid`…
+    pub channel: &'a Channel,
+    /// The `[site]` settings.
+    pub settings: &'a SiteSettings,
+    /// Where the output folder is served, ending in `/` (page URLs are made from it).
+    pub base_url: &'a str,
+    /// The episodes, in feed order (the index lists them in this order).
+    pub episodes: Vec<EpisodePage<'a>>,
+}
+
+/// One episode's page.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct EpisodePage<'a> {
+    /// The episode's folder name: the page is `episodes/<slug>/index.html`.
+    pub slug: &'a str,
+    /// The episode as the feed has it.
+    pub item: &'a Item,
+    /// The notes as HTML (the feed's sanitised HTML).
+    pub notes_html: String,
+    /// The transcript's cues, when there is one.
+    pub transcript: Option<Vec<Cue>>,
+}
+
+/// One transcript cue: where it starts, who speaks (WebVTT `<v Name>`) and what is said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Cue {
+    /// Start time.
+    pub start: Timestamp,
+    /// The speaker, when the cue names one.
+    pub speaker: Option<String>,
+    /// The words, as plain text.
+    pub text: String,
+}
+
+impl<'a> Site<'a> {
+    /// A site with no episodes yet.
+    pub fn new(channel: &'a Channel, settings: &'a SiteSettings, base_url: &'a str) -> Site<'a> {
+        Site { channel, settings, base_url, episodes: Vec::new() }
+    }
+}
+
+impl<'a> EpisodePage<'a> {
+    /// The page of `item`, from the folder `slug`, with its notes as HTML and no transcript.
+    pub fn new(slug: &'a str, item: &'a Item, notes_html: String) -> EpisodePage<'a> {
+        EpisodePage { slug, item, notes_html, transcript: None }
+    }
+}
+
+/// Reads a transcript (WebVTT or SRT) into cues, with the WebVTT reader of [`crate::formats::vtt`]
+/// (an SRT file is read as cues without the header). Tags in cue text are dropped; a leading
+/// `<v Name>` becomes the speaker.
+pub fn read_transcript(text: &str) -> Vec<Cue> {
+    let parsed = crate::formats::vtt::read(text);
+    parsed
+        .entries
+        .into_iter()
+        .map(|e| {
+            let raw = e.chapter.title;
+            // `<v Name>` or `<v.class Name>`.
+            let speaker = raw
+                .strip_prefix("<v ")
+                .or_else(|| raw.strip_prefix("<v.").and_then(|r| r.split_once(' ')).map(|(_, r)| r))
+                .and_then(|r| r.split_once('>'))
+                .map(|(name, _)| name.trim().to_owned())
+                .filter(|n| !n.is_empty());
+            Cue { start: e.chapter.start, speaker, text: strip_tags(&raw) }
+        })
+        .collect()
+}
+
+/// `s` without its tags, the five entities pulldown-cmark writes decoded.
+pub(crate) fn strip_tags(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut in_tag = false;
+    for c in s.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    if out.contains('&') {
+        out = out
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&#39;", "'")
+            .replace("&amp;", "&");
+    }
+    out.trim().to_owned()
+}
+
+/// The relative path of an episode's page.
+pub fn episode_path(slug: &str) -> String {
+    format!("episodes/{slug}/index.html")
+}
+
+/// The relative path of index page `n` (from 1): `index.html`, then `page/2/index.html`…
+pub fn index_path(n: usize) -> String {
+    if n <= 1 { "index.html".to_owned() } else { format!("page/{n}/index.html") }
+}
+
+/// Renders the whole site: the assets, the index pages, then every episode page, as (path relative
+/// to the output folder, content). Deterministic; episode pages are rendered on all cores.
+pub fn render(site: &Site<'_>) -> Vec<(String, String)> {
+    let shared = episode::Shared::new(site);
+    let mut out = vec![("site.css".to_owned(), CSS.to_owned()), ("player.js".to_owned(), PLAYER_JS.to_owned())];
+    out.extend(index::render(site));
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).min(8);
+    let chunk = site.episodes.len().div_ceil(threads).max(64);
+    let pages: Vec<Vec<(String, String)>> = std::thread::scope(|s| {
+        let handles: Vec<_> = site
+            .episodes
+            .chunks(chunk)
+            .map(|eps| {
+                let shared = &shared;
+                s.spawn(move || eps.iter().map(|ep| (episode_path(ep.slug), shared.page(ep))).collect::<Vec<_>>())
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+    });
+    out.extend(pages.into_iter().flatten());
+    out
+}
+
+/// `url` relative to a page `prefix` (`""` or `"../../"`) when it is under `base_url`.
+pub(crate) fn local<'u>(url: &'u str, base_url: &str, prefix: &str) -> std::borrow::Cow<'u, str> {
+    match url.strip_prefix(base_url) {
+        Some(rest) => format!("{prefix}{rest}").into(),
+        None => url.into(),
+    }
+}
+
+/// `1400.151`: seconds with up to three decimals, for `#t=` and `data-t`.
+pub(crate) fn secs(t: Timestamp) -> String {
+    let ms = t.to_ticks(1000).unwrap_or(0);
+    let (s, frac) = (ms / 1000, ms % 1000);
+    if frac == 0 {
+        return s.to_string();
+    }
+    let f = format!("{frac:03}");
+    format!("{s}.{}", f.trim_end_matches('0'))
+}
+
+/// `23:20` or `1:02:03`: a time floored to the second, as players show it.
+pub(crate) fn clock(t: Timestamp) -> String {
+    let s = t.to_ticks(1000).unwrap_or(0) / 1000;
+    let (h, m, s) = (s / 3600, s / 60 % 60, s % 60);
+    if h > 0 { format!("{h}:{m:02}:{s:02}") } else { format!("{m:02}:{s:02}") }
+}
+
+/// `52 min` / `1 h 5 min` / `45 s`.
+pub(crate) fn human_duration(secs: u64) -> String {
+    let (h, m) = (secs / 3600, (secs % 3600 + 30) / 60);
+    match (h, m) {
+        (0, 0) => format!("{secs} s"),
+        (0, m) => format!("{m} min"),
+        (h, 0) => format!("{h} h"),
+        (h, m) => format!("{h} h {m} min"),
+    }
+}
+
+/// ISO 8601 duration, `PT52M3S`.
+pub(crate) fn iso_duration(secs: u64) -> String {
+    let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+    let mut out = String::from("PT");
+    if h > 0 {
+        out.push_str(&format!("{h}H"));
+    }
+    if m > 0 {
+        out.push_str(&format!("{m}M"));
+    }
+    if s > 0 || (h == 0 && m == 0) {
+        out.push_str(&format!("{s}S"));
+    }
+    out
+}
+
+/// The first `max` characters of `s` as one line (for `<meta name="description">`).
+pub(crate) fn snippet(s: &str, max: usize) -> String {
+    let one_line = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.chars().count() <= max {
+        return one_line;
+    }
+    let cut: String = one_line.chars().take(max).collect();
+    let cut = cut.rsplit_once(' ').map_or(cut.as_str(), |(a, _)| a);
+    format!("{cut}…")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_for_links_and_display() {
+        let t = |s: &str| s.parse::<Timestamp>().unwrap_or_default();
+        assert_eq!(secs(t("00:23:20.151")), "1400.151");
+        assert_eq!(secs(t("00:00:15.800")), "15.8");
+        assert_eq!(secs(t("0")), "0");
+        assert_eq!(clock(t("00:23:20.951")), "23:20");
+        assert_eq!(clock(t("01:02:03")), "1:02:03");
+        assert_eq!(iso_duration(3123), "PT52M3S");
+        assert_eq!(human_duration(3123), "52 min");
+        assert_eq!(snippet("one two  three", 7), "one…");
+    }
+
+    #[test]
+    fn transcript_cues_keep_speakers_and_drop_tags() {
+        let cues = read_transcript(
+            "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\n<v Lars Herrmann>Hi <b>there</b> &amp; all\n\n1\n00:00:03,500 --> 00:00:04,000\nPlain\n",
+        );
+        assert_eq!(cues.len(), 2, "{cues:?}");
+        assert_eq!(cues[0].speaker.as_deref(), Some("Lars Herrmann"));
+        assert_eq!(cues[0].text, "Hi there & all");
+        assert_eq!(cues[1].text, "Plain");
+    }
+}
