@@ -848,8 +848,7 @@ pub async fn execute<S: Store>(
     progress: &mut dyn FnMut(Progress<'_>) -> ControlFlow<()>,
 ) -> Result<Summary, PublishError> {
     let progress = std::cell::RefCell::new(progress);
-    let (media, rest): (Vec<&Upload>, Vec<&Upload>) =
-        plan.uploads.iter().partition(|u| content_addressed(u.file.kind));
+    let (media, rest): (Vec<&Upload>, Vec<&Upload>) = plan.uploads.iter().partition(|u| content_addressed(u.file.kind));
     let (feeds, others): (Vec<&Upload>, Vec<&Upload>) = rest.into_iter().partition(|u| u.file.kind == Kind::Feed);
     in_parallel(media, jobs, |up| upload(store, up, &progress)).await?;
     in_parallel(others, jobs, |up| upload(store, up, &progress)).await?;
@@ -873,7 +872,11 @@ type SharedProgress<'p> = std::cell::RefCell<&'p mut dyn FnMut(Progress<'_>) -> 
 
 /// Runs `task` on each item, at most `jobs` at once. After the first failure no new task starts and
 /// those running finish; the first failure is returned (a real error before an [`PublishError::Aborted`]).
-async fn in_parallel<T, F, Fut>(items: impl IntoIterator<Item = T>, jobs: usize, mut task: F) -> Result<(), PublishError>
+async fn in_parallel<T, F, Fut>(
+    items: impl IntoIterator<Item = T>,
+    jobs: usize,
+    mut task: F,
+) -> Result<(), PublishError>
 where
     F: FnMut(T) -> Fut,
     Fut: Future<Output = Result<(), PublishError>>,

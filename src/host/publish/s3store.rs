@@ -10,7 +10,8 @@ use futures_util::TryStreamExt;
 use object_store::aws::{AmazonS3, AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::path::Path as ObjectPath;
 use object_store::{
-    Attribute, Attributes, GetOptions, ObjectStore, ObjectStoreExt, PutMultipartOptions, PutOptions, PutPayload, WriteMultipart,
+    Attribute, Attributes, GetOptions, ObjectStore, ObjectStoreExt, PutMultipartOptions, PutOptions, PutPayload,
+    WriteMultipart,
 };
 use tokio::io::AsyncReadExt;
 
@@ -262,10 +263,8 @@ impl S3Store {
             }
             source = cause.source();
         }
-        let status = text
-            .split_once("status code: ")
-            .and_then(|(_, rest)| rest.get(..3))
-            .and_then(|s| s.parse::<u16>().ok());
+        let status =
+            text.split_once("status code: ").and_then(|(_, rest)| rest.get(..3)).and_then(|s| s.parse::<u16>().ok());
         let code = xml_field(&text, "Code").unwrap_or_default();
         let message = xml_field(&text, "Message");
         match (status, code.as_str()) {
@@ -274,9 +273,11 @@ impl S3Store {
                 PublishError::Credentials { endpoint: self.endpoint.clone(), code, message }
             }
             (_, "NoSuchBucket") => PublishError::NoBucket(self.bucket.clone()),
-            (Some(403), _) => {
-                PublishError::AccessDenied { op, key: key.to_owned(), message: message.unwrap_or_else(|| one_line(&text)) }
-            }
+            (Some(403), _) => PublishError::AccessDenied {
+                op,
+                key: key.to_owned(),
+                message: message.unwrap_or_else(|| one_line(&text)),
+            },
             (Some(status), _) => PublishError::Server {
                 op,
                 key: key.to_owned(),
