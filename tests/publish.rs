@@ -282,14 +282,13 @@ fn publish_skip_and_change_only_what_changed() {
         (h("chapters/020-ep.json"), "application/json+chapters", IMMUTABLE),
         (h("chapters/020-ep.vtt"), "text/vtt", IMMUTABLE),
     ] {
-        let (head, status) = block_on(store.bucket().head_object(&key)).unwrap();
-        assert_eq!(status, 200, "{key}");
+        let head = block_on(store.head(&key)).unwrap().expect(&key);
         assert_eq!(head.content_type.as_deref(), Some(ct), "{key}");
         assert_eq!(head.cache_control.as_deref(), Some(cc), "{key}");
     }
     let audio_key = h("audio/020-ep.mp3");
-    let (head, _) = block_on(store.bucket().head_object(&audio_key)).unwrap();
-    assert!(head.e_tag.unwrap().ends_with("-2\""), "9 MiB goes up in two 8 MiB parts");
+    let head = block_on(store.head(&audio_key)).unwrap().unwrap();
+    assert!(head.etag.unwrap().ends_with("-2"), "9 MiB goes up in two 8 MiB parts");
 
     // Range GETs of the enclosure from the bucket: the first bytes, and across the part boundary.
     let local = std::fs::read(s.dir.join("audio/020-ep.mp3")).unwrap();
@@ -344,10 +343,10 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 /// Every object `feed` points at exists, and each enclosure has the length the feed gives.
 fn assert_complete(store: &S3Store, feed: &str) {
     for (rel, len) in referenced(feed) {
-        let (head, status) = block_on(store.bucket().head_object(format!("show/{rel}"))).unwrap();
-        assert_eq!(status, 200, "{rel} is missing");
+        let head = block_on(store.head(&format!("show/{rel}"))).unwrap();
+        let head = head.unwrap_or_else(|| panic!("{rel} is missing"));
         if let Some(len) = len {
-            assert_eq!(head.content_length.map(|l| u64::try_from(l).unwrap()), Some(len), "{rel}");
+            assert_eq!(head.size, len, "{rel}");
         }
     }
 }
@@ -372,8 +371,12 @@ fn a_killed_publish_leaves_the_previous_feed_valid_and_complete() {
         ("024-ep", "mp3", big, 24),
     ];
     podcast(&s.dir, &v2);
-    let mut child =
-        publish_cmd(&moto, &s.dir, &s.home, &["--quiet"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    // One upload at a time, so the kill lands between the first and the last of the new episodes.
+    let mut child = publish_cmd(&moto, &s.dir, &s.home, &["--quiet", "--jobs", "1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         let listed = block_on(store.list("show/audio/")).unwrap();
@@ -392,7 +395,9 @@ fn a_killed_publish_leaves_the_previous_feed_valid_and_complete() {
     let remote_feed = String::from_utf8(get(&store, "show/feed.xml").unwrap()).unwrap();
     assert_eq!(remote_feed, feed_v1);
     assert_complete(&store, &remote_feed);
-    assert!(get(&store, &format!("show/{}", hashed(&s.dir, "audio/024-ep.mp3"))).is_none(), "killed before the last");
+    // (How many of 023 and 024 made it before the kill depends on how fast moto answers the listing
+    // above while it takes in 8 MiB parts: the feed being the old one is what shows the kill came
+    // before the end.)
 
     // Running publish again finishes the job without re-uploading what made it.
     let resumed = publish(&moto, &s.dir, &s.home, &[]);
@@ -530,7 +535,7 @@ fn the_sample_podcast_publishes_and_republishes_nothing() {
     assert_eq!(guids(&stored), guids(&feed), "a new enclosure URL, the same GUID");
     assert_eq!(guids(&feed).len(), 1);
     assert_eq!(block_on(store.get_range(&key, 100, 100)).unwrap(), &local[100..200]);
-    let (head, _) = block_on(store.bucket().head_object(&key)).unwrap();
+    let head = block_on(store.head(&key)).unwrap().unwrap();
     assert_eq!(head.content_type.as_deref(), Some("audio/mpeg"));
 
     let second = publish(&moto, &s.dir, &s.home, &[]);
@@ -816,4 +821,210 @@ fn a_feed_served_from_a_local_address_is_refused_unless_forced_or_its_public_url
     // The matching public URL (without its trailing slash) passes, with no warning.
     let matching = run(&["--public-url", "http://127.0.0.1:8080/show", "--quiet"]);
     assert_eq!(matching, (Some(0), String::new()));
+}
+
+/// `n` episodes of `len`-byte audio, named `e0000`…, seeds cycling.
+fn many(n: usize, len: usize) -> Vec<(String, usize, u8)> {
+    (0..n).map(|i| (format!("e{i:04}"), len, u8::try_from(i % 251).unwrap())).collect()
+}
+
+fn podcast_of(dir: &Path, eps: &[(String, usize, u8)]) {
+    let eps: Vec<Ep<'_>> = eps.iter().map(|(slug, len, seed)| (slug.as_str(), "mp3", *len, *seed)).collect();
+    podcast(dir, &eps);
+}
+
+/// With 8 uploads in flight (and a 17 MiB file sent in three parts, several at once), every file
+/// lands under its published key with its exact bytes, its content type and its cache control.
+#[test]
+fn parallel_uploads_store_every_object_with_its_bytes_and_content_type() {
+    let Some(moto) = Moto::start(false) else { return };
+    moto.create_bucket();
+    let s = setup();
+    let store = moto.store();
+    let mut eps = many(40, 3000);
+    eps[7].1 = 17 * 1024 * 1024 + 5;
+    podcast_of(&s.dir, &eps);
+    let summary = publish(&moto, &s.dir, &s.home, &["--jobs", "8"]);
+    assert_eq!(summary["uploaded"].as_u64(), Some(82), "40 audio, 40 chapters JSON, one VTT, the feed");
+    assert_eq!(keys(&summary, "uploaded_keys").last().map(String::as_str), Some("show/feed.xml"));
+    let published = summary["published"].as_object().unwrap();
+    assert_eq!(published.len(), 82);
+    for (rel, key) in published {
+        let key = key.as_str().unwrap();
+        let local = std::fs::read(s.dir.join(rel)).unwrap();
+        let head = block_on(store.head(key)).unwrap().unwrap_or_else(|| panic!("{key} missing"));
+        let want = match rel.rsplit('.').next().unwrap() {
+            "mp3" => "audio/mpeg",
+            "json" => "application/json+chapters",
+            "vtt" => "text/vtt",
+            _ => "application/rss+xml; charset=utf-8",
+        };
+        assert_eq!(head.content_type.as_deref(), Some(want), "{key}");
+        if rel == "feed.xml" {
+            let stored = String::from_utf8(get(&store, key).unwrap()).unwrap();
+            assert_eq!(stored, as_published(&s.dir, &String::from_utf8(local).unwrap()));
+            assert_complete(&store, &stored);
+        } else {
+            assert_eq!(head.cache_control.as_deref(), Some("public, max-age=31536000, immutable"), "{key}");
+            assert!(get(&store, key).unwrap() == local, "{key}: other bytes than {rel}");
+        }
+    }
+    let big = block_on(store.head(published["audio/e0007.mp3"].as_str().unwrap())).unwrap().unwrap();
+    assert!(big.etag.unwrap().ends_with("-3"), "17 MiB goes up in three 8 MiB parts");
+}
+
+/// More than 1,000 objects: change detection lists them all (ListObjectsV2 pages of 1,000), so a
+/// publish with nothing changed uploads nothing, and one changed episode uploads only its audio, its
+/// chapters and the feed.
+#[test]
+fn change_detection_lists_past_1000_objects_so_only_changes_are_uploaded() {
+    let Some(moto) = Moto::start(false) else { return };
+    moto.create_bucket();
+    let s = setup();
+    let mut eps = many(530, 500);
+    podcast_of(&s.dir, &eps);
+    let first = publish(&moto, &s.dir, &s.home, &["--jobs", "16"]);
+    assert_eq!(first["uploaded"].as_u64(), Some(1062));
+    let listed = block_on(moto.store().list("show/")).unwrap();
+    assert_eq!(listed.len(), 1063, "1,062 files and the manifest");
+
+    let again = publish(&moto, &s.dir, &s.home, &[]);
+    assert_eq!(
+        (again["uploaded"].as_u64(), again["skipped"].as_u64()),
+        (Some(0), Some(1062)),
+        "{}",
+        again["uploaded_keys"]
+    );
+
+    // The last episode in key order: on the second page of the listing.
+    eps[529].2 = 7;
+    podcast_of(&s.dir, &eps);
+    let changed = publish(&moto, &s.dir, &s.home, &[]);
+    let h = |rel: &str| format!("show/{}", hashed(&s.dir, rel));
+    assert_eq!(
+        keys(&changed, "uploaded_keys"),
+        [h("audio/e0529.mp3"), h("chapters/e0529.json"), "show/feed.xml".to_owned()]
+    );
+}
+
+/// A store that passes everything to moto but fails the upload of one key (after the others had
+/// time to start), and logs when each upload starts and ends.
+struct Faulty {
+    inner: S3Store,
+    fail: Option<String>,
+    log: std::cell::RefCell<Vec<String>>,
+}
+
+impl Store for Faulty {
+    async fn list(&self, prefix: &str) -> Result<Vec<podmark::publish::RemoteObject>, podmark::publish::PublishError> {
+        self.inner.list(prefix).await
+    }
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, podmark::publish::PublishError> {
+        self.inner.get(key).await
+    }
+    async fn put_file(
+        &self,
+        key: &str,
+        file: &podmark::publish::LocalFile,
+        on_read: &mut dyn FnMut(u64) -> std::ops::ControlFlow<()>,
+    ) -> Result<(), podmark::publish::PublishError> {
+        self.log.borrow_mut().push(format!("start {key}"));
+        if self.fail.as_deref() == Some(key) {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            self.log.borrow_mut().push(format!("failed {key}"));
+            return Err(podmark::publish::PublishError::Other(format!("injected failure for {key}")));
+        }
+        let result = self.inner.put_file(key, file, on_read).await;
+        self.log.borrow_mut().push(format!("end {key}"));
+        result
+    }
+    async fn put_bytes(
+        &self,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &str,
+        cache_control: &str,
+    ) -> Result<(), podmark::publish::PublishError> {
+        self.log.borrow_mut().push(format!("start {key}"));
+        let result = self.inner.put_bytes(key, body, content_type, cache_control).await;
+        self.log.borrow_mut().push(format!("end {key}"));
+        result
+    }
+    async fn delete(&self, key: &str) -> Result<(), podmark::publish::PublishError> {
+        self.inner.delete(key).await
+    }
+}
+
+fn run_publish(
+    store: &Faulty,
+    dir: &Path,
+    jobs: usize,
+) -> Result<podmark::publish::Summary, podmark::publish::PublishError> {
+    let target: Target = format!("s3://{BUCKET}/show").parse().unwrap();
+    block_on(async {
+        let plan = podmark::publish::prepare(store, dir, &target, false).await?;
+        podmark::publish::execute(store, &plan, jobs, &mut |_| std::ops::ControlFlow::Continue(())).await
+    })
+}
+
+/// With 8 uploads in flight, the feed's upload starts only after every audio and chapters upload
+/// has ended, as moto saw them.
+#[test]
+fn with_jobs_in_flight_the_feed_starts_after_every_media_upload_ended() {
+    let Some(moto) = Moto::start(false) else { return };
+    moto.create_bucket();
+    let s = setup();
+    podcast_of(&s.dir, &many(30, 20_000));
+    let store = Faulty { inner: moto.store(), fail: None, log: Default::default() };
+    let summary = run_publish(&store, &s.dir, 8).unwrap();
+    assert_eq!(summary.uploaded, 62);
+    let log = store.log.borrow();
+    let feed_start = log.iter().position(|l| l == "start show/feed.xml").unwrap();
+    let media_ends: Vec<usize> = log
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.starts_with("end show/audio/") || l.starts_with("end show/chapters/"))
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(media_ends.len(), 61);
+    assert!(media_ends.iter().all(|&i| i < feed_start), "{log:?}");
+    // They did overlap: some upload started before the one before it ended.
+    let overlapped = log.windows(2).any(|w| w[0].starts_with("start") && w[1].starts_with("start"));
+    assert!(overlapped, "uploads ran one at a time: {log:?}");
+}
+
+/// One media upload fails while others are in flight: the publish returns that error, the uploads
+/// in flight finish, nothing else starts, and the feed is not uploaded (the bucket has no feed).
+#[test]
+fn a_failed_media_upload_with_jobs_in_flight_stops_the_publish_before_the_feed() {
+    let Some(moto) = Moto::start(false) else { return };
+    moto.create_bucket();
+    let s = setup();
+    podcast_of(&s.dir, &many(30, 20_000));
+    let fail = format!("show/{}", hashed(&s.dir, "audio/e0003.mp3"));
+    let store = Faulty { inner: moto.store(), fail: Some(fail.clone()), log: Default::default() };
+    let err = run_publish(&store, &s.dir, 8).unwrap_err();
+    assert_eq!(err.to_string(), format!("injected failure for {fail}"));
+    assert!(get(&store.inner, "show/feed.xml").is_none(), "the feed went up after a failed upload");
+    let log = store.log.borrow();
+    let failed_at = log.iter().position(|l| l.starts_with("failed")).unwrap();
+    assert!(
+        log[failed_at..].iter().all(|l| l.starts_with("end") || l.starts_with("failed")),
+        "a new upload started after the failure: {log:?}"
+    );
+    let starts = log.iter().filter(|l| l.starts_with("start")).count();
+    assert!(starts < 61, "{starts} uploads started, the failure did not stop the run");
+    assert!(!log.iter().any(|l| l.contains("feed.xml")), "{log:?}");
+    // What the bucket has is exactly the uploads that ended.
+    let ended: std::collections::BTreeSet<String> =
+        log.iter().filter_map(|l| l.strip_prefix("end ")).map(str::to_owned).collect();
+    let listed: std::collections::BTreeSet<String> =
+        block_on(store.inner.list("show/")).unwrap().into_iter().map(|o| o.key).collect();
+    assert_eq!(listed, ended);
+
+    // Publishing again (nothing failing) completes the job without re-uploading what made it.
+    let again = Faulty { inner: moto.store(), fail: None, log: Default::default() };
+    let summary = run_publish(&again, &s.dir, 8).unwrap();
+    assert_eq!(summary.uploaded, 62 - ended.len());
+    assert_complete(&again.inner, &String::from_utf8(get(&again.inner, "show/feed.xml").unwrap()).unwrap());
 }

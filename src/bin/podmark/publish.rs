@@ -41,12 +41,25 @@ pub(crate) struct PublishArgs {
     /// 192.168.x, *.local, …) or is not --public-url; a warning says so.
     #[arg(long)]
     force: bool,
+    /// Uploads in flight at once (each file over 8 MiB also sends up to 4 parts at once). The feeds
+    /// always go up last, one at a time, after every other file succeeded.
+    #[arg(long, short, value_name = "N", default_value_t = podmark::publish::DEFAULT_JOBS,
+          value_parser = jobs_in_range)]
+    jobs: usize,
     /// Print a JSON summary instead of text.
     #[arg(long)]
     json: bool,
     /// Print nothing but errors (and no progress bar).
     #[arg(long, short)]
     quiet: bool,
+}
+
+/// `--jobs`: 1 to 256.
+fn jobs_in_range(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n @ 1..=256) => Ok(n),
+        _ => Err(format!("expected a number of uploads from 1 to 256, not {s:?}")),
+    }
 }
 
 fn env_nonempty(name: &str) -> Option<String> {
@@ -107,33 +120,37 @@ async fn publish(args: &PublishArgs, store: &S3Store) -> anyhow::Result<Summary>
         return Ok(Summary::of_plan(&plan, true));
     }
     let total: u64 = plan.uploads.iter().map(|u| u.file.size).sum();
+    let files = plan.uploads.len();
     let show_bar = talk && std::io::stdout().is_terminal() && std::io::stderr().is_terminal() && total > 0;
     let bar = show_bar.then(|| {
         let bar = indicatif::ProgressBar::new(total);
         bar.set_style(
-            indicatif::ProgressStyle::with_template("{wide_bar} {bytes}/{total_bytes} {bytes_per_sec} {msg}")
+            indicatif::ProgressStyle::with_template("{wide_bar} {bytes}/{total_bytes} {bytes_per_sec} eta {eta} {msg}")
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
+        bar.set_message(format!("0/{files} files"));
         bar
     });
+    let mut done = 0usize;
     let mut fault = FaultHook::from_env();
     fault.check();
     let mut report = |p: Progress<'_>| {
         fault.step(&p);
         let line = match p {
-            Progress::Start { key, .. } => {
-                if let Some(bar) = &bar {
-                    bar.set_message(key.to_owned());
-                }
-                None
-            }
+            Progress::Start { .. } => None,
             Progress::Bytes { delta, .. } => {
                 if let Some(bar) = &bar {
                     bar.inc(delta);
                 }
                 None
             }
-            Progress::Uploaded { key, size } => Some(format!("uploaded {key} ({size} bytes)")),
+            Progress::Uploaded { key, size } => {
+                done += 1;
+                if let Some(bar) = &bar {
+                    bar.set_message(format!("{done}/{files} files"));
+                }
+                Some(format!("uploaded {key} ({size} bytes)"))
+            }
             Progress::Deleted { key } => Some(format!("deleted {key}")),
         };
         if let (Some(line), true) = (line, talk) {
@@ -147,7 +164,7 @@ async fn publish(args: &PublishArgs, store: &S3Store) -> anyhow::Result<Summary>
         }
         ControlFlow::Continue(())
     };
-    let result = podmark::publish::execute(store, &plan, &mut report).await;
+    let result = podmark::publish::execute(store, &plan, args.jobs, &mut report).await;
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }

@@ -13,14 +13,16 @@
 //!    [`content_rel`]), cached as [`CACHE_IMMUTABLE`], and the feeds are rewritten to point at it
 //!    ([`rewrite_urls`]; `<guid>`s are left alone).
 //! 2. [`execute`] carries the plan out in an order that keeps the published podcast valid at every
-//!    moment: audio first, then chapters, images and other files, then the feeds (older pages first,
-//!    `feed.xml` last), then the manifest, then deletions (only with `--delete`). If the run stops at
-//!    any point, the feed in the bucket is either the old one, whose objects are all still there and
-//!    unchanged, or the new one, whose objects were all uploaded before it.
+//!    moment: audio, chapters and images first (several at once, `jobs`: nothing points at their
+//!    new names yet), then, once every one of them is up, other files (several at once), then the
+//!    feeds one at a time (older pages first, `feed.xml` last), then the manifest, then deletions
+//!    (only with `--delete`). If the run stops at any point, the feed in the bucket is either the old
+//!    one, whose objects are all still there and unchanged, or the new one, whose objects were all
+//!    uploaded before it.
 //!
 //! Each object gets the `Content-Type` of [`crate::mime::content_type`] and a `Cache-Control` for its
-//! [`Kind`] ([`cache_control`]). The S3 side is [`S3Store`] (the rust-s3 crate); tests can plug in any
-//! other [`Store`].
+//! [`Kind`] ([`cache_control`]). The S3 side is [`S3Store`] (the `object_store` crate); tests can plug
+//! in any other [`Store`].
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -36,11 +38,15 @@ mod names;
 mod s3store;
 
 pub use names::{content_rel, feed_base, rewrite_urls};
-pub use s3store::S3Store;
+pub use s3store::{ObjectHead, PARTS_IN_FLIGHT, S3Store};
 
-/// Size of each part of a multipart upload; files of at least this size are uploaded in parts.
-/// It equals rust-s3's `CHUNK_SIZE`, which decides the ETag S3 computes.
+/// Size of each part of a multipart upload; files of at least this size are uploaded in parts. It
+/// decides the ETag S3 computes (`md5(part MD5s)-N`), which [`scan`] predicts.
 pub const PART_SIZE: u64 = 8 * 1024 * 1024;
+
+/// Uploads in flight at once unless told otherwise (`podmark publish --jobs`): enough to hide the
+/// round trips of a laptop's uplink, few enough not to starve it.
+pub const DEFAULT_JOBS: usize = 8;
 
 /// Name of the manifest object written under the prefix after each publish. It maps each published
 /// file to its size, local MD5 and the ETag the store gave it.
@@ -825,54 +831,107 @@ pub async fn live_references<S: Store>(
     Ok(live)
 }
 
-/// Carries out `plan`: uploads in order (feeds last), then the manifest, then deletions.
+/// Carries out `plan` with up to `jobs` uploads in flight (at least one): first every audio,
+/// chapters and image file (several at once: their new names are not used by anything yet), then,
+/// only when all of them succeeded, the other files (several at once), then the feeds one at a time
+/// in the plan's order (`feed.xml` last), then the manifest, then deletions (several at once).
 ///
 /// # Errors
-/// The first failed request stops the run, and so does a [`ControlFlow::Break`] from `progress`
-/// ([`PublishError::Aborted`]). Nothing after that point is uploaded, so the feed is never ahead of
-/// its files.
+/// A failed request stops the run: no new upload starts, those in flight finish (so what is reported
+/// as uploaded is), and the first error is returned. A [`ControlFlow::Break`] from `progress` stops it
+/// the same way ([`PublishError::Aborted`]). Nothing of a later stage is uploaded, so the feed is never
+/// ahead of its files.
 pub async fn execute<S: Store>(
     store: &S,
     plan: &Plan,
+    jobs: usize,
     progress: &mut dyn FnMut(Progress<'_>) -> ControlFlow<()>,
 ) -> Result<Summary, PublishError> {
-    for up in &plan.uploads {
-        if progress(Progress::Start { key: &up.key, size: up.file.size }).is_break() {
-            return Err(PublishError::Aborted);
-        }
-        let mut stopped = false;
-        let mut on_read = |delta: u64| {
-            let flow = progress(Progress::Bytes { key: &up.key, delta });
-            stopped |= flow.is_break();
-            flow
-        };
-        let result = match &up.body {
-            Some(body) => match on_read(up.file.size) {
-                ControlFlow::Continue(()) => {
-                    store.put_bytes(&up.key, body.clone(), up.file.content_type, up.file.cache_control).await
-                }
-                ControlFlow::Break(()) => Err(PublishError::Aborted),
-            },
-            None => store.put_file(&up.key, &up.file, &mut on_read).await,
-        };
-        if stopped {
-            return Err(PublishError::Aborted);
-        }
-        result?;
-        if progress(Progress::Uploaded { key: &up.key, size: up.file.size }).is_break() {
-            return Err(PublishError::Aborted);
-        }
-    }
+    let progress = std::cell::RefCell::new(progress);
+    let (media, rest): (Vec<&Upload>, Vec<&Upload>) = plan.uploads.iter().partition(|u| content_addressed(u.file.kind));
+    let (feeds, others): (Vec<&Upload>, Vec<&Upload>) = rest.into_iter().partition(|u| u.file.kind == Kind::Feed);
+    in_parallel(media, jobs, |up| upload(store, up, &progress)).await?;
+    in_parallel(others, jobs, |up| upload(store, up, &progress)).await?;
+    in_parallel(feeds, 1, |up| upload(store, up, &progress)).await?;
     if !plan.uploads.is_empty() || !plan.deletes.is_empty() {
         write_manifest(store, plan).await?;
     }
-    for key in &plan.deletes {
+    in_parallel(&plan.deletes, jobs, |key| async {
         store.delete(key).await?;
-        if progress(Progress::Deleted { key }).is_break() {
-            return Err(PublishError::Aborted);
+        match (progress.borrow_mut())(Progress::Deleted { key }) {
+            ControlFlow::Continue(()) => Ok(()),
+            ControlFlow::Break(()) => Err(PublishError::Aborted),
+        }
+    })
+    .await?;
+    Ok(Summary::of_plan(plan, false))
+}
+
+/// The progress callback, shared by the uploads in flight (on one thread).
+type SharedProgress<'p> = std::cell::RefCell<&'p mut dyn FnMut(Progress<'_>) -> ControlFlow<()>>;
+
+/// Runs `task` on each item, at most `jobs` at once. After the first failure no new task starts and
+/// those running finish; the first failure is returned (a real error before an [`PublishError::Aborted`]).
+async fn in_parallel<T, F, Fut>(
+    items: impl IntoIterator<Item = T>,
+    jobs: usize,
+    mut task: F,
+) -> Result<(), PublishError>
+where
+    F: FnMut(T) -> Fut,
+    Fut: Future<Output = Result<(), PublishError>>,
+{
+    use futures_util::StreamExt;
+    let mut pending = items.into_iter();
+    let mut running = futures_util::stream::FuturesUnordered::new();
+    let mut failure: Option<PublishError> = None;
+    loop {
+        while failure.is_none() && running.len() < jobs.max(1) {
+            let Some(item) = pending.next() else { break };
+            running.push(task(item));
+        }
+        match running.next().await {
+            None => break,
+            Some(Ok(())) => {}
+            Some(Err(e)) => {
+                if failure.as_ref().is_none_or(|f| matches!(f, PublishError::Aborted)) {
+                    failure = Some(e);
+                }
+            }
         }
     }
-    Ok(Summary::of_plan(plan, false))
+    failure.map_or(Ok(()), Err)
+}
+
+/// One upload, reported to `progress`.
+async fn upload<S: Store>(store: &S, up: &Upload, progress: &SharedProgress<'_>) -> Result<(), PublishError> {
+    let report = |p: Progress<'_>| (progress.borrow_mut())(p);
+    if report(Progress::Start { key: &up.key, size: up.file.size }).is_break() {
+        return Err(PublishError::Aborted);
+    }
+    let mut stopped = false;
+    let mut on_read = |delta: u64| {
+        let flow = report(Progress::Bytes { key: &up.key, delta });
+        stopped |= flow.is_break();
+        flow
+    };
+    let result = match &up.body {
+        Some(body) => match on_read(up.file.size) {
+            ControlFlow::Continue(()) => {
+                store.put_bytes(&up.key, body.clone(), up.file.content_type, up.file.cache_control).await
+            }
+            ControlFlow::Break(()) => Err(PublishError::Aborted),
+        },
+        None => store.put_file(&up.key, &up.file, &mut on_read).await,
+    };
+    if stopped {
+        return Err(PublishError::Aborted);
+    }
+    result?;
+    if report(Progress::Uploaded { key: &up.key, size: up.file.size }).is_break() {
+        return Err(PublishError::Aborted);
+    }
+    Ok(())
 }
 
 /// Records what is now published: the current listing's ETags for every uploaded object, by its path
@@ -1040,11 +1099,6 @@ impl PublishError {
 mod tests {
     use super::*;
     use std::cell::RefCell;
-
-    #[test]
-    fn part_size_matches_rust_s3() {
-        assert_eq!(u64::try_from(::s3::bucket::CHUNK_SIZE).unwrap(), PART_SIZE);
-    }
 
     #[test]
     fn targets() {
@@ -1221,7 +1275,7 @@ mod tests {
     fn publish(store: &MemStore, dir: &Path, target: &Target, delete: bool) -> Summary {
         block_on(async {
             let plan = prepare(store, dir, target, delete).await.unwrap();
-            execute(store, &plan, &mut |_| ControlFlow::Continue(())).await.unwrap()
+            execute(store, &plan, 3, &mut |_| ControlFlow::Continue(())).await.unwrap()
         })
     }
 
@@ -1417,7 +1471,7 @@ mod tests {
             let mut events = 0;
             let result = block_on(async {
                 let plan = prepare(&store, &dir, &target, true).await.unwrap();
-                execute(&store, &plan, &mut |_| {
+                execute(&store, &plan, 2, &mut |_| {
                     events += 1;
                     if events > stop_at { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
                 })

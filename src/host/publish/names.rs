@@ -160,7 +160,7 @@ fn spellings(rel: &str) -> BTreeSet<String> {
 /// );
 /// ```
 pub fn rewrite_urls(text: &str, bases: &[String], renames: &BTreeMap<String, String>) -> Option<String> {
-    if renames.is_empty() || bases.is_empty() {
+    if renames.is_empty() || !bases.iter().any(|b| text.contains(b.as_str())) {
         return None;
     }
     // Every spelling of an old path, with the new path spelled the same way.
@@ -179,7 +179,9 @@ pub fn rewrite_urls(text: &str, bases: &[String], renames: &BTreeMap<String, Str
     let mut hits: Vec<(usize, usize, &str)> = Vec::new(); // start of the path, its end, the new path
     for base in bases {
         for (i, _) in text.match_indices(base.as_str()) {
-            if guids.iter().any(|&(s, e)| s <= i && i < e) {
+            // The ranges are sorted and disjoint: the one that may hold `i` starts last at or before it.
+            let before = guids.partition_point(|&(s, _)| s <= i);
+            if before > 0 && guids.get(before - 1).is_some_and(|&(_, e)| i < e) {
                 continue;
             }
             let start = i + base.len();
