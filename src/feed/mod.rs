@@ -161,8 +161,9 @@ pub struct Item {
     pub enclosure: Enclosure,
     /// Exact duration, whole seconds (rounded to nearest).
     pub duration_secs: u64,
-    /// HTML for `content:encoded`, and for `description` when it fits Apple's 4,000 bytes (else
-    /// `description` holds its leading blocks, see [`html::fit_description`]).
+    /// The notes as HTML: written once, in `description`, when they fit Apple's 4,000 bytes; longer
+    /// notes go whole into `content:encoded`, and `description` holds their leading blocks (see
+    /// [`html::fit_description`]).
     pub html: String,
     /// A short plain-text summary (`itunes:summary` is dropped by Apple; used for `itunes:subtitle`).
     pub summary: Option<String>,
@@ -409,8 +410,8 @@ fn write_channel(w: &mut W, c: &Channel) -> Result<(), FeedError> {
 
 fn write_item(w: &mut W, it: &Item) -> Result<(), FeedError> {
     w.write_event(Event::Start(BytesStart::new("item"))).map_err(err)?;
+    // No `itunes:title`: it would repeat `title`, which Apple reads when it is absent.
     text(w, "title", &it.title)?;
-    text(w, "itunes:title", &it.title)?;
     if let Some(e) = it.episode {
         text(w, "itunes:episode", &e.to_string())?;
     }
@@ -433,8 +434,13 @@ fn write_item(w: &mut W, it: &Item) -> Result<(), FeedError> {
     if let Some(s) = &it.summary {
         text(w, "itunes:subtitle", s)?;
     }
-    cdata(w, "description", &html::fit_description(&it.html))?;
-    cdata(w, "content:encoded", &it.html)?;
+    // The notes once: `description` (which every client reads) holds the whole HTML when it fits
+    // Apple's limit; only longer notes add `content:encoded` for the full text.
+    let description = html::fit_description(&it.html);
+    cdata(w, "description", &description)?;
+    if description.len() != it.html.len() {
+        cdata(w, "content:encoded", &it.html)?;
+    }
     if let Some(img) = &it.image_url {
         empty(w, "itunes:image", &[("href", img)])?;
     }
