@@ -252,6 +252,15 @@ pub(super) fn plan(
     };
     let mut problems = renames.unsure;
     planner.warnings.extend(renames.kept.into_iter().chain(renames.orphans));
+    // Every audio file probed on all cores first (in folder order below, each is then at hand).
+    let audio: Vec<PathBuf> = episodes
+        .iter()
+        .flat_map(|ep| {
+            let alternates = ep.meta.podcast.alternate_enclosure.iter().map(|alt| ep.dir.join(&alt.file));
+            ep.meta.audio.iter().map(|a| ep.dir.join(a)).chain(alternates)
+        })
+        .collect();
+    planner.cache.prefetch(&audio);
     let mut planned = Vec::new();
     let total = episodes.len();
     for (i, ep) in episodes.into_iter().enumerate() {
@@ -270,6 +279,12 @@ pub(super) fn plan(
     // when the episode is first locked or by the first build that knows how).
     for p in &planned {
         lock.set(&p.ep.slug, &p.guid);
+    }
+    // The audio of each newly locked episode is hashed on all cores.
+    let unhashed: Vec<&Path> =
+        planned.iter().filter(|p| lock.needs_identity(&p.ep.slug)).map(|p| p.audio_src.as_path()).collect();
+    hashes.prefetch(&unhashed);
+    for p in &planned {
         lock.fill_identity(&p.ep.slug, || {
             Ok::<_, BuildError>(Identity {
                 audio: Some(hashes.get(&p.audio_src).map_err(io(&p.audio_src))?),

@@ -3,8 +3,9 @@
 //! rest is staged and made live by a [`Txn`] (see [`super::commit`]).
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::Path;
+
+use rayon::prelude::*;
 
 use super::commit::Txn;
 use super::plan::{Plan, Planned};
@@ -44,8 +45,30 @@ impl Writer<'_> {
         let mut items = Vec::new();
         let mut reports = Vec::new();
         let mut tagged_audio = Vec::new();
-        for p in &plan.episodes {
-            let (item, report, tagged) = self.episode(plan, p, &mut txn, &mut files)?;
+        // The audio copies are made and tagged on all cores, then staged in folder order (the
+        // first error in folder order is the one reported; the other copies are removed).
+        let state = &*self.state;
+        let copies: Vec<Result<Copy, BuildError>> =
+            plan.episodes.par_iter().map(|p| copy_audio(state, &out, p)).collect();
+        let mut audio = Vec::with_capacity(copies.len());
+        for (p, copy) in plan.episodes.iter().zip(copies) {
+            let Copy { src_meta, staged } = copy?;
+            let rel = &p.audio_out_rel;
+            let staged = match staged {
+                None => Staged { src_meta, current: true, changed: false, path: out.join(rel), versioned: false },
+                Some(tmp) => {
+                    let changed = txn.file(rel, tmp)?;
+                    let (path, versioned) = txn.staged_path(rel);
+                    Staged { src_meta, current: false, changed, path, versioned }
+                }
+            };
+            audio.push(staged);
+        }
+        // A versioned copy goes away at the end of the build: keep it out of the probe cache.
+        let probed: Vec<std::path::PathBuf> = audio.iter().filter(|a| !a.versioned).map(|a| a.path.clone()).collect();
+        self.cache.prefetch(&probed);
+        for (p, staged) in plan.episodes.iter().zip(audio) {
+            let (item, report, tagged) = self.episode(plan, p, staged, &mut txn, &mut files)?;
             items.push(item);
             reports.push(report);
             tagged_audio.extend(tagged);
@@ -90,22 +113,13 @@ impl Writer<'_> {
         &mut self,
         plan: &Plan,
         p: &Planned,
+        audio: Staged,
         txn: &mut Txn,
         files: &mut Vec<Written>,
     ) -> Result<(Item, EpisodeReport, Option<TaggedAudio>), BuildError> {
-        let out = &self.options.out;
         let base_url = &plan.base_url;
         let rel = &p.audio_out_rel;
-        let out_audio = out.join(rel);
-        let src_meta = std::fs::metadata(&p.audio_src).map_err(io(&p.audio_src))?;
-        let current = self.state.audio_is_current(rel, &src_meta, &out_audio, &p.ep.chapters);
-        let (changed, staged, versioned) = if current {
-            (false, out_audio.clone(), false)
-        } else {
-            let changed = txn.file(rel, stage_audio(&p.audio_src, &out_audio, &p.ep.chapters)?)?;
-            let (staged, versioned) = txn.staged_path(rel);
-            (changed, staged, versioned)
-        };
+        let Staged { src_meta, current, changed, path: staged, versioned } = audio;
         // A versioned copy goes away at the end of the build: keep it out of the probe cache.
         let probed = if versioned { crate::probe::probe_path(&staged) } else { self.cache.probe(&staged) };
         let out_info =
@@ -294,21 +308,48 @@ pub(super) fn save_lock(plan: &Plan, rec: &mut Recorder) -> Result<(), BuildErro
     Ok(())
 }
 
+/// An episode's audio copy, made (on any thread) unless the output is current.
+struct Copy {
+    src_meta: std::fs::Metadata,
+    /// `None`: the output is still the tagged copy of this source.
+    staged: Option<tempfile::TempPath>,
+}
+
+/// An episode's audio copy as staged by the transaction.
+struct Staged {
+    src_meta: std::fs::Metadata,
+    /// The output was already this copy.
+    current: bool,
+    /// The output's content changes.
+    changed: bool,
+    /// Where the copy is now.
+    path: std::path::PathBuf,
+    /// At a versioned name (until the build ends).
+    versioned: bool,
+}
+
+/// The tagged copy of `p`'s audio, made in a temporary file beside its output unless the build
+/// state says the output is current.
+fn copy_audio(state: &BuildState, out: &Path, p: &Planned) -> Result<Copy, BuildError> {
+    let out_audio = out.join(&p.audio_out_rel);
+    let src_meta = std::fs::metadata(&p.audio_src).map_err(io(&p.audio_src))?;
+    if state.audio_is_current(&p.audio_out_rel, &src_meta, &out_audio, &p.ep.chapters) {
+        return Ok(Copy { src_meta, staged: None });
+    }
+    Ok(Copy { src_meta, staged: Some(stage_audio(&p.audio_src, &out_audio, &p.ep.chapters)?) })
+}
+
 /// What an audio copy was made from, recorded in the build state once the copy is in place.
 type TaggedAudio = (String, std::fs::Metadata, Chapters);
 
-/// A copy of `src` with the chapters embedded (MP3 and MP4), staged in a fsynced temporary file
-/// beside `out` (removed if anything fails).
+/// A copy of `src` with the chapters embedded (MP3 and MP4), staged in a temporary file beside
+/// `out` (removed if anything fails; made durable with the rest by the transaction).
 fn stage_audio(src: &Path, out: &Path, chapters: &Chapters) -> Result<tempfile::TempPath, BuildError> {
     let dir = out.parent().unwrap_or(Path::new("."));
     let ext = out.extension().and_then(|e| e.to_str()).unwrap_or("audio");
     let mut tmp = super::commit::temp_in(dir, ext)?;
-    let mut f = std::fs::File::open(src).map_err(io(src))?;
-    let copied = {
-        let mut w = std::io::BufWriter::with_capacity(1 << 16, tmp.as_file_mut());
-        std::io::copy(&mut f, &mut w).and_then(|_| w.flush())
-    };
-    copied.map_err(io(tmp.path()))?;
+    let f = std::fs::File::open(src).map_err(io(src))?;
+    crate::fsutil::copy_into(&f, tmp.as_file_mut()).map_err(io(tmp.path()))?;
     let path = tmp.into_temp_path();
     // Chapters go into the containers podmark writes (MP3, MP4); Ogg, FLAC and WAV copies are
     // published as they are, their chapters in the feed's chapter files. Notes without chapters
@@ -316,9 +357,8 @@ fn stage_audio(src: &Path, out: &Path, chapters: &Chapters) -> Result<tempfile::
     let writable =
         matches!(crate::tag::container_of(&path), Ok(crate::audio::Container::Mp3 | crate::audio::Container::Mp4));
     if writable && !chapters.is_empty() {
-        crate::tag::embed(&path, chapters, &TagOptions::new())?;
+        crate::tag::embed(&path, chapters, &TagOptions::new().unsynced())?;
     }
-    std::fs::File::open(&path).and_then(|f| f.sync_all()).map_err(io(&path))?;
     Ok(path)
 }
 
