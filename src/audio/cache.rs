@@ -142,10 +142,8 @@ impl ProbeCache {
     pub fn prefetch(&mut self, paths: &[PathBuf]) {
         use rayon::prelude::*;
         let options = Probe::default();
-        let looked: Vec<(PathBuf, Looked)> = paths
-            .par_iter()
-            .filter_map(|p| self.look_up(&options, p).ok().map(|l| (p.clone(), l)))
-            .collect();
+        let looked: Vec<(PathBuf, Looked)> =
+            paths.par_iter().filter_map(|p| self.look_up(&options, p).ok().map(|l| (p.clone(), l))).collect();
         self.ahead.extend(looked);
     }
 
