@@ -19,6 +19,24 @@ pub(crate) fn replace_atomically<F>(path: &Path, fill: F) -> io::Result<()>
 where
     F: FnOnce(&mut BufWriter<&mut File>) -> io::Result<()>,
 {
+    replace(path, fill, true)
+}
+
+/// Like [`replace_atomically`] but without the fsyncs: the caller makes the file durable later,
+/// with [`sync_file_system`] (a build writes thousands of files, then syncs once before its feed
+/// lists any of them).
+pub(crate) fn replace_unsynced<F>(path: &Path, fill: F) -> io::Result<()>
+where
+    F: FnOnce(&mut BufWriter<&mut File>) -> io::Result<()>,
+{
+    replace(path, fill, false)
+}
+
+/// [`replace_atomically`] when `durable`, else [`replace_unsynced`].
+pub(crate) fn replace<F>(path: &Path, fill: F, durable: bool) -> io::Result<()>
+where
+    F: FnOnce(&mut BufWriter<&mut File>) -> io::Result<()>,
+{
     let real = real_path(path)?;
     let path = real.as_path();
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
@@ -41,13 +59,59 @@ where
     if let Ok(meta) = std::fs::metadata(path) {
         tmp.as_file().set_permissions(meta.permissions())?;
     }
-    tmp.as_file().sync_all()?;
+    if durable {
+        tmp.as_file().sync_all()?;
+    }
     tmp.persist(path).map_err(|e| e.error)?;
+    if !durable {
+        return Ok(());
+    }
     if let Ok(d) = File::open(dir) {
         // Make the rename durable; not every platform supports syncing a directory.
         let _ = d.sync_all();
     }
     Ok(())
+}
+
+/// Copies all of `from` into the empty file `to`: a reflink (`FICLONE`: the copy shares the
+/// blocks until either is written) where the file system has them (Btrfs, XFS, bcachefs), else
+/// in the kernel (`copy_file_range`, which std uses for a file-to-file copy on Linux), else
+/// through a buffer.
+pub(crate) fn copy_into(from: &File, to: &mut File) -> io::Result<u64> {
+    #[cfg(target_os = "linux")]
+    if rustix::fs::ioctl_ficlone(&*to, from).is_ok() {
+        return Ok(from.metadata()?.len());
+    }
+    let mut from = from;
+    io::copy(&mut from, to)
+}
+
+/// Makes every file written (and renamed) so far durable: on Linux one `syncfs` of the file system
+/// holding `dir`, which costs one journal commit where an fsync per file costs one each; elsewhere
+/// an fsync of each of `files` and of their folders.
+pub(crate) fn sync_file_system(dir: &Path, files: &[std::path::PathBuf]) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        let _ = files;
+        rustix::fs::syncfs(File::open(dir)?).map_err(io::Error::from)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = dir;
+        let mut dirs = std::collections::BTreeSet::new();
+        for f in files {
+            File::open(f)?.sync_all()?;
+            if let Some(d) = f.parent() {
+                dirs.insert(d.to_path_buf());
+            }
+        }
+        for d in dirs {
+            if let Ok(d) = File::open(d) {
+                let _ = d.sync_all();
+            }
+        }
+        Ok(())
+    }
 }
 
 /// How old an unlocked temporary file must be before it counts as left by a killed run. The age

@@ -82,6 +82,16 @@ pub struct ProbeCache {
     dirty: bool,
     hits: u64,
     misses: u64,
+    /// Probes made ahead by [`ProbeCache::prefetch`], by the path given, not yet asked for.
+    ahead: std::collections::HashMap<PathBuf, Looked>,
+}
+
+/// One file looked up: its key, its entry (cached or new) and whether it came from the cache.
+#[derive(Debug)]
+struct Looked {
+    key: String,
+    entry: Entry,
+    hit: bool,
 }
 
 impl ProbeCache {
@@ -125,21 +135,51 @@ impl ProbeCache {
         self.probe_with(&Probe::default(), audio)
     }
 
+    /// Probes every file of `paths` with the default options on all cores (in no particular
+    /// order), so that the next [`ProbeCache::probe`] of each is answered at once (after checking
+    /// that the file's size and modification time are still those probed). A file that cannot be
+    /// probed is left for `probe` to report.
+    pub fn prefetch(&mut self, paths: &[PathBuf]) {
+        use rayon::prelude::*;
+        let options = Probe::default();
+        let looked: Vec<(PathBuf, Looked)> =
+            paths.par_iter().filter_map(|p| self.look_up(&options, p).ok().map(|l| (p.clone(), l))).collect();
+        self.ahead.extend(looked);
+    }
+
     /// Probes `audio` with `options`, from the cache when the file is unchanged.
     pub fn probe_with(&mut self, options: &Probe, audio: impl AsRef<Path>) -> Result<AudioInfo, ProbeError> {
         let audio = audio.as_ref();
+        let fresh = |l: &Looked| {
+            l.entry.chapters == options.chapters
+                && l.entry.full_scan == options.full_scan
+                && std::fs::metadata(audio).is_ok_and(|m| m.len() == l.entry.size && mtime_of(&m) == l.entry.mtime_ns)
+        };
+        let looked = match self.ahead.remove(audio) {
+            Some(l) if fresh(&l) => l,
+            _ => self.look_up(options, audio)?,
+        };
+        let info = looked.entry.info.clone();
+        self.used.insert(looked.key.clone());
+        if looked.hit {
+            self.hits += 1;
+        } else {
+            self.misses += 1;
+            self.entries.insert(looked.key, looked.entry);
+            self.dirty = true;
+        }
+        Ok(info)
+    }
+
+    /// `audio`'s entry: the cached one if the file is unchanged, else a new probe (`&self`: many
+    /// files are looked up at once by [`ProbeCache::prefetch`]).
+    fn look_up(&self, options: &Probe, audio: &Path) -> Result<Looked, ProbeError> {
         let key = std::fs::canonicalize(audio).unwrap_or_else(|_| audio.to_path_buf()).to_string_lossy().into_owned();
         let mut file = File::open(audio).map_err(|e| ProbeError::io(0, e))?;
         let meta = file.metadata().map_err(|e| ProbeError::io(0, e))?;
         let size = meta.len();
-        let mtime_ns = meta
-            .modified()
-            .ok()
-            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-            .and_then(|d| u64::try_from(d.as_nanos()).ok())
-            .unwrap_or(0);
+        let mtime_ns = mtime_of(&meta);
         let content = content_check(&mut file, size).map_err(|e| ProbeError::io(0, e))?;
-        self.used.insert(key.clone());
         if let Some(e) = self.entries.get(&key)
             && e.size == size
             && e.mtime_ns == mtime_ns
@@ -147,23 +187,12 @@ impl ProbeCache {
             && e.chapters == options.chapters
             && e.full_scan == options.full_scan
         {
-            self.hits += 1;
-            return Ok(e.info.clone());
+            return Ok(Looked { key, entry: e.clone(), hit: true });
         }
-        self.misses += 1;
         file.seek(SeekFrom::Start(0)).map_err(|e| ProbeError::io(0, e))?;
         let info = options.probe_reader(file)?;
-        let entry = Entry {
-            size,
-            mtime_ns,
-            content,
-            chapters: options.chapters,
-            full_scan: options.full_scan,
-            info: info.clone(),
-        };
-        self.entries.insert(key, entry);
-        self.dirty = true;
-        Ok(info)
+        let entry = Entry { size, mtime_ns, content, chapters: options.chapters, full_scan: options.full_scan, info };
+        Ok(Looked { key, entry, hit: false })
     }
 
     /// Drops the entries of files not probed since the cache was opened (deleted or renamed
@@ -241,6 +270,15 @@ pub fn audio_hash(path: &Path) -> std::io::Result<String> {
     let digest = hasher.finalize();
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
     Ok(format!("sha256:{hex}"))
+}
+
+/// Modification time in ns since the epoch (0 when unknown).
+fn mtime_of(meta: &std::fs::Metadata) -> u64 {
+    meta.modified()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .and_then(|d| u64::try_from(d.as_nanos()).ok())
+        .unwrap_or(0)
 }
 
 /// FNV-1a 64 of the size and the first and last [`EDGE`] bytes, as 16 hex digits.

@@ -39,12 +39,21 @@ pub struct TagOptions {
     pub padding: usize,
     /// Compute and report, but write nothing.
     pub dry_run: bool,
+    /// fsync what is written (a build stages thousands of copies and syncs them once instead).
+    pub(crate) durable: bool,
 }
 
 impl TagOptions {
     /// Defaults: keep the ID3 version (v2.3 for new tags), 4 KiB padding, really write.
     pub const fn new() -> Self {
-        TagOptions { id3_version: None, padding: 4096, dry_run: false }
+        TagOptions { id3_version: None, padding: 4096, dry_run: false, durable: true }
+    }
+
+    /// Leaves the written file unsynced: the caller makes it durable (with other files) later.
+    #[must_use]
+    pub(crate) const fn unsynced(mut self) -> Self {
+        self.durable = false;
+        self
     }
 
     /// Sets the ID3 version.

@@ -7,7 +7,9 @@
 //!    transcript, artwork) cannot be replaced before the new feed is live (the old feed describes
 //!    the old bytes) nor after (the new feed describes the new ones): its new bytes go to a
 //!    versioned name, `<folder>/v-<hash>/<name>` (same file name, so the slug and type read from
-//!    the URL stay), fsynced. Changed files no feed lists (other chapter formats) wait for step 3.
+//!    the URL stay). Changed files no feed lists (other chapter formats) wait for step 3. Staged
+//!    files are not fsynced one by one: one `syncfs` (an fsync of each elsewhere) makes them all
+//!    durable before any feed lists them, and another the settled plain names before switch 2.
 //! 2. **Switch 1.** If anything was versioned, the pages are written listing the versioned names
 //!    (each page atomically, `feed.xml` last): the new content is live. Pages beyond the new last
 //!    one are removed.
@@ -43,11 +45,25 @@ pub(super) struct Txn {
     moved: Vec<(String, String)>,
     /// Changed files no feed lists: written in step 3.
     unlisted: Vec<(String, Vec<u8>)>,
+    /// Files written (or renamed into place) without an fsync, made durable together by
+    /// [`Txn::sync`] before a feed lists them.
+    unsynced: Vec<PathBuf>,
 }
 
 impl Txn {
     pub(super) fn new(out: &Path) -> Txn {
-        Txn { out: out.to_owned(), moved: Vec::new(), unlisted: Vec::new() }
+        Txn { out: out.to_owned(), moved: Vec::new(), unlisted: Vec::new(), unsynced: Vec::new() }
+    }
+
+    /// Makes every file staged so far durable (one `syncfs` on Linux; see
+    /// [`crate::fsutil::sync_file_system`]).
+    fn sync(&mut self) -> Result<(), BuildError> {
+        if self.unsynced.is_empty() {
+            return Ok(());
+        }
+        crate::fsutil::sync_file_system(&self.out, &self.unsynced).map_err(io(&self.out))?;
+        self.unsynced.clear();
+        Ok(())
     }
 
     /// Stages `bytes` as the content of `rel` (see the module docs); `listed`: a feed refers to it.
@@ -59,7 +75,8 @@ impl Txn {
             Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 mkdirs(&path)?;
-                crate::fsutil::replace_atomically(&path, |w| w.write_all(bytes)).map_err(io(&path))?;
+                crate::fsutil::replace_unsynced(&path, |w| w.write_all(bytes)).map_err(io(&path))?;
+                self.unsynced.push(path);
                 return Ok(true);
             }
             Err(e) => return Err(BuildError::Io { path, source: e }),
@@ -77,15 +94,16 @@ impl Txn {
             Ok(_) => return Err(collision(&vpath)),
             Err(_) => {
                 mkdirs(&vpath)?;
-                crate::fsutil::replace_atomically(&vpath, |w| w.write_all(bytes)).map_err(io(&vpath))?;
+                crate::fsutil::replace_unsynced(&vpath, |w| w.write_all(bytes)).map_err(io(&vpath))?;
                 keep_mode(&path, &vpath)?;
+                self.unsynced.push(vpath);
             }
         }
         self.moved.push((rel.to_owned(), vrel));
         Ok(true)
     }
 
-    /// Stages the finished (fsynced) file `staged`, in the folder of `rel`, as the content of `rel`, a
+    /// Stages the finished file `staged` (made durable with the rest before the switch), in the folder of `rel`, as the content of `rel`, a
     /// file a feed lists. Returns whether the content changes.
     pub(super) fn file(&mut self, rel: &str, staged: tempfile::TempPath) -> Result<bool, BuildError> {
         let path = self.out.join(rel);
@@ -93,7 +111,7 @@ impl Txn {
         // another reason must not let the rename replace a file the live feed lists).
         if !exists(&path)? {
             staged.persist(&path).map_err(|e| BuildError::Io { path: path.clone(), source: e.error })?;
-            sync_dir(&path);
+            self.unsynced.push(path);
             return Ok(true);
         }
         if same_bytes(&path, &staged).map_err(io(&path))? {
@@ -109,7 +127,7 @@ impl Txn {
             mkdirs(&vpath)?;
             keep_mode(&path, &staged)?;
             staged.persist(&vpath).map_err(|e| BuildError::Io { path: vpath.clone(), source: e.error })?;
-            sync_dir(&vpath);
+            self.unsynced.push(vpath);
         }
         self.moved.push((rel.to_owned(), vrel));
         Ok(true)
@@ -127,10 +145,12 @@ impl Txn {
     /// plain names in `map` replaced by their versioned names (`feed.xml` last). Returns the page
     /// names written by the final switch. See the module docs for the order.
     pub(super) fn commit(
-        self,
+        mut self,
         write_pages: &mut dyn FnMut(&Redirects) -> Result<Vec<String>, BuildError>,
     ) -> Result<Vec<String>, BuildError> {
         let unfinished = |e: BuildError| BuildError::Unfinished(Box::new(e));
+        // Everything staged is durable before any feed lists it: one sync for the whole build.
+        self.sync()?;
         if !self.moved.is_empty() {
             let map: Redirects = self.moved.iter().cloned().collect();
             let count = write_pages(&map)?.len();
@@ -139,12 +159,17 @@ impl Txn {
             remove_pages_after(&self.out, count).map_err(unfinished)?;
         }
         for (rel, vrel) in &self.moved {
-            link_over(&self.out.join(vrel), &self.out.join(rel)).map_err(unfinished)?;
+            let path = self.out.join(rel);
+            link_over(&self.out.join(vrel), &path).map_err(unfinished)?;
+            self.unsynced.push(path);
         }
         for (rel, bytes) in &self.unlisted {
             let path = self.out.join(rel);
-            crate::fsutil::replace_atomically(&path, |w| w.write_all(bytes)).map_err(io(&path)).map_err(unfinished)?;
+            crate::fsutil::replace_unsynced(&path, |w| w.write_all(bytes)).map_err(io(&path)).map_err(unfinished)?;
+            self.unsynced.push(path);
         }
+        // The plain names hold their new bytes durably before the final feed lists them.
+        self.sync().map_err(unfinished)?;
         let was_switched = !self.moved.is_empty();
         let pages = write_pages(&HashMap::new()).map_err(|e| if was_switched { unfinished(e) } else { e })?;
         remove_pages_after(&self.out, pages.len()).map_err(unfinished)?;
@@ -220,15 +245,6 @@ fn keep_mode(from: &Path, to: &Path) -> Result<(), BuildError> {
     Ok(())
 }
 
-/// Makes a rename in `path`'s folder durable (not every platform can sync a folder).
-fn sync_dir(path: &Path) {
-    if let Some(dir) = path.parent()
-        && let Ok(d) = std::fs::File::open(dir)
-    {
-        let _ = d.sync_all();
-    }
-}
-
 fn hash_file(path: &Path) -> std::io::Result<u64> {
     let mut f = std::fs::File::open(path)?;
     let mut h = std::collections::hash_map::DefaultHasher::new();
@@ -263,7 +279,7 @@ fn same_bytes(a: &Path, b: &Path) -> std::io::Result<bool> {
 }
 
 /// Replaces `path` with the file `from` (which stays): a hard link (or, where the file system has
-/// none, an fsynced copy) at a temporary name, renamed over `path`.
+/// none, a copy) at a temporary name, renamed over `path` (made durable by the next [`Txn::sync`]).
 fn link_over(from: &Path, path: &Path) -> Result<(), BuildError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let tmp = dir.join(format!("{TEMP_PREFIX}link-{}.tmp", std::process::id()));
@@ -272,7 +288,7 @@ fn link_over(from: &Path, path: &Path) -> Result<(), BuildError> {
         _ => {}
     }
     if std::fs::hard_link(from, &tmp).is_err() {
-        let copied = std::fs::copy(from, &tmp).and_then(|_| std::fs::File::open(&tmp)?.sync_all());
+        let copied = std::fs::copy(from, &tmp);
         if let Err(e) = copied {
             let _ = std::fs::remove_file(&tmp);
             return Err(BuildError::Io { path: tmp, source: e });
@@ -282,7 +298,6 @@ fn link_over(from: &Path, path: &Path) -> Result<(), BuildError> {
         let _ = std::fs::remove_file(&tmp);
         return Err(BuildError::Io { path: path.to_owned(), source: e });
     }
-    sync_dir(path);
     Ok(())
 }
 

@@ -38,6 +38,7 @@ use crate::sources::show::Show;
 use crate::{Chapters, EpisodeMeta, Timestamp};
 
 mod commit;
+mod incremental;
 mod plan;
 pub(crate) mod renames;
 mod site;
@@ -250,8 +251,16 @@ pub fn build(options: &BuildOptions, progress: &mut dyn FnMut(usize, usize, &str
     let state_path = state_dir.join("build-state.json");
     let mut state = BuildState::read(&state_path);
     let key = state::fingerprint_key(options);
-    if let Some(report) = state.up_to_date(&key, &options.episodes) {
+    let changes = state.changes(&key, &options.episodes);
+    if let Some(report) = changes.as_ref().filter(|c| c.is_empty()).and_then(|_| state.up_to_date()) {
         return Ok(report);
+    }
+    // Only some episodes (or only the channel) changed: rebuild those, splice the rest.
+    if let Some(changed) = &changes {
+        let cx = incremental::Context { options, state_dir: &state_dir, key: &key, changed };
+        if let Some(report) = incremental::build(&cx, &mut state)? {
+            return Ok(report);
+        }
     }
     // A build that fails half-way leaves the old fingerprint, which no longer matches: whatever changed
     // since still differs, and any output written since has a new modification time.
@@ -275,6 +284,7 @@ pub fn build(options: &BuildOptions, progress: &mut dyn FnMut(usize, usize, &str
             crate::Diagnostic::warning("probe-cache", None, format!("could not save the probe cache: {cause}")),
         ));
     }
+    incremental::save(&state_dir, &key, &plan.show, outputs.records, &warnings, &options.episodes);
     let report = BuildReport {
         show: plan.show.title,
         feed_url: plan.feed_url,

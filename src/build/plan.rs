@@ -60,47 +60,62 @@ pub(super) fn load_recorded(episodes_dir: &Path, rec: &mut Recorder) -> Result<L
     let mut numbers = Numbers::new();
     for dir in dirs {
         let notes_path = dir.join("episode.md");
-        let bytes = rec.read(&notes_path).map_err(io(&notes_path))?;
-        if let Some(d) = episode::check_size(&bytes) {
-            problems.push(SourceDiagnostic::new(&notes_path, d));
-            continue;
-        }
-        match load_episode(dir, &notes_path, &bytes, &mut warnings) {
-            Ok(ep) => {
-                let text = String::from_utf8_lossy(&bytes);
-                if let Some(d) = duplicate_number(&ep, &notes_path, &text, &mut numbers) {
-                    problems.push(d);
-                }
-                for (key, value) in [("title", &ep.meta.title), ("summary", &ep.meta.summary)] {
-                    if let Some(c) =
-                        value.as_deref().and_then(|v| v.chars().find(|&c| episode::is_forbidden_control(c)))
-                    {
-                        let at = episode::front_matter_key(&text, key).map(Location::from);
-                        let d = Diagnostic::error(
-                            "control-character",
-                            at,
-                            format!(
-                                "{key} holds the control character U+{:04X}; podmark allows none but tab and line breaks",
-                                c as u32
-                            ),
-                        );
-                        problems.push(SourceDiagnostic::new(&notes_path, d));
-                    }
-                }
-                if let Some(why) = ep.meta.guid.as_deref().and_then(guid_problem) {
-                    let at = episode::front_matter_key(&text, "guid").map(Location::from);
-                    let guid = ep.meta.guid.as_deref().unwrap_or_default();
-                    let d = Diagnostic::error("guid", at, format!("guid {}: {why}", quote(guid)));
-                    problems.push(SourceDiagnostic::new(&notes_path, d));
-                }
-                episodes.push(ep);
+        if let Some((ep, text)) = load_dir(dir, rec, &mut problems, &mut warnings)? {
+            if let Some(d) = duplicate_number(&ep, &notes_path, &text, &mut numbers) {
+                problems.push(d);
             }
-            Err(d) => problems.extend(d),
+            episodes.push(ep);
         }
     }
     match show {
         Some(show) if problems.is_empty() => Ok((show, episodes, warnings)),
         _ => Err(BuildError::Sources(problems)),
+    }
+}
+
+/// The episode in `dir` and the text of its notes, or `None` with its problems in `problems`.
+pub(super) fn load_dir(
+    dir: PathBuf,
+    rec: &mut Recorder,
+    problems: &mut Vec<SourceDiagnostic>,
+    warnings: &mut Vec<SourceDiagnostic>,
+) -> Result<Option<(Episode, String)>, BuildError> {
+    let notes_path = dir.join("episode.md");
+    let bytes = rec.read(&notes_path).map_err(io(&notes_path))?;
+    if let Some(d) = episode::check_size(&bytes) {
+        problems.push(SourceDiagnostic::new(&notes_path, d));
+        return Ok(None);
+    }
+    match load_episode(dir, &notes_path, &bytes, warnings) {
+        Ok(ep) => {
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            for (key, value) in [("title", &ep.meta.title), ("summary", &ep.meta.summary)] {
+                if let Some(c) = value.as_deref().and_then(|v| v.chars().find(|&c| episode::is_forbidden_control(c))) {
+                    let at = episode::front_matter_key(&text, key).map(Location::from);
+                    let d = Diagnostic::error(
+                        "control-character",
+                        at,
+                        format!(
+                            "{key} holds the control character U+{:04X}; podmark allows none but tab and line breaks",
+                            c as u32
+                        ),
+                    );
+                    problems.push(SourceDiagnostic::new(&notes_path, d));
+                }
+            }
+            if let Some(why) = ep.meta.guid.as_deref().and_then(guid_problem) {
+                let at = episode::front_matter_key(&text, "guid").map(Location::from);
+                let guid = ep.meta.guid.as_deref().unwrap_or_default();
+                let d = Diagnostic::error("guid", at, format!("guid {}: {why}", quote(guid)));
+                problems.push(SourceDiagnostic::new(&notes_path, d));
+            }
+            // Returned even with problems, so that its duplicate number is found too.
+            Ok(Some((ep, text)))
+        }
+        Err(d) => {
+            problems.extend(d);
+            Ok(None)
+        }
     }
 }
 
@@ -257,6 +272,15 @@ pub(super) fn plan(
     };
     let mut problems = renames.unsure;
     planner.warnings.extend(renames.kept.into_iter().chain(renames.orphans));
+    // Every audio file probed on all cores first (in folder order below, each is then at hand).
+    let audio: Vec<PathBuf> = episodes
+        .iter()
+        .flat_map(|ep| {
+            let alternates = ep.meta.podcast.alternate_enclosure.iter().map(|alt| ep.dir.join(&alt.file));
+            ep.meta.audio.iter().map(|a| ep.dir.join(a)).chain(alternates)
+        })
+        .collect();
+    planner.cache.prefetch(&audio);
     let mut planned = Vec::new();
     let total = episodes.len();
     for (i, ep) in episodes.into_iter().enumerate() {
@@ -275,6 +299,12 @@ pub(super) fn plan(
     // when the episode is first locked or by the first build that knows how).
     for p in &planned {
         lock.set(&p.ep.slug, &p.guid);
+    }
+    // The audio of each newly locked episode is hashed on all cores.
+    let unhashed: Vec<&Path> =
+        planned.iter().filter(|p| lock.needs_identity(&p.ep.slug)).map(|p| p.audio_src.as_path()).collect();
+    hashes.prefetch(&unhashed);
+    for p in &planned {
         lock.fill_identity(&p.ep.slug, || {
             Ok::<_, BuildError>(Identity {
                 audio: Some(match &p.remote {
@@ -297,6 +327,30 @@ pub(super) fn plan(
         show,
         warnings,
     })
+}
+
+/// Checks `episodes` (a rebuild's dirty ones) like [`plan`] does, against `lock` and the GUIDs
+/// `seen` in the other episodes; `None` at the first problem (the full path reports them all).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn plan_some(
+    options: &BuildOptions,
+    show: &Show,
+    lock: &GuidLock,
+    lock_path: &Path,
+    seen: HashMap<String, String>,
+    episodes: Vec<Episode>,
+    rec: &mut Recorder,
+    cache: &mut ProbeCache,
+    warnings: &mut Vec<SourceDiagnostic>,
+) -> Option<Vec<Planned>> {
+    let show_guid = podcast_guid(&show.base_url_feed());
+    let mut planner = Planner { options, show, show_guid, lock, lock_path, seen, rec, cache, warnings: Vec::new() };
+    let mut planned = Vec::new();
+    for ep in episodes {
+        planned.push(planner.episode(ep).ok()?);
+    }
+    warnings.append(&mut planner.warnings);
+    Some(planned)
 }
 
 /// What checking one episode needs.

@@ -30,6 +30,18 @@ impl Hashes {
         self.0.insert(path.to_owned(), h.clone());
         Ok(h)
     }
+
+    /// Hashes the files of `paths` on all cores (a file that cannot be read is left for
+    /// [`Hashes::get`] to report).
+    pub(crate) fn prefetch(&mut self, paths: &[&Path]) {
+        use rayon::prelude::*;
+        let todo: Vec<&Path> = paths.iter().copied().filter(|p| !self.0.contains_key(*p)).collect();
+        let done: Vec<(PathBuf, String)> = todo
+            .par_iter()
+            .filter_map(|p| crate::audio::cache::audio_hash(p).ok().map(|h| (p.to_path_buf(), h)))
+            .collect();
+        self.0.extend(done);
+    }
 }
 
 /// What [`resolve`] found.

@@ -10,7 +10,7 @@ use std::path::Path;
 
 use super::commit::Txn;
 use super::plan::Plan;
-use super::{BuildError, EpisodeReport, Written, io};
+use super::{BuildError, Written, io};
 use crate::feed::{Channel, Item};
 use crate::site::{EpisodePage, Site};
 
@@ -24,8 +24,7 @@ pub(super) struct Staged {
 pub(super) fn stage(
     plan: &Plan,
     channel: &Channel,
-    items: &[Item],
-    reports: &[EpisodeReport],
+    episodes: &[(&Item, &str)],
     txn: &mut Txn,
     files: &mut Vec<Written>,
 ) -> Result<Staged, BuildError> {
@@ -35,12 +34,12 @@ pub(super) fn stage(
     }
     let planned: HashMap<&str, &super::plan::Planned> = plan.episodes.iter().map(|p| (p.ep.slug.as_str(), p)).collect();
     let mut site = Site::new(channel, settings, &plan.base_url);
-    for (item, report) in items.iter().zip(reports) {
-        let Some(p) = planned.get(report.slug.as_str()) else { continue };
+    for &(item, slug) in episodes {
+        let Some(p) = planned.get(slug) else { continue };
         // The feed's notes HTML (same Markdown, same sanitiser), without the plain chapter list:
         // the page has the chapter list with links that seek.
         let notes = crate::feed::html::notes_to_html(&p.ep.description, &crate::Chapters::empty(), None);
-        let mut page = EpisodePage::new(&report.slug, item, notes);
+        let mut page = EpisodePage::new(slug, item, notes);
         if let Some((src, _, _)) = &p.transcript {
             let text = std::fs::read(src).map_err(io(src))?;
             page.transcript = Some(crate::site::read_transcript(&String::from_utf8_lossy(&text)));

@@ -55,10 +55,16 @@ impl BuildState {
         std::fs::read(path).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default()
     }
 
-    /// The last build's report, marked up to date, if nothing it read or wrote has changed since
-    /// and it was made with the same `key` (see [`fingerprint_key`]).
-    pub(super) fn up_to_date(&self, key: &str, episodes_dir: &Path) -> Option<BuildReport> {
-        let fp = self.fingerprint.as_ref().filter(|fp| fp.key == key && fp.still_valid(episodes_dir))?;
+    /// The inputs and outputs of the last build made with the same `key` (see [`fingerprint_key`])
+    /// that changed since (their paths as stamped); `None` when that cannot be told (no such
+    /// build, or the episodes folder has other entries).
+    pub(super) fn changes(&self, key: &str, episodes_dir: &Path) -> Option<Vec<String>> {
+        self.fingerprint.as_ref().filter(|fp| fp.key == key)?.changes(episodes_dir)
+    }
+
+    /// The last build's report, marked up to date (call when [`BuildState::changes`] found none).
+    pub(super) fn up_to_date(&self) -> Option<BuildReport> {
+        let fp = self.fingerprint.as_ref()?;
         let mut report = fp.report.clone();
         report.up_to_date = true;
         report.probe_cache = super::ProbeCacheStats::default();
@@ -148,10 +154,11 @@ pub(super) struct Fingerprint {
 }
 
 impl Fingerprint {
-    /// Whether every input and output is still as recorded.
-    fn still_valid(&self, episodes_dir: &Path) -> bool {
+    /// The paths of the inputs and outputs that are no longer as recorded; `None` when the
+    /// episodes folder's listing changed.
+    fn changes(&self, episodes_dir: &Path) -> Option<Vec<String>> {
         if !Listing::read(episodes_dir).is_ok_and(|l| l.digest == self.listing) {
-            return false;
+            return None;
         }
         let unchanged = |s: &Stamp| {
             let path = Path::new(&s.path);
@@ -161,27 +168,10 @@ impl Fingerprint {
                     false => std::fs::read(path).is_ok_and(|b| hash_bytes(&b) == h),
                 })
         };
-        // Tens of thousands of stats: spread them over the cores (the order does not matter).
+        // Tens of thousands of stats: spread them over the cores (then back in stamp order).
+        use rayon::prelude::*;
         let stamps: Vec<&Stamp> = self.inputs.iter().chain(&self.outputs).collect();
-        let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).clamp(1, 4);
-        let chunk = stamps.len().div_ceil(threads).max(1024);
-        let failed = std::sync::atomic::AtomicBool::new(false);
-        std::thread::scope(|scope| {
-            for part in stamps.chunks(chunk) {
-                let failed = &failed;
-                scope.spawn(move || {
-                    for s in part {
-                        if failed.load(std::sync::atomic::Ordering::Relaxed) {
-                            return;
-                        }
-                        if !unchanged(s) {
-                            failed.store(true, std::sync::atomic::Ordering::Relaxed);
-                        }
-                    }
-                });
-            }
-        });
-        !failed.into_inner()
+        Some(stamps.par_iter().filter(|s| !unchanged(s)).map(|s| s.path.clone()).collect())
     }
 }
 
@@ -325,6 +315,22 @@ impl Recorder {
         let stat = Some((meta.len(), u64::try_from(mtime_ns(&meta)).unwrap_or(u64::MAX)));
         self.record(path, stat, None);
         Some(meta)
+    }
+
+    /// Takes over the stamps of `state`'s last build for every input this build did not read
+    /// (the clean episodes of an incremental build), except those under `dirty` folders, and its
+    /// listing.
+    pub(super) fn adopt_unchanged(&mut self, state: &BuildState, dirty: &std::collections::HashSet<PathBuf>) {
+        let Some(fp) = &state.fingerprint else { return };
+        let now: std::collections::HashSet<String> = self.inputs.iter().map(|s| s.path.clone()).collect();
+        let kept: Vec<Stamp> = fp
+            .inputs
+            .iter()
+            .filter(|s| !now.contains(&s.path) && !dirty.iter().any(|d| Path::new(&s.path).starts_with(d)))
+            .cloned()
+            .collect();
+        self.inputs.extend(kept);
+        self.listing = Some(fp.listing);
     }
 
     /// The fingerprint of a finished build, or `None` if it cannot be trusted next time.

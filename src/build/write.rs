@@ -3,10 +3,12 @@
 //! rest is staged and made live by a [`Txn`] (see [`super::commit`]).
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::Path;
 
+use rayon::prelude::*;
+
 use super::commit::Txn;
+use super::incremental::Record;
 use super::plan::{Plan, Planned};
 use super::state::{BuildState, Recorder};
 use super::{BuildError, BuildOptions, EpisodeReport, Written, io};
@@ -23,6 +25,20 @@ use crate::tag::TagOptions;
 pub(super) struct Outputs {
     pub(super) files: Vec<Written>,
     pub(super) episodes: Vec<EpisodeReport>,
+    /// What each episode produced, in folder order (for the next build's splice).
+    pub(super) records: Vec<Record>,
+}
+
+/// What [`Writer::write_some`] did.
+pub(super) struct Fresh {
+    /// The dirty episodes' files.
+    pub(super) changed: Vec<Written>,
+    /// The show's files and the feed pages.
+    pub(super) tail: Vec<Written>,
+    /// Feed order of the records.
+    pub(super) order: Vec<usize>,
+    /// Slugs whose audio was tagged again.
+    pub(super) tagged: std::collections::HashSet<String>,
 }
 
 /// Where and with what the plan is written.
@@ -44,47 +60,128 @@ impl Writer<'_> {
         let mut items = Vec::new();
         let mut reports = Vec::new();
         let mut tagged_audio = Vec::new();
-        for p in &plan.episodes {
-            let (item, report, tagged) = self.episode(plan, p, &mut txn, &mut files)?;
+        // The audio copies are made and tagged on all cores, then staged in folder order (the
+        // first error in folder order is the one reported; the other copies are removed).
+        let state = &*self.state;
+        let copies: Vec<Result<Copy, BuildError>> =
+            plan.episodes.par_iter().map(|p| copy_audio(state, &out, p)).collect();
+        let mut audio = Vec::with_capacity(copies.len());
+        for (p, copy) in plan.episodes.iter().zip(copies) {
+            let Copy { src_meta, staged } = copy?;
+            let rel = &p.audio_out_rel;
+            let staged = match staged {
+                None => Staged { src_meta, current: true, changed: false, path: out.join(rel), versioned: false },
+                Some(tmp) => {
+                    let changed = txn.file(rel, tmp)?;
+                    let (path, versioned) = txn.staged_path(rel);
+                    Staged { src_meta, current: false, changed, path, versioned }
+                }
+            };
+            audio.push(staged);
+        }
+        // A versioned copy goes away at the end of the build: keep it out of the probe cache.
+        let probed: Vec<std::path::PathBuf> = audio
+            .iter()
+            .zip(&plan.episodes)
+            .filter(|(a, p)| !a.versioned && p.remote.is_none())
+            .map(|(a, _)| a.path.clone())
+            .collect();
+        self.cache.prefetch(&probed);
+        let mut ranges = Vec::with_capacity(plan.episodes.len());
+        for (p, staged) in plan.episodes.iter().zip(audio) {
+            let start = files.len();
+            let (item, report, tagged) = self.episode(plan, p, staged, &mut txn, &mut files)?;
+            ranges.push(start..files.len());
             items.push(item);
             reports.push(report);
             tagged_audio.extend(tagged);
             plan.lock.set(&p.ep.slug, &p.guid);
         }
-        let (items, reports) = feed_order(plan.show.show_type, items, reports);
+        // Each item rendered once, on all cores: the feed is spliced from these fragments, and the
+        // next build keeps those of unchanged episodes (see `incremental`).
+        let fragments: Vec<String> =
+            items.par_iter().map(feed::write_item_fragment).collect::<Result<_, feed::FeedError>>()?;
+        let records: Vec<Record> = plan
+            .episodes
+            .iter()
+            .zip(reports)
+            .zip(ranges)
+            .zip(fragments)
+            .map(|(((p, report), range), xml)| Record::new(p, report, files.get(range).unwrap_or_default(), xml))
+            .collect();
         let channel = self.channel(plan, &mut txn, &mut files)?;
         // The GUIDs are recorded before any feed lists them.
         save_lock(plan, self.rec)?;
-        let site = super::site::stage(plan, &channel, &items, &reports, &mut txn, &mut files)?;
-        let pages = feed::paging::paginate(&channel, &items, self.options.page_size, &plan.base_url);
-        let before: Vec<Option<Vec<u8>>> = pages.iter().map(|(name, _)| std::fs::read(out.join(name)).ok()).collect();
-        let base_url = plan.base_url.clone();
-        txn.commit(&mut |map| {
-            let mut rendered = Vec::new();
-            for (name, page) in &pages {
-                rendered.push((name.clone(), feed::write(&redirect(page, map, &base_url))?));
-            }
-            // Older pages first, `feed.xml` (the one apps poll) last.
-            rendered.sort_by_key(|(name, _)| name == "feed.xml");
-            for (name, xml) in &rendered {
-                let path = out.join(name);
-                crate::fsutil::write_if_changed(&path, xml.as_bytes()).map_err(io(&path))?;
-            }
-            Ok(rendered.into_iter().map(|(name, _)| name).collect())
-        })?;
+        let order = feed_order(plan.show.show_type, &records);
+        let in_order: Vec<(&Item, &str)> = order
+            .iter()
+            .filter_map(|&i| Some((items.get(i)?, records.get(i)?.slug.as_str())))
+            .collect();
+        let site = super::site::stage(plan, &channel, &in_order, &mut txn, &mut files)?;
+        let items: Vec<Option<Item>> = items.into_iter().map(Some).collect();
+        let written = publish(self.options, &plan.base_url, &channel, txn, &order, &records, &items)?;
         super::site::remove_stale(&out, &site).map_err(|e| BuildError::Unfinished(Box::new(e)))?;
-        for ((name, _), old) in pages.iter().zip(&before) {
-            let rendered_size = std::fs::metadata(out.join(name)).map(|m| m.len()).unwrap_or_default();
-            let now = std::fs::read(out.join(name)).ok();
-            files.push(Written { path: name.clone(), bytes: rendered_size, changed: now != *old });
-        }
+        files.extend(written);
         for (key, src_meta, chapters) in tagged_audio {
             let path = out.join(&key);
             self.state
                 .record_audio(&key, &src_meta, &path, &chapters)
                 .map_err(|e| BuildError::Unfinished(Box::new(e)))?;
         }
-        Ok(Outputs { files, episodes: reports })
+        let episodes = order.iter().filter_map(|&i| records.get(i)).map(|r| r.report.clone()).collect();
+        Ok(Outputs { files, episodes, records })
+    }
+
+    /// Writes the episodes of `plan` (a rebuild's dirty ones), replacing their records in
+    /// `records` (all episodes, folder order), and the feed spliced from every record.
+    pub(super) fn write_some(&mut self, plan: &mut Plan, records: &mut [Record]) -> Result<Fresh, BuildError> {
+        let out = self.options.out.clone();
+        let mut txn = Txn::new(&out);
+        let state = &*self.state;
+        let copies: Vec<Result<Copy, BuildError>> =
+            plan.episodes.par_iter().map(|p| copy_audio(state, &out, p)).collect();
+        let mut items: Vec<Option<Item>> = vec![None; records.len()];
+        let mut changed = Vec::new();
+        let mut tagged_audio = Vec::new();
+        let mut tagged = std::collections::HashSet::new();
+        for (p, copy) in plan.episodes.iter().zip(copies) {
+            let Copy { src_meta, staged } = copy?;
+            let rel = &p.audio_out_rel;
+            let staged = match staged {
+                None => Staged { src_meta, current: true, changed: false, path: out.join(rel), versioned: false },
+                Some(tmp) => {
+                    let changed = txn.file(rel, tmp)?;
+                    let (path, versioned) = txn.staged_path(rel);
+                    Staged { src_meta, current: false, changed, path, versioned }
+                }
+            };
+            let mut files = Vec::new();
+            let (item, report, tag) = self.episode(plan, p, staged, &mut txn, &mut files)?;
+            let Some(i) = records.iter().position(|r| r.slug == p.ep.slug) else { continue };
+            if tag.is_some() {
+                tagged.insert(p.ep.slug.clone());
+            }
+            tagged_audio.extend(tag);
+            let xml = feed::write_item_fragment(&item)?;
+            if let Some(r) = records.get_mut(i) {
+                *r = Record::new(p, report, &files, xml);
+            }
+            if let Some(slot) = items.get_mut(i) {
+                *slot = Some(item);
+            }
+            changed.extend(files);
+        }
+        let mut tail = Vec::new();
+        let channel = self.channel(plan, &mut txn, &mut tail)?;
+        let order = feed_order(plan.show.show_type, records);
+        tail.extend(publish(self.options, &plan.base_url, &channel, txn, &order, records, &items)?);
+        for (key, src_meta, chapters) in tagged_audio {
+            let path = out.join(&key);
+            self.state
+                .record_audio(&key, &src_meta, &path, &chapters)
+                .map_err(|e| BuildError::Unfinished(Box::new(e)))?;
+        }
+        Ok(Fresh { changed, tail, order, tagged })
     }
 
     /// One episode's files (audio, chapters, transcript, image), its feed item and its report.
@@ -92,6 +189,7 @@ impl Writer<'_> {
         &mut self,
         plan: &Plan,
         p: &Planned,
+        audio: Staged,
         txn: &mut Txn,
         files: &mut Vec<Written>,
     ) -> Result<(Item, EpisodeReport, Option<TaggedAudio>), BuildError> {
@@ -102,7 +200,7 @@ impl Writer<'_> {
                 let enclosure = Enclosure { url: r.url.clone(), length: r.length, mime: r.mime.clone() };
                 (enclosure, crate::Timestamp::from_secs(r.duration.unwrap_or(0)).unwrap_or_default(), None)
             }
-            None => self.local_audio(plan, p, txn, files)?,
+            None => self.local_audio(plan, p, audio, files)?,
         };
         // An episode without chapters gets no chapter files and no `podcast:chapters`.
         let json_rel = if p.ep.chapters.is_empty() { None } else { Some(self.chapter_files(plan, p, txn, files)?) };
@@ -173,21 +271,11 @@ impl Writer<'_> {
         &mut self,
         plan: &Plan,
         p: &Planned,
-        txn: &mut Txn,
+        audio: Staged,
         files: &mut Vec<Written>,
     ) -> Result<(Enclosure, crate::Timestamp, Option<TaggedAudio>), BuildError> {
-        let out = &self.options.out;
         let rel = &p.audio_out_rel;
-        let out_audio = out.join(rel);
-        let src_meta = std::fs::metadata(&p.audio_src).map_err(io(&p.audio_src))?;
-        let current = self.state.audio_is_current(rel, &src_meta, &out_audio, &p.ep.chapters);
-        let (changed, staged, versioned) = if current {
-            (false, out_audio.clone(), false)
-        } else {
-            let changed = txn.file(rel, stage_audio(&p.audio_src, &out_audio, &p.ep.chapters)?)?;
-            let (staged, versioned) = txn.staged_path(rel);
-            (changed, staged, versioned)
-        };
+        let Staged { src_meta, current, changed, path: staged, versioned } = audio;
         // A versioned copy goes away at the end of the build: keep it out of the probe cache.
         let probed = if versioned { crate::probe::probe_path(&staged) } else { self.cache.probe(&staged) };
         let out_info =
@@ -262,10 +350,6 @@ impl Writer<'_> {
             plan.show_guid,
         );
         channel.image_url = image_url;
-        channel.more_categories = show.more_categories.clone();
-        if let Some(guid) = show.guid {
-            channel.podcast_guid = guid;
-        }
         channel.explicit = show.explicit;
         channel.author = show.author.clone();
         channel.show_type = show.show_type;
@@ -273,28 +357,99 @@ impl Writer<'_> {
         channel.copyright = show.copyright.clone();
         channel.locked = Some(Locked { locked: show.locked, owner: show.owner.as_ref().map(|o| o.email.clone()) });
         channel.podcast = show.podcast.clone();
+        channel.more_categories = show.more_categories.clone();
+        if let Some(guid) = show.guid {
+            channel.podcast_guid = guid;
+        }
         Ok(channel)
     }
 }
 
-/// Items and reports in feed order: episodic newest first, serial oldest first (by season and
-/// episode number); ties by folder name.
-fn feed_order(show_type: ShowType, items: Vec<Item>, reports: Vec<EpisodeReport>) -> (Vec<Item>, Vec<EpisodeReport>) {
-    let mut order: Vec<usize> = (0..items.len()).collect();
+/// The feed order of `records` (indices): episodic newest first, serial oldest first (by season
+/// and episode number); ties by folder name.
+pub(super) fn feed_order(show_type: ShowType, records: &[Record]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..records.len()).collect();
+    let r = |i: usize| &records[i];
     match show_type {
-        ShowType::Episodic => order
-            .sort_by(|&a, &b| items[b].pub_date.cmp(&items[a].pub_date).then(reports[b].slug.cmp(&reports[a].slug))),
-        ShowType::Serial => order.sort_by(|&a, &b| {
-            (items[a].season, items[a].episode, &reports[a].slug).cmp(&(
-                items[b].season,
-                items[b].episode,
-                &reports[b].slug,
-            ))
-        }),
+        ShowType::Episodic => order.sort_by(|&a, &b| r(b).date.cmp(&r(a).date).then(r(b).slug.cmp(&r(a).slug))),
+        ShowType::Serial => order
+            .sort_by(|&a, &b| (r(a).season, r(a).episode, &r(a).slug).cmp(&(r(b).season, r(b).episode, &r(b).slug))),
     }
-    let sorted_items = order.iter().filter_map(|&i| items.get(i).cloned()).collect();
-    let sorted_reports = order.iter().filter_map(|&i| reports.get(i).cloned()).collect();
-    (sorted_items, sorted_reports)
+    order
+}
+
+/// Makes the staged files and the feed live ([`Txn::commit`]) and returns the pages written. The
+/// final feed is spliced from the records' fragments in `order`; `fresh` holds the items of the
+/// records rendered by this build, by slug, which are all a feed listing versioned names (switch
+/// 1) or a paged feed needs… and every record when a page must be rendered whole.
+pub(super) fn publish(
+    options: &BuildOptions,
+    base_url: &str,
+    channel: &Channel,
+    txn: Txn,
+    order: &[usize],
+    records: &[Record],
+    items: &[Option<Item>],
+) -> Result<Vec<Written>, BuildError> {
+    let out = &options.out;
+    let paged = options.page_size.is_some();
+    let count = options.page_size.map_or(1, |size| records.len().div_ceil(size.get()).max(1));
+    let before: HashMap<String, Option<Vec<u8>>> = (1..=count)
+        .map(feed::paging::page_name)
+        .map(|name| {
+            let old = std::fs::read(out.join(&name)).ok();
+            (name, old)
+        })
+        .collect();
+    let pages = txn.commit(&mut |map| {
+        if !paged {
+            // Head, fragments, tail; the items of this build with their versioned URLs, if any.
+            let redirected = redirect_channel(channel, map, base_url);
+            let mut xml = feed::write_head(&redirected)?;
+            xml.reserve(records.iter().map(|r| r.xml.len()).sum::<usize>() + 32);
+            for &i in order {
+                match (items.get(i), records.get(i)) {
+                    (Some(Some(item)), _) if !map.is_empty() => {
+                        xml.push_str(&feed::write_item_fragment(&redirect_item(item, map, base_url))?);
+                    }
+                    (_, Some(r)) => xml.push_str(&r.xml),
+                    _ => {}
+                }
+            }
+            xml.push_str(feed::TAIL);
+            let path = out.join("feed.xml");
+            crate::fsutil::write_if_changed(&path, xml.as_bytes()).map_err(io(&path))?;
+            return Ok(vec!["feed.xml".to_owned()]);
+        }
+        let sorted: Vec<Item> = order.iter().filter_map(|&i| items.get(i).cloned().flatten()).collect();
+        let pages = feed::paging::paginate(channel, &sorted, options.page_size, base_url);
+        let mut rendered = Vec::new();
+        for (name, page) in &pages {
+            rendered.push((name.clone(), feed::write(&redirect(page, map, base_url))?));
+        }
+        // Older pages first, `feed.xml` (the one apps poll) last.
+        rendered.sort_by_key(|(name, _)| name == "feed.xml");
+        for (name, xml) in &rendered {
+            let path = out.join(name);
+            crate::fsutil::write_if_changed(&path, xml.as_bytes()).map_err(io(&path))?;
+        }
+        Ok(rendered.into_iter().map(|(name, _)| name).collect())
+    })?;
+    let mut pages = pages;
+    pages.sort_by_key(|name| {
+        name.strip_prefix("feed-")
+            .and_then(|n| n.strip_suffix(".xml"))
+            .and_then(|n| n.parse::<usize>().ok())
+            .unwrap_or(1)
+    });
+    let mut files = Vec::new();
+    for name in pages {
+        let path = out.join(&name);
+        let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or_default();
+        let changed = before.get(&name).is_none_or(|old| std::fs::read(&path).ok() != *old);
+        files.push(Written { path: name, bytes: size, changed });
+    }
+    Ok(files)
 }
 
 /// Writes the GUID lock if its text changed (it is a source: commit it) and records it in `rec`.
@@ -323,21 +478,49 @@ pub(super) fn save_lock(plan: &Plan, rec: &mut Recorder) -> Result<(), BuildErro
     Ok(())
 }
 
+/// An episode's audio copy, made (on any thread) unless the output is current.
+struct Copy {
+    src_meta: std::fs::Metadata,
+    /// `None`: the output is still the tagged copy of this source.
+    staged: Option<tempfile::TempPath>,
+}
+
+/// An episode's audio copy as staged by the transaction.
+struct Staged {
+    src_meta: std::fs::Metadata,
+    /// The output was already this copy.
+    current: bool,
+    /// The output's content changes.
+    changed: bool,
+    /// Where the copy is now.
+    path: std::path::PathBuf,
+    /// At a versioned name (until the build ends).
+    versioned: bool,
+}
+
+/// The tagged copy of `p`'s audio, made in a temporary file beside its output unless the build
+/// state says the output is current.
+fn copy_audio(state: &BuildState, out: &Path, p: &Planned) -> Result<Copy, BuildError> {
+    let out_audio = out.join(&p.audio_out_rel);
+    let src_meta = std::fs::metadata(&p.audio_src).map_err(io(&p.audio_src))?;
+    // Audio hosted elsewhere: nothing to copy.
+    if p.remote.is_some() || state.audio_is_current(&p.audio_out_rel, &src_meta, &out_audio, &p.ep.chapters) {
+        return Ok(Copy { src_meta, staged: None });
+    }
+    Ok(Copy { src_meta, staged: Some(stage_audio(&p.audio_src, &out_audio, &p.ep.chapters)?) })
+}
+
 /// What an audio copy was made from, recorded in the build state once the copy is in place.
 type TaggedAudio = (String, std::fs::Metadata, Chapters);
 
-/// A copy of `src` with the chapters embedded (MP3 and MP4), staged in a fsynced temporary file
-/// beside `out` (removed if anything fails).
+/// A copy of `src` with the chapters embedded (MP3 and MP4), staged in a temporary file beside
+/// `out` (removed if anything fails; made durable with the rest by the transaction).
 fn stage_audio(src: &Path, out: &Path, chapters: &Chapters) -> Result<tempfile::TempPath, BuildError> {
     let dir = out.parent().unwrap_or(Path::new("."));
     let ext = out.extension().and_then(|e| e.to_str()).unwrap_or("audio");
     let mut tmp = super::commit::temp_in(dir, ext)?;
-    let mut f = std::fs::File::open(src).map_err(io(src))?;
-    let copied = {
-        let mut w = std::io::BufWriter::with_capacity(1 << 16, tmp.as_file_mut());
-        std::io::copy(&mut f, &mut w).and_then(|_| w.flush())
-    };
-    copied.map_err(io(tmp.path()))?;
+    let f = std::fs::File::open(src).map_err(io(src))?;
+    crate::fsutil::copy_into(&f, tmp.as_file_mut()).map_err(io(tmp.path()))?;
     let path = tmp.into_temp_path();
     // Chapters go into the containers podmark writes (MP3, MP4); Ogg, FLAC and WAV copies are
     // published as they are, their chapters in the feed's chapter files. Notes without chapters
@@ -345,9 +528,8 @@ fn stage_audio(src: &Path, out: &Path, chapters: &Chapters) -> Result<tempfile::
     let writable =
         matches!(crate::tag::container_of(&path), Ok(crate::audio::Container::Mp3 | crate::audio::Container::Mp4));
     if writable && !chapters.is_empty() {
-        crate::tag::embed(&path, chapters, &TagOptions::new())?;
+        crate::tag::embed(&path, chapters, &TagOptions::new().unsynced())?;
     }
-    std::fs::File::open(&path).and_then(|f| f.sync_all()).map_err(io(&path))?;
     Ok(path)
 }
 
@@ -360,26 +542,40 @@ fn emit(txn: &mut Txn, rel: &str, bytes: &[u8], listed: bool) -> Result<Written,
 /// `page` with the URLs of the files in `map` (plain → versioned name, relative to `base_url`)
 /// pointing at their versioned names.
 fn redirect(page: &feed::Feed, map: &HashMap<String, String>, base_url: &str) -> feed::Feed {
-    let mut page = page.clone();
+    feed::Feed {
+        channel: redirect_channel(&page.channel, map, base_url),
+        items: page.items.iter().map(|item| redirect_item(item, map, base_url)).collect(),
+    }
+}
+
+/// [`redirect`] for the channel (its artwork).
+fn redirect_channel(channel: &Channel, map: &HashMap<String, String>, base_url: &str) -> Channel {
+    let mut channel = channel.clone();
+    if let Some(u) = channel.image_url.as_mut() {
+        fix_url(u, map, base_url);
+    }
+    channel
+}
+
+/// [`redirect`] for one item.
+fn redirect_item(item: &Item, map: &HashMap<String, String>, base_url: &str) -> Item {
+    let mut item = item.clone();
     if map.is_empty() {
-        return page;
+        return item;
     }
-    let fix = |url: &mut String| {
-        if let Some(v) = url.strip_prefix(base_url).and_then(|rel| map.get(rel)) {
-            *url = format!("{base_url}{v}");
-        }
-    };
-    if let Some(u) = page.channel.image_url.as_mut() {
-        fix(u);
+    let fix = |url: &mut String| fix_url(url, map, base_url);
+    fix(&mut item.enclosure.url);
+    item.chapters_url.iter_mut().for_each(fix);
+    item.image_url.iter_mut().for_each(fix);
+    item.transcripts.iter_mut().for_each(|t| fix(&mut t.url));
+    item.alternate_enclosures.iter_mut().for_each(|a| fix(&mut a.url));
+    item
+}
+
+fn fix_url(url: &mut String, map: &HashMap<String, String>, base_url: &str) {
+    if let Some(v) = url.strip_prefix(base_url).and_then(|rel| map.get(rel)) {
+        *url = format!("{base_url}{v}");
     }
-    for item in &mut page.items {
-        fix(&mut item.enclosure.url);
-        item.chapters_url.iter_mut().for_each(fix);
-        item.image_url.iter_mut().for_each(fix);
-        item.transcripts.iter_mut().for_each(|t| fix(&mut t.url));
-        item.alternate_enclosures.iter_mut().for_each(|a| fix(&mut a.url));
-    }
-    page
 }
 
 /// The episode's `podcast:alternateEnclosure`s: each file published as it is (no chapters are

@@ -98,7 +98,7 @@ pub const DESCRIPTION_LIMIT: usize = 4000;
 const MORE: &str = "<p>…</p>\n";
 
 /// The item `description` for notes rendered as `html`: the HTML itself when it fits Apple's
-/// [`DESCRIPTION_LIMIT`] (the full notes always go to `content:encoded`). Longer HTML keeps as many
+/// [`DESCRIPTION_LIMIT`] (the feed then has no `content:encoded`). Longer HTML keeps as many
 /// whole top-level blocks (paragraphs, lists, …) from the start as fit, then `<p>…</p>`. When not
 /// even the first block fits, its text (tags removed) is cut at a word boundary. The result is
 /// always well-formed HTML of at most [`DESCRIPTION_LIMIT`] bytes.

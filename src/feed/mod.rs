@@ -168,8 +168,9 @@ pub struct Item {
     pub duration_secs: u64,
     /// No duration is known (audio hosted elsewhere whose feed gave none): no `itunes:duration`.
     pub duration_unknown: bool,
-    /// HTML for `content:encoded`, and for `description` when it fits Apple's 4,000 bytes (else
-    /// `description` holds its leading blocks, see [`html::fit_description`]).
+    /// The notes as HTML: written once, in `description`, when they fit Apple's 4,000 bytes; longer
+    /// notes go whole into `content:encoded`, and `description` holds their leading blocks (see
+    /// [`html::fit_description`]).
     pub html: String,
     /// A short plain-text summary (`itunes:summary` is dropped by Apple; used for `itunes:subtitle`).
     pub summary: Option<String>,
@@ -329,10 +330,42 @@ fn yes_no(b: bool) -> &'static str {
     if b { "true" } else { "false" }
 }
 
-/// Writes the feed as XML. Deterministic: the same feed gives the same bytes.
+/// Writes the feed as XML. Deterministic: the same feed gives the same bytes. It is
+/// [`write_head`], then [`write_item_fragment`] of each item, then [`TAIL`], so a writer that
+/// keeps the fragments of unchanged items can splice a feed with the same bytes.
 pub fn write(feed: &Feed) -> Result<String, FeedError> {
+    let mut out = write_head(&feed.channel)?;
+    for item in &feed.items {
+        out.push_str(&write_item_fragment(item)?);
+    }
+    out.push_str(TAIL);
+    Ok(out)
+}
+
+/// What ends a feed after its last item.
+pub const TAIL: &str = "\n  </channel>\n</rss>\n";
+
+/// The feed up to its first item: the XML declaration, `rss` and the channel's own elements.
+pub fn write_head(channel: &Channel) -> Result<String, FeedError> {
     let mut w = Writer::new_with_indent(Cursor::new(Vec::new()), b' ', 2);
     w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None))).map_err(err)?;
+    open_rss(&mut w)?;
+    write_channel(&mut w, channel)?;
+    String::from_utf8(w.into_inner().into_inner()).map_err(err)
+}
+
+/// One item as it stands in a feed (indented, with the line break before it).
+pub fn write_item_fragment(item: &Item) -> Result<String, FeedError> {
+    let mut w = Writer::new_with_indent(Cursor::new(Vec::new()), b' ', 2);
+    open_rss(&mut w)?;
+    let start = w.get_ref().get_ref().len();
+    write_item(&mut w, item)?;
+    let bytes = w.into_inner().into_inner();
+    String::from_utf8(bytes.get(start..).unwrap_or_default().to_vec()).map_err(err)
+}
+
+/// `<rss …>` with the namespaces, and `<channel>`.
+fn open_rss(w: &mut W) -> Result<(), FeedError> {
     let mut rss = BytesStart::new("rss");
     rss.push_attribute(("version", "2.0"));
     rss.push_attribute(("xmlns:itunes", ns::ITUNES));
@@ -342,15 +375,7 @@ pub fn write(feed: &Feed) -> Result<String, FeedError> {
     rss.push_attribute(("xmlns:atom", ns::ATOM));
     w.write_event(Event::Start(rss)).map_err(err)?;
     w.write_event(Event::Start(BytesStart::new("channel"))).map_err(err)?;
-    write_channel(&mut w, &feed.channel)?;
-    for item in &feed.items {
-        write_item(&mut w, item)?;
-    }
-    w.write_event(Event::End(BytesEnd::new("channel"))).map_err(err)?;
-    w.write_event(Event::End(BytesEnd::new("rss"))).map_err(err)?;
-    let mut out = String::from_utf8(w.into_inner().into_inner()).map_err(err)?;
-    out.push('\n');
-    Ok(out)
+    Ok(())
 }
 
 fn write_channel(w: &mut W, c: &Channel) -> Result<(), FeedError> {
@@ -421,8 +446,8 @@ fn write_channel(w: &mut W, c: &Channel) -> Result<(), FeedError> {
 
 fn write_item(w: &mut W, it: &Item) -> Result<(), FeedError> {
     w.write_event(Event::Start(BytesStart::new("item"))).map_err(err)?;
+    // No `itunes:title`: it would repeat `title`, which Apple reads when it is absent.
     text(w, "title", &it.title)?;
-    text(w, "itunes:title", &it.title)?;
     if let Some(e) = it.episode {
         text(w, "itunes:episode", &e.to_string())?;
     }
@@ -448,8 +473,13 @@ fn write_item(w: &mut W, it: &Item) -> Result<(), FeedError> {
     if let Some(s) = &it.summary {
         text(w, "itunes:subtitle", s)?;
     }
-    cdata(w, "description", &html::fit_description(&it.html))?;
-    cdata(w, "content:encoded", &it.html)?;
+    // The notes once: `description` (which every client reads) holds the whole HTML when it fits
+    // Apple's limit; only longer notes add `content:encoded` for the full text.
+    let description = html::fit_description(&it.html);
+    cdata(w, "description", &description)?;
+    if description.len() != it.html.len() {
+        cdata(w, "content:encoded", &it.html)?;
+    }
     if let Some(img) = &it.image_url {
         empty(w, "itunes:image", &[("href", img)])?;
     }

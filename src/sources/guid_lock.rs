@@ -298,6 +298,11 @@ impl GuidLock {
         self.episodes.get(slug).and_then(|e| e.permalink)
     }
 
+    /// Whether `slug` has an entry that [`GuidLock::fill_identity`] would complete.
+    pub fn needs_identity(&self, slug: &str) -> bool {
+        self.episodes.get(slug).is_some_and(|e| !e.has_identity())
+    }
+
     /// Fills in the identity fields the entry of `slug` lacks (an entry written by an older
     /// podmark, or a new one) from `identity()`, which is only called when one is missing.
     /// Recorded fields never change: they describe the episode as first built.

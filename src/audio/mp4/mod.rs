@@ -592,12 +592,12 @@ fn write_path(path: &Path, chapters: Option<&Chapters>, options: &TagOptions) ->
             let mut f = OpenOptions::new().write(true).open(target).map_err(|e| Failure::Io(e).at(path))?;
             f.seek(SeekFrom::Start(p.layout.start)).map_err(|e| Failure::Io(e).at(path))?;
             f.write_all(&region)
-                .and_then(|()| f.sync_all())
+                .and_then(|()| if options.durable { f.sync_all() } else { Ok(()) })
                 .map_err(|source| TagError::WriteFailed { path: path.to_owned(), source })?;
             Ok(report(path, &p, WriteMode::InPlace))
         }
         layout::Mode::Rewrite { .. } => {
-            crate::fsutil::replace_atomically(target, |w| p.layout.write_file(&mut file, w, p.len))
+            crate::fsutil::replace(target, |w| p.layout.write_file(&mut file, w, p.len), options.durable)
                 .map_err(|e| Failure::Io(e).at(path))?;
             Ok(report(path, &p, WriteMode::Rewritten))
         }

@@ -376,7 +376,7 @@ impl Source {
             // One `write` of the whole region at offset 0, then fsync; once it has started, a
             // failure may have left the old or the new tag.
             f.write_all(&new)
-                .and_then(|()| f.sync_data())
+                .and_then(|()| if options.durable { f.sync_data() } else { Ok(()) })
                 .map_err(|source| TagError::WriteFailed { path: path.to_owned(), source })?;
             return Ok(self.report(path, chapters, WriteMode::InPlace, self.file_len, warnings));
         }
@@ -389,18 +389,22 @@ impl Source {
         }
         let mut src = File::open(&self.real).map_err(|e| io_err(path, e))?;
         src.seek(SeekFrom::Start(region)).map_err(|e| io_err(path, e))?;
-        crate::fsutil::replace_atomically(&self.real, |w| {
-            w.write_all(&header)?;
-            w.write_all(frames)?;
-            io::copy(&mut io::repeat(0).take(u64::try_from(options.padding).unwrap_or(u64::MAX)), w)?;
-            let copied = io::copy(&mut (&mut src).take(audio), w)?;
-            if copied != audio {
-                return Err(io::Error::other(format!(
-                    "the file shrank while it was being copied ({copied} of {audio} audio bytes)"
-                )));
-            }
-            Ok(())
-        })
+        crate::fsutil::replace(
+            &self.real,
+            |w| {
+                w.write_all(&header)?;
+                w.write_all(frames)?;
+                io::copy(&mut io::repeat(0).take(u64::try_from(options.padding).unwrap_or(u64::MAX)), w)?;
+                let copied = io::copy(&mut (&mut src).take(audio), w)?;
+                if copied != audio {
+                    return Err(io::Error::other(format!(
+                        "the file shrank while it was being copied ({copied} of {audio} audio bytes)"
+                    )));
+                }
+                Ok(())
+            },
+            options.durable,
+        )
         .map_err(|e| io_err(path, e))?;
         Ok(self.report(path, chapters, WriteMode::Rewritten, after, warnings))
     }

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Issue 15's build benchmark, side by side in one run: a generated show of 10,000 episodes (each a
+# 10-second MP3 and notes with four chapter lines) built by podmark, next to `cp -r` + `sync` of the
+# same sources (first build) and podgen writing the same 10,000 items (edit rebuild, re-render);
+# feed sizes; peak RSS (GNU time -v); then a 100,000-episode show (audio hard-linked) and its
+# no-change rebuild. Needs ffmpeg, python3 (podgen goes into a bench-only venv) and /usr/bin/time.
+#
+# usage: benches/scale.sh [N=10000] [BIG=100000]     (BIG=0 skips the 100,000-episode run)
+# env:   SCALE_DIR (default: a temporary folder under /var/tmp, removed at the end)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=${1:-10000}
+big=${2:-100000}
+nice cargo build --release --quiet --bin podmark
+bin=$PWD/target/release/podmark
+tmp=${SCALE_DIR:-$(mktemp -d /var/tmp/podmark-scale.XXXXXX)}
+[ -n "${SCALE_DIR:-}" ] || trap 'rm -rf "$tmp"' EXIT
+venv=${PODGEN_VENV:-$tmp/venv}
+if ! "$venv/bin/python" -c 'import podgen' 2>/dev/null; then
+  python3 -m venv "$venv" && "$venv/bin/pip" install --quiet podgen
+fi
+
+# One 10-second MP3, copied into every episode.
+ffmpeg -loglevel error -y -f lavfi -i sine=frequency=440:duration=10 -ac 1 -b:a 32k "$tmp/ten.mp3"
+audio_bytes=$(stat -c %s "$tmp/ten.mp3")
+
+# `timed LABEL CMD…`: wall seconds and peak RSS (MB) of CMD, into $secs and $rss, and a line.
+timed() {
+  local label=$1; shift
+  /usr/bin/time -v -o "$tmp/time.txt" "$@" >"$tmp/out.txt" 2>&1 || { cat "$tmp/out.txt"; exit 1; }
+  secs=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, t, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + t[i]; print s }' "$tmp/time.txt")
+  rss=$(awk -F': ' '/Maximum resident/ { printf "%.1f", $2 / 1024 }' "$tmp/time.txt")
+  local cpu; cpu=$(awk -F': ' '/Percent of CPU/ { print $2 }' "$tmp/time.txt")
+  printf '  %-44s %8.2f s  %7s MB peak RSS  %5s CPU\n' "$label" "$secs" "$rss" "$cpu"
+}
+ratio() { python3 -c "import sys; a, b = float(sys.argv[1]), float(sys.argv[2]); print(f'{a / b:.2f}' if b else 'inf')" "$1" "$2"; }
+
+echo "== $n episodes ($(nproc) cores, $bin)"
+python3 benches/scale_gen.py "$tmp/eps" "$n" "$tmp/ten.mp3"
+sync
+timed "cp -r of the sources + sync" sh -c "cp -r '$tmp/eps' '$tmp/copy' && sync"
+cp_secs=$secs
+rm -rf "$tmp/copy"
+sync
+timed "podmark first build" "$bin" build -q --episodes "$tmp/eps" --out "$tmp/feed"
+first_secs=$secs; first_rss=$rss
+timed "podmark no-change rebuild" "$bin" build -q --episodes "$tmp/eps" --out "$tmp/feed"
+mid=$(printf 'ep-%06d' $(( (n + 1) / 2 )))
+printf '\nOne more paragraph, edited in.\n' >> "$tmp/eps/$mid/episode.md"
+timed "podmark rebuild after one episode.md edit" "$bin" build -q --episodes "$tmp/eps" --out "$tmp/feed"
+edit_secs=$secs
+sed -i 's/^description = .*/description = "A generated back catalogue, edited."/' "$tmp/eps/podcast.toml"
+timed "podmark re-render after a podcast.toml edit" "$bin" build -q --episodes "$tmp/eps" --out "$tmp/feed"
+render_secs=$secs
+timed "podgen writing the same $n items" "$venv/bin/python" benches/scale_podgen.py "$tmp/eps" "$audio_bytes" "$tmp/podgen.xml"
+podgen_secs=$secs
+feed_bytes=$(stat -c %s "$tmp/feed/feed.xml"); podgen_bytes=$(stat -c %s "$tmp/podgen.xml")
+printf '  %-44s %8d bytes (podgen %d)\n' "feed.xml" "$feed_bytes" "$podgen_bytes"
+echo "-- against the issue's targets"
+echo "  first build / (cp -r + sync):       $(ratio "$first_secs" "$cp_secs")x   (target <= 1.5)"
+echo "  podgen / edit rebuild:              $(ratio "$podgen_secs" "$edit_secs")x   (target >= 7)"
+echo "  podgen / re-render:                 $(ratio "$podgen_secs" "$render_secs")x   (target >= 3)"
+echo "  feed size / podgen's:               $(ratio "$feed_bytes" "$podgen_bytes")x   (target <= 1.5)"
+echo "  first build peak RSS:               $first_rss MB (target < 100)"
+rm -rf "$tmp/eps" "$tmp/feed" "$tmp/podgen.xml"
+
+if [ "$big" -gt 0 ]; then
+  echo "== $big episodes (audio hard-linked)"
+  python3 benches/scale_gen.py "$tmp/big" "$big" "$tmp/ten.mp3" --link
+  timed "podmark first build" "$bin" build -q --episodes "$tmp/big" --out "$tmp/bigfeed"
+  timed "podmark no-change rebuild" "$bin" build -q --episodes "$tmp/big" --out "$tmp/bigfeed"
+  mid=$(printf 'ep-%06d' $(( (big + 1) / 2 )))
+  printf '\nOne more paragraph, edited in.\n' >> "$tmp/big/$mid/episode.md"
+  timed "podmark rebuild after one episode.md edit" "$bin" build -q --episodes "$tmp/big" --out "$tmp/bigfeed"
+fi

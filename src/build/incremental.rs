@@ -1,0 +1,399 @@
+//! Incremental rebuilds: what each episode produced (its feed item, already rendered, its files,
+//! report and warnings) is kept in `<out>/.podmark/items`, and a rebuild in which only some
+//! episodes' inputs changed re-reads, re-checks and re-renders only those, splicing the other
+//! items' fragments into the feed. The output is byte-identical to a full build's (the feed is
+//! always written as head, fragments, tail: [`crate::feed::write`]).
+//!
+//! Which episodes changed comes from the build state's fingerprint ([`super::state`]): every input
+//! and output is stamped (size, modification time, and a hash when racily clean). A changed stamp
+//! under `episodes/<slug>/` or among the files of `<slug>` makes that episode dirty. A change to
+//! anything else sends the build down the full path, except `podcast.toml` when the fields items
+//! depend on ([`items_key`]) are unchanged: then only the channel is rendered again. So do a new
+//! or removed episode folder, a paged feed, any problem in a dirty episode (the full path reports
+//! it with all the others), a GUID the lock does not already hold, and another podmark version or
+//! executable (the fingerprint's key).
+//!
+//! The file holds a header line (JSON), then per episode, in folder order, one JSON line and the
+//! item's XML fragment (its length is in the line) followed by a line break. It is read only when
+//! a rebuild has something to do, and written after every successful build.
+
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+use std::io::Write as _;
+use std::num::NonZeroU32;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, FixedOffset};
+use serde::{Deserialize, Serialize};
+
+use super::plan::{Plan, Planned};
+use super::state::{BuildState, Recorder};
+use super::{BuildError, BuildOptions, BuildReport, EpisodeReport, ProbeCacheStats, Written};
+use crate::probe::ProbeCache;
+use crate::sources::SourceDiagnostic;
+use crate::sources::episode::EpisodeType;
+use crate::sources::guid_lock::GuidLock;
+use crate::sources::show::Show;
+
+/// Layout version of the items file.
+const FORMAT: u32 = 1;
+
+/// What one episode produced.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(super) struct Record {
+    pub(super) slug: String,
+    pub(super) guid: String,
+    pub(super) date: DateTime<FixedOffset>,
+    pub(super) season: Option<NonZeroU32>,
+    pub(super) episode: Option<NonZeroU32>,
+    pub(super) episode_type: EpisodeType,
+    pub(super) report: EpisodeReport,
+    /// Its files, relative to the output folder (`changed` false).
+    pub(super) files: Vec<Written>,
+    /// Warnings about its sources.
+    #[serde(default)]
+    pub(super) warnings: Vec<SourceDiagnostic>,
+    /// Bytes of `xml` in the file.
+    xml_len: usize,
+    /// The rendered item ([`crate::feed::write_item_fragment`]).
+    #[serde(skip)]
+    pub(super) xml: String,
+}
+
+impl Record {
+    pub(super) fn new(p: &Planned, mut report: EpisodeReport, files: &[Written], xml: String) -> Record {
+        report.audio_tagged = false;
+        let files = files.iter().map(|f| Written { changed: false, ..f.clone() }).collect();
+        Record {
+            slug: p.ep.slug.clone(),
+            guid: p.guid.clone(),
+            date: p.date,
+            season: p.ep.meta.season,
+            episode: p.ep.meta.episode,
+            episode_type: p.ep.meta.episode_type,
+            report,
+            files,
+            warnings: Vec::new(),
+            xml_len: xml.len(),
+            xml,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Header {
+    format: u32,
+    podmark: String,
+    /// The build state fingerprint's key (podmark executable, options).
+    key: String,
+    /// [`items_key`] of the show the items were rendered for.
+    items_key: u64,
+    /// Warnings about no episode (an orphaned GUID-lock entry).
+    warnings: Vec<SourceDiagnostic>,
+}
+
+/// The items file: records in folder order.
+pub(super) struct Items {
+    header: Header,
+    pub(super) records: Vec<Record>,
+}
+
+impl Items {
+    /// The file at `path` if it was written for `key`.
+    fn read(path: &Path, key: &str) -> Option<Items> {
+        let bytes = std::fs::read(path).ok()?;
+        let mut rest = bytes.as_slice();
+        let mut line = || -> Option<&[u8]> {
+            let end = rest.iter().position(|&b| b == b'\n')?;
+            let (l, r) = rest.split_at(end);
+            rest = r.get(1..)?;
+            Some(l)
+        };
+        let header: Header = serde_json::from_slice(line()?).ok()?;
+        if header.format != FORMAT || header.podmark != env!("CARGO_PKG_VERSION") || header.key != key {
+            return None;
+        }
+        let mut records = Vec::new();
+        while !rest.is_empty() {
+            let end = rest.iter().position(|&b| b == b'\n')?;
+            let mut record: Record = serde_json::from_slice(rest.get(..end)?).ok()?;
+            let xml = rest.get(end + 1..end + 1 + record.xml_len)?;
+            record.xml = String::from_utf8(xml.to_vec()).ok()?;
+            rest = rest.get(end + 2 + record.xml_len..)?;
+            records.push(record);
+        }
+        Some(Items { header, records })
+    }
+
+    /// Writes the file (atomically; it is a cache: no fsync, a torn file is simply not used).
+    fn write(&self, path: &Path) -> std::io::Result<()> {
+        crate::fsutil::replace_unsynced(path, |w| {
+            serde_json::to_writer(&mut *w, &self.header)?;
+            w.write_all(b"\n")?;
+            for r in &self.records {
+                serde_json::to_writer(&mut *w, r)?;
+                w.write_all(b"\n")?;
+                w.write_all(r.xml.as_bytes())?;
+                w.write_all(b"\n")?;
+            }
+            Ok(())
+        })
+    }
+}
+
+/// A hash of what the show gives every item and episode file (everything in `podcast.toml` but
+/// the channel's own description, artwork, owner, category, copyright, link, explicit and locked
+/// flags): when it is unchanged, a `podcast.toml` edit re-renders only the channel.
+pub(super) fn items_key(show: &Show) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    format!(
+        "{:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?}",
+        show.title,
+        show.author,
+        show.language,
+        show.base_url,
+        show.show_type,
+        show.chapter_formats,
+        show.timezone,
+        show.podcast
+    )
+    .hash(&mut h);
+    h.finish()
+}
+
+/// Saves the records of a build (full or incremental) for the next one.
+pub(super) fn save(
+    state_dir: &Path,
+    key: &str,
+    show: &Show,
+    mut records: Vec<Record>,
+    warnings: &[SourceDiagnostic],
+    episodes_dir: &Path,
+) {
+    let path = state_dir.join("items");
+    // Each warning goes with the episode whose folder holds its file; the rest are the show's.
+    let by_dir: HashMap<PathBuf, usize> =
+        records.iter().enumerate().map(|(i, r)| (episodes_dir.join(&r.slug), i)).collect();
+    let mut global = Vec::new();
+    for r in &mut records {
+        r.warnings.clear();
+    }
+    for w in warnings {
+        let owner = w.path.ancestors().find_map(|a| by_dir.get(a)).copied();
+        match owner.and_then(|i| records.get_mut(i)) {
+            Some(r) => r.warnings.push(w.clone()),
+            None if w.diagnostic.code != super::renames::KEPT => global.push(w.clone()),
+            None => {}
+        }
+    }
+    for r in &mut records {
+        r.xml_len = r.xml.len();
+    }
+    let header = Header {
+        format: FORMAT,
+        podmark: env!("CARGO_PKG_VERSION").to_owned(),
+        key: key.to_owned(),
+        items_key: items_key(show),
+        warnings: global,
+    };
+    if (Items { header, records }).write(&path).is_err() {
+        // Only a cache: the next build takes the full path.
+        let _ = std::fs::remove_file(&path);
+    }
+}
+
+/// What an incremental build needs from [`super::build`].
+pub(super) struct Context<'a> {
+    pub(super) options: &'a BuildOptions,
+    pub(super) state_dir: &'a Path,
+    pub(super) key: &'a str,
+    /// The changed inputs and outputs (paths as stamped).
+    pub(super) changed: &'a [String],
+}
+
+/// Rebuilds only the dirty episodes, or returns `None` when the build must take the full path
+/// (see the module docs). Errors are those of writing.
+pub(super) fn build(cx: &Context<'_>, state: &mut BuildState) -> Result<Option<BuildReport>, BuildError> {
+    let options = cx.options;
+    if options.page_size.is_some() || cx.changed.is_empty() {
+        return Ok(None);
+    }
+    let Some(mut items) = Items::read(&cx.state_dir.join("items"), cx.key) else { return Ok(None) };
+    // Which episodes are dirty; anything else changed (but podcast.toml) means the full path.
+    let episodes_dir = options.episodes.to_string_lossy().trim_end_matches('/').to_owned();
+    let show_path = options.episodes.join("podcast.toml");
+    let show_str = show_path.to_string_lossy().into_owned();
+    let slugs: HashMap<&str, usize> = items.records.iter().enumerate().map(|(i, r)| (r.slug.as_str(), i)).collect();
+    let mut outputs: HashMap<String, usize> = HashMap::new();
+    for (i, r) in items.records.iter().enumerate() {
+        for f in &r.files {
+            outputs.insert(options.out.join(&f.path).to_string_lossy().into_owned(), i);
+        }
+    }
+    let mut dirty = std::collections::BTreeSet::new();
+    let mut show_changed = false;
+    for path in cx.changed {
+        if *path == show_str {
+            show_changed = true;
+            continue;
+        }
+        let under = path.strip_prefix(&episodes_dir).and_then(|p| p.strip_prefix('/'));
+        let slug = under.map(|p| p.split('/').next().unwrap_or(p));
+        match (slug.and_then(|s| slugs.get(s)), outputs.get(path)) {
+            (Some(&i), _) | (None, Some(&i)) => {
+                dirty.insert(i);
+            }
+            _ => return Ok(None),
+        }
+    }
+    let mut rec = Recorder::new();
+    let show_bytes = rec.read(&show_path).map_err(super::io(&show_path))?;
+    let Some(show) = std::str::from_utf8(&show_bytes).ok().and_then(|t| Show::parse(t).ok()) else {
+        return Ok(None);
+    };
+    // The website's pages hold the show and every episode: they are rendered on the full path.
+    if items_key(&show) != items.header.items_key || show.site.enabled {
+        return Ok(None);
+    }
+    let _ = show_changed;
+
+    // Load and check the dirty episodes as the full path would; any problem: the full path.
+    let mut problems = Vec::new();
+    let mut warnings = Vec::new();
+    let mut loaded = Vec::new();
+    for &i in &dirty {
+        let Some(r) = items.records.get(i) else { return Ok(None) };
+        let dir = options.episodes.join(&r.slug);
+        if !dir.join("episode.md").is_file() {
+            return Ok(None);
+        }
+        match super::plan::load_dir(dir, &mut rec, &mut problems, &mut warnings)? {
+            Some((ep, _)) if problems.is_empty() => loaded.push((i, ep)),
+            _ => return Ok(None),
+        }
+    }
+    // Season and episode numbers, and GUIDs, still unique among all episodes.
+    let clean = |i: &usize| !dirty.contains(i);
+    let mut numbers: HashSet<(Option<NonZeroU32>, NonZeroU32)> = items
+        .records
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| clean(i))
+        .filter(|(_, r)| r.episode_type == EpisodeType::Full)
+        .filter_map(|(_, r)| r.episode.map(|n| (r.season, n)))
+        .collect();
+    for (_, ep) in &loaded {
+        if let Some(n) = ep.meta.episode.filter(|_| ep.meta.episode_type == EpisodeType::Full)
+            && !numbers.insert((ep.meta.season, n))
+        {
+            return Ok(None);
+        }
+    }
+    let seen: HashMap<String, String> = items
+        .records
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| clean(i))
+        .map(|(_, r)| (r.guid.clone(), r.slug.clone()))
+        .collect();
+    // The lock is unchanged (else the full path): it holds each dirty episode's recorded GUID.
+    let mut lock = GuidLock::default();
+    for (i, _) in &loaded {
+        if let Some(r) = items.records.get(*i) {
+            lock.set(&r.slug, &r.guid);
+        }
+    }
+    let state_dir = cx.state_dir;
+    let mut cache = ProbeCache::open(state_dir.join("probe-cache.json")).unwrap_or_else(|_| ProbeCache::in_memory());
+    let lock_path = options.episodes.join("guids.lock");
+    let Some(planned) = super::plan::plan_some(
+        options,
+        &show,
+        &lock,
+        &lock_path,
+        seen,
+        loaded.into_iter().map(|(_, ep)| ep).collect(),
+        &mut rec,
+        &mut cache,
+        &mut warnings,
+    ) else {
+        return Ok(None);
+    };
+    if planned.iter().any(|p| items.records.iter().find(|r| r.slug == p.ep.slug).is_none_or(|r| r.guid != p.guid)) {
+        return Ok(None);
+    }
+    let base_url = match &options.base_url {
+        Some(u) if u.ends_with('/') => u.clone(),
+        Some(u) => format!("{u}/"),
+        None => show.base_url.clone(),
+    };
+    let show_guid = crate::sources::guid_lock::podcast_guid(&show.base_url_feed());
+    let lock_stat = Recorder::stat(&lock_path);
+    rec.record(&lock_path, lock_stat, None);
+    let mut plan = Plan {
+        feed_url: format!("{base_url}feed.xml"),
+        base_url,
+        show_guid,
+        lock,
+        lock_path,
+        lock_stat,
+        episodes: planned,
+        show,
+        warnings: Vec::new(),
+    };
+    let fresh = super::write::Writer { options, rec: &mut rec, cache: &mut cache, state, warnings: &mut warnings }
+        .write_some(&mut plan, &mut items.records)?;
+
+    // The probe cache keeps every entry (the clean episodes' were not asked for).
+    let (hits, misses) = (cache.hits(), cache.misses());
+    let _ = cache.save();
+    let mut all_warnings: Vec<SourceDiagnostic> = items.header.warnings.clone();
+    // Warnings in folder order: the clean episodes' as recorded, the dirty ones' from this build.
+    let dirty_dirs: HashSet<PathBuf> =
+        dirty.iter().filter_map(|&i| items.records.get(i)).map(|r| options.episodes.join(&r.slug)).collect();
+    for (i, r) in items.records.iter().enumerate() {
+        if dirty.contains(&i) {
+            let dir = options.episodes.join(&r.slug);
+            all_warnings.extend(warnings.iter().filter(|w| w.path.starts_with(&dir)).cloned());
+        } else {
+            all_warnings.extend(r.warnings.iter().cloned());
+        }
+    }
+    all_warnings.extend(warnings.iter().filter(|w| !dirty_dirs.iter().any(|d| w.path.starts_with(d))).cloned());
+    let mut files: Vec<Written> = Vec::new();
+    for r in &items.records {
+        files.extend(r.files.iter().cloned());
+    }
+    // The dirty episodes' files say whether they changed.
+    for f in &mut files {
+        if let Some(w) = fresh.changed.iter().find(|w| w.path == f.path) {
+            f.changed = w.changed;
+        }
+    }
+    files.extend(fresh.tail);
+    let report = BuildReport {
+        show: plan.show.title.clone(),
+        feed_url: plan.feed_url.clone(),
+        episodes: fresh
+            .order
+            .iter()
+            .filter_map(|&i| items.records.get(i))
+            .map(|r| {
+                let mut e = r.report.clone();
+                e.audio_tagged = fresh.tagged.contains(&r.slug);
+                e
+            })
+            .collect(),
+        files,
+        warnings: all_warnings,
+        probe_cache: ProbeCacheStats { hits, misses },
+        up_to_date: false,
+    };
+    save(state_dir, cx.key, &plan.show, items.records, &report.warnings, &options.episodes);
+    // The new fingerprint: the clean episodes' stamps as they were, the rest as read now.
+    rec.adopt_unchanged(state, &dirty_dirs);
+    state
+        .save(&state_dir.join("build-state.json"), rec, cx.key.to_owned(), &options.out, &report)
+        .map_err(|e| BuildError::Unfinished(Box::new(e)))?;
+    Ok(Some(report))
+}
