@@ -3,7 +3,10 @@
 use std::fmt::Write as _;
 
 use super::escape::{attr, json, text};
-use super::{EpisodePage, Site, clock, human_duration, iso_duration, local, secs, snippet};
+use super::{
+    EpisodePage, Site, human_duration, iso_duration, local, push_clock, push_long_date, push_rfc3339, push_secs,
+    snippet,
+};
 
 /// Episode pages sit two folders down.
 const PREFIX: &str = "../../";
@@ -176,8 +179,13 @@ impl<'a> Shared<'a> {
             for cue in cues {
                 o.push_str("<p><a class=\"ts\" href=\"");
                 attr(&mut o, &audio_rel);
-                let t = secs(cue.start);
-                let _ = write!(o, "#t={t}\" data-t=\"{t}\">{}</a> ", clock(cue.start));
+                o.push_str("#t=");
+                push_secs(&mut o, cue.start);
+                o.push_str("\" data-t=\"");
+                push_secs(&mut o, cue.start);
+                o.push_str("\">");
+                push_clock(&mut o, cue.start);
+                o.push_str("</a> ");
                 if let Some(sp) = &cue.speaker {
                     o.push_str("<b>");
                     text(&mut o, sp);
@@ -233,18 +241,21 @@ impl<'a> Shared<'a> {
         );
         let audio = super::escape::attr_string(audio_rel);
         for c in visible {
-            let t = secs(c.start);
             o.push_str("<li>");
             if let Some(img) = &c.image {
                 o.push_str("<img src=\"");
                 attr(o, &local(img, self.site.base_url, PREFIX));
                 o.push_str("\" alt=\"\" width=\"48\" height=\"48\" loading=\"lazy\">");
             }
-            let _ = write!(
-                o,
-                "<a class=\"ch\" href=\"{audio}#t={t}\" data-t=\"{t}\"><span class=\"t\">{}</span> <span class=\"title\">",
-                clock(c.start)
-            );
+            o.push_str("<a class=\"ch\" href=\"");
+            o.push_str(&audio);
+            o.push_str("#t=");
+            push_secs(o, c.start);
+            o.push_str("\" data-t=\"");
+            push_secs(o, c.start);
+            o.push_str("\"><span class=\"t\">");
+            push_clock(o, c.start);
+            o.push_str("</span> <span class=\"title\">");
             text(o, &c.title);
             o.push_str("</span></a>");
             if let Some(url) = &c.url {
@@ -266,7 +277,9 @@ impl<'a> Shared<'a> {
         o.push_str(",\"url\":");
         json(o, page_url);
         o.push_str(",\"datePublished\":");
-        json(o, &it.pub_date.to_rfc3339());
+        o.push('"');
+        push_rfc3339(o, &it.pub_date);
+        o.push('"');
         o.push_str(",\"description\":");
         json(o, description);
         let _ = write!(o, ",\"timeRequired\":\"{}\"", iso_duration(it.duration_secs));
@@ -301,13 +314,12 @@ pub(super) fn meta_line(o: &mut String, it: &crate::feed::Item) {
         crate::EpisodeType::Bonus => o.push_str("Bonus · "),
         crate::EpisodeType::Full => {}
     }
-    let _ = write!(
-        o,
-        "<time datetime=\"{}\">{}</time> · {}",
-        it.pub_date.to_rfc3339(),
-        it.pub_date.format("%-d %B %Y"),
-        human_duration(it.duration_secs)
-    );
+    o.push_str("<time datetime=\"");
+    push_rfc3339(o, &it.pub_date);
+    o.push_str("\">");
+    push_long_date(o, &it.pub_date);
+    o.push_str("</time> · ");
+    o.push_str(&human_duration(it.duration_secs));
 }
 
 /// The first paragraph of an HTML fragment (for a description when there is no summary).
