@@ -28,6 +28,8 @@ pub(super) struct Shared<'a> {
     show_art_rel: Option<String>,
     /// The show's title as an attribute.
     show_attr: String,
+    /// The language as an attribute.
+    lang_attr: String,
 }
 
 impl<'a> Shared<'a> {
@@ -69,6 +71,7 @@ impl<'a> Shared<'a> {
             series_json,
             show_art_rel,
             show_attr: super::escape::attr_string(&c.title),
+            lang_attr: super::escape::attr_string(&c.language),
         }
     }
 
@@ -78,7 +81,14 @@ impl<'a> Shared<'a> {
         let it = ep.item;
         let base = site.base_url;
         let transcript_len = ep.transcript.as_ref().map_or(0, |t| t.iter().map(|c| c.text.len() + 160).sum());
-        let mut o = String::with_capacity(9_000 + ep.notes_html.len() + it.chapters.len() * 400 + transcript_len);
+        let mut o = String::with_capacity(
+            6_500
+                + self.footer.len()
+                + self.header.len()
+                + ep.notes_html.len()
+                + it.chapters.len() * 260
+                + transcript_len,
+        );
         let page_url = format!("{base}episodes/{}/", ep.slug);
         let audio_rel = local(&it.enclosure.url, base, PREFIX);
         let description = match it.summary.as_deref() {
@@ -93,49 +103,54 @@ impl<'a> Shared<'a> {
             .map(|u| super::escape::attr_string(&local(u, base, PREFIX)))
             .or_else(|| self.show_art_rel.clone());
 
+        let title_a = super::escape::attr_string(&it.title);
+        let desc_a = super::escape::attr_string(&description);
+        let url_a = super::escape::attr_string(&page_url);
+        let audio_a = super::escape::attr_string(&it.enclosure.url);
+        let mime_a = super::escape::attr_string(&it.enclosure.mime);
         // <head>
         o.push_str("<!DOCTYPE html>\n<html lang=\"");
-        attr(&mut o, &site.channel.language);
+        o.push_str(&self.lang_attr);
         o.push_str("\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>");
         text(&mut o, &it.title);
         o.push_str(&self.title_suffix);
         o.push_str("</title>\n<meta name=\"description\" content=\"");
-        attr(&mut o, &description);
+        o.push_str(&desc_a);
         o.push_str("\">\n<meta name=\"generator\" content=\"podmark\">\n<link rel=\"canonical\" href=\"");
-        attr(&mut o, &page_url);
+        o.push_str(&url_a);
         o.push_str("\">\n");
         o.push_str(&self.head_links);
         // Open Graph and Twitter player card.
         o.push_str("<meta property=\"og:type\" content=\"website\">\n<meta property=\"og:site_name\" content=\"");
         o.push_str(&self.show_attr);
         o.push_str("\">\n<meta property=\"og:title\" content=\"");
-        attr(&mut o, &it.title);
+        o.push_str(&title_a);
         o.push_str("\">\n<meta property=\"og:description\" content=\"");
-        attr(&mut o, &description);
+        o.push_str(&desc_a);
         o.push_str("\">\n<meta property=\"og:url\" content=\"");
-        attr(&mut o, &page_url);
+        o.push_str(&url_a);
         o.push_str("\">\n");
         if let Some(art) = &art_abs {
             let _ = writeln!(o, "<meta property=\"og:image\" content=\"{art}\">");
         }
         o.push_str("<meta property=\"og:audio\" content=\"");
-        attr(&mut o, &it.enclosure.url);
+        o.push_str(&audio_a);
         o.push_str("\">\n<meta property=\"og:audio:type\" content=\"");
-        attr(&mut o, &it.enclosure.mime);
+        o.push_str(&mime_a);
         o.push_str("\">\n<meta name=\"twitter:card\" content=\"player\">\n<meta name=\"twitter:title\" content=\"");
-        attr(&mut o, &it.title);
+        o.push_str(&title_a);
         o.push_str("\">\n<meta name=\"twitter:description\" content=\"");
-        attr(&mut o, &description);
+        o.push_str(&desc_a);
         o.push_str("\">\n");
         if let Some(art) = &art_abs {
             let _ = writeln!(o, "<meta name=\"twitter:image\" content=\"{art}\">");
         }
         o.push_str("<meta name=\"twitter:player\" content=\"");
-        attr(&mut o, &page_url);
+        o.push_str(&url_a);
         o.push_str("\">\n<meta name=\"twitter:player:width\" content=\"480\">\n<meta name=\"twitter:player:height\" content=\"270\">\n<meta name=\"twitter:player:stream\" content=\"");
-        attr(&mut o, &it.enclosure.url);
+        o.push_str(&audio_a);
         o.push_str("\">\n<meta name=\"twitter:player:stream:content_type\" content=\"");
-        attr(&mut o, &it.enclosure.mime);
+        o.push_str(&mime_a);
         o.push_str("\">\n");
         self.json_ld(&mut o, ep, &page_url, &description, art_raw);
         o.push_str("</head>\n<body>\n<a class=\"skip\" href=\"#main\">Skip to content</a>\n");
@@ -143,7 +158,7 @@ impl<'a> Shared<'a> {
 
         // The episode.
         o.push_str("<main id=\"main\">\n<article class=\"episode\" data-episode=\"");
-        attr(&mut o, &it.title);
+        o.push_str(&title_a);
         o.push_str("\" data-show=\"");
         o.push_str(&self.show_attr);
         o.push('"');

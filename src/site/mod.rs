@@ -178,12 +178,28 @@ pub(crate) fn secs(t: Timestamp) -> String {
     s
 }
 
+/// Appends `n` in decimal.
+pub(crate) fn push_u64(o: &mut String, mut n: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        if let Some(slot) = buf.get_mut(i) {
+            *slot = b'0' + u8::try_from(n % 10).unwrap_or(0);
+        }
+        n /= 10;
+        if n == 0 || i == 0 {
+            break;
+        }
+    }
+    o.push_str(std::str::from_utf8(buf.get(i..).unwrap_or_default()).unwrap_or_default());
+}
+
 /// Appends `t` as seconds with up to three decimals (`1400.151`, `15.8`, `0`).
 pub(crate) fn push_secs(o: &mut String, t: Timestamp) {
-    use std::fmt::Write as _;
     let ms = t.to_ticks(1000).unwrap_or(0);
     let (s, frac) = (ms / 1000, ms % 1000);
-    let _ = write!(o, "{s}");
+    push_u64(o, s);
     if frac != 0 {
         let digits = [frac / 100, frac / 10 % 10, frac % 10];
         let keep = if frac % 10 != 0 {
@@ -210,10 +226,19 @@ pub(crate) fn clock(t: Timestamp) -> String {
 
 /// Appends `t` floored to the second as `MM:SS` or `H:MM:SS`.
 pub(crate) fn push_clock(o: &mut String, t: Timestamp) {
-    use std::fmt::Write as _;
     let s = t.to_ticks(1000).unwrap_or(0) / 1000;
     let (h, m, s) = (s / 3600, s / 60 % 60, s % 60);
-    let _ = if h > 0 { write!(o, "{h}:{m:02}:{s:02}") } else { write!(o, "{m:02}:{s:02}") };
+    let two = |o: &mut String, n: u64| {
+        o.push(char::from(b'0' + u8::try_from(n / 10 % 10).unwrap_or(0)));
+        o.push(char::from(b'0' + u8::try_from(n % 10).unwrap_or(0)));
+    };
+    if h > 0 {
+        push_u64(o, h);
+        o.push(':');
+    }
+    two(o, m);
+    o.push(':');
+    two(o, s);
 }
 
 const MONTHS: [&str; 12] = [
@@ -318,6 +343,7 @@ mod tests {
         assert_eq!(human_duration(3123), "52 min");
         assert_eq!(snippet("one two  three", 7), "one…");
         assert_eq!(secs(t("00:00:15.050")), "15.05");
+        assert_eq!(secs(t("12345:00:00.001")), "44442000.001");
         for d in ["2016-09-14T09:00:00+10:00", "2020-01-01T00:00:00-05:30", "2020-01-01T00:00:00.5+00:00"] {
             let d = chrono::DateTime::parse_from_rfc3339(d).unwrap_or_default();
             let mut s = String::new();
