@@ -240,7 +240,7 @@ impl<'a> Shared<'a> {
         let mb = it.enclosure.length as f64 / 1_000_000.0;
         let kind = it.enclosure.mime.rsplit('/').next().unwrap_or("audio").to_ascii_uppercase();
         let kind = if kind == "MPEG" { "MP3".to_owned() } else { kind };
-        let _ = write!(o, "\" download>Download {} ({mb:.1} MB)</a>\n", super::escape::text_string(&kind));
+        let _ = writeln!(o, "\" download>Download {} ({mb:.1} MB)</a>", super::escape::text_string(&kind));
         o.push_str("</div>\n<p class=\"status\" id=\"status\" role=\"status\"></p>\n</section>\n");
     }
 
