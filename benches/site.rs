@@ -64,7 +64,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let mut site = Site::new(&channel, &settings, "https://bench.example/");
             for ((item, slug), html) in items.iter().zip(&slugs).zip(&notes) {
-                site.episodes.push(EpisodePage::new(slug, item, html.clone()));
+                site.episodes.push(EpisodePage::new(slug, item, html.as_str()));
             }
             podmark::site::render(&site)
         })

@@ -215,7 +215,7 @@ fn is_version_dir(name: &str) -> bool {
 
 /// A temporary file of podmark's: `.podmark-` then tempfile's six random characters and an
 /// extension, or `.podmark-link-<pid>.tmp`.
-fn is_temp_name(name: &str) -> bool {
+pub(super) fn is_temp_name(name: &str) -> bool {
     let Some((stem, _ext)) = name.strip_prefix(TEMP_PREFIX).and_then(|rest| rest.split_once('.')) else {
         return false;
     };

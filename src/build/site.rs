@@ -66,6 +66,7 @@ pub(super) fn remove_stale(out: &Path, staged: &Staged) -> Result<(), BuildError
         for e in entries.flatten() {
             if let Some(name) = e.file_name().to_str() {
                 candidates.push(format!("{dir}/{name}/index.html"));
+                remove_temp_files(&e.path())?;
             }
         }
     }
@@ -85,6 +86,20 @@ pub(super) fn remove_stale(out: &Path, staged: &Staged) -> Result<(), BuildError
         if let Some(parent) = path.parent().filter(|p| *p != out) {
             // Only an empty folder goes; anything else the user put there stays.
             let _ = std::fs::remove_dir(parent);
+        }
+    }
+    Ok(())
+}
+
+/// Removes the temporary files an interrupted build left in a page's folder (the build's garbage
+/// collection covers the folders the feed lists).
+fn remove_temp_files(dir: &Path) -> Result<(), BuildError> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Ok(()) };
+    for e in entries.flatten() {
+        let is_temp = e.file_name().to_str().is_some_and(super::commit::is_temp_name);
+        if is_temp && e.file_type().is_ok_and(|t| t.is_file()) {
+            let path = e.path();
+            std::fs::remove_file(&path).map_err(io(&path))?;
         }
     }
     Ok(())

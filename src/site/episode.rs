@@ -3,7 +3,10 @@
 use std::fmt::Write as _;
 
 use super::escape::{attr, json, text};
-use super::{EpisodePage, Site, clock, human_duration, iso_duration, local, secs, snippet};
+use super::{
+    EpisodePage, Site, human_duration, iso_duration, local, push_clock, push_long_date, push_rfc3339, push_secs,
+    snippet,
+};
 
 /// Episode pages sit two folders down.
 const PREFIX: &str = "../../";
@@ -25,6 +28,8 @@ pub(super) struct Shared<'a> {
     show_art_rel: Option<String>,
     /// The show's title as an attribute.
     show_attr: String,
+    /// The language as an attribute.
+    lang_attr: String,
 }
 
 impl<'a> Shared<'a> {
@@ -66,6 +71,7 @@ impl<'a> Shared<'a> {
             series_json,
             show_art_rel,
             show_attr: super::escape::attr_string(&c.title),
+            lang_attr: super::escape::attr_string(&c.language),
         }
     }
 
@@ -75,7 +81,14 @@ impl<'a> Shared<'a> {
         let it = ep.item;
         let base = site.base_url;
         let transcript_len = ep.transcript.as_ref().map_or(0, |t| t.iter().map(|c| c.text.len() + 160).sum());
-        let mut o = String::with_capacity(9_000 + ep.notes_html.len() + it.chapters.len() * 400 + transcript_len);
+        let mut o = String::with_capacity(
+            6_500
+                + self.footer.len()
+                + self.header.len()
+                + ep.notes_html.len()
+                + it.chapters.len() * 260
+                + transcript_len,
+        );
         let page_url = format!("{base}episodes/{}/", ep.slug);
         let audio_rel = local(&it.enclosure.url, base, PREFIX);
         let description = match it.summary.as_deref() {
@@ -90,49 +103,54 @@ impl<'a> Shared<'a> {
             .map(|u| super::escape::attr_string(&local(u, base, PREFIX)))
             .or_else(|| self.show_art_rel.clone());
 
+        let title_a = super::escape::attr_string(&it.title);
+        let desc_a = super::escape::attr_string(&description);
+        let url_a = super::escape::attr_string(&page_url);
+        let audio_a = super::escape::attr_string(&it.enclosure.url);
+        let mime_a = super::escape::attr_string(&it.enclosure.mime);
         // <head>
         o.push_str("<!DOCTYPE html>\n<html lang=\"");
-        attr(&mut o, &site.channel.language);
+        o.push_str(&self.lang_attr);
         o.push_str("\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>");
         text(&mut o, &it.title);
         o.push_str(&self.title_suffix);
         o.push_str("</title>\n<meta name=\"description\" content=\"");
-        attr(&mut o, &description);
+        o.push_str(&desc_a);
         o.push_str("\">\n<meta name=\"generator\" content=\"podmark\">\n<link rel=\"canonical\" href=\"");
-        attr(&mut o, &page_url);
+        o.push_str(&url_a);
         o.push_str("\">\n");
         o.push_str(&self.head_links);
         // Open Graph and Twitter player card.
         o.push_str("<meta property=\"og:type\" content=\"website\">\n<meta property=\"og:site_name\" content=\"");
         o.push_str(&self.show_attr);
         o.push_str("\">\n<meta property=\"og:title\" content=\"");
-        attr(&mut o, &it.title);
+        o.push_str(&title_a);
         o.push_str("\">\n<meta property=\"og:description\" content=\"");
-        attr(&mut o, &description);
+        o.push_str(&desc_a);
         o.push_str("\">\n<meta property=\"og:url\" content=\"");
-        attr(&mut o, &page_url);
+        o.push_str(&url_a);
         o.push_str("\">\n");
         if let Some(art) = &art_abs {
             let _ = writeln!(o, "<meta property=\"og:image\" content=\"{art}\">");
         }
         o.push_str("<meta property=\"og:audio\" content=\"");
-        attr(&mut o, &it.enclosure.url);
+        o.push_str(&audio_a);
         o.push_str("\">\n<meta property=\"og:audio:type\" content=\"");
-        attr(&mut o, &it.enclosure.mime);
+        o.push_str(&mime_a);
         o.push_str("\">\n<meta name=\"twitter:card\" content=\"player\">\n<meta name=\"twitter:title\" content=\"");
-        attr(&mut o, &it.title);
+        o.push_str(&title_a);
         o.push_str("\">\n<meta name=\"twitter:description\" content=\"");
-        attr(&mut o, &description);
+        o.push_str(&desc_a);
         o.push_str("\">\n");
         if let Some(art) = &art_abs {
             let _ = writeln!(o, "<meta name=\"twitter:image\" content=\"{art}\">");
         }
         o.push_str("<meta name=\"twitter:player\" content=\"");
-        attr(&mut o, &page_url);
+        o.push_str(&url_a);
         o.push_str("\">\n<meta name=\"twitter:player:width\" content=\"480\">\n<meta name=\"twitter:player:height\" content=\"270\">\n<meta name=\"twitter:player:stream\" content=\"");
-        attr(&mut o, &it.enclosure.url);
+        o.push_str(&audio_a);
         o.push_str("\">\n<meta name=\"twitter:player:stream:content_type\" content=\"");
-        attr(&mut o, &it.enclosure.mime);
+        o.push_str(&mime_a);
         o.push_str("\">\n");
         self.json_ld(&mut o, ep, &page_url, &description, art_raw);
         o.push_str("</head>\n<body>\n<a class=\"skip\" href=\"#main\">Skip to content</a>\n");
@@ -140,7 +158,7 @@ impl<'a> Shared<'a> {
 
         // The episode.
         o.push_str("<main id=\"main\">\n<article class=\"episode\" data-episode=\"");
-        attr(&mut o, &it.title);
+        o.push_str(&title_a);
         o.push_str("\" data-show=\"");
         o.push_str(&self.show_attr);
         o.push('"');
@@ -176,8 +194,13 @@ impl<'a> Shared<'a> {
             for cue in cues {
                 o.push_str("<p><a class=\"ts\" href=\"");
                 attr(&mut o, &audio_rel);
-                let t = secs(cue.start);
-                let _ = write!(o, "#t={t}\" data-t=\"{t}\">{}</a> ", clock(cue.start));
+                o.push_str("#t=");
+                push_secs(&mut o, cue.start);
+                o.push_str("\" data-t=\"");
+                push_secs(&mut o, cue.start);
+                o.push_str("\">");
+                push_clock(&mut o, cue.start);
+                o.push_str("</a> ");
                 if let Some(sp) = &cue.speaker {
                     o.push_str("<b>");
                     text(&mut o, sp);
@@ -217,7 +240,7 @@ impl<'a> Shared<'a> {
         let mb = it.enclosure.length as f64 / 1_000_000.0;
         let kind = it.enclosure.mime.rsplit('/').next().unwrap_or("audio").to_ascii_uppercase();
         let kind = if kind == "MPEG" { "MP3".to_owned() } else { kind };
-        let _ = write!(o, "\" download>Download {} ({mb:.1} MB)</a>\n", super::escape::text_string(&kind));
+        let _ = writeln!(o, "\" download>Download {} ({mb:.1} MB)</a>", super::escape::text_string(&kind));
         o.push_str("</div>\n<p class=\"status\" id=\"status\" role=\"status\"></p>\n</section>\n");
     }
 
@@ -233,18 +256,21 @@ impl<'a> Shared<'a> {
         );
         let audio = super::escape::attr_string(audio_rel);
         for c in visible {
-            let t = secs(c.start);
             o.push_str("<li>");
             if let Some(img) = &c.image {
                 o.push_str("<img src=\"");
                 attr(o, &local(img, self.site.base_url, PREFIX));
                 o.push_str("\" alt=\"\" width=\"48\" height=\"48\" loading=\"lazy\">");
             }
-            let _ = write!(
-                o,
-                "<a class=\"ch\" href=\"{audio}#t={t}\" data-t=\"{t}\"><span class=\"t\">{}</span> <span class=\"title\">",
-                clock(c.start)
-            );
+            o.push_str("<a class=\"ch\" href=\"");
+            o.push_str(&audio);
+            o.push_str("#t=");
+            push_secs(o, c.start);
+            o.push_str("\" data-t=\"");
+            push_secs(o, c.start);
+            o.push_str("\"><span class=\"t\">");
+            push_clock(o, c.start);
+            o.push_str("</span> <span class=\"title\">");
             text(o, &c.title);
             o.push_str("</span></a>");
             if let Some(url) = &c.url {
@@ -266,7 +292,9 @@ impl<'a> Shared<'a> {
         o.push_str(",\"url\":");
         json(o, page_url);
         o.push_str(",\"datePublished\":");
-        json(o, &it.pub_date.to_rfc3339());
+        o.push('"');
+        push_rfc3339(o, &it.pub_date);
+        o.push('"');
         o.push_str(",\"description\":");
         json(o, description);
         let _ = write!(o, ",\"timeRequired\":\"{}\"", iso_duration(it.duration_secs));
@@ -301,13 +329,12 @@ pub(super) fn meta_line(o: &mut String, it: &crate::feed::Item) {
         crate::EpisodeType::Bonus => o.push_str("Bonus · "),
         crate::EpisodeType::Full => {}
     }
-    let _ = write!(
-        o,
-        "<time datetime=\"{}\">{}</time> · {}",
-        it.pub_date.to_rfc3339(),
-        it.pub_date.format("%-d %B %Y"),
-        human_duration(it.duration_secs)
-    );
+    o.push_str("<time datetime=\"");
+    push_rfc3339(o, &it.pub_date);
+    o.push_str("\">");
+    push_long_date(o, &it.pub_date);
+    o.push_str("</time> · ");
+    o.push_str(&human_duration(it.duration_secs));
 }
 
 /// The first paragraph of an HTML fragment (for a description when there is no summary).

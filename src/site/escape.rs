@@ -28,25 +28,47 @@ pub fn attr_string(s: &str) -> String {
     out
 }
 
+/// What each byte becomes in text (0: itself, 1: `&amp;`, 2: `&lt;`, 3: `&gt;`, 4: `&quot;`, 5:
+/// `&#39;`, 6: dropped); quotes only in attributes.
+const fn table(quotes: bool) -> [u8; 256] {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        if b != b'\t' as usize && b != b'\n' as usize && b != b'\r' as usize {
+            t[b] = 6;
+        }
+        b += 1;
+    }
+    t[0x7f] = 6;
+    t[b'&' as usize] = 1;
+    t[b'<' as usize] = 2;
+    t[b'>' as usize] = 3;
+    if quotes {
+        t[b'"' as usize] = 4;
+        t[b'\'' as usize] = 5;
+    }
+    t
+}
+const TEXT: [u8; 256] = table(false);
+const ATTR: [u8; 256] = table(true);
+const REPLACEMENTS: [&str; 7] = ["", "&amp;", "&lt;", "&gt;", "&quot;", "&#39;", ""];
+
 fn push_escaped(out: &mut String, s: &str, quotes: bool) {
+    let table = if quotes { &ATTR } else { &TEXT };
+    let bytes = s.as_bytes();
     let mut last = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let rep = match b {
-            b'&' => "&amp;",
-            b'<' => "&lt;",
-            b'>' => "&gt;",
-            b'"' if quotes => "&quot;",
-            b'\'' if quotes => "&#39;",
-            b if b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r') => "",
-            0x7f => "",
-            _ => continue,
-        };
+    for (i, &b) in bytes.iter().enumerate() {
+        let kind = table[usize::from(b)];
+        if kind == 0 {
+            continue;
+        }
         out.push_str(s.get(last..i).unwrap_or_default());
-        out.push_str(rep);
+        out.push_str(REPLACEMENTS.get(usize::from(kind)).copied().unwrap_or_default());
         last = i + 1;
     }
     let rest = s.get(last..).unwrap_or_default();
-    if rest.contains(['\u{FFFE}', '\u{FFFF}']) {
+    // U+FFFE and U+FFFF (EF BF BE / EF BF BF) are rare: look for them only after an 0xEF byte.
+    if rest.as_bytes().contains(&0xEF) && rest.contains(['\u{FFFE}', '\u{FFFF}']) {
         out.extend(rest.chars().filter(|c| !matches!(c, '\u{FFFE}' | '\u{FFFF}')));
     } else {
         out.push_str(rest);
@@ -57,6 +79,12 @@ fn push_escaped(out: &mut String, s: &str, quotes: bool) {
 /// as `\u003c`, `\u003e`, `\u0026`, so no `</script>` or `<!--` can end the script early.
 pub fn json(out: &mut String, s: &str) {
     out.push('"');
+    let plain = |b: u8| b >= 0x20 && !matches!(b, b'"' | b'\\' | b'<' | b'>' | b'&' | 0xE2 | 0xEF);
+    if s.bytes().all(plain) {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),

@@ -53,7 +53,7 @@ pub struct EpisodePage<'a> {
     /// The episode as the feed has it.
     pub item: &'a Item,
     /// The notes as HTML (the feed's sanitised HTML).
-    pub notes_html: String,
+    pub notes_html: std::borrow::Cow<'a, str>,
     /// The transcript's cues, when there is one.
     pub transcript: Option<Vec<Cue>>,
 }
@@ -79,8 +79,8 @@ impl<'a> Site<'a> {
 
 impl<'a> EpisodePage<'a> {
     /// The page of `item`, from the folder `slug`, with its notes as HTML and no transcript.
-    pub fn new(slug: &'a str, item: &'a Item, notes_html: String) -> EpisodePage<'a> {
-        EpisodePage { slug, item, notes_html, transcript: None }
+    pub fn new(slug: &'a str, item: &'a Item, notes_html: impl Into<std::borrow::Cow<'a, str>>) -> EpisodePage<'a> {
+        EpisodePage { slug, item, notes_html: notes_html.into(), transcript: None }
     }
 }
 
@@ -171,21 +171,122 @@ pub(crate) fn local<'u>(url: &'u str, base_url: &str, prefix: &str) -> std::borr
 }
 
 /// `1400.151`: seconds with up to three decimals, for `#t=` and `data-t`.
+#[cfg(test)]
 pub(crate) fn secs(t: Timestamp) -> String {
+    let mut s = String::new();
+    push_secs(&mut s, t);
+    s
+}
+
+/// Appends `n` in decimal.
+pub(crate) fn push_u64(o: &mut String, mut n: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        if let Some(slot) = buf.get_mut(i) {
+            *slot = b'0' + u8::try_from(n % 10).unwrap_or(0);
+        }
+        n /= 10;
+        if n == 0 || i == 0 {
+            break;
+        }
+    }
+    o.push_str(std::str::from_utf8(buf.get(i..).unwrap_or_default()).unwrap_or_default());
+}
+
+/// Appends `t` as seconds with up to three decimals (`1400.151`, `15.8`, `0`).
+pub(crate) fn push_secs(o: &mut String, t: Timestamp) {
     let ms = t.to_ticks(1000).unwrap_or(0);
     let (s, frac) = (ms / 1000, ms % 1000);
-    if frac == 0 {
-        return s.to_string();
+    push_u64(o, s);
+    if frac != 0 {
+        let digits = [frac / 100, frac / 10 % 10, frac % 10];
+        let keep = if frac % 10 != 0 {
+            3
+        } else if frac % 100 != 0 {
+            2
+        } else {
+            1
+        };
+        o.push('.');
+        for d in digits.iter().take(keep) {
+            o.push(char::from(b'0' + u8::try_from(*d).unwrap_or(0)));
+        }
     }
-    let f = format!("{frac:03}");
-    format!("{s}.{}", f.trim_end_matches('0'))
 }
 
 /// `23:20` or `1:02:03`: a time floored to the second, as players show it.
+#[cfg(test)]
 pub(crate) fn clock(t: Timestamp) -> String {
+    let mut s = String::new();
+    push_clock(&mut s, t);
+    s
+}
+
+/// Appends `t` floored to the second as `MM:SS` or `H:MM:SS`.
+pub(crate) fn push_clock(o: &mut String, t: Timestamp) {
     let s = t.to_ticks(1000).unwrap_or(0) / 1000;
     let (h, m, s) = (s / 3600, s / 60 % 60, s % 60);
-    if h > 0 { format!("{h}:{m:02}:{s:02}") } else { format!("{m:02}:{s:02}") }
+    let two = |o: &mut String, n: u64| {
+        o.push(char::from(b'0' + u8::try_from(n / 10 % 10).unwrap_or(0)));
+        o.push(char::from(b'0' + u8::try_from(n % 10).unwrap_or(0)));
+    };
+    if h > 0 {
+        push_u64(o, h);
+        o.push(':');
+    }
+    two(o, m);
+    o.push(':');
+    two(o, s);
+}
+
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// Appends `d` as RFC 3339 (`2016-09-14T09:00:00+10:00`), as `DateTime::to_rfc3339` writes it.
+pub(crate) fn push_rfc3339(o: &mut String, d: &chrono::DateTime<chrono::FixedOffset>) {
+    use chrono::{Datelike as _, Timelike as _};
+    use std::fmt::Write as _;
+    if d.nanosecond() != 0 || !(0..=9999).contains(&d.year()) {
+        o.push_str(&d.to_rfc3339());
+        return;
+    }
+    let off = d.offset().local_minus_utc();
+    let sign = if off < 0 { '-' } else { '+' };
+    let a = off.unsigned_abs();
+    let _ = write!(
+        o,
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{sign}{:02}:{:02}",
+        d.year(),
+        d.month(),
+        d.day(),
+        d.hour(),
+        d.minute(),
+        d.second(),
+        a / 3600,
+        a / 60 % 60
+    );
+}
+
+/// Appends `d` as `14 September 2016`.
+pub(crate) fn push_long_date(o: &mut String, d: &chrono::DateTime<chrono::FixedOffset>) {
+    use chrono::Datelike as _;
+    use std::fmt::Write as _;
+    let month = MONTHS.get(d.month0() as usize).copied().unwrap_or_default();
+    let _ = write!(o, "{} {month} {}", d.day(), d.year());
 }
 
 /// `52 min` / `1 h 5 min` / `45 s`.
@@ -241,6 +342,17 @@ mod tests {
         assert_eq!(iso_duration(3123), "PT52M3S");
         assert_eq!(human_duration(3123), "52 min");
         assert_eq!(snippet("one two  three", 7), "one…");
+        assert_eq!(secs(t("00:00:15.050")), "15.05");
+        assert_eq!(secs(t("12345:00:00.001")), "44442000.001");
+        for d in ["2016-09-14T09:00:00+10:00", "2020-01-01T00:00:00-05:30", "2020-01-01T00:00:00.5+00:00"] {
+            let d = chrono::DateTime::parse_from_rfc3339(d).unwrap_or_default();
+            let mut s = String::new();
+            push_rfc3339(&mut s, &d);
+            assert_eq!(s, d.to_rfc3339());
+            let mut s = String::new();
+            push_long_date(&mut s, &d);
+            assert_eq!(s, d.format("%-d %B %Y").to_string());
+        }
     }
 
     #[test]
