@@ -8,7 +8,7 @@ use std::process::Command;
 
 /// Crates an embedder without default features must not compile.
 const FORBIDDEN: [&str; 10] =
-    ["clap", "indicatif", "anyhow", "ureq", "rustls", "ring", "tokio", "axum", "hyper", "rust-s3"];
+    ["clap", "indicatif", "anyhow", "ureq", "rustls", "ring", "tokio", "axum", "hyper", "object_store"];
 
 fn cargo() -> Command {
     Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))

@@ -1028,3 +1028,87 @@ fn a_failed_media_upload_with_jobs_in_flight_stops_the_publish_before_the_feed()
     assert_eq!(summary.uploaded, 62 - ended.len());
     assert_complete(&again.inner, &String::from_utf8(get(&again.inner, "show/feed.xml").unwrap()).unwrap());
 }
+
+/// A minimal S3 server for the multipart upload of one object that answers CompleteMultipartUpload
+/// with `root` as its root element, as moto 5.2.1 (`…Response`) or S3 (`…Result`) do. Returns its
+/// endpoint and the number of parts it received.
+fn multipart_server(root: &'static str) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::BufRead;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let parts = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = parts.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { return };
+            let counter = counter.clone();
+            std::thread::spawn(move || {
+                let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+                let mut stream = stream;
+                loop {
+                    let mut request_line = String::new();
+                    if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let mut len = 0usize;
+                    loop {
+                        let mut line = String::new();
+                        reader.read_line(&mut line).unwrap();
+                        if line == "\r\n" {
+                            break;
+                        }
+                        if let Some((k, v)) = line.split_once(':')
+                            && k.eq_ignore_ascii_case("content-length")
+                        {
+                            len = v.trim().parse().unwrap();
+                        }
+                    }
+                    let mut body = vec![0; len];
+                    reader.read_exact(&mut body).unwrap();
+                    let (status, headers, reply) = if request_line.starts_with("POST")
+                        && request_line.contains("?uploads")
+                    {
+                        ("200 OK", "", "<InitiateMultipartUploadResult><Bucket>podcasts</Bucket><Key>k</Key><UploadId>up1</UploadId></InitiateMultipartUploadResult>".to_owned())
+                    } else if request_line.starts_with("PUT") && request_line.contains("partNumber=") {
+                        counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        ("200 OK", "ETag: \"0123456789abcdef0123456789abcdef\"\r\n", String::new())
+                    } else if request_line.starts_with("POST") && request_line.contains("uploadId=") {
+                        (
+                            "200 OK",
+                            "",
+                            format!("<{root}><Bucket>podcasts</Bucket><Key>k</Key><ETag>\"abc-2\"</ETag></{root}>"),
+                        )
+                    } else {
+                        ("404 Not Found", "", "<Error><Code>NoSuchKey</Code></Error>".to_owned())
+                    };
+                    let answer = format!(
+                        "HTTP/1.1 {status}\r\n{headers}Content-Length: {}\r\nContent-Type: application/xml\r\n\r\n{reply}",
+                        reply.len()
+                    );
+                    if stream.write_all(answer.as_bytes()).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (endpoint, parts)
+}
+
+/// The client accepts the CompleteMultipartUpload reply both as S3 spells it
+/// (`CompleteMultipartUploadResult`) and as moto 5.2.1 does (`CompleteMultipartUploadResponse`).
+#[test]
+fn a_multipart_upload_completes_with_either_spelling_of_the_reply() {
+    let s = setup();
+    std::fs::create_dir_all(&s.dir).unwrap();
+    std::fs::write(s.dir.join("big.mp3"), audio(NINE_MIB, 9)).unwrap();
+    let file = podmark::publish::scan(&s.dir).unwrap().remove(0);
+    for root in ["CompleteMultipartUploadResult", "CompleteMultipartUploadResponse"] {
+        let (endpoint, parts) = multipart_server(root);
+        let target: Target = format!("s3://{BUCKET}/show").parse().unwrap();
+        let store = S3Store::with_keys(&target, Some(&endpoint), Some("us-east-1"), "test", "test").unwrap();
+        block_on(store.put_file("show/big.mp3", &file, &mut |_| std::ops::ControlFlow::Continue(())))
+            .unwrap_or_else(|e| panic!("{root}: {e}"));
+        assert_eq!(parts.load(std::sync::atomic::Ordering::SeqCst), 2, "{root}");
+    }
+}

@@ -165,7 +165,7 @@ pub fn pinned_moto_version() -> String {
 
 /// A command that starts moto's S3 server (`python -m moto.server`, append `-H`/`-p`), from a Python
 /// whose moto is exactly the pinned version (moto 5.2.1, for one, names the multipart-upload reply
-/// `…Response` where S3 says `…Result`, which rust-s3 refuses) and has the server extras.
+/// `…Response` where S3 says `…Result`, which rust-s3 refused) and has the server extras.
 pub fn moto_server() -> Option<Command> {
     let want = pinned_moto_version();
     let code = format!(

@@ -622,7 +622,7 @@ pub enum Progress<'a> {
         /// Its size.
         size: u64,
     },
-    /// More bytes of the current upload were read and sent.
+    /// More bytes of an upload were read to be sent (several uploads may be in flight).
     Bytes {
         /// Object key.
         key: &'a str,
@@ -702,7 +702,8 @@ impl fmt::Display for Summary {
     }
 }
 
-/// Object storage as publishing needs it. [`S3Store`] is the real one.
+/// Object storage as publishing needs it. [`S3Store`] is the real one. [`execute`] has several
+/// calls in flight at once, polled on one thread (the futures need not be `Send`).
 pub trait Store {
     /// Every object whose key starts with `prefix`.
     fn list(&self, prefix: &str) -> impl Future<Output = Result<Vec<RemoteObject>, PublishError>>;
