@@ -55,6 +55,9 @@ pub(super) struct Record {
     pub(super) warnings: Vec<SourceDiagnostic>,
     /// Bytes of `xml` in the file.
     xml_len: usize,
+    /// What the website's index lists of it (when the site is on).
+    #[serde(default)]
+    pub(super) card: Option<crate::site::Card>,
     /// The rendered item ([`crate::feed::write_item_fragment`]).
     #[serde(skip)]
     pub(super) xml: String,
@@ -74,6 +77,7 @@ impl Record {
             report,
             files,
             warnings: Vec::new(),
+            card: None,
             xml_len: xml.len(),
             xml,
         }
@@ -251,11 +255,14 @@ pub(super) fn build(cx: &Context<'_>, state: &mut BuildState) -> Result<Option<B
     let Some(show) = std::str::from_utf8(&show_bytes).ok().and_then(|t| Show::parse(t).ok()) else {
         return Ok(None);
     };
-    // The website's pages hold the show and every episode: they are rendered on the full path.
-    if items_key(&show) != items.header.items_key || show.site.enabled {
+    // Every page of the website shows the show: with the site on, a podcast.toml change renders
+    // them all (the full path), as does a missing index card.
+    if items_key(&show) != items.header.items_key
+        || (show.site.enabled
+            && (show_changed || items.records.iter().enumerate().any(|(i, r)| r.card.is_none() && !dirty.contains(&i))))
+    {
         return Ok(None);
     }
-    let _ = show_changed;
 
     // Load and check the dirty episodes as the full path would; any problem: the full path.
     let mut problems = Vec::new();

@@ -12,12 +12,14 @@ use super::commit::Txn;
 use super::plan::Plan;
 use super::{BuildError, Written, io};
 use crate::feed::{Channel, Item};
-use crate::site::{EpisodePage, Site};
+use crate::site::{Card, EpisodePage, Site};
 
 /// What [`stage`] wrote, for [`remove_stale`].
 pub(super) struct Staged {
     enabled: bool,
     paths: HashSet<String>,
+    /// The index cards of the episodes rendered, by slug (kept for the next incremental build).
+    pub(super) cards: HashMap<String, Card>,
 }
 
 /// Renders the site (when enabled) and stages every page in `txn`.
@@ -28,9 +30,34 @@ pub(super) fn stage(
     txn: &mut Txn,
     files: &mut Vec<Written>,
 ) -> Result<Staged, BuildError> {
+    stage_with(plan, channel, episodes, None, txn, files)
+}
+
+/// An incremental build's site: the pages of `episodes` (the changed ones) and the index pages,
+/// which list `listed` (every episode in feed order with its kept card; `None` for the changed
+/// ones, whose cards are made now). The other episodes' pages stay as they are.
+pub(super) fn stage_some(
+    plan: &Plan,
+    channel: &Channel,
+    episodes: &[(&Item, &str)],
+    listed: Vec<(String, Option<Card>)>,
+    txn: &mut Txn,
+    files: &mut Vec<Written>,
+) -> Result<Staged, BuildError> {
+    stage_with(plan, channel, episodes, Some(listed), txn, files)
+}
+
+fn stage_with(
+    plan: &Plan,
+    channel: &Channel,
+    episodes: &[(&Item, &str)],
+    listed: Option<Vec<(String, Option<Card>)>>,
+    txn: &mut Txn,
+    files: &mut Vec<Written>,
+) -> Result<Staged, BuildError> {
     let settings = &plan.show.site;
     if !settings.enabled {
-        return Ok(Staged { enabled: false, paths: HashSet::new() });
+        return Ok(Staged { enabled: false, paths: HashSet::new(), cards: HashMap::new() });
     }
     let planned: HashMap<&str, &super::plan::Planned> = plan.episodes.iter().map(|p| (p.ep.slug.as_str(), p)).collect();
     let mut site = Site::new(channel, settings, &plan.base_url);
@@ -46,14 +73,34 @@ pub(super) fn stage(
         }
         site.episodes.push(page);
     }
-    let rendered = crate::site::render(&site);
-    let mut paths = HashSet::with_capacity(rendered.len());
+    let fresh: Vec<Card> = site.episodes.iter().map(crate::site::card).collect();
+    let mut kept = Vec::new();
+    let mut rendered = match listed {
+        None => crate::site::render_index(&site, &fresh),
+        Some(listed) => {
+            let by_slug: HashMap<&str, &Card> = fresh.iter().map(|c| (c.slug.as_str(), c)).collect();
+            let mut cards = Vec::with_capacity(listed.len());
+            for (slug, card) in listed {
+                match card {
+                    Some(card) => {
+                        kept.push(crate::site::episode_path(&slug));
+                        cards.push(card);
+                    }
+                    None => cards.extend(by_slug.get(slug.as_str()).map(|c| (*c).clone())),
+                }
+            }
+            crate::site::render_index(&site, &cards)
+        }
+    };
+    rendered.extend(crate::site::render_episodes(&site));
+    let mut paths: HashSet<String> = kept.into_iter().collect();
     for (rel, html) in rendered {
         let changed = txn.bytes(&rel, html.as_bytes(), false)?;
         files.push(Written { path: rel.clone(), bytes: html.len() as u64, changed });
         paths.insert(rel);
     }
-    Ok(Staged { enabled: true, paths })
+    let cards = fresh.into_iter().map(|c| (c.slug.clone(), c)).collect();
+    Ok(Staged { enabled: true, paths, cards })
 }
 
 /// Removes the pages podmark wrote earlier that this build did not: episodes gone, index pages

@@ -101,7 +101,7 @@ impl Writer<'_> {
         // next build keeps those of unchanged episodes (see `incremental`).
         let fragments: Vec<String> =
             items.par_iter().map(feed::write_item_fragment).collect::<Result<_, feed::FeedError>>()?;
-        let records: Vec<Record> = plan
+        let mut records: Vec<Record> = plan
             .episodes
             .iter()
             .zip(reports)
@@ -117,10 +117,13 @@ impl Writer<'_> {
             .iter()
             .filter_map(|&i| Some((items.get(i)?, records.get(i)?.slug.as_str())))
             .collect();
-        let site = super::site::stage(plan, &channel, &in_order, &mut txn, &mut files)?;
+        let mut site = super::site::stage(plan, &channel, &in_order, &mut txn, &mut files)?;
         let items: Vec<Option<Item>> = items.into_iter().map(Some).collect();
         let written = publish(self.options, &plan.base_url, &channel, txn, &order, &records, &items)?;
         super::site::remove_stale(&out, &site).map_err(|e| BuildError::Unfinished(Box::new(e)))?;
+        for r in &mut records {
+            r.card = site.cards.remove(&r.slug);
+        }
         files.extend(written);
         for (key, src_meta, chapters) in tagged_audio {
             let path = out.join(&key);
@@ -174,7 +177,26 @@ impl Writer<'_> {
         let mut tail = Vec::new();
         let channel = self.channel(plan, &mut txn, &mut tail)?;
         let order = feed_order(plan.show.show_type, records);
+        let fresh: Vec<(&Item, &str)> = order
+            .iter()
+            .filter_map(|&i| Some((items.get(i)?.as_ref()?, records.get(i)?.slug.as_str())))
+            .collect();
+        let listed: Vec<(String, Option<crate::site::Card>)> = order
+            .iter()
+            .filter_map(|&i| {
+                let r = records.get(i)?;
+                let fresh = items.get(i).is_some_and(Option::is_some);
+                Some((r.slug.clone(), if fresh { None } else { r.card.clone() }))
+            })
+            .collect();
+        let mut site = super::site::stage_some(plan, &channel, &fresh, listed, &mut txn, &mut tail)?;
         tail.extend(publish(self.options, &plan.base_url, &channel, txn, &order, records, &items)?);
+        super::site::remove_stale(&out, &site).map_err(|e| BuildError::Unfinished(Box::new(e)))?;
+        for r in records.iter_mut() {
+            if let Some(card) = site.cards.remove(&r.slug) {
+                r.card = Some(card);
+            }
+        }
         for (key, src_meta, chapters) in tagged_audio {
             let path = out.join(&key);
             self.state

@@ -3,19 +3,34 @@
 use std::fmt::Write as _;
 
 use super::escape::{attr, json, text};
-use super::{Site, index_path, local};
+use super::{Card, EpisodePage, Site, index_path, local};
 
-/// The index pages: the show, subscribe links and the episodes in feed order, `page_size` a page.
-pub(super) fn render(site: &Site<'_>) -> Vec<(String, String)> {
+/// The index pages: the show, subscribe links and the episodes (`cards`, in feed order),
+/// `page_size` a page.
+pub(super) fn render(site: &Site<'_>, cards: &[Card]) -> Vec<(String, String)> {
     let size = site.settings.page_size.get();
-    let pages = site.episodes.len().div_ceil(size).max(1);
+    let pages = cards.len().div_ceil(size).max(1);
     (1..=pages)
         .map(|n| {
             let from = (n - 1) * size;
-            let eps = site.episodes.get(from..(from + size).min(site.episodes.len())).unwrap_or_default();
+            let eps = cards.get(from..(from + size).min(cards.len())).unwrap_or_default();
             (index_path(n), page(site, n, pages, eps))
         })
         .collect()
+}
+
+/// What the index lists of `ep`.
+pub(super) fn card(ep: &EpisodePage<'_>) -> Card {
+    let it = ep.item;
+    let mut meta_html = String::new();
+    super::episode::meta_line(&mut meta_html, it);
+    Card {
+        slug: ep.slug.to_owned(),
+        title: it.title.clone(),
+        meta_html,
+        chapters: it.chapters.iter().filter(|c| !c.hidden).count(),
+        summary: it.summary.clone(),
+    }
 }
 
 /// The footer every page shares.
@@ -32,7 +47,7 @@ pub(super) fn footer(site: &Site<'_>, prefix: &str) -> String {
     o
 }
 
-fn page(site: &Site<'_>, n: usize, pages: usize, eps: &[super::EpisodePage<'_>]) -> String {
+fn page(site: &Site<'_>, n: usize, pages: usize, eps: &[Card]) -> String {
     let c = site.channel;
     let base = site.base_url;
     let prefix = if n == 1 { "" } else { "../../" };
@@ -123,20 +138,19 @@ fn page(site: &Site<'_>, n: usize, pages: usize, eps: &[super::EpisodePage<'_>])
     } else {
         o.push_str("<ol class=\"episodes\">\n");
         for ep in eps {
-            let it = ep.item;
             o.push_str("<li>\n<h3><a href=\"");
             let _ = write!(o, "{prefix}episodes/");
-            attr(&mut o, ep.slug);
+            attr(&mut o, &ep.slug);
             o.push_str("/\">");
-            text(&mut o, &it.title);
+            text(&mut o, &ep.title);
             o.push_str("</a></h3>\n<p class=\"meta\">");
-            super::episode::meta_line(&mut o, it);
-            let chapters = it.chapters.iter().filter(|c| !c.hidden).count();
+            o.push_str(&ep.meta_html);
+            let chapters = ep.chapters;
             if chapters > 0 {
                 let _ = write!(o, " · {chapters} chapter{}", if chapters == 1 { "" } else { "s" });
             }
             o.push_str("</p>\n");
-            if let Some(s) = &it.summary {
+            if let Some(s) = &ep.summary {
                 o.push_str("<p>");
                 text(&mut o, s);
                 o.push_str("</p>\n");

@@ -58,6 +58,28 @@ pub struct EpisodePage<'a> {
     pub transcript: Option<Vec<Cue>>,
 }
 
+/// What the index lists of one episode ([`card`]): kept between builds, so that an incremental
+/// build renders the index without every episode's [`EpisodePage`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct Card {
+    /// The episode's folder name.
+    pub slug: String,
+    /// Its title.
+    pub title: String,
+    /// The date and duration line, as HTML.
+    pub meta_html: String,
+    /// How many listed chapters it has.
+    pub chapters: usize,
+    /// Its plain-text summary.
+    pub summary: Option<String>,
+}
+
+/// The index card of `ep`.
+pub fn card(ep: &EpisodePage<'_>) -> Card {
+    index::card(ep)
+}
+
 /// One transcript cue: where it starts, who speaks (WebVTT `<v Name>`) and what is said.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -142,9 +164,23 @@ pub fn index_path(n: usize) -> String {
 /// Renders the whole site: the assets, the index pages, then every episode page, as (path relative
 /// to the output folder, content). Deterministic; episode pages are rendered on all cores.
 pub fn render(site: &Site<'_>) -> Vec<(String, String)> {
-    let shared = episode::Shared::new(site);
+    let cards: Vec<Card> = site.episodes.iter().map(card).collect();
+    let mut out = render_index(site, &cards);
+    out.extend(render_episodes(site));
+    out
+}
+
+/// The assets and the index pages, listing `cards` (in feed order).
+pub fn render_index(site: &Site<'_>, cards: &[Card]) -> Vec<(String, String)> {
     let mut out = vec![("site.css".to_owned(), CSS.to_owned()), ("player.js".to_owned(), PLAYER_JS.to_owned())];
-    out.extend(index::render(site));
+    out.extend(index::render(site, cards));
+    out
+}
+
+/// The pages of `site.episodes`, rendered on all cores, in order.
+pub fn render_episodes(site: &Site<'_>) -> Vec<(String, String)> {
+    let shared = episode::Shared::new(site);
+    let mut out = Vec::with_capacity(site.episodes.len());
     let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).min(8);
     let chunk = site.episodes.len().div_ceil(threads).max(64);
     let pages: Vec<Vec<(String, String)>> = std::thread::scope(|s| {
