@@ -222,8 +222,13 @@ fn a_libsyn_shaped_feed_round_trips_through_import_and_build() {
     assert!(lock.contains("permalink = true"), "{lock}");
     assert!(feed.contains("<guid isPermaLink=\"true\">https://gardenhour.example.com/trailer</guid>"), "{feed}");
     assert!(feed.contains("<link>https://gardenhour.example.com/compost-briefly</link>"), "{feed}");
-    // The remote-audio sources pass `check episodes/`.
+    // The remote-audio sources pass `check episodes/`, which checks the recorded URL.
     ok(&podmark(tmp.path(), &["check", "episodes"]));
+    let md_path = tmp.path().join("episodes/2020-03-03-compost-briefly/episode.md");
+    std::fs::write(&md_path, md.replace("url = \"https://traffic", "url = \"ftp://traffic")).unwrap();
+    let out = podmark(tmp.path(), &["check", "episodes"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success() && text.contains("enclosure url must be an absolute http(s) URL"), "{text}");
 }
 
 #[test]
