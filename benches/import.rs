@@ -2,6 +2,9 @@
 //! emphasis, inline chapters, remote audio: no `--download`) from a local file into a new
 //! `episodes/` folder: feed read, every item mapped, notes converted to Markdown, the tree written
 //! into a staging folder, synced once and renamed into place.
+//!
+//! Run it with `TMPDIR=/dev/shm` to measure podmark rather than the disk: on tmpfs it takes about
+//! 115 ms; on a busy ext4 disk most of the time is the kernel allocating 2,000 inodes.
 #![allow(clippy::unwrap_used)]
 
 use std::path::Path;
