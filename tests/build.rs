@@ -451,7 +451,7 @@ fn missing_title_date_and_audio_are_reported_together() {
         [
             format!("{n}:1:1: error: front matter has no `title`"),
             format!("{n}:1:1: error: front matter has no `date` (publication date, such as 2026-12-01 or 2026-12-01T09:00:00+10:00)"),
-            format!("{n}:1:1: error: front matter has no `audio` file; every feed item needs one"),
+            format!("{n}:1:1: error: front matter has no `audio` file (or `[enclosure]` table for audio hosted elsewhere); every feed item needs one"),
             format!("{n}:1:1: error: a serial show needs an `episode` number on every episode"),
         ]
         .join("\n")

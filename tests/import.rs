@@ -17,18 +17,29 @@ use assert_cmd::cargo::CommandCargoExt;
 /// What the test server answers for one path.
 #[derive(Clone)]
 enum Route {
-    Body { status: u16, kind: &'static str, bytes: Vec<u8> },
+    Body {
+        status: u16,
+        kind: &'static str,
+        bytes: Vec<u8>,
+    },
     Redirect(String),
     /// The body, but the first request gets only `cut` bytes before the connection closes.
-    DropOnce { bytes: Vec<u8>, cut: usize, dropped: bool },
+    DropOnce {
+        bytes: Vec<u8>,
+        cut: usize,
+        dropped: bool,
+    },
 }
+
+/// Requests seen: path and Range header.
+type Log = Arc<Mutex<Vec<(String, Option<String>)>>>;
 
 #[derive(Clone, Default)]
 struct Server {
     base: String,
     routes: Arc<Mutex<HashMap<String, Route>>>,
     /// Every request: path and Range header.
-    log: Arc<Mutex<Vec<(String, Option<String>)>>>,
+    log: Log,
 }
 
 impl Server {
@@ -92,7 +103,9 @@ impl Server {
         };
         let _ = match route {
             None => out.write_all(head("404 Not Found", "", 0).as_bytes()),
-            Some(Route::Redirect(to)) => out.write_all(head("301 Moved Permanently", &format!("Location: {to}\r\n"), 0).as_bytes()),
+            Some(Route::Redirect(to)) => {
+                out.write_all(head("301 Moved Permanently", &format!("Location: {to}\r\n"), 0).as_bytes())
+            }
             Some(Route::Body { status, kind, bytes }) => {
                 let status = match status {
                     200 => "200 OK",
@@ -111,7 +124,11 @@ impl Server {
                 let body = &bytes[from.min(bytes.len())..];
                 let status = if from > 0 { "206 Partial Content" } else { "200 OK" };
                 let extra = if from > 0 {
-                    format!("Content-Range: bytes {from}-{}/{}\r\nContent-Type: audio/mpeg\r\n", bytes.len() - 1, bytes.len())
+                    format!(
+                        "Content-Range: bytes {from}-{}/{}\r\nContent-Type: audio/mpeg\r\n",
+                        bytes.len() - 1,
+                        bytes.len()
+                    )
                 } else {
                     "Content-Type: audio/mpeg\r\n".to_owned()
                 };
@@ -183,8 +200,7 @@ fn round_trip(server: &Server, path: &str, extra: &[&str]) -> (tempfile::TempDir
 fn a_libsyn_shaped_feed_round_trips_through_import_and_build() {
     let server = Server::start();
     server.feed("/libsyn.xml", &fixture("libsyn-style.xml"));
-    let (tmp, report) =
-        round_trip(&server, "/libsyn.xml", &["--rename-category", "Games & Hobbies=Leisure"]);
+    let (tmp, report) = round_trip(&server, "/libsyn.xml", &["--rename-category", "Games & Hobbies=Leisure"]);
     let r: serde_json::Value = serde_json::from_str(&report).unwrap();
     assert_eq!(r["imported"].as_array().unwrap().len(), 3, "{report}");
     assert_eq!(r["dropped"][0]["code"], "no-enclosure", "{report}");
@@ -193,7 +209,12 @@ fn a_libsyn_shaped_feed_round_trips_through_import_and_build() {
     let md = std::fs::read_to_string(tmp.path().join("episodes/2020-03-03-compost-briefly/episode.md")).unwrap();
     assert!(md.contains("**start a heap**") && md.contains("[compost guide](https://example.org/compost)"), "{md}");
     assert!(md.contains("date = 2020-03-03T08:00:00+00:00"), "{md}");
-    assert!(md.contains("[enclosure]\nurl = \"https://traffic.libsyn.example/secure/gardenhour/compost.mp3?dest-id=12345\""), "{md}");
+    assert!(
+        md.contains(
+            "[enclosure]\nurl = \"https://traffic.libsyn.example/secure/gardenhour/compost.mp3?dest-id=12345\""
+        ),
+        "{md}"
+    );
     let feed = std::fs::read_to_string(tmp.path().join("feed/feed.xml")).unwrap();
     assert!(feed.contains("<guid isPermaLink=\"false\">a1b2c3d4-libsyn-0003</guid>"), "{feed}");
     // A GUID without isPermaLink is a permalink in RSS: kept one, in guids.lock and in the feed.
@@ -201,8 +222,13 @@ fn a_libsyn_shaped_feed_round_trips_through_import_and_build() {
     assert!(lock.contains("permalink = true"), "{lock}");
     assert!(feed.contains("<guid isPermaLink=\"true\">https://gardenhour.example.com/trailer</guid>"), "{feed}");
     assert!(feed.contains("<link>https://gardenhour.example.com/compost-briefly</link>"), "{feed}");
-    // The remote-audio sources pass `check episodes/`.
+    // The remote-audio sources pass `check episodes/`, which checks the recorded URL.
     ok(&podmark(tmp.path(), &["check", "episodes"]));
+    let md_path = tmp.path().join("episodes/2020-03-03-compost-briefly/episode.md");
+    std::fs::write(&md_path, md.replace("url = \"https://traffic", "url = \"ftp://traffic")).unwrap();
+    let out = podmark(tmp.path(), &["check", "episodes"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success() && text.contains("enclosure url must be an absolute http(s) URL"), "{text}");
 }
 
 #[test]
@@ -228,7 +254,14 @@ fn a_buzzsprout_shaped_serial_feed_brings_its_chapters_and_transcript() {
     server.feed("/buzz.xml", &fixture("buzzsprout-style.xml"));
     let chapters = r#"{"version":"1.2.0","chapters":[{"startTime":0,"title":"Intro"},{"startTime":95.5,"title":"The postmark","url":"https://detective.example/postmark"}]}"#;
     server.set("/chapters/1001.json", Route::Body { status: 200, kind: "application/json", bytes: chapters.into() });
-    server.set("/transcripts/1001.vtt", Route::Body { status: 200, kind: "text/vtt", bytes: b"WEBVTT\n\n00:00.000 --> 00:02.000\nA letter.\n".to_vec() });
+    server.set(
+        "/transcripts/1001.vtt",
+        Route::Body {
+            status: 200,
+            kind: "text/vtt",
+            bytes: b"WEBVTT\n\n00:00.000 --> 00:02.000\nA letter.\n".to_vec(),
+        },
+    );
     let (tmp, report) = round_trip(&server, "/buzz.xml", &["--drop-category", "Mystery Theatre"]);
     assert!(report.contains("Mystery Theatre"), "{report}");
     let dir = tmp.path().join("episodes/2024-04-03-part-1-the-letter");
@@ -320,9 +353,23 @@ fn bad_inputs_are_clear_errors_and_write_nothing() {
     let server = Server::start();
     let html = b"<!DOCTYPE html><html><body>My podcast</body></html>".to_vec();
     server.set("/page", Route::Body { status: 200, kind: "text/html", bytes: html });
-    server.set("/bad.xml", Route::Body { status: 200, kind: "application/xml", bytes: b"<rss>\n<channel><title>x</channel></rss>".to_vec() });
+    server.set(
+        "/bad.xml",
+        Route::Body {
+            status: 200,
+            kind: "application/xml",
+            bytes: b"<rss>\n<channel><title>x</channel></rss>".to_vec(),
+        },
+    );
     server.set("/500", Route::Body { status: 500, kind: "text/plain", bytes: b"oops".to_vec() });
-    server.set("/empty.xml", Route::Body { status: 200, kind: "application/xml", bytes: b"<rss version=\"2.0\"><channel><title>T</title></channel></rss>".to_vec() });
+    server.set(
+        "/empty.xml",
+        Route::Body {
+            status: 200,
+            kind: "application/xml",
+            bytes: b"<rss version=\"2.0\"><channel><title>T</title></channel></rss>".to_vec(),
+        },
+    );
     let big = format!("<rss><channel><title>{}</title></channel></rss>", "x".repeat(33 << 20));
     server.set("/big.xml", Route::Body { status: 200, kind: "application/xml", bytes: big.into_bytes() });
     for (path, expect) in [
@@ -372,7 +419,8 @@ fn download_fetches_20_enclosures_in_parallel_resumes_a_dropped_one_and_builds_e
     let feed = std::fs::read_to_string(tmp.path().join("feed/feed.xml")).unwrap();
     assert_eq!(feed.matches("<itunes:duration>1</itunes:duration>").count(), 20, "{feed}");
     assert_eq!(feed.matches(r#"<psc:chapter start="00:00:00.600" title="Later"/>"#).count(), 20);
-    let built = std::fs::read(tmp.path().join("feed/audio").read_dir().unwrap().next().unwrap().unwrap().path()).unwrap();
+    let built =
+        std::fs::read(tmp.path().join("feed/audio").read_dir().unwrap().next().unwrap().unwrap().path()).unwrap();
     assert!(built.windows(4).any(|w| w == b"CHAP"), "chapters embedded in the built audio");
 }
 
@@ -396,7 +444,8 @@ fn update_after_one_new_item_adds_exactly_one_folder_and_touches_nothing_else() 
     let after = tree(&episodes);
     let new: Vec<_> = after.iter().filter(|f| !before.contains(f)).map(|f| f.0.clone()).collect();
     assert_eq!(new, [PathBuf::from("2000-01-04-episode-3/episode.md"), PathBuf::from("guids.lock")], "{new:?}");
-    let lock_before = String::from_utf8(before.iter().find(|f| f.0 == Path::new("guids.lock")).unwrap().1.clone()).unwrap();
+    let lock_before =
+        String::from_utf8(before.iter().find(|f| f.0 == Path::new("guids.lock")).unwrap().1.clone()).unwrap();
     let lock_after = std::fs::read_to_string(episodes.join("guids.lock")).unwrap();
     assert!(lock_after.starts_with(lock_before.trim_end()), "old entries unchanged");
     ok(&podmark(tmp.path(), &["build", "--quiet"]));

@@ -670,7 +670,27 @@ pub fn check_sources(dir: &Path, options: &CheckOptions) -> Result<Vec<FileRepor
         for s in &missing {
             push(&mut reports, &s.path, s.diagnostic.clone());
         }
-        let Some(audio) = &ep.meta.audio else { continue };
+        let Some(audio) = &ep.meta.audio else {
+            // Audio hosted elsewhere: its recorded URL and type, and chapters within its duration.
+            if let Some(remote) = &ep.meta.enclosure {
+                let text = std::fs::read_to_string(&notes).unwrap_or_default();
+                let at = crate::sources::episode::front_matter_key(&text, "url").unwrap_or(Position::new(1, 1));
+                if let Some(why) = remote.problem() {
+                    push(&mut reports, &notes, Diagnostic::error("enclosure", at, why));
+                }
+                let duration = remote.duration.and_then(crate::Timestamp::from_secs);
+                if let Some(Err(e)) = duration.map(|d| ep.chapters.clone().with_duration(d)) {
+                    for p in e.problems() {
+                        push(
+                            &mut reports,
+                            &notes,
+                            Diagnostic::error("chapters", at, format!("{p} (the enclosure's duration)")),
+                        );
+                    }
+                }
+            }
+            continue;
+        };
         let audio = ep.dir.join(audio);
         let info = match crate::probe::probe_path(&audio) {
             Ok(i) => i,

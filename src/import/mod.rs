@@ -52,6 +52,10 @@ pub struct ImportOptions {
     pub update: bool,
     /// `base_url` for `podcast.toml` (where `feed/` will be hosted); default: the source's folder.
     pub base_url: Option<String>,
+    /// Flush the written tree to disk (one `syncfs(2)`) before it is renamed into place (default
+    /// true). `syncfs` flushes everything pending on that filesystem, so on a machine busy writing
+    /// it can take seconds; without it a crash right after an import may leave empty files.
+    pub durable: bool,
 }
 
 impl ImportOptions {
@@ -65,6 +69,7 @@ impl ImportOptions {
             dry_run: false,
             update: false,
             base_url: None,
+            durable: true,
         }
     }
 }
@@ -751,7 +756,7 @@ fn write_tree(
         report.downloaded_bytes = bytes;
     }
     // One filesystem sync for everything written, instead of one per file.
-    if let Ok(dir) = std::fs::File::open(stage) {
+    if let Some(dir) = options.durable.then(|| std::fs::File::open(stage).ok()).flatten() {
         rustix::fs::syncfs(&dir).map_err(|e| ImportError::Io { path: stage.to_owned(), source: e.into() })?;
     }
     if !options.update {
