@@ -19,7 +19,7 @@ const BASE_URL: &str = "https://t.example/";
 /// The write side of a build, as groups of system calls (each counted separately by strace).
 const SYSCALLS: &[(&str, &str)] = &[
     ("write", "write,pwrite64,writev,copy_file_range"),
-    ("fsync", "fsync,fdatasync"),
+    ("fsync", "fsync,fdatasync,syncfs"),
     ("rename", "rename,renameat,renameat2"),
     ("unlink", "unlink,unlinkat"),
     ("openat", "openat"),

@@ -157,7 +157,13 @@ impl ProbeCache {
         };
         let looked = match self.ahead.remove(audio) {
             Some(l) if fresh(&l) => l,
-            _ => self.look_up(options, audio)?,
+            _ => match self.look_up(options, audio) {
+                Ok(l) => l,
+                Err(e) => {
+                    self.misses += 1;
+                    return Err(e);
+                }
+            },
         };
         let info = looked.entry.info.clone();
         self.used.insert(looked.key.clone());
@@ -217,7 +223,7 @@ impl ProbeCache {
             podmark: env!("CARGO_PKG_VERSION").to_owned(),
             entries: std::mem::take(&mut self.entries),
         };
-        let json = serde_json::to_vec_pretty(&file);
+        let json = serde_json::to_vec(&file);
         self.entries = file.entries;
         let json = json.map_err(|e| io(std::io::Error::other(e)))?;
         let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));

@@ -311,7 +311,9 @@ pub(super) fn build(cx: &Context<'_>, state: &mut BuildState) -> Result<Option<B
         }
     }
     let state_dir = cx.state_dir;
-    let mut cache = ProbeCache::open(state_dir.join("probe-cache.json")).unwrap_or_else(|_| ProbeCache::in_memory());
+    // The dirty episodes' audio is probed afresh: reading the whole probe cache (an entry per audio
+    // file of the show) costs more than probing a few files.
+    let mut cache = ProbeCache::in_memory();
     let lock_path = options.episodes.join("guids.lock");
     let Some(planned) = super::plan::plan_some(
         options,
@@ -335,8 +337,9 @@ pub(super) fn build(cx: &Context<'_>, state: &mut BuildState) -> Result<Option<B
         None => show.base_url.clone(),
     };
     let show_guid = crate::sources::guid_lock::podcast_guid(&show.base_url_feed());
+    // Read whole (unparsed) so that a lock written within a clock tick is stamped by its bytes.
     let lock_stat = Recorder::stat(&lock_path);
-    rec.record(&lock_path, lock_stat, None);
+    rec.read(&lock_path).map_err(super::io(&lock_path))?;
     let mut plan = Plan {
         feed_url: format!("{base_url}feed.xml"),
         base_url,
@@ -351,9 +354,7 @@ pub(super) fn build(cx: &Context<'_>, state: &mut BuildState) -> Result<Option<B
     let fresh = super::write::Writer { options, rec: &mut rec, cache: &mut cache, state, warnings: &mut warnings }
         .write_some(&mut plan, &mut items.records)?;
 
-    // The probe cache keeps every entry (the clean episodes' were not asked for).
     let (hits, misses) = (cache.hits(), cache.misses());
-    let _ = cache.save();
     let mut all_warnings: Vec<SourceDiagnostic> = items.header.warnings.clone();
     // Warnings in folder order: the clean episodes' as recorded, the dirty ones' from this build.
     let dirty_dirs: HashSet<PathBuf> =
@@ -398,7 +399,7 @@ pub(super) fn build(cx: &Context<'_>, state: &mut BuildState) -> Result<Option<B
     };
     save(state_dir, cx.key, &plan.show, items.records, &report.warnings, &options.episodes);
     // The new fingerprint: the clean episodes' stamps as they were, the rest as read now.
-    rec.adopt_unchanged(state, &dirty_dirs);
+    rec.adopt_unchanged(state, &dirty_dirs, cx.changed);
     state
         .save(&state_dir.join("build-state.json"), rec, cx.key.to_owned(), &options.out, &report)
         .map_err(|e| BuildError::Unfinished(Box::new(e)))?;

@@ -84,7 +84,8 @@ impl BuildState {
     ) -> Result<(), BuildError> {
         self.fingerprint = rec.finish(key, out, report);
         let json = serde_json::to_vec(self).unwrap_or_default();
-        crate::fsutil::write_if_changed(path, &json).map_err(io(path))?;
+        // Not fsynced: a state lost in a crash only sends the next build down the full path.
+        crate::fsutil::replace_unsynced(path, |w| std::io::Write::write_all(w, &json)).map_err(io(path))?;
         Ok(())
     }
 
@@ -231,6 +232,8 @@ pub(super) struct Recorder {
     pub(super) listing: Option<u64>,
     /// An input that the build does not read whole was modified too recently: record nothing.
     unsettled: bool,
+    /// Outputs found unchanged before an incremental build, with their stats.
+    known_outputs: std::collections::HashMap<String, FileStat>,
 }
 
 impl Recorder {
@@ -248,6 +251,7 @@ impl Recorder {
             inputs: Vec::new(),
             listing: None,
             unsettled: false,
+            known_outputs: std::collections::HashMap::new(),
         }
     }
 
@@ -320,8 +324,20 @@ impl Recorder {
     /// Takes over the stamps of `state`'s last build for every input this build did not read
     /// (the clean episodes of an incremental build), except those under `dirty` folders, and its
     /// listing.
-    pub(super) fn adopt_unchanged(&mut self, state: &BuildState, dirty: &std::collections::HashSet<PathBuf>) {
+    pub(super) fn adopt_unchanged(
+        &mut self,
+        state: &BuildState,
+        dirty: &std::collections::HashSet<PathBuf>,
+        changed: &[String],
+    ) {
         let Some(fp) = &state.fingerprint else { return };
+        let changed: std::collections::HashSet<&str> = changed.iter().map(String::as_str).collect();
+        self.known_outputs = fp
+            .outputs
+            .iter()
+            .filter(|s| !changed.contains(s.path.as_str()))
+            .map(|s| (s.path.clone(), s.stat))
+            .collect();
         let now: std::collections::HashSet<String> = self.inputs.iter().map(|s| s.path.clone()).collect();
         let kept: Vec<Stamp> = fp
             .inputs
@@ -342,8 +358,13 @@ impl Recorder {
             .files
             .iter()
             .map(|f| {
-                let path = out.join(&f.path);
-                Stamp { stat: Recorder::stat(&path), path: path.to_string_lossy().into_owned(), hash: None, dir: false }
+                let path = out.join(&f.path).to_string_lossy().into_owned();
+                // An output this build did not write is as the check before it found it.
+                let stat = match self.known_outputs.get(&path) {
+                    Some(stat) if !f.changed => *stat,
+                    _ => Recorder::stat(Path::new(&path)),
+                };
+                Stamp { stat, path, hash: None, dir: false }
             })
             .collect();
         let mut report = report.clone();
