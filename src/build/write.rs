@@ -113,10 +113,8 @@ impl Writer<'_> {
         // The GUIDs are recorded before any feed lists them.
         save_lock(plan, self.rec)?;
         let order = feed_order(plan.show.show_type, &records);
-        let in_order: Vec<(&Item, &str)> = order
-            .iter()
-            .filter_map(|&i| Some((items.get(i)?, records.get(i)?.slug.as_str())))
-            .collect();
+        let in_order: Vec<(&Item, &str)> =
+            order.iter().filter_map(|&i| Some((items.get(i)?, records.get(i)?.slug.as_str()))).collect();
         let mut site = super::site::stage(plan, &channel, &in_order, &mut txn, &mut files)?;
         let items: Vec<Option<Item>> = items.into_iter().map(Some).collect();
         let written = publish(self.options, &plan.base_url, &channel, txn, &order, &records, &items)?;
@@ -177,10 +175,8 @@ impl Writer<'_> {
         let mut tail = Vec::new();
         let channel = self.channel(plan, &mut txn, &mut tail)?;
         let order = feed_order(plan.show.show_type, records);
-        let fresh: Vec<(&Item, &str)> = order
-            .iter()
-            .filter_map(|&i| Some((items.get(i)?.as_ref()?, records.get(i)?.slug.as_str())))
-            .collect();
+        let fresh: Vec<(&Item, &str)> =
+            order.iter().filter_map(|&i| Some((items.get(i)?.as_ref()?, records.get(i)?.slug.as_str()))).collect();
         let listed: Vec<(String, Option<crate::site::Card>)> = order
             .iter()
             .filter_map(|&i| {
