@@ -33,6 +33,10 @@ for n in range(1, count + 1):
     dst = os.path.join(d, "episode.mp3")
     if not os.path.exists(dst):
         if link:
-            os.link(audio, dst)
+            # ext4 allows 65,000 links to one file: a fresh copy for every 50,000 episodes.
+            base = f"{audio}.{n // 50000}"
+            if not os.path.exists(base):
+                shutil.copyfile(audio, base)
+            os.link(base, dst)
         else:
             shutil.copyfile(audio, dst)
