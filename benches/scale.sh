@@ -6,7 +6,8 @@
 # no-change rebuild. Needs ffmpeg, python3 (podgen goes into a bench-only venv) and /usr/bin/time.
 #
 # usage: benches/scale.sh [N=10000] [BIG=100000]     (N=0 or BIG=0 skips that part)
-# env:   SCALE_DIR (default: a temporary folder under /var/tmp, removed at the end)
+# env:   SITE=0 turns the website off (feed only)
+#        SCALE_DIR (default: a temporary folder under /var/tmp, removed at the end)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-10000}
@@ -38,6 +39,8 @@ ratio() { python3 -c "import sys; a, b = float(sys.argv[1]), float(sys.argv[2]);
 if [ "$n" -gt 0 ]; then
 echo "== $n episodes ($(nproc) cores, $bin)"
 python3 benches/scale_gen.py "$tmp/eps" "$n" "$tmp/ten.mp3"
+# SITE=0: the feed alone (the website off), to see what the site adds to each step.
+[ "${SITE:-1}" = 0 ] && printf '\n[site]\nenabled = false\n' >> "$tmp/eps/podcast.toml"
 sync
 timed "cp -r of the sources + sync" sh -c "cp -r '$tmp/eps' '$tmp/copy' && sync"
 cp_secs=$secs
