@@ -38,8 +38,13 @@ fn age(path: &Path, tick: u64) {
 }
 
 fn show_toml(description: &str, title: &str, base: &str) -> String {
+    show_toml_with(description, title, base, "C")
+}
+
+/// `copyright` is on every page of the website (its footer), not in the feed's items.
+fn show_toml_with(description: &str, title: &str, base: &str, copyright: &str) -> String {
     format!(
-        "title = \"{title}\"\nauthor = \"A\"\ndescription = \"{description}\"\nlanguage = \"en\"\nbase_url = \"{base}\"\n[category]\nname = \"Technology\"\n[chapters]\nformats = [\"psc\", \"vtt\"]\n"
+        "title = \"{title}\"\nauthor = \"A\"\ncopyright = \"{copyright}\"\ndescription = \"{description}\"\nlanguage = \"en\"\nbase_url = \"{base}\"\n[category]\nname = \"Technology\"\n[chapters]\nformats = [\"psc\", \"vtt\"]\n"
     )
 }
 
@@ -124,7 +129,8 @@ fn random_edits_then_an_incremental_rebuild_equal_a_clean_build() {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let mut show = Show { root: tempfile::tempdir().unwrap(), tick: 0 };
     let (mut description, mut title, mut base) = ("D".to_owned(), "T".to_owned(), "https://t.example/".to_owned());
-    show.write("podcast.toml", show_toml(&description, &title, &base).as_bytes());
+    let mut copyright = "C".to_owned();
+    show.write("podcast.toml", show_toml_with(&description, &title, &base, &copyright).as_bytes());
     let mut present: Vec<usize> = (1..=20).collect();
     for &n in &present {
         show.episode(n, &mut rng);
@@ -164,18 +170,24 @@ fn random_edits_then_an_incremental_rebuild_equal_a_clean_build() {
                 format!("transcript of {slug}")
             }
             7 => {
-                description = format!("D {step}");
-                show.write("podcast.toml", show_toml(&description, &title, &base).as_bytes());
-                "the show's description".to_owned()
+                let what = if rng.below(2) == 0 {
+                    description = format!("D {step}");
+                    "the show's description"
+                } else {
+                    copyright = format!("C {step}");
+                    "the show's copyright (every page's footer)"
+                };
+                show.write("podcast.toml", show_toml_with(&description, &title, &base, &copyright).as_bytes());
+                what.to_owned()
             }
             8 => {
                 title = format!("T {step}");
-                show.write("podcast.toml", show_toml(&description, &title, &base).as_bytes());
+                show.write("podcast.toml", show_toml_with(&description, &title, &base, &copyright).as_bytes());
                 "the show's title".to_owned()
             }
             9 => {
                 base = format!("https://t{step}.example/");
-                show.write("podcast.toml", show_toml(&description, &title, &base).as_bytes());
+                show.write("podcast.toml", show_toml_with(&description, &title, &base, &copyright).as_bytes());
                 "the base URL".to_owned()
             }
             10 if present.len() > 10 => {

@@ -92,6 +92,9 @@ struct Header {
     key: String,
     /// [`items_key`] of the show the items were rendered for.
     items_key: u64,
+    /// [`pages_key`] of the show the episode pages were rendered for.
+    #[serde(default)]
+    pages_key: u64,
     /// Warnings about no episode (an orphaned GUID-lock entry).
     warnings: Vec<SourceDiagnostic>,
 }
@@ -165,6 +168,16 @@ pub(super) fn items_key(show: &Show) -> u64 {
     h.finish()
 }
 
+/// A hash of what the show gives every episode page of the website beyond [`items_key`] (the
+/// artwork and the copyright line; title, language and base URL are in [`items_key`]): when both
+/// are unchanged, the pages of unchanged episodes stay as they are. The index pages are always
+/// rendered again.
+pub(super) fn pages_key(show: &Show) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    format!("{} {:?} {:?}", items_key(show), show.image, show.copyright).hash(&mut h);
+    h.finish()
+}
+
 /// Saves the records of a build (full or incremental) for the next one.
 pub(super) fn save(
     state_dir: &Path,
@@ -198,6 +211,7 @@ pub(super) fn save(
         podmark: env!("CARGO_PKG_VERSION").to_owned(),
         key: key.to_owned(),
         items_key: items_key(show),
+        pages_key: pages_key(show),
         warnings: global,
     };
     if (Items { header, records }).write(&path).is_err() {
@@ -255,11 +269,13 @@ pub(super) fn build(cx: &Context<'_>, state: &mut BuildState) -> Result<Option<B
     let Some(show) = std::str::from_utf8(&show_bytes).ok().and_then(|t| Show::parse(t).ok()) else {
         return Ok(None);
     };
-    // Every page of the website shows the show: with the site on, a podcast.toml change renders
-    // them all (the full path), as does a missing index card.
+    // Every episode page of the website shows the show's title, artwork and copyright: with the
+    // site on, a change to them renders every page (the full path), as does a missing index card.
+    let _ = show_changed;
     if items_key(&show) != items.header.items_key
         || (show.site.enabled
-            && (show_changed || items.records.iter().enumerate().any(|(i, r)| r.card.is_none() && !dirty.contains(&i))))
+            && (pages_key(&show) != items.header.pages_key
+                || items.records.iter().enumerate().any(|(i, r)| r.card.is_none() && !dirty.contains(&i))))
     {
         return Ok(None);
     }
