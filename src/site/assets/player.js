@@ -110,8 +110,9 @@
     var link = location.href.split("#")[0] + "#t=" + Math.floor(audio.currentTime);
     var done = function () { say("Link copied: " + link); };
     var shown = function () { say("Share this link: " + link); };
+    // The link is shown at once; "copied" once the clipboard (which may ask, or refuse) took it.
+    shown();
     if (navigator.clipboard && navigator.clipboard.writeText) navigator.clipboard.writeText(link).then(done, shown);
-    else shown();
   });
 
   // Chapter and transcript links seek the player instead of opening the audio file.
