@@ -347,12 +347,8 @@ pub(super) fn build(cx: &Context<'_>, state: &mut BuildState) -> Result<Option<B
     if planned.iter().any(|p| items.records.iter().find(|r| r.slug == p.ep.slug).is_none_or(|r| r.guid != p.guid)) {
         return Ok(None);
     }
-    let base_url = match &options.base_url {
-        Some(u) if u.ends_with('/') => u.clone(),
-        Some(u) => format!("{u}/"),
-        None => show.base_url.clone(),
-    };
-    let show_guid = crate::sources::guid_lock::podcast_guid(&show.base_url_feed());
+    let base_url = super::plan::base_url(options, &show);
+    let show_guid = show.podcast_guid();
     // Read whole (unparsed) so that a lock written within a clock tick is stamped by its bytes.
     let lock_stat = Recorder::stat(&lock_path);
     rec.read(&lock_path).map_err(super::io(&lock_path))?;

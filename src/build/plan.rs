@@ -15,9 +15,18 @@ use crate::diagnostic::{Diagnostic, Location, Position, quote};
 use crate::probe::{AudioInfo, ProbeCache};
 use crate::sources::SourceDiagnostic;
 use crate::sources::episode::{self, EpisodeType};
-use crate::sources::guid_lock::{GuidLock, Identity, guid_problem, new_episode_guid, podcast_guid};
+use crate::sources::guid_lock::{GuidLock, Identity, guid_problem, new_episode_guid};
 use crate::sources::show::{Show, ShowType};
 use crate::validate::{Profile, check_all};
+
+/// Where the output folder is served, ending in `/`: `--base-url` if given, else the show's.
+pub(super) fn base_url(options: &BuildOptions, show: &Show) -> String {
+    match &options.base_url {
+        Some(u) if u.ends_with('/') => u.clone(),
+        Some(u) => format!("{u}/"),
+        None => show.base_url.clone(),
+    }
+}
 
 /// An error about the file at `path`, without a line.
 pub(super) fn problem(path: &Path, code: &'static str, message: impl Into<String>) -> SourceDiagnostic {
@@ -246,16 +255,12 @@ pub(super) fn plan(
     cache: &mut ProbeCache,
     progress: &mut dyn FnMut(usize, usize, &str),
 ) -> Result<Plan, BuildError> {
-    let base_url = match &options.base_url {
-        Some(u) if u.ends_with('/') => u.clone(),
-        Some(u) => format!("{u}/"),
-        None => show.base_url.clone(),
-    };
+    let base_url = base_url(options, &show);
     // GUIDs: the lock decides; front matter may set a GUID on first build only.
     let lock_path = options.episodes.join("guids.lock");
     let lock_stat = Recorder::stat(&lock_path);
     let mut lock = GuidLock::load(&lock_path).map_err(|d| BuildError::Sources(vec![d]))?;
-    let show_guid = show.guid.unwrap_or_else(|| podcast_guid(&show.base_url_feed()));
+    let show_guid = show.podcast_guid();
     // Renamed folders take their entry along (or stop the build); orphaned entries are reported.
     let mut hashes = super::renames::Hashes::default();
     let renames = super::renames::resolve(&mut lock, &lock_path, &episodes, &show, show_guid, &mut hashes, true);
@@ -343,7 +348,7 @@ pub(super) fn plan_some(
     cache: &mut ProbeCache,
     warnings: &mut Vec<SourceDiagnostic>,
 ) -> Option<Vec<Planned>> {
-    let show_guid = podcast_guid(&show.base_url_feed());
+    let show_guid = show.podcast_guid();
     let mut planner = Planner { options, show, show_guid, lock, lock_path, seen, rec, cache, warnings: Vec::new() };
     let mut planned = Vec::new();
     for ep in episodes {

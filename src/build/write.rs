@@ -67,17 +67,7 @@ impl Writer<'_> {
             plan.episodes.par_iter().map(|p| copy_audio(state, &out, p)).collect();
         let mut audio = Vec::with_capacity(copies.len());
         for (p, copy) in plan.episodes.iter().zip(copies) {
-            let Copy { src_meta, staged } = copy?;
-            let rel = &p.audio_out_rel;
-            let staged = match staged {
-                None => Staged { src_meta, current: true, changed: false, path: out.join(rel), versioned: false },
-                Some(tmp) => {
-                    let changed = txn.file(rel, tmp)?;
-                    let (path, versioned) = txn.staged_path(rel);
-                    Staged { src_meta, current: false, changed, path, versioned }
-                }
-            };
-            audio.push(staged);
+            audio.push(stage_copy(&mut txn, &out, p, copy?)?);
         }
         // A versioned copy goes away at the end of the build: keep it out of the probe cache.
         let probed: Vec<std::path::PathBuf> = audio
@@ -146,16 +136,7 @@ impl Writer<'_> {
         let mut tagged_audio = Vec::new();
         let mut tagged = std::collections::HashSet::new();
         for (p, copy) in plan.episodes.iter().zip(copies) {
-            let Copy { src_meta, staged } = copy?;
-            let rel = &p.audio_out_rel;
-            let staged = match staged {
-                None => Staged { src_meta, current: true, changed: false, path: out.join(rel), versioned: false },
-                Some(tmp) => {
-                    let changed = txn.file(rel, tmp)?;
-                    let (path, versioned) = txn.staged_path(rel);
-                    Staged { src_meta, current: false, changed, path, versioned }
-                }
-            };
+            let staged = stage_copy(&mut txn, &out, p, copy?)?;
             let mut files = Vec::new();
             let (item, report, tag) = self.episode(plan, p, staged, &mut txn, &mut files)?;
             let Some(i) = records.iter().position(|r| r.slug == p.ep.slug) else { continue };
@@ -365,19 +346,20 @@ impl Writer<'_> {
             show.language.clone(),
             plan.feed_url.clone(),
             show.category.clone(),
-            plan.show_guid,
+            show.author.clone(),
         );
         channel.image_url = image_url;
         channel.explicit = show.explicit;
-        channel.author = show.author.clone();
         channel.show_type = show.show_type;
         channel.owner = show.owner.clone();
         channel.copyright = show.copyright.clone();
         channel.locked = Some(Locked { locked: show.locked, owner: show.owner.as_ref().map(|o| o.email.clone()) });
         channel.podcast = show.podcast.clone();
         channel.more_categories = show.more_categories.clone();
-        if let Some(guid) = show.guid {
-            channel.podcast_guid = guid;
+        // `Channel::new` derives `podcast:guid` from the feed URL being built (a `--base-url` test
+        // build gets its own); a GUID kept in `podcast.toml` is the show's whatever the URL.
+        if show.guid.is_some() {
+            channel.podcast_guid = plan.show_guid;
         }
         Ok(channel)
     }
@@ -526,6 +508,20 @@ fn copy_audio(state: &BuildState, out: &Path, p: &Planned) -> Result<Copy, Build
         return Ok(Copy { src_meta, staged: None });
     }
     Ok(Copy { src_meta, staged: Some(stage_audio(&p.audio_src, &out_audio, &p.ep.chapters)?) })
+}
+
+/// Stages `p`'s audio copy (made by [`copy_audio`]) in `txn`, in folder order.
+fn stage_copy(txn: &mut Txn, out: &Path, p: &Planned, copy: Copy) -> Result<Staged, BuildError> {
+    let Copy { src_meta, staged } = copy;
+    let rel = &p.audio_out_rel;
+    Ok(match staged {
+        None => Staged { src_meta, current: true, changed: false, path: out.join(rel), versioned: false },
+        Some(tmp) => {
+            let changed = txn.file(rel, tmp)?;
+            let (path, versioned) = txn.staged_path(rel);
+            Staged { src_meta, current: false, changed, path, versioned }
+        }
+    })
 }
 
 /// What an audio copy was made from, recorded in the build state once the copy is in place.

@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use crate::diagnostic::{Diagnostic, Location, Position, quote};
 use crate::formats::{Format, decode_text};
-use crate::sources::guid_lock::{GuidLock, new_episode_guid, podcast_guid};
+use crate::sources::guid_lock::{GuidLock, new_episode_guid};
 use crate::validate::{Profile, check_all};
 use crate::{Chapters, Timestamp};
 
@@ -616,7 +616,7 @@ pub fn check_sources(dir: &Path, options: &CheckOptions) -> Result<Vec<FileRepor
             return Ok(reports);
         }
     };
-    let show_guid = podcast_guid(&show.base_url_feed());
+    let show_guid = show.podcast_guid();
     // Renamed folders (as the build would take them), folders that may be renamed ones, orphans.
     let mut hashes = crate::build::renames::Hashes::default();
     let renames =

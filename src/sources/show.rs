@@ -284,6 +284,12 @@ impl Show {
         format!("{}feed.xml", self.base_url)
     }
 
+    /// The show's `podcast:guid`: the `guid` kept in `podcast.toml` (an imported show's), else the
+    /// UUIDv5 of [`Show::base_url_feed`]. Episode GUIDs are derived from it.
+    pub fn podcast_guid(&self) -> uuid::Uuid {
+        self.guid.unwrap_or_else(|| crate::sources::guid_lock::podcast_guid(&self.base_url_feed()))
+    }
+
     /// Parses `podcast.toml`. Every problem is a diagnostic with its line and column.
     pub fn parse(text: &str) -> Result<Show, crate::diagnostic::ParseError> {
         Show::parse_diagnostics(text).map_err(crate::diagnostic::ParseError::new)
