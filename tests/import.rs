@@ -462,3 +462,22 @@ fn a_local_feed_file_imports_too() {
     std::fs::File::open(tmp.path().join("episodes/podcast.toml")).unwrap().read_to_string(&mut buf).unwrap();
     assert!(buf.contains("[[more_categories]]\nname = \"Education\""), "{buf}");
 }
+
+/// The staging folder is renamed into place as `episodes/`: it and its files get the modes `mkdir`
+/// and `cp` give (`0777 & !umask`, `0666 & !umask`), not a private temporary folder's.
+#[cfg(unix)]
+#[test]
+fn an_imported_episodes_folder_gets_the_modes_mkdir_and_cp_give() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let xml = fixture("libsyn-style.xml").replace("{BASE}", "https://example.com");
+    std::fs::write(tmp.path().join("old.xml"), xml).unwrap();
+    ok(&podmark(tmp.path(), &["import", "old.xml"]));
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    std::fs::create_dir(tmp.path().join("like-mkdir")).unwrap();
+    std::fs::write(tmp.path().join("like-cp"), b"x").unwrap();
+    let (dir_mode, file_mode) = (mode(&tmp.path().join("like-mkdir")), mode(&tmp.path().join("like-cp")));
+    assert_eq!(mode(&tmp.path().join("episodes")), dir_mode);
+    assert_eq!(mode(&tmp.path().join("episodes/podcast.toml")), file_mode);
+    assert_eq!(mode(&tmp.path().join("episodes/guids.lock")), file_mode);
+}
