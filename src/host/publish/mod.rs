@@ -884,17 +884,21 @@ where
 {
     use futures_util::StreamExt;
     let mut pending = items.into_iter();
+    // A task pushed before a failure may be polled for the first time after it: it must not start.
+    let failed = std::cell::Cell::new(false);
     let mut running = futures_util::stream::FuturesUnordered::new();
     let mut failure: Option<PublishError> = None;
     loop {
         while failure.is_none() && running.len() < jobs.max(1) {
             let Some(item) = pending.next() else { break };
-            running.push(task(item));
+            let (failed, fut) = (&failed, task(item));
+            running.push(async move { if failed.get() { Ok(()) } else { fut.await } });
         }
         match running.next().await {
             None => break,
             Some(Ok(())) => {}
             Some(Err(e)) => {
+                failed.set(true);
                 if failure.as_ref().is_none_or(|f| matches!(f, PublishError::Aborted)) {
                     failure = Some(e);
                 }
