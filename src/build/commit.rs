@@ -151,6 +151,7 @@ impl Txn {
         let unfinished = |e: BuildError| BuildError::Unfinished(Box::new(e));
         // Everything staged is durable before any feed lists it: one sync for the whole build.
         self.sync()?;
+        super::timing::lap("commit: sync");
         if !self.moved.is_empty() {
             let map: Redirects = self.moved.iter().cloned().collect();
             let count = write_pages(&map)?.len();
@@ -171,9 +172,12 @@ impl Txn {
         // The plain names hold their new bytes durably before the final feed lists them.
         self.sync().map_err(unfinished)?;
         let was_switched = !self.moved.is_empty();
+        super::timing::lap("commit: settle");
         let pages = write_pages(&HashMap::new()).map_err(|e| if was_switched { unfinished(e) } else { e })?;
+        super::timing::lap("commit: write the feed");
         remove_pages_after(&self.out, pages.len()).map_err(unfinished)?;
         collect_garbage(&self.out).map_err(unfinished)?;
+        super::timing::lap("commit: collect garbage");
         Ok(pages)
     }
 }

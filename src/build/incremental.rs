@@ -13,13 +13,12 @@
 //! it with all the others), a GUID the lock does not already hold, and another podmark version or
 //! executable (the fingerprint's key).
 //!
-//! The file holds a header line (JSON), then per episode, in folder order, one JSON line and the
-//! item's XML fragment (its length is in the line) followed by a line break. It is read only when
-//! a rebuild has something to do, and written after every successful build.
+//! The file ([`super::binary`]) holds a header, then the records in folder order, each with its
+//! item's XML fragment. It is read only when a rebuild has something to do, and written after every
+//! successful build.
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
-use std::io::Write as _;
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 
@@ -28,6 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use super::plan::{Plan, Planned};
 use super::state::{BuildState, Recorder};
+use super::write::FeedLayout;
 use super::{BuildError, BuildOptions, BuildReport, EpisodeReport, ProbeCacheStats, Written};
 use crate::probe::ProbeCache;
 use crate::sources::SourceDiagnostic;
@@ -36,7 +36,7 @@ use crate::sources::guid_lock::GuidLock;
 use crate::sources::show::Show;
 
 /// Layout version of the items file.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 /// What one episode produced.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -51,13 +51,13 @@ pub(super) struct Record {
     /// Its files, relative to the output folder (`changed` false).
     pub(super) files: Vec<Written>,
     /// Warnings about its sources.
-    #[serde(default)]
+    #[serde(with = "super::binary::json_text")]
     pub(super) warnings: Vec<SourceDiagnostic>,
-    /// Bytes of `xml` in the file.
-    xml_len: usize,
     /// What the website's index lists of it (when the site is on).
-    #[serde(default)]
     pub(super) card: Option<crate::site::Card>,
+    /// Where `xml` is in the `feed.xml` the build wrote (offset, length): the fragments are kept
+    /// there, not in the items file.
+    pub(super) span: Option<(u64, u64)>,
     /// The rendered item ([`crate::feed::write_item_fragment`]).
     #[serde(skip)]
     pub(super) xml: String,
@@ -78,7 +78,7 @@ impl Record {
             files,
             warnings: Vec::new(),
             card: None,
-            xml_len: xml.len(),
+            span: None,
             xml,
         }
     }
@@ -93,13 +93,16 @@ struct Header {
     /// [`items_key`] of the show the items were rendered for.
     items_key: u64,
     /// [`pages_key`] of the show the episode pages were rendered for.
-    #[serde(default)]
     pages_key: u64,
     /// Warnings about no episode (an orphaned GUID-lock entry).
+    #[serde(with = "super::binary::json_text")]
     warnings: Vec<SourceDiagnostic>,
+    /// The `feed.xml` the records' spans point into.
+    feed: Option<FeedLayout>,
 }
 
 /// The items file: records in folder order.
+#[derive(Serialize, Deserialize)]
 pub(super) struct Items {
     header: Header,
     pub(super) records: Vec<Record>,
@@ -108,43 +111,30 @@ pub(super) struct Items {
 impl Items {
     /// The file at `path` if it was written for `key`.
     fn read(path: &Path, key: &str) -> Option<Items> {
-        let bytes = std::fs::read(path).ok()?;
-        let mut rest = bytes.as_slice();
-        let mut line = || -> Option<&[u8]> {
-            let end = rest.iter().position(|&b| b == b'\n')?;
-            let (l, r) = rest.split_at(end);
-            rest = r.get(1..)?;
-            Some(l)
-        };
-        let header: Header = serde_json::from_slice(line()?).ok()?;
-        if header.format != FORMAT || header.podmark != env!("CARGO_PKG_VERSION") || header.key != key {
+        let items: Items = super::binary::read(path, "items")?;
+        let h = &items.header;
+        (h.format == FORMAT && h.podmark == env!("CARGO_PKG_VERSION") && h.key == key).then_some(items)
+    }
+
+    /// Fills each record's fragment from `feed` (the live feed.xml), if it is the feed the records
+    /// were saved with; `None` if not (the full path).
+    fn fill_fragments(&mut self, feed: &Path) -> Option<()> {
+        let bytes = std::fs::read(feed).ok()?;
+        if self.header.feed != Some(FeedLayout::of(&bytes)) {
             return None;
         }
-        let mut records = Vec::new();
-        while !rest.is_empty() {
-            let end = rest.iter().position(|&b| b == b'\n')?;
-            let mut record: Record = serde_json::from_slice(rest.get(..end)?).ok()?;
-            let xml = rest.get(end + 1..end + 1 + record.xml_len)?;
-            record.xml = String::from_utf8(xml.to_vec()).ok()?;
-            rest = rest.get(end + 2 + record.xml_len..)?;
-            records.push(record);
+        for r in &mut self.records {
+            let (start, len) = r.span?;
+            let start = usize::try_from(start).ok()?;
+            let slice = bytes.get(start..start.checked_add(usize::try_from(len).ok()?)?)?;
+            r.xml = std::str::from_utf8(slice).ok()?.to_owned();
         }
-        Some(Items { header, records })
+        Some(())
     }
 
     /// Writes the file (atomically; it is a cache: no fsync, a torn file is simply not used).
     fn write(&self, path: &Path) -> std::io::Result<()> {
-        crate::fsutil::replace_unsynced(path, |w| {
-            serde_json::to_writer(&mut *w, &self.header)?;
-            w.write_all(b"\n")?;
-            for r in &self.records {
-                serde_json::to_writer(&mut *w, r)?;
-                w.write_all(b"\n")?;
-                w.write_all(r.xml.as_bytes())?;
-                w.write_all(b"\n")?;
-            }
-            Ok(())
-        })
+        super::binary::write(path, "items", self)
     }
 }
 
@@ -168,13 +158,16 @@ pub(super) fn items_key(show: &Show) -> u64 {
     h.finish()
 }
 
-/// A hash of what the show gives every episode page of the website beyond [`items_key`] (the
-/// artwork and the copyright line; title, language and base URL are in [`items_key`]): when both
-/// are unchanged, the pages of unchanged episodes stay as they are. The index pages are always
-/// rendered again.
+/// A hash of what the show gives every page of the website beyond [`items_key`] (the `[site]`
+/// table, the artwork and the copyright line; title, language and base URL are in [`items_key`]):
+/// when both are unchanged, the pages of unchanged episodes stay as they are, and no page can have
+/// gone stale. The index pages are always rendered again. With the site off, only that it is off.
 pub(super) fn pages_key(show: &Show) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    format!("{} {:?} {:?}", items_key(show), show.image, show.copyright).hash(&mut h);
+    match show.site.enabled {
+        true => format!("{} {:?} {:?} {:?}", items_key(show), show.site, show.image, show.copyright).hash(&mut h),
+        false => "site off".hash(&mut h),
+    }
     h.finish()
 }
 
@@ -186,6 +179,7 @@ pub(super) fn save(
     mut records: Vec<Record>,
     warnings: &[SourceDiagnostic],
     episodes_dir: &Path,
+    feed: Option<FeedLayout>,
 ) {
     let path = state_dir.join("items");
     // Each warning goes with the episode whose folder holds its file; the rest are the show's.
@@ -203,9 +197,6 @@ pub(super) fn save(
             None => {}
         }
     }
-    for r in &mut records {
-        r.xml_len = r.xml.len();
-    }
     let header = Header {
         format: FORMAT,
         podmark: env!("CARGO_PKG_VERSION").to_owned(),
@@ -213,6 +204,7 @@ pub(super) fn save(
         items_key: items_key(show),
         pages_key: pages_key(show),
         warnings: global,
+        feed,
     };
     if (Items { header, records }).write(&path).is_err() {
         // Only a cache: the next build takes the full path.
@@ -237,6 +229,7 @@ pub(super) fn build(cx: &Context<'_>, state: &mut BuildState) -> Result<Option<B
         return Ok(None);
     }
     let Some(mut items) = Items::read(&cx.state_dir.join("items"), cx.key) else { return Ok(None) };
+    super::timing::lap("read the items");
     // Which episodes are dirty; anything else changed (but podcast.toml) means the full path.
     let episodes_dir = options.episodes.to_string_lossy().trim_end_matches('/').to_owned();
     let show_path = options.episodes.join("podcast.toml");
@@ -270,16 +263,22 @@ pub(super) fn build(cx: &Context<'_>, state: &mut BuildState) -> Result<Option<B
         return Ok(None);
     };
     // Every episode page of the website shows the show's title, artwork and copyright: with the
-    // site on, a change to them renders every page (the full path), as does a missing index card.
+    // site on, a change to them renders every page (the full path), as do a missing index card and
+    // turning the site on or off (the full path removes the pages).
     let _ = show_changed;
     if items_key(&show) != items.header.items_key
+        || pages_key(&show) != items.header.pages_key
         || (show.site.enabled
-            && (pages_key(&show) != items.header.pages_key
-                || items.records.iter().enumerate().any(|(i, r)| r.card.is_none() && !dirty.contains(&i))))
+            && items.records.iter().enumerate().any(|(i, r)| r.card.is_none() && !dirty.contains(&i)))
     {
         return Ok(None);
     }
 
+    // The clean episodes' fragments, from the live feed.
+    if items.fill_fragments(&options.out.join("feed.xml")).is_none() {
+        return Ok(None);
+    }
+    super::timing::lap("read the kept fragments");
     // Load and check the dirty episodes as the full path would; any problem: the full path.
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
@@ -363,6 +362,8 @@ pub(super) fn build(cx: &Context<'_>, state: &mut BuildState) -> Result<Option<B
         show,
         warnings: Vec::new(),
     };
+    super::timing::lap("load and plan the changed episodes");
+    super::mark_unfinished(&state_dir.join(super::UNFINISHED))?;
     let fresh = super::write::Writer { options, rec: &mut rec, cache: &mut cache, state, warnings: &mut warnings }
         .write_some(&mut plan, &mut items.records)?;
 
@@ -409,11 +410,15 @@ pub(super) fn build(cx: &Context<'_>, state: &mut BuildState) -> Result<Option<B
         probe_cache: ProbeCacheStats { hits, misses },
         up_to_date: false,
     };
-    save(state_dir, cx.key, &plan.show, items.records, &report.warnings, &options.episodes);
+    super::timing::lap("report");
+    save(state_dir, cx.key, &plan.show, items.records, &report.warnings, &options.episodes, fresh.layout);
+    super::timing::lap("save the items");
     // The new fingerprint: the clean episodes' stamps as they were, the rest as read now.
     rec.adopt_unchanged(state, &dirty_dirs, cx.changed);
     state
-        .save(&state_dir.join("build-state.json"), rec, cx.key.to_owned(), &options.out, &report)
+        .save(&state_dir.join("build-state"), rec, cx.key.to_owned(), &options.out, &report)
         .map_err(|e| BuildError::Unfinished(Box::new(e)))?;
+    super::mark_finished(&state_dir.join(super::UNFINISHED))?;
+    super::timing::lap("save the build state");
     Ok(Some(report))
 }

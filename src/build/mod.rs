@@ -37,12 +37,14 @@ use crate::sources::SourceDiagnostic;
 use crate::sources::show::Show;
 use crate::{Chapters, EpisodeMeta, Timestamp};
 
+mod binary;
 mod commit;
 mod incremental;
 mod plan;
 pub(crate) mod renames;
 mod site;
 mod state;
+mod timing;
 mod write;
 
 use state::{BuildState, Recorder};
@@ -233,6 +235,7 @@ pub const WAITING_FOR_LOCK: usize = usize::MAX;
 /// the bytes it describes (see `DESIGN.md`, "How is a build a transaction?"). Builds into one
 /// output folder take turns, under an exclusive lock on `<out>/.podmark/build.lock`.
 pub fn build(options: &BuildOptions, progress: &mut dyn FnMut(usize, usize, &str)) -> Result<BuildReport, BuildError> {
+    timing::start();
     let state_dir = options.out.join(".podmark");
     std::fs::create_dir_all(&state_dir).map_err(io(&state_dir))?;
     let lock_path = state_dir.join("build.lock");
@@ -248,15 +251,21 @@ pub fn build(options: &BuildOptions, progress: &mut dyn FnMut(usize, usize, &str
             _ => BuildError::Io { path: lock_path.clone(), source: e },
         }
     })?;
-    let state_path = state_dir.join("build-state.json");
+    let state_path = state_dir.join("build-state");
     let mut state = BuildState::read(&state_path);
+    timing::lap("read the build state");
     let key = state::fingerprint_key(options);
     let changes = state.changes(&key, &options.episodes);
+    timing::lap("stat inputs and outputs");
     if let Some(report) = changes.as_ref().filter(|c| c.is_empty()).and_then(|_| state.up_to_date()) {
         return Ok(report);
     }
-    // Only some episodes (or only the channel) changed: rebuild those, splice the rest.
-    if let Some(changed) = &changes {
+    // Only some episodes (or only the channel) changed: rebuild those, splice the rest, unless a
+    // build was interrupted since the last one finished (it may have left files the incremental
+    // path does not look for: temporary pages).
+    let unfinished = state_dir.join(UNFINISHED);
+    let interrupted = unfinished.exists();
+    if let Some(changed) = changes.as_ref().filter(|_| !interrupted) {
         let cx = incremental::Context { options, state_dir: &state_dir, key: &key, changed };
         if let Some(report) = incremental::build(&cx, &mut state)? {
             return Ok(report);
@@ -270,6 +279,7 @@ pub fn build(options: &BuildOptions, progress: &mut dyn FnMut(usize, usize, &str
     let mut plan = plan::plan(options, show, episodes, &mut rec, &mut cache, progress)?;
     warnings.append(&mut plan.warnings);
 
+    mark_unfinished(&unfinished)?;
     let outputs =
         write::Writer { options, rec: &mut rec, cache: &mut cache, state: &mut state, warnings: &mut warnings }
             .write(&mut plan)?;
@@ -284,7 +294,7 @@ pub fn build(options: &BuildOptions, progress: &mut dyn FnMut(usize, usize, &str
             crate::Diagnostic::warning("probe-cache", None, format!("could not save the probe cache: {cause}")),
         ));
     }
-    incremental::save(&state_dir, &key, &plan.show, outputs.records, &warnings, &options.episodes);
+    incremental::save(&state_dir, &key, &plan.show, outputs.records, &warnings, &options.episodes, outputs.layout);
     let report = BuildReport {
         show: plan.show.title,
         feed_url: plan.feed_url,
@@ -295,5 +305,23 @@ pub fn build(options: &BuildOptions, progress: &mut dyn FnMut(usize, usize, &str
         up_to_date: false,
     };
     state.save(&state_path, rec, key, &options.out, &report).map_err(|e| BuildError::Unfinished(Box::new(e)))?;
+    mark_finished(&unfinished)?;
     Ok(report)
+}
+
+/// The marker file in `<out>/.podmark` that a build creates before it writes anything and removes
+/// once it has saved its state: a marker found at the start means a build was interrupted, and the
+/// build takes the full path (which collects what that build left).
+const UNFINISHED: &str = "unfinished";
+
+fn mark_unfinished(path: &Path) -> Result<(), BuildError> {
+    // Not fsynced: a marker lost in a crash can only leave a stray temporary page.
+    std::fs::File::create(path).map(drop).map_err(io(path))
+}
+
+fn mark_finished(path: &Path) -> Result<(), BuildError> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(BuildError::Unfinished(Box::new(io(path)(e)))),
+        _ => Ok(()),
+    }
 }

@@ -1,4 +1,5 @@
-//! The build state in `<out>/.podmark/build-state.json`, and the no-change fast path.
+//! The build state in `<out>/.podmark/build-state` (binary: [`super::binary`]), and the no-change
+//! fast path.
 //!
 //! The state records what each tagged audio copy was made from (so unchanged audio is neither
 //! copied nor tagged again) and the [`Fingerprint`] of the last successful build: the size and
@@ -15,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::{BuildError, BuildOptions, BuildReport, io};
 use crate::Chapters;
 
-/// The build state kept in `<out>/.podmark/build-state.json`: what each tagged audio copy was
+/// The build state kept in `<out>/.podmark/build-state`: what each tagged audio copy was
 /// made from, so unchanged audio is not copied and tagged again.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub(super) struct BuildState {
@@ -52,7 +53,7 @@ fn chapters_digest(chapters: &Chapters) -> u64 {
 impl BuildState {
     /// The state in `path`; an empty state if there is none or it cannot be read.
     pub(super) fn read(path: &Path) -> BuildState {
-        std::fs::read(path).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default()
+        super::binary::read(path, "build state").unwrap_or_default()
     }
 
     /// The inputs and outputs of the last build made with the same `key` (see [`fingerprint_key`])
@@ -65,7 +66,7 @@ impl BuildState {
     /// The last build's report, marked up to date (call when [`BuildState::changes`] found none).
     pub(super) fn up_to_date(&self) -> Option<BuildReport> {
         let fp = self.fingerprint.as_ref()?;
-        let mut report = fp.report.clone();
+        let mut report: BuildReport = serde_json::from_str(&fp.report).ok()?;
         report.up_to_date = true;
         report.probe_cache = super::ProbeCacheStats::default();
         // A rename was handled by that build; only the orphans remain worth repeating.
@@ -83,9 +84,8 @@ impl BuildState {
         report: &BuildReport,
     ) -> Result<(), BuildError> {
         self.fingerprint = rec.finish(key, out, report);
-        let json = serde_json::to_vec(self).unwrap_or_default();
         // Not fsynced: a state lost in a crash only sends the next build down the full path.
-        crate::fsutil::replace_unsynced(path, |w| std::io::Write::write_all(w, &json)).map_err(io(path))?;
+        super::binary::write(path, "build state", self).map_err(io(path))?;
         Ok(())
     }
 
@@ -135,10 +135,8 @@ struct Stamp {
     stat: FileStat,
     /// For an input modified too recently to trust its modification time: a hash of the bytes the
     /// build read.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     hash: Option<u64>,
     /// A folder: `hash` is that of its listing.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     dir: bool,
 }
 
@@ -151,7 +149,8 @@ pub(super) struct Fingerprint {
     listing: u64,
     inputs: Vec<Stamp>,
     outputs: Vec<Stamp>,
-    report: BuildReport,
+    /// The report, as JSON: read only by a no-change build (an incremental one makes its own).
+    report: String,
 }
 
 impl Fingerprint {
@@ -374,6 +373,7 @@ impl Recorder {
         for e in &mut report.episodes {
             e.audio_tagged = false;
         }
+        let report = serde_json::to_string(&report).ok()?;
         Some(Fingerprint { key, listing: self.listing?, inputs: self.inputs, outputs, report })
     }
 }

@@ -27,6 +27,8 @@ pub(super) struct Outputs {
     pub(super) episodes: Vec<EpisodeReport>,
     /// What each episode produced, in folder order (for the next build's splice).
     pub(super) records: Vec<Record>,
+    /// Where the records' fragments are in `feed.xml`.
+    pub(super) layout: Option<FeedLayout>,
 }
 
 /// What [`Writer::write_some`] did.
@@ -39,6 +41,8 @@ pub(super) struct Fresh {
     pub(super) order: Vec<usize>,
     /// Slugs whose audio was tagged again.
     pub(super) tagged: std::collections::HashSet<String>,
+    /// Where the records' fragments are in `feed.xml`.
+    pub(super) layout: Option<FeedLayout>,
 }
 
 /// Where and with what the plan is written.
@@ -107,7 +111,7 @@ impl Writer<'_> {
             order.iter().filter_map(|&i| Some((items.get(i)?, records.get(i)?.slug.as_str()))).collect();
         let mut site = super::site::stage(plan, &channel, &in_order, &mut txn, &mut files)?;
         let items: Vec<Option<Item>> = items.into_iter().map(Some).collect();
-        let written = publish(self.options, &plan.base_url, &channel, txn, &order, &records, &items)?;
+        let (written, layout) = publish(self.options, &plan.base_url, &channel, txn, &order, &mut records, &items)?;
         super::site::remove_stale(&out, &site).map_err(|e| BuildError::Unfinished(Box::new(e)))?;
         for r in &mut records {
             r.card = site.cards.remove(&r.slug);
@@ -120,7 +124,7 @@ impl Writer<'_> {
                 .map_err(|e| BuildError::Unfinished(Box::new(e)))?;
         }
         let episodes = order.iter().filter_map(|&i| records.get(i)).map(|r| r.report.clone()).collect();
-        Ok(Outputs { files, episodes, records })
+        Ok(Outputs { files, episodes, records, layout })
     }
 
     /// Writes the episodes of `plan` (a rebuild's dirty ones), replacing their records in
@@ -153,6 +157,7 @@ impl Writer<'_> {
             }
             changed.extend(files);
         }
+        super::timing::lap("write the changed episodes");
         let mut tail = Vec::new();
         let channel = self.channel(plan, &mut txn, &mut tail)?;
         let order = feed_order(plan.show.show_type, records);
@@ -167,8 +172,13 @@ impl Writer<'_> {
             })
             .collect();
         let mut site = super::site::stage_some(plan, &channel, &fresh, listed, &mut txn, &mut tail)?;
-        tail.extend(publish(self.options, &plan.base_url, &channel, txn, &order, records, &items)?);
-        super::site::remove_stale(&out, &site).map_err(|e| BuildError::Unfinished(Box::new(e)))?;
+        super::timing::lap("site pages");
+        let (written, layout) = publish(self.options, &plan.base_url, &channel, txn, &order, records, &items)?;
+        tail.extend(written);
+        super::timing::lap("feed and switch");
+        // No page can be stale: the episodes and the `[site]` table are as the last build left
+        // them (else the full path), and a build that was interrupted leaves its marker, which sends
+        // the next build down the full path too (see `super::UNFINISHED`).
         for r in records.iter_mut() {
             if let Some(card) = site.cards.remove(&r.slug) {
                 r.card = Some(card);
@@ -180,7 +190,7 @@ impl Writer<'_> {
                 .record_audio(&key, &src_meta, &path, &chapters)
                 .map_err(|e| BuildError::Unfinished(Box::new(e)))?;
         }
-        Ok(Fresh { changed, tail, order, tagged })
+        Ok(Fresh { changed, tail, order, tagged, layout })
     }
 
     /// One episode's files (audio, chapters, transcript, image), its feed item and its report.
@@ -388,9 +398,9 @@ pub(super) fn publish(
     channel: &Channel,
     txn: Txn,
     order: &[usize],
-    records: &[Record],
+    records: &mut [Record],
     items: &[Option<Item>],
-) -> Result<Vec<Written>, BuildError> {
+) -> Result<(Vec<Written>, Option<FeedLayout>), BuildError> {
     let out = &options.out;
     let paged = options.page_size.is_some();
     let count = options.page_size.map_or(1, |size| records.len().div_ceil(size.get()).max(1));
@@ -401,6 +411,9 @@ pub(super) fn publish(
             (name, old)
         })
         .collect();
+    let mut spans: Vec<Option<(u64, u64)>> = vec![None; records.len()];
+    let mut layout = None;
+    super::timing::lap("read the old feed");
     let pages = txn.commit(&mut |map| {
         if !paged {
             // Head, fragments, tail; the items of this build with their versioned URLs, if any.
@@ -408,6 +421,7 @@ pub(super) fn publish(
             let mut xml = feed::write_head(&redirected)?;
             xml.reserve(records.iter().map(|r| r.xml.len()).sum::<usize>() + 32);
             for &i in order {
+                let start = xml.len() as u64;
                 match (items.get(i), records.get(i)) {
                     (Some(Some(item)), _) if !map.is_empty() => {
                         xml.push_str(&feed::write_item_fragment(&redirect_item(item, map, base_url))?);
@@ -415,10 +429,15 @@ pub(super) fn publish(
                     (_, Some(r)) => xml.push_str(&r.xml),
                     _ => {}
                 }
+                if let Some(span) = spans.get_mut(i) {
+                    *span = Some((start, xml.len() as u64 - start));
+                }
             }
             xml.push_str(feed::TAIL);
             let path = out.join("feed.xml");
             crate::fsutil::write_if_changed(&path, xml.as_bytes()).map_err(io(&path))?;
+            // The final switch writes the plain names: where each fragment is, for the next build.
+            layout = map.is_empty().then(|| FeedLayout::of(xml.as_bytes()));
             return Ok(vec!["feed.xml".to_owned()]);
         }
         let sorted: Vec<Item> = order.iter().filter_map(|&i| items.get(i).cloned().flatten()).collect();
@@ -449,7 +468,28 @@ pub(super) fn publish(
         let changed = before.get(&name).is_none_or(|old| std::fs::read(&path).ok() != *old);
         files.push(Written { path: name, bytes: size, changed });
     }
-    Ok(files)
+    if layout.is_some() {
+        for (r, span) in records.iter_mut().zip(spans) {
+            r.span = span;
+        }
+    }
+    Ok((files, layout))
+}
+
+/// The length and CRC-32 of the `feed.xml` a build wrote, to tell the next build that the feed it
+/// finds is that one (and its records' spans point at their fragments). Only a feed whose size and
+/// modification time are as that build left them is checked (else the full path), so the CRC
+/// guards against an edit within one clock tick, not an adversary; it runs at memory speed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(super) struct FeedLayout {
+    len: u64,
+    crc: u32,
+}
+
+impl FeedLayout {
+    pub(super) fn of(bytes: &[u8]) -> FeedLayout {
+        FeedLayout { len: bytes.len() as u64, crc: crc32fast::hash(bytes) }
+    }
 }
 
 /// Writes the GUID lock if its text changed (it is a source: commit it) and records it in `rec`.
