@@ -612,6 +612,77 @@ mod tests {
         }
     }
 
+    /// The texts of the elements inside each `<item>` of `xml`, one list an item.
+    fn item_texts(xml: &str) -> Vec<Vec<String>> {
+        let mut r = quick_xml::Reader::from_str(xml);
+        let (mut items, mut in_item) = (Vec::new(), false);
+        loop {
+            match r.read_event().unwrap() {
+                Event::Start(e) if e.name().as_ref() == "item" => {
+                    in_item = true;
+                    items.push(Vec::new());
+                }
+                Event::End(e) if e.name().as_ref() == "item" => in_item = false,
+                Event::Text(t) if in_item => {
+                    let t = t.xml10_content().trim().to_owned();
+                    if !t.is_empty() {
+                        items.last_mut().unwrap().push(t);
+                    }
+                }
+                Event::CData(t) if in_item => items.last_mut().unwrap().push(t.xml10_content().into_owned()),
+                Event::Eof => break,
+                _ => {}
+            }
+        }
+        items
+    }
+
+    #[test]
+    fn no_element_content_appears_twice_in_an_item() {
+        let mut feed = sample();
+        let item = &mut feed.items[0];
+        (item.episode, item.season) = (NonZeroU32::new(20), NonZeroU32::new(3));
+        item.summary = Some("Short.".into());
+        let xml = write(&feed).unwrap();
+        let golden = include_str!("../../tests/fixtures/golden/feed.xml");
+        for xml in [xml.as_str(), golden] {
+            let items = item_texts(xml);
+            assert!(!items.is_empty() && items.iter().all(|t| t.len() >= 5), "{items:?}");
+            for texts in items {
+                let mut seen = std::collections::HashSet::new();
+                for t in &texts {
+                    assert!(seen.insert(t), "{t:?} appears twice in an item: {texts:?}");
+                }
+            }
+        }
+        assert!(xml.contains("<itunes:episode>20</itunes:episode>") && !xml.contains("podcast:episode"), "{xml}");
+        assert!(xml.contains("<itunes:season>3</itunes:season>") && !xml.contains("podcast:season"), "{xml}");
+        assert!(!xml.contains("episodeType"), "full is Apple's default: {xml}");
+        feed.items[0].episode_type = EpisodeType::Bonus;
+        assert!(write(&feed).unwrap().contains("<itunes:episodeType>bonus</itunes:episodeType>"));
+    }
+
+    #[test]
+    fn items_are_written_one_element_a_line_without_indentation() {
+        let fragment = write_item_fragment(&sample().items[0]).unwrap();
+        assert!(fragment.starts_with("\n<item>\n<title>"), "{fragment}");
+        assert!(fragment.lines().all(|l| !l.starts_with(' ')), "{fragment}");
+        assert!(fragment.contains("\n<psc:chapter start=\"00:00\" title="), "{fragment}");
+    }
+
+    #[test]
+    fn psc_starts_are_the_shortest_two_digit_npt() {
+        let short = |ms: u64| npt(crate::Timestamp::from_millis(ms).unwrap());
+        assert_eq!(short(0), "00:00");
+        assert_eq!(short(2_000), "00:02");
+        assert_eq!(short(1_400_151), "23:20.151");
+        assert_eq!(short(3_599_999), "59:59.999");
+        assert_eq!(short(3_600_000), "01:00:00");
+        assert_eq!(short(36_000_001), "10:00:00.001");
+        // Nanoseconds round to the nearest millisecond, as every chapter writer does.
+        assert_eq!(npt(crate::Timestamp::from_nanos(1_999_999_600)), "00:02");
+    }
+
     #[test]
     fn writes_well_formed_xml_with_escapes() {
         let xml = write(&sample()).unwrap();
