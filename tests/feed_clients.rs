@@ -119,10 +119,8 @@ fn feedparser_and_podcastparser_read_the_short_psc_starts_exactly() {
     use podmark::{Chapter, Chapters, Timestamp};
     let Some(py) = common::python_with(&["feedparser", "podcastparser"]) else { return };
     let starts_ms: [u64; 7] = [0, 2_000, 1_400_151, 3_599_999, 3_600_000, 3_723_500, 36_000_001];
-    let chapters = starts_ms
-        .iter()
-        .map(|&ms| Chapter::new(Timestamp::from_millis(ms).unwrap(), format!("At {ms}")))
-        .collect();
+    let chapters =
+        starts_ms.iter().map(|&ms| Chapter::new(Timestamp::from_millis(ms).unwrap(), format!("At {ms}"))).collect();
     let category = podmark::sources::show::Category::new("Technology", None).unwrap();
     let channel = Channel::new("S", "https://e.example/", "D", "en", "https://e.example/feed.xml", category, "A");
     let date = chrono::DateTime::parse_from_rfc3339("2024-01-01T10:00:00+00:00").unwrap();

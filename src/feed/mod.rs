@@ -367,6 +367,12 @@ pub fn write(feed: &Feed) -> Result<String, FeedError> {
     Ok(out)
 }
 
+/// The layout of what [`write_item_fragment`] writes: it changes whenever the same item would give
+/// different bytes (2: one element a line without indentation, no `podcast:episode`/`season`, no
+/// `itunes:episodeType` for full episodes, short PSC starts). A cache of rendered fragments should key
+/// on it as well as on podmark's version, so that a rebuild never splices fragments of two layouts.
+pub const ITEM_LAYOUT: u32 = 2;
+
 /// What ends a feed after its last item.
 pub const TAIL: &str = "\n</channel>\n</rss>\n";
 
