@@ -99,9 +99,56 @@ fn partytime_reads_podcasting20_tags() {
     let end_ms = (chapters[12]["endTime"].as_f64().unwrap() * 1000.0).round();
     assert_eq!(end_ms, ep.duration.as_millis() as f64, "the last chapter ends at the exact audio duration");
     let support = v["pc20support"].to_string();
-    for tag in ["chapters", "locked", "guid", "season", "episode"] {
+    for tag in ["chapters", "locked", "guid"] {
         assert!(support.contains(tag), "partytime did not recognise podcast:{tag}: {support}");
     }
+    // The numbers are written once, in the iTunes namespace (a whole `podcast:episode` or
+    // `podcast:season` would repeat them), and partytime reads them there; a full episode has no
+    // `itunes:episodeType` and partytime reports none.
+    assert_eq!((&item["itunesEpisode"], &item["itunesSeason"]), (&20.into(), &1.into()));
+    assert!(item["episode"].is_null() && item["season"].is_null(), "{item}");
+    assert!(item["itunesEpisodeType"].is_null(), "{item}");
+}
+
+/// A feed whose chapters start at zero, on whole seconds, with milliseconds, at and past an hour:
+/// the short PSC starts (`00:02`, `59:59.999`, `01:00:00`) are read to the same millisecond by
+/// feedparser and to the same second by podcastparser.
+#[test]
+fn feedparser_and_podcastparser_read_the_short_psc_starts_exactly() {
+    use podmark::feed::{Channel, Enclosure, Feed, Item};
+    use podmark::{Chapter, Chapters, Timestamp};
+    let Some(py) = common::python_with(&["feedparser", "podcastparser"]) else { return };
+    let starts_ms: [u64; 7] = [0, 2_000, 1_400_151, 3_599_999, 3_600_000, 3_723_500, 36_000_001];
+    let chapters =
+        starts_ms.iter().map(|&ms| Chapter::new(Timestamp::from_millis(ms).unwrap(), format!("At {ms}"))).collect();
+    let category = podmark::sources::show::Category::new("Technology", None).unwrap();
+    let channel = Channel::new("S", "https://e.example/", "D", "en", "https://e.example/feed.xml", category, "A");
+    let date = chrono::DateTime::parse_from_rfc3339("2024-01-01T10:00:00+00:00").unwrap();
+    let audio = Enclosure { url: "https://e.example/a.mp3".into(), length: 10, mime: "audio/mpeg".into() };
+    let mut item = Item::new("E", "g", date, audio, 40_000);
+    item.chapters = Chapters::new(chapters).unwrap();
+    let xml = podmark::feed::write(&Feed { channel, items: vec![item] }).unwrap();
+    for short in [r#"start="00:00""#, r#"start="00:02""#, r#"start="23:20.151""#, r#"start="01:00:00""#] {
+        assert!(xml.contains(short), "{short} in {xml}");
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("feed.xml");
+    std::fs::write(&path, xml).unwrap();
+    let v = run_json(Command::new(py).arg("tests/clients/read_feed.py").arg(&path));
+    let fp: Vec<u64> = v["feedparser"]["items"][0]["psc_chapters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["start_ms"].as_u64().unwrap())
+        .collect();
+    assert_eq!(fp, starts_ms, "feedparser reads every start to the millisecond");
+    let pp: Vec<u64> = v["podcastparser"]["items"][0]["chapters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["start"].as_u64().unwrap())
+        .collect();
+    assert_eq!(pp, starts_ms.map(|ms| ms / 1000), "podcastparser reads whole seconds");
 }
 
 /// Runs partytime on the built feed under `tmp`, or `None` (after a notice) when it is missing.

@@ -326,6 +326,31 @@ fn empty(w: &mut W, name: &str, attrs: &[(&str, &str)]) -> Result<(), FeedError>
     Ok(())
 }
 
+/// A PSC chapter start in the shortest Normal Play Time that every PSC reader podmark tests reads
+/// to the same millisecond: `MM:SS` below an hour, `HH:MM:SS` from an hour, and `.mmm` only when
+/// the milliseconds are not zero. Shorter NPT (`2`, `1400.151`, `7:48`) is valid PSC, but
+/// feedparser reads only `[HH:]MM:SS[.mmm]` with two-digit fields (`start_parsed` is `None`
+/// otherwise).
+///
+/// ```
+/// # use podmark::Timestamp;
+/// let npt = |s: &str| podmark::feed::npt(s.parse::<Timestamp>().unwrap());
+/// assert_eq!(npt("0"), "00:00");
+/// assert_eq!(npt("2"), "00:02");
+/// assert_eq!(npt("1400.151"), "23:20.151");
+/// assert_eq!(npt("1:02:03.5"), "01:02:03.500");
+/// ```
+pub fn npt(t: crate::Timestamp) -> String {
+    let ms = t.as_millis();
+    let (secs, frac) = (ms / 1000, ms % 1000);
+    let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+    let mut out = if h > 0 { format!("{h:02}:{m:02}:{s:02}") } else { format!("{m:02}:{s:02}") };
+    if frac > 0 {
+        out.push_str(&format!(".{frac:03}"));
+    }
+    out
+}
+
 fn yes_no(b: bool) -> &'static str {
     if b { "true" } else { "false" }
 }
@@ -342,21 +367,34 @@ pub fn write(feed: &Feed) -> Result<String, FeedError> {
     Ok(out)
 }
 
+/// The layout of what [`write_item_fragment`] writes: it changes whenever the same item would give
+/// different bytes (2: one element a line without indentation, no `podcast:episode`/`season`, no
+/// `itunes:episodeType` for full episodes, short PSC starts). A cache of rendered fragments should key
+/// on it as well as on podmark's version, so that a rebuild never splices fragments of two layouts.
+pub const ITEM_LAYOUT: u32 = 2;
+
 /// What ends a feed after its last item.
-pub const TAIL: &str = "\n  </channel>\n</rss>\n";
+pub const TAIL: &str = "\n</channel>\n</rss>\n";
+
+/// A writer that puts every element on its own line, without indentation: a feed is read by
+/// programs, and two spaces a level cost about 150 bytes an item (see `DESIGN.md`, "Why is the
+/// feed lean?").
+fn writer() -> W {
+    Writer::new_with_indent(Cursor::new(Vec::new()), b' ', 0)
+}
 
 /// The feed up to its first item: the XML declaration, `rss` and the channel's own elements.
 pub fn write_head(channel: &Channel) -> Result<String, FeedError> {
-    let mut w = Writer::new_with_indent(Cursor::new(Vec::new()), b' ', 2);
+    let mut w = writer();
     w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None))).map_err(err)?;
     open_rss(&mut w)?;
     write_channel(&mut w, channel)?;
     String::from_utf8(w.into_inner().into_inner()).map_err(err)
 }
 
-/// One item as it stands in a feed (indented, with the line break before it).
+/// One item as it stands in a feed (one element a line, with the line break before it).
 pub fn write_item_fragment(item: &Item) -> Result<String, FeedError> {
-    let mut w = Writer::new_with_indent(Cursor::new(Vec::new()), b' ', 2);
+    let mut w = writer();
     open_rss(&mut w)?;
     let start = w.get_ref().get_ref().len();
     write_item(&mut w, item)?;
@@ -454,7 +492,10 @@ fn write_item(w: &mut W, it: &Item) -> Result<(), FeedError> {
     if let Some(s) = it.season {
         text(w, "itunes:season", &s.to_string())?;
     }
-    text(w, "itunes:episodeType", it.episode_type.as_str())?;
+    // `full` is what Apple assumes when the tag is absent; only trailers and bonus episodes say so.
+    if it.episode_type != EpisodeType::Full {
+        text(w, "itunes:episodeType", it.episode_type.as_str())?;
+    }
     let mut guid = BytesStart::new("guid");
     guid.push_attribute(("isPermaLink", yes_no(it.guid_is_permalink)));
     w.write_event(Event::Start(guid)).map_err(err)?;
@@ -486,12 +527,9 @@ fn write_item(w: &mut W, it: &Item) -> Result<(), FeedError> {
     if let Some(x) = it.explicit {
         text(w, "itunes:explicit", yes_no(x))?;
     }
-    if let Some(s) = it.season {
-        text(w, "podcast:season", &s.to_string())?;
-    }
-    if let Some(e) = it.episode {
-        text(w, "podcast:episode", &e.to_string())?;
-    }
+    // No `podcast:season`/`podcast:episode`: with a whole number and no `name`/`display` (which
+    // podmark's sources do not have) they repeat `itunes:season`/`itunes:episode`, which the
+    // Podcasting 2.0 readers (partytime, the Podcast Index) read too.
     if let Some(url) = &it.chapters_url {
         empty(w, "podcast:chapters", &[("url", url), ("type", "application/json+chapters")])?;
     }
@@ -511,7 +549,7 @@ fn write_item(w: &mut W, it: &Item) -> Result<(), FeedError> {
         el.push_attribute(("version", "1.2"));
         w.write_event(Event::Start(el)).map_err(err)?;
         for c in it.chapters.iter().filter(|c| !c.hidden) {
-            let start = c.start.to_string();
+            let start = npt(c.start);
             let mut attrs = vec![("start", start.as_str()), ("title", c.title.as_str())];
             if let Some(u) = &c.url {
                 attrs.push(("href", u.as_str()));
@@ -580,6 +618,77 @@ mod tests {
         }
     }
 
+    /// The texts of the elements inside each `<item>` of `xml`, one list an item.
+    fn item_texts(xml: &str) -> Vec<Vec<String>> {
+        let mut r = quick_xml::Reader::from_str(xml);
+        let (mut items, mut in_item) = (Vec::new(), false);
+        loop {
+            match r.read_event().unwrap() {
+                Event::Start(e) if e.name().as_ref() == "item" => {
+                    in_item = true;
+                    items.push(Vec::new());
+                }
+                Event::End(e) if e.name().as_ref() == "item" => in_item = false,
+                Event::Text(t) if in_item => {
+                    let t = t.xml10_content().trim().to_owned();
+                    if !t.is_empty() {
+                        items.last_mut().unwrap().push(t);
+                    }
+                }
+                Event::CData(t) if in_item => items.last_mut().unwrap().push(t.xml10_content().into_owned()),
+                Event::Eof => break,
+                _ => {}
+            }
+        }
+        items
+    }
+
+    #[test]
+    fn no_element_content_appears_twice_in_an_item() {
+        let mut feed = sample();
+        let item = &mut feed.items[0];
+        (item.episode, item.season) = (NonZeroU32::new(20), NonZeroU32::new(3));
+        item.summary = Some("Short.".into());
+        let xml = write(&feed).unwrap();
+        let golden = include_str!("../../tests/fixtures/golden/feed.xml");
+        for xml in [xml.as_str(), golden] {
+            let items = item_texts(xml);
+            assert!(!items.is_empty() && items.iter().all(|t| t.len() >= 5), "{items:?}");
+            for texts in items {
+                let mut seen = std::collections::HashSet::new();
+                for t in &texts {
+                    assert!(seen.insert(t), "{t:?} appears twice in an item: {texts:?}");
+                }
+            }
+        }
+        assert!(xml.contains("<itunes:episode>20</itunes:episode>") && !xml.contains("podcast:episode"), "{xml}");
+        assert!(xml.contains("<itunes:season>3</itunes:season>") && !xml.contains("podcast:season"), "{xml}");
+        assert!(!xml.contains("episodeType"), "full is Apple's default: {xml}");
+        feed.items[0].episode_type = EpisodeType::Bonus;
+        assert!(write(&feed).unwrap().contains("<itunes:episodeType>bonus</itunes:episodeType>"));
+    }
+
+    #[test]
+    fn items_are_written_one_element_a_line_without_indentation() {
+        let fragment = write_item_fragment(&sample().items[0]).unwrap();
+        assert!(fragment.starts_with("\n<item>\n<title>"), "{fragment}");
+        assert!(fragment.lines().all(|l| !l.starts_with(' ')), "{fragment}");
+        assert!(fragment.contains("\n<psc:chapter start=\"00:00\" title="), "{fragment}");
+    }
+
+    #[test]
+    fn psc_starts_are_the_shortest_two_digit_npt() {
+        let short = |ms: u64| npt(crate::Timestamp::from_millis(ms).unwrap());
+        assert_eq!(short(0), "00:00");
+        assert_eq!(short(2_000), "00:02");
+        assert_eq!(short(1_400_151), "23:20.151");
+        assert_eq!(short(3_599_999), "59:59.999");
+        assert_eq!(short(3_600_000), "01:00:00");
+        assert_eq!(short(36_000_001), "10:00:00.001");
+        // Nanoseconds round to the nearest millisecond, as every chapter writer does.
+        assert_eq!(npt(crate::Timestamp::from_nanos(1_999_999_600)), "00:02");
+    }
+
     #[test]
     fn writes_well_formed_xml_with_escapes() {
         let xml = write(&sample()).unwrap();
@@ -587,7 +696,7 @@ mod tests {
         assert!(xml.contains("<description>About things</description>"), "control char dropped: {xml}");
         // `]]>` is split: CDATA "…]]", the text "&gt;", then CDATA again; readers join them back.
         assert!(xml.contains("<![CDATA[<p>x ]]]]>&gt;<![CDATA[ y <script>"), "{xml}");
-        assert!(xml.contains(r#"<psc:chapter start="00:00:30.500" title="B"/>"#), "{xml}");
+        assert!(xml.contains(r#"<psc:chapter start="00:30.500" title="B"/>"#), "{xml}");
         assert!(xml.contains(r#"<podcast:locked owner="a@e.example">yes</podcast:locked>"#), "{xml}");
         assert!(xml.contains("<pubDate>Wed, 14 Sep 2016 09:00:00 +1000</pubDate>"), "{xml}");
         assert!(xml.contains(r#"<itunes:category text="Arts">"#), "{xml}");

@@ -1,5 +1,6 @@
-//! The Podcasting 2.0 tags beyond `guid`, `locked`, `medium`, `season`, `episode`, `chapters`
-//! and `transcript`: written from the typed values of [`crate::sources::podcast_ns`].
+//! The Podcasting 2.0 tags beyond `guid`, `locked`, `medium`, `chapters` and `transcript`: written
+//! from the typed values of [`crate::sources::podcast_ns`]. No `season`/`episode`: they would repeat
+//! `itunes:season`/`itunes:episode` (see `DESIGN.md`, "Why no `podcast:episode`").
 //!
 //! Order: the namespace's own order (its `docs/1.0.md` lists the tags phase by phase), so that
 //! the same sources give the same bytes: funding, soundbite, person, location, trailer, license,
