@@ -130,6 +130,7 @@ fn random_edits_then_an_incremental_rebuild_equal_a_clean_build() {
     let mut show = Show { root: tempfile::tempdir().unwrap(), tick: 0 };
     let (mut description, mut title, mut base) = ("D".to_owned(), "T".to_owned(), "https://t.example/".to_owned());
     let mut copyright = "C".to_owned();
+    let mut site = "";
     show.write("podcast.toml", show_toml_with(&description, &title, &base, &copyright).as_bytes());
     let mut present: Vec<usize> = (1..=20).collect();
     for &n in &present {
@@ -141,7 +142,7 @@ fn random_edits_then_an_incremental_rebuild_equal_a_clean_build() {
     for step in 0..40 {
         let n = present[rng.below(present.len())];
         let slug = format!("ep-{n:02}");
-        let what = match rng.below(12) {
+        let what = match rng.below(13) {
             0..=3 => {
                 let extra = format!("Edit {step}: {}", "more words ".repeat(rng.below(5)));
                 let day = 1 + rng.below(28);
@@ -177,18 +178,27 @@ fn random_edits_then_an_incremental_rebuild_equal_a_clean_build() {
                     copyright = format!("C {step}");
                     "the show's copyright (every page's footer)"
                 };
-                show.write("podcast.toml", show_toml_with(&description, &title, &base, &copyright).as_bytes());
+                let toml = show_toml_with(&description, &title, &base, &copyright) + site;
+                show.write("podcast.toml", toml.as_bytes());
                 what.to_owned()
             }
             8 => {
                 title = format!("T {step}");
-                show.write("podcast.toml", show_toml_with(&description, &title, &base, &copyright).as_bytes());
+                let toml = show_toml_with(&description, &title, &base, &copyright) + site;
+                show.write("podcast.toml", toml.as_bytes());
                 "the show's title".to_owned()
             }
             9 => {
                 base = format!("https://t{step}.example/");
-                show.write("podcast.toml", show_toml_with(&description, &title, &base, &copyright).as_bytes());
+                let toml = show_toml_with(&description, &title, &base, &copyright) + site;
+                show.write("podcast.toml", toml.as_bytes());
                 "the base URL".to_owned()
+            }
+            11 => {
+                site = if site.is_empty() { "[site]\nenabled = false\n" } else { "" };
+                let toml = show_toml_with(&description, &title, &base, &copyright) + site;
+                show.write("podcast.toml", toml.as_bytes());
+                format!("the website turned {}", if site.is_empty() { "on" } else { "off" })
             }
             10 if present.len() > 10 => {
                 std::fs::remove_dir_all(show.episodes().join(&slug)).unwrap();
@@ -241,4 +251,31 @@ fn two_clean_builds_on_all_cores_are_byte_identical() {
     run(&show.episodes(), &a);
     run(&show.episodes(), &b);
     assert_same(&snapshot(&a), &snapshot(&b), "two clean builds");
+}
+
+/// A build that is killed leaves temporary files (here, one in an episode page's folder, where the
+/// feed's garbage collection does not look) and its `unfinished` marker: the next build, though
+/// only one episode changed, takes the full path and leaves the folder as a clean build would.
+#[test]
+fn a_rebuild_after_an_interrupted_build_removes_its_temporary_pages() {
+    let mut rng = Rng(7);
+    let mut show = Show { root: tempfile::tempdir().unwrap(), tick: 0 };
+    show.write("podcast.toml", show_toml("D", "T", "https://t.example/").as_bytes());
+    for n in 1..=6 {
+        show.episode(n, &mut rng);
+    }
+    let out = show.root.path().join("feed");
+    run(&show.episodes(), &out);
+    // What a build killed while staging pages leaves.
+    let stray = out.join("episodes/ep-03/.podmark-a1B2c3.tmp");
+    std::fs::write(&stray, "<!doctype html>half a page").unwrap();
+    std::fs::write(out.join(".podmark/unfinished"), "").unwrap();
+    show.write("ep-05/episode.md", notes(5, 9, "Episode 5", "Edited.", true).as_bytes());
+    let report = run(&show.episodes(), &out);
+    assert!(!report.up_to_date);
+    assert!(!stray.exists(), "the interrupted build's temporary page is still there");
+    assert!(!out.join(".podmark/unfinished").exists(), "the finished build left its marker");
+    let clean = show.root.path().join("clean");
+    run(&show.episodes(), &clean);
+    assert_same(&snapshot(&out), &snapshot(&clean), "after the interrupted build");
 }

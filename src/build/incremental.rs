@@ -87,6 +87,8 @@ impl Record {
 #[derive(Debug, Serialize, Deserialize)]
 struct Header {
     format: u32,
+    /// [`crate::feed::ITEM_LAYOUT`] of the fragments.
+    item_layout: u32,
     podmark: String,
     /// The build state fingerprint's key (podmark executable, options).
     key: String,
@@ -113,7 +115,8 @@ impl Items {
     fn read(path: &Path, key: &str) -> Option<Items> {
         let items: Items = super::binary::read(path, "items")?;
         let h = &items.header;
-        (h.format == FORMAT && h.podmark == env!("CARGO_PKG_VERSION") && h.key == key).then_some(items)
+        let current = h.format == FORMAT && h.item_layout == crate::feed::ITEM_LAYOUT;
+        (current && h.podmark == env!("CARGO_PKG_VERSION") && h.key == key).then_some(items)
     }
 
     /// Fills each record's fragment from `feed` (the live feed.xml), if it is the feed the records
@@ -199,6 +202,7 @@ pub(super) fn save(
     }
     let header = Header {
         format: FORMAT,
+        item_layout: crate::feed::ITEM_LAYOUT,
         podmark: env!("CARGO_PKG_VERSION").to_owned(),
         key: key.to_owned(),
         items_key: items_key(show),
