@@ -48,11 +48,19 @@ pub(super) struct Txn {
     /// Files written (or renamed into place) without an fsync, made durable together by
     /// [`Txn::sync`] before a feed lists them.
     unsynced: Vec<PathBuf>,
+    /// Whether leftovers of earlier builds may be about (see [`Txn::incremental`]).
+    leftovers: bool,
 }
 
 impl Txn {
     pub(super) fn new(out: &Path) -> Txn {
-        Txn { out: out.to_owned(), moved: Vec::new(), unlisted: Vec::new(), unsynced: Vec::new() }
+        Txn { out: out.to_owned(), moved: Vec::new(), unlisted: Vec::new(), unsynced: Vec::new(), leftovers: true }
+    }
+
+    /// The transaction of an incremental build, which follows a build that finished (else it takes
+    /// the full path): the only leftovers to collect at the end are its own versioned files.
+    pub(super) fn incremental(out: &Path) -> Txn {
+        Txn { leftovers: false, ..Txn::new(out) }
     }
 
     /// Makes every file staged so far durable (one `syncfs` on Linux; see
@@ -176,7 +184,9 @@ impl Txn {
         let pages = write_pages(&HashMap::new()).map_err(|e| if was_switched { unfinished(e) } else { e })?;
         super::timing::lap("commit: write the feed");
         remove_pages_after(&self.out, pages.len()).map_err(unfinished)?;
-        collect_garbage(&self.out).map_err(unfinished)?;
+        if self.leftovers || was_switched {
+            collect_garbage(&self.out).map_err(unfinished)?;
+        }
         super::timing::lap("commit: collect garbage");
         Ok(pages)
     }

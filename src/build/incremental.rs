@@ -21,6 +21,7 @@ use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
@@ -34,6 +35,29 @@ use crate::sources::SourceDiagnostic;
 use crate::sources::episode::EpisodeType;
 use crate::sources::guid_lock::GuidLock;
 use crate::sources::show::Show;
+
+/// A record's feed item: rendered by this build, or kept in the last build's `feed.xml` (shared
+/// by all records, read once).
+#[derive(Debug, Clone)]
+pub(super) enum Fragment {
+    Rendered(String),
+    Kept(Arc<str>, std::ops::Range<usize>),
+}
+
+impl Default for Fragment {
+    fn default() -> Fragment {
+        Fragment::Rendered(String::new())
+    }
+}
+
+impl Fragment {
+    pub(super) fn as_str(&self) -> &str {
+        match self {
+            Fragment::Rendered(s) => s,
+            Fragment::Kept(text, range) => text.get(range.clone()).unwrap_or_default(),
+        }
+    }
+}
 
 /// Layout version of the items file.
 const FORMAT: u32 = 2;
@@ -60,7 +84,7 @@ pub(super) struct Record {
     pub(super) span: Option<(u64, u64)>,
     /// The rendered item ([`crate::feed::write_item_fragment`]).
     #[serde(skip)]
-    pub(super) xml: String,
+    pub(super) xml: Fragment,
 }
 
 impl Record {
@@ -79,7 +103,7 @@ impl Record {
             warnings: Vec::new(),
             card: None,
             span: None,
-            xml,
+            xml: Fragment::Rendered(xml),
         }
     }
 }
@@ -126,11 +150,13 @@ impl Items {
         if self.header.feed != Some(FeedLayout::of(&bytes)) {
             return None;
         }
+        let text: Arc<str> = Arc::from(String::from_utf8(bytes).ok()?);
         for r in &mut self.records {
             let (start, len) = r.span?;
             let start = usize::try_from(start).ok()?;
-            let slice = bytes.get(start..start.checked_add(usize::try_from(len).ok()?)?)?;
-            r.xml = std::str::from_utf8(slice).ok()?.to_owned();
+            let range = start..start.checked_add(usize::try_from(len).ok()?)?;
+            text.get(range.clone())?;
+            r.xml = Fragment::Kept(Arc::clone(&text), range);
         }
         Some(())
     }

@@ -131,7 +131,7 @@ impl Writer<'_> {
     /// `records` (all episodes, folder order), and the feed spliced from every record.
     pub(super) fn write_some(&mut self, plan: &mut Plan, records: &mut [Record]) -> Result<Fresh, BuildError> {
         let out = self.options.out.clone();
-        let mut txn = Txn::new(&out);
+        let mut txn = Txn::incremental(&out);
         let state = &*self.state;
         let copies: Vec<Result<Copy, BuildError>> =
             plan.episodes.par_iter().map(|p| copy_audio(state, &out, p)).collect();
@@ -413,20 +413,22 @@ pub(super) fn publish(
         .collect();
     let mut spans: Vec<Option<(u64, u64)>> = vec![None; records.len()];
     let mut layout = None;
+    // The bytes of feed.xml as the last switch wrote them (`None`: as before the build).
+    let mut written: Option<Vec<u8>> = None;
     super::timing::lap("read the old feed");
     let pages = txn.commit(&mut |map| {
         if !paged {
             // Head, fragments, tail; the items of this build with their versioned URLs, if any.
             let redirected = redirect_channel(channel, map, base_url);
             let mut xml = feed::write_head(&redirected)?;
-            xml.reserve(records.iter().map(|r| r.xml.len()).sum::<usize>() + 32);
+            xml.reserve(records.iter().map(|r| r.xml.as_str().len()).sum::<usize>() + 32);
             for &i in order {
                 let start = xml.len() as u64;
                 match (items.get(i), records.get(i)) {
                     (Some(Some(item)), _) if !map.is_empty() => {
                         xml.push_str(&feed::write_item_fragment(&redirect_item(item, map, base_url))?);
                     }
-                    (_, Some(r)) => xml.push_str(&r.xml),
+                    (_, Some(r)) => xml.push_str(r.xml.as_str()),
                     _ => {}
                 }
                 if let Some(span) = spans.get_mut(i) {
@@ -435,9 +437,14 @@ pub(super) fn publish(
             }
             xml.push_str(feed::TAIL);
             let path = out.join("feed.xml");
-            crate::fsutil::write_if_changed(&path, xml.as_bytes()).map_err(io(&path))?;
+            let on_disk = written.as_deref().or_else(|| before.get("feed.xml").and_then(Option::as_deref));
+            if on_disk != Some(xml.as_bytes()) {
+                crate::fsutil::replace_atomically(&path, |w| std::io::Write::write_all(w, xml.as_bytes()))
+                    .map_err(io(&path))?;
+            }
             // The final switch writes the plain names: where each fragment is, for the next build.
             layout = map.is_empty().then(|| FeedLayout::of(xml.as_bytes()));
+            written = Some(xml.into_bytes());
             return Ok(vec!["feed.xml".to_owned()]);
         }
         let sorted: Vec<Item> = order.iter().filter_map(|&i| items.get(i).cloned().flatten()).collect();
@@ -464,8 +471,13 @@ pub(super) fn publish(
     let mut files = Vec::new();
     for name in pages {
         let path = out.join(&name);
-        let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or_default();
-        let changed = before.get(&name).is_none_or(|old| std::fs::read(&path).ok() != *old);
+        let (size, changed) = match &written {
+            Some(bytes) => (bytes.len() as u64, before.get(&name).is_none_or(|old| old.as_ref() != Some(bytes))),
+            None => (
+                std::fs::metadata(&path).map(|m| m.len()).unwrap_or_default(),
+                before.get(&name).is_none_or(|old| std::fs::read(&path).ok() != *old),
+            ),
+        };
         files.push(Written { path: name, bytes: size, changed });
     }
     if layout.is_some() {
