@@ -41,7 +41,7 @@ use crate::sources::show::Show;
 #[derive(Debug, Clone)]
 pub(super) enum Fragment {
     Rendered(String),
-    Kept(Arc<str>, std::ops::Range<usize>),
+    Kept(Arc<String>, std::ops::Range<usize>),
 }
 
 impl Default for Fragment {
@@ -150,7 +150,7 @@ impl Items {
         if self.header.feed != Some(FeedLayout::of(&bytes)) {
             return None;
         }
-        let text: Arc<str> = Arc::from(String::from_utf8(bytes).ok()?);
+        let text = Arc::new(String::from_utf8(bytes).ok()?);
         for r in &mut self.records {
             let (start, len) = r.span?;
             let start = usize::try_from(start).ok()?;

@@ -66,9 +66,16 @@ impl BuildState {
     /// The last build's report, marked up to date (call when [`BuildState::changes`] found none).
     pub(super) fn up_to_date(&self) -> Option<BuildReport> {
         let fp = self.fingerprint.as_ref()?;
-        let mut report: BuildReport = serde_json::from_str(&fp.report).ok()?;
-        report.up_to_date = true;
-        report.probe_cache = super::ProbeCacheStats::default();
+        let stored = &fp.report;
+        let mut report = BuildReport {
+            show: stored.show.clone(),
+            feed_url: stored.feed_url.clone(),
+            episodes: stored.episodes.clone(),
+            files: stored.files.clone(),
+            warnings: stored.warnings.clone(),
+            probe_cache: super::ProbeCacheStats::default(),
+            up_to_date: true,
+        };
         // A rename was handled by that build; only the orphans remain worth repeating.
         report.warnings.retain(|w| w.diagnostic.code != super::renames::KEPT);
         Some(report)
@@ -149,8 +156,20 @@ pub(super) struct Fingerprint {
     listing: u64,
     inputs: Vec<Stamp>,
     outputs: Vec<Stamp>,
-    /// The report, as JSON: read only by a no-change build (an incremental one makes its own).
-    report: String,
+    /// The report, returned again by a no-change build.
+    report: StoredReport,
+}
+
+/// [`BuildReport`] as the state keeps it (its warnings as JSON text, see
+/// [`super::binary::json_text`]).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct StoredReport {
+    show: String,
+    feed_url: String,
+    episodes: Vec<super::EpisodeReport>,
+    files: Vec<super::Written>,
+    #[serde(with = "super::binary::json_text")]
+    warnings: Vec<crate::sources::SourceDiagnostic>,
 }
 
 impl Fingerprint {
@@ -366,14 +385,19 @@ impl Recorder {
                 Stamp { stat, path, hash: None, dir: false }
             })
             .collect();
-        let mut report = report.clone();
+        let mut report = StoredReport {
+            show: report.show.clone(),
+            feed_url: report.feed_url.clone(),
+            episodes: report.episodes.clone(),
+            files: report.files.clone(),
+            warnings: report.warnings.clone(),
+        };
         for f in &mut report.files {
             f.changed = false;
         }
         for e in &mut report.episodes {
             e.audio_tagged = false;
         }
-        let report = serde_json::to_string(&report).ok()?;
         Some(Fingerprint { key, listing: self.listing?, inputs: self.inputs, outputs, report })
     }
 }
