@@ -111,6 +111,48 @@ impl Txn {
         Ok(true)
     }
 
+    /// [`Txn::bytes`] for many files (the website's pages): whether each is unchanged, new or
+    /// changed is found, and the new ones written, on all cores; the changed ones are then staged in
+    /// order. Returns whether each file's content changes. On an error, new files after the first
+    /// failing one may have been written (as new files, no feed lists them).
+    pub(super) fn bytes_many(&mut self, files: &[(String, &[u8])], listed: bool) -> Result<Vec<bool>, BuildError> {
+        use rayon::prelude::*;
+        enum Found {
+            Same,
+            New(PathBuf),
+            Other,
+        }
+        let out = &self.out;
+        let found: Vec<Result<Found, BuildError>> = files
+            .par_iter()
+            .map(|(rel, bytes)| {
+                let path = out.join(rel);
+                match std::fs::read(&path) {
+                    Ok(old) if old == *bytes => Ok(Found::Same),
+                    Ok(_) => Ok(Found::Other),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                        mkdirs(&path)?;
+                        crate::fsutil::replace_unsynced(&path, |w| w.write_all(bytes)).map_err(io(&path))?;
+                        Ok(Found::New(path))
+                    }
+                    Err(e) => Err(BuildError::Io { path, source: e }),
+                }
+            })
+            .collect();
+        let mut changed = Vec::with_capacity(files.len());
+        for ((rel, bytes), found) in files.iter().zip(found) {
+            changed.push(match found? {
+                Found::Same => false,
+                Found::New(path) => {
+                    self.unsynced.push(path);
+                    true
+                }
+                Found::Other => self.bytes(rel, bytes, listed)?,
+            });
+        }
+        Ok(changed)
+    }
+
     /// Stages the finished file `staged` (made durable with the rest before the switch), in the folder of `rel`, as the content of `rel`, a
     /// file a feed lists. Returns whether the content changes.
     pub(super) fn file(&mut self, rel: &str, staged: tempfile::TempPath) -> Result<bool, BuildError> {
@@ -159,7 +201,7 @@ impl Txn {
         let unfinished = |e: BuildError| BuildError::Unfinished(Box::new(e));
         // Everything staged is durable before any feed lists it: one sync for the whole build.
         self.sync()?;
-        super::timing::lap("commit: sync");
+        super::timing::lap("commit: sync the staged files");
         if !self.moved.is_empty() {
             let map: Redirects = self.moved.iter().cloned().collect();
             let count = write_pages(&map)?.len();
@@ -172,17 +214,28 @@ impl Txn {
             link_over(&self.out.join(vrel), &path).map_err(unfinished)?;
             self.unsynced.push(path);
         }
-        for (rel, bytes) in &self.unlisted {
-            let path = self.out.join(rel);
-            crate::fsutil::replace_unsynced(&path, |w| w.write_all(bytes)).map_err(io(&path)).map_err(unfinished)?;
-            self.unsynced.push(path);
+        // Changed files no feed lists (a rebuilt website's pages): on all cores.
+        let out = &self.out;
+        let written: Vec<Result<PathBuf, BuildError>> = {
+            use rayon::prelude::*;
+            self.unlisted
+                .par_iter()
+                .map(|(rel, bytes)| {
+                    let path = out.join(rel);
+                    crate::fsutil::replace_unsynced(&path, |w| w.write_all(bytes)).map_err(io(&path))?;
+                    Ok(path)
+                })
+                .collect()
+        };
+        for path in written {
+            self.unsynced.push(path.map_err(unfinished)?);
         }
         // The plain names hold their new bytes durably before the final feed lists them.
         self.sync().map_err(unfinished)?;
         let was_switched = !self.moved.is_empty();
         super::timing::lap("commit: settle");
         let pages = write_pages(&HashMap::new()).map_err(|e| if was_switched { unfinished(e) } else { e })?;
-        super::timing::lap("commit: write the feed");
+        super::timing::lap("feed: write and switch");
         remove_pages_after(&self.out, pages.len()).map_err(unfinished)?;
         if self.leftovers || was_switched {
             collect_garbage(&self.out).map_err(unfinished)?;

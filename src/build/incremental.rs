@@ -259,7 +259,7 @@ pub(super) fn build(cx: &Context<'_>, state: &mut BuildState) -> Result<Option<B
         return Ok(None);
     }
     let Some(mut items) = Items::read(&cx.state_dir.join("items"), cx.key) else { return Ok(None) };
-    super::timing::lap("read the items");
+    super::timing::lap("state: read the items");
     // Which episodes are dirty; anything else changed (but podcast.toml) means the full path.
     let episodes_dir = options.episodes.to_string_lossy().trim_end_matches('/').to_owned();
     let show_path = options.episodes.join("podcast.toml");
@@ -308,7 +308,7 @@ pub(super) fn build(cx: &Context<'_>, state: &mut BuildState) -> Result<Option<B
     if items.fill_fragments(&options.out.join("feed.xml")).is_none() {
         return Ok(None);
     }
-    super::timing::lap("read the kept fragments");
+    super::timing::lap("feed: read the kept fragments");
     // Load and check the dirty episodes as the full path would; any problem: the full path.
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
@@ -392,7 +392,7 @@ pub(super) fn build(cx: &Context<'_>, state: &mut BuildState) -> Result<Option<B
         show,
         warnings: Vec::new(),
     };
-    super::timing::lap("load and plan the changed episodes");
+    super::timing::lap("episodes: load and plan the changed ones");
     super::mark_unfinished(&state_dir.join(super::UNFINISHED))?;
     let fresh = super::write::Writer { options, rec: &mut rec, cache: &mut cache, state, warnings: &mut warnings }
         .write_some(&mut plan, &mut items.records)?;
@@ -440,15 +440,15 @@ pub(super) fn build(cx: &Context<'_>, state: &mut BuildState) -> Result<Option<B
         probe_cache: ProbeCacheStats { hits, misses },
         up_to_date: false,
     };
-    super::timing::lap("report");
+    super::timing::lap("state: report");
     save(state_dir, cx.key, &plan.show, items.records, &report.warnings, &options.episodes, fresh.layout);
-    super::timing::lap("save the items");
+    super::timing::lap("state: save the items");
     // The new fingerprint: the clean episodes' stamps as they were, the rest as read now.
     rec.adopt_unchanged(state, &dirty_dirs, cx.changed);
     state
         .save(&state_dir.join("build-state"), rec, cx.key.to_owned(), &options.out, &report)
         .map_err(|e| BuildError::Unfinished(Box::new(e)))?;
     super::mark_finished(&state_dir.join(super::UNFINISHED))?;
-    super::timing::lap("save the build state");
+    super::timing::lap("state: save");
     Ok(Some(report))
 }

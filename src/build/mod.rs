@@ -253,10 +253,10 @@ pub fn build(options: &BuildOptions, progress: &mut dyn FnMut(usize, usize, &str
     })?;
     let state_path = state_dir.join("build-state");
     let mut state = BuildState::read(&state_path);
-    timing::lap("read the build state");
+    timing::lap("state: read");
     let key = state::fingerprint_key(options);
     let changes = state.changes(&key, &options.episodes);
-    timing::lap("stat inputs and outputs");
+    timing::lap("state: stat inputs and outputs");
     if let Some(report) = changes.as_ref().filter(|c| c.is_empty()).and_then(|_| state.up_to_date()) {
         return Ok(report);
     }
@@ -278,6 +278,7 @@ pub fn build(options: &BuildOptions, progress: &mut dyn FnMut(usize, usize, &str
     let mut cache = ProbeCache::open(state_dir.join("probe-cache.json")).unwrap_or_else(|_| ProbeCache::in_memory());
     let mut plan = plan::plan(options, show, episodes, &mut rec, &mut cache, progress)?;
     warnings.append(&mut plan.warnings);
+    timing::lap("episodes: load and plan");
 
     mark_unfinished(&unfinished)?;
     let outputs =
@@ -304,8 +305,10 @@ pub fn build(options: &BuildOptions, progress: &mut dyn FnMut(usize, usize, &str
         probe_cache: ProbeCacheStats { hits, misses },
         up_to_date: false,
     };
+    timing::lap("state: save the probe cache and the items");
     state.save(&state_path, rec, key, &options.out, &report).map_err(|e| BuildError::Unfinished(Box::new(e)))?;
     mark_finished(&unfinished)?;
+    timing::lap("state: save");
     Ok(report)
 }
 

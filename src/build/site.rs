@@ -55,6 +55,7 @@ fn stage_with(
     txn: &mut Txn,
     files: &mut Vec<Written>,
 ) -> Result<Staged, BuildError> {
+    super::timing::lap("episodes: files and items");
     let settings = &plan.show.site;
     if !settings.enabled {
         return Ok(Staged { enabled: false, paths: HashSet::new(), cards: HashMap::new() });
@@ -93,13 +94,16 @@ fn stage_with(
         }
     };
     rendered.extend(crate::site::render_episodes(&site));
+    super::timing::lap("site: render");
     let mut paths: HashSet<String> = kept.into_iter().collect();
-    for (rel, html) in rendered {
-        let changed = txn.bytes(&rel, html.as_bytes(), false)?;
+    let pages: Vec<(String, &[u8])> = rendered.iter().map(|(rel, html)| (rel.clone(), html.as_bytes())).collect();
+    let changed = txn.bytes_many(&pages, false)?;
+    for ((rel, html), changed) in rendered.iter().zip(changed) {
         files.push(Written { path: rel.clone(), bytes: html.len() as u64, changed });
-        paths.insert(rel);
+        paths.insert(rel.clone());
     }
     let cards = fresh.into_iter().map(|c| (c.slug.clone(), c)).collect();
+    super::timing::lap("site: pages");
     Ok(Staged { enabled: true, paths, cards })
 }
 
@@ -135,6 +139,7 @@ pub(super) fn remove_stale(out: &Path, staged: &Staged) -> Result<(), BuildError
             let _ = std::fs::remove_dir(parent);
         }
     }
+    super::timing::lap("site: stale pages");
     Ok(())
 }
 

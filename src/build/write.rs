@@ -157,7 +157,6 @@ impl Writer<'_> {
             }
             changed.extend(files);
         }
-        super::timing::lap("write the changed episodes");
         let mut tail = Vec::new();
         let channel = self.channel(plan, &mut txn, &mut tail)?;
         let order = feed_order(plan.show.show_type, records);
@@ -172,10 +171,9 @@ impl Writer<'_> {
             })
             .collect();
         let mut site = super::site::stage_some(plan, &channel, &fresh, listed, &mut txn, &mut tail)?;
-        super::timing::lap("site pages");
         let (written, layout) = publish(self.options, &plan.base_url, &channel, txn, &order, records, &items)?;
         tail.extend(written);
-        super::timing::lap("feed and switch");
+        super::timing::lap("feed: report the pages");
         // No page can be stale: the episodes and the `[site]` table are as the last build left
         // them (else the full path), and a build that was interrupted leaves its marker, which sends
         // the next build down the full path too (see `super::UNFINISHED`).
@@ -415,7 +413,7 @@ pub(super) fn publish(
     let mut layout = None;
     // The bytes of feed.xml as the last switch wrote them (`None`: as before the build).
     let mut written: Option<Vec<u8>> = None;
-    super::timing::lap("read the old feed");
+    super::timing::lap("feed: read the old feed");
     let pages = txn.commit(&mut |map| {
         if !paged {
             // Head, fragments, tail; the items of this build with their versioned URLs, if any.
