@@ -33,6 +33,17 @@ timed() {
   local cpu; cpu=$(awk -F': ' '/Percent of CPU/ { print $2 }' "$tmp/time.txt")
   printf '  %-44s %8.2f s  %7s MB peak RSS  %5s CPU\n' "$label" "$secs" "$rss" "$cpu"
 }
+# The build's phases (PODMARK_TIMINGS=1 makes podmark print each one's milliseconds on stderr),
+# summed by part: state (records, stats), episodes (load, probe, copy, tag, items), site (render,
+# write pages), feed (render items, write and switch feed.xml), commit (sync, settle, garbage).
+export PODMARK_TIMINGS=1
+phases() {
+  awk '/^podmark timing: / { sub(/^podmark timing: /, ""); split($0, a, ":"); t[a[1]] += $(NF - 1) }
+       END { printf "      phases:"; n = split("state episodes site feed commit", p, " ");
+             for (i = 1; i <= n; i++) printf " %s %.0f ms", p[i], t[p[i]]; print "" }' "$tmp/out.txt"
+  site_ms=$(awk '/^podmark timing: site/ { t += $(NF - 1) } END { printf "%.0f", t }' "$tmp/out.txt")
+  feed_ms=$(awk '/^podmark timing: feed/ { t += $(NF - 1) } END { printf "%.0f", t }' "$tmp/out.txt")
+}
 ratio() { python3 -c "import sys; a, b = float(sys.argv[1]), float(sys.argv[2]); print(f'{a / b:.2f}' if b else 'inf')" "$1" "$2"; }
 
 if [ "$n" -gt 0 ]; then
@@ -46,15 +57,16 @@ cp_secs=$secs
 rm -rf "$tmp/copy"
 sync
 timed "podmark first build" "$bin" build -q --episodes "$tmp/eps" --out "$tmp/feed"
-first_secs=$secs; first_rss=$rss
+first_secs=$secs; first_rss=$rss; phases; first_site=$site_ms; first_feed=$feed_ms
 timed "podmark no-change rebuild" "$bin" build -q --episodes "$tmp/eps" --out "$tmp/feed"
+phases
 mid=$(printf 'ep-%06d' $(( (n + 1) / 2 )))
 printf '\nOne more paragraph, edited in.\n' >> "$tmp/eps/$mid/episode.md"
 timed "podmark rebuild after one episode.md edit" "$bin" build -q --episodes "$tmp/eps" --out "$tmp/feed"
-edit_secs=$secs
+edit_secs=$secs; phases; edit_site=$site_ms; edit_feed=$feed_ms
 sed -i 's/^description = .*/description = "A generated back catalogue, edited."/' "$tmp/eps/podcast.toml"
 timed "podmark re-render after a podcast.toml edit" "$bin" build -q --episodes "$tmp/eps" --out "$tmp/feed"
-render_secs=$secs
+render_secs=$secs; phases
 # podgen writes the items of podmark's feed: the same HTML notes, GUIDs and episode numbers
 # (scale_items.py takes them from feed.xml, untimed). The old anchor (the notes' markdown as
 # escaped text, no episode numbers) is written too, untimed, for its size only.
@@ -72,6 +84,8 @@ echo "  podgen / re-render:                 $(ratio "$podgen_secs" "$render_secs
 echo "  feed size / podgen's:               $(ratio "$feed_bytes" "$podgen_bytes")x   (target <= 1.5)"
 echo "  feed size / old anchor's:           $(ratio "$feed_bytes" "$plain_bytes")x   (podgen given markdown as text, no numbers)"
 echo "  first build peak RSS:               $first_rss MB (target < 100)"
+echo "  website / feed, first build:        ${first_site} ms / ${first_feed} ms (issue 14: the site within the feed's budget)"
+echo "  website / feed, edit rebuild:       ${edit_site} ms / ${edit_feed} ms"
 rm -rf "$tmp/eps" "$tmp/feed" "$tmp/podgen.xml" "$tmp/podgen-plain.xml" "$tmp/items.json"
 fi
 
