@@ -131,8 +131,15 @@ impl Txn {
                     Ok(old) if old == *bytes => Ok(Found::Same),
                     Ok(_) => Ok(Found::Other),
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                        mkdirs(&path)?;
-                        crate::fsutil::replace_unsynced(&path, |w| w.write_all(bytes)).map_err(io(&path))?;
+                        // A page's own folder, new: nothing in it to follow, keep or collect.
+                        let parent = path.parent().unwrap_or(out);
+                        match std::fs::create_dir(parent) {
+                            Ok(()) => crate::fsutil::write_new_unsynced(&path, bytes).map_err(io(&path))?,
+                            Err(_) => {
+                                mkdirs(&path)?;
+                                crate::fsutil::replace_unsynced(&path, |w| w.write_all(bytes)).map_err(io(&path))?;
+                            }
+                        }
                         Ok(Found::New(path))
                     }
                     Err(e) => Err(BuildError::Io { path, source: e }),
