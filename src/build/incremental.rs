@@ -298,8 +298,7 @@ pub(super) fn build(cx: &Context<'_>, state: &mut BuildState) -> Result<Option<B
     let _ = show_changed;
     if items_key(&show) != items.header.items_key
         || pages_key(&show) != items.header.pages_key
-        || (show.site.enabled
-            && items.records.iter().enumerate().any(|(i, r)| r.card.is_none() && !dirty.contains(&i)))
+        || (show.site.enabled && items.records.iter().enumerate().any(|(i, r)| r.card.is_none() && !dirty.contains(&i)))
     {
         return Ok(None);
     }
