@@ -245,6 +245,53 @@ pub fn embed(path: &Path, chapters: &Chapters, options: &TagOptions) -> Result<T
     }
 }
 
+/// Writes to `out` (an empty file) the bytes that copying `src` and then [`embed`]ding `chapters`
+/// into the copy would leave, in one pass and without touching `src` (which may be read-only):
+/// for MP3 the new tag, then the audio copied by the kernel (`copy_file_range`) from after the
+/// old tag; for MP4 [`mp4::embed_stream`]. `duration` is the exact duration of `src`'s audio
+/// (probed by the caller; [`embed`] would probe the copy, which has the same audio). Any other
+/// container, or a file the sniffer cannot place, is copied as it is (a reflink where the file
+/// system has them). `out` is not synced. Returns the bytes written.
+pub(crate) fn write_tagged_copy(
+    src: &Path,
+    out: &mut std::fs::File,
+    chapters: &Chapters,
+    duration: crate::Timestamp,
+    options: &TagOptions,
+) -> Result<u64, TagError> {
+    use std::io::{Seek, Write};
+    let io = |source| TagError::Io { path: src.to_owned(), source };
+    let mut input = std::fs::File::open(src).map_err(io)?;
+    // What `embed` would be asked to do: only MP3 and MP4 copies, and only with chapters, are tagged.
+    // (One sniff: `container_of`, then `writable`'s refusal of an MP4 behind an ID3v2 tag.)
+    let found = if chapters.is_empty() { None } else { sniff(src).ok() };
+    let Some(found) = found.filter(|s| matches!(s.container(), Ok(Container::Mp3 | Container::Mp4))) else {
+        return crate::fsutil::copy_into(&input, out).map_err(io);
+    };
+    match found.container() {
+        Ok(Container::Mp4) if found.id3_prefix != 0 => Err(cannot_tag(src, &found)),
+        Ok(Container::Mp3) => {
+            let spliced = mp3::spliced(src, chapters, duration, options)?;
+            out.write_all(&spliced.head).map_err(io)?;
+            input.seek(std::io::SeekFrom::Start(spliced.audio_from)).map_err(io)?;
+            // `io::copy` from a file to a file is a `copy_file_range` on Linux.
+            let copied = std::io::copy(&mut input, out).map_err(io)?;
+            Ok(u64::try_from(spliced.head.len()).unwrap_or(u64::MAX).saturating_add(copied))
+        }
+        _ => {
+            let mut w = std::io::BufWriter::with_capacity(1 << 16, &mut *out);
+            let report = mp4::embed_stream(&mut input, &mut w, chapters, options).map_err(|e| match e {
+                TagError::Io { source, .. } => TagError::Io { path: src.to_owned(), source },
+                TagError::Format { offset, message, .. } => TagError::Format { path: src.to_owned(), offset, message },
+                TagError::Chapters { message, .. } => TagError::Chapters { path: src.to_owned(), message },
+                other => other,
+            })?;
+            w.flush().map_err(io)?;
+            Ok(report.bytes_after)
+        }
+    }
+}
+
 /// Removes all chapters from the file.
 pub fn strip(path: &Path, options: &TagOptions) -> Result<TagReport, TagError> {
     match writable(path)? {

@@ -529,22 +529,29 @@ type TaggedAudio = (String, std::fs::Metadata, Chapters);
 
 /// A copy of `src` with the chapters embedded (MP3 and MP4), staged in a temporary file beside
 /// `out` (removed if anything fails; made durable with the rest by the transaction).
+///
+/// One pass: the tagged file is written straight from the source (the new tag, then the audio
+/// copied by the kernel), the bytes a copy tagged by [`crate::tag::embed`] would hold. Chapters
+/// go into the containers podmark writes (MP3, MP4); Ogg, FLAC and WAV copies are published as
+/// they are (a reflink where the file system has them), their chapters in the feed's chapter
+/// files. Notes without chapters leave the audio as it is (whatever chapters it carries itself).
 fn stage_audio(src: &Path, out: &Path, chapters: &Chapters) -> Result<tempfile::TempPath, BuildError> {
     let dir = out.parent().unwrap_or(Path::new("."));
     let ext = out.extension().and_then(|e| e.to_str()).unwrap_or("audio");
     let mut tmp = super::commit::temp_in(dir, ext)?;
-    let f = std::fs::File::open(src).map_err(io(src))?;
-    crate::fsutil::copy_into(&f, tmp.as_file_mut()).map_err(io(tmp.path()))?;
-    let path = tmp.into_temp_path();
-    // Chapters go into the containers podmark writes (MP3, MP4); Ogg, FLAC and WAV copies are
-    // published as they are, their chapters in the feed's chapter files. Notes without chapters
-    // leave the audio as it is (whatever chapters it carries itself).
-    let writable =
-        matches!(crate::tag::container_of(&path), Ok(crate::audio::Container::Mp3 | crate::audio::Container::Mp4));
-    if writable && !chapters.is_empty() {
-        crate::tag::embed(&path, chapters, &TagOptions::new().unsynced())?;
-    }
-    Ok(path)
+    // The plan measured the source and gave the chapters its exact duration.
+    let duration = match chapters.duration() {
+        Some(d) => d,
+        None if chapters.is_empty() => crate::Timestamp::ZERO,
+        None => {
+            crate::probe::probe_path(src)
+                .map_err(|e| super::plan::problem(src, "audio", e.to_string()))
+                .map_err(|d| BuildError::Sources(vec![d]))?
+                .duration
+        }
+    };
+    crate::tag::write_tagged_copy(src, tmp.as_file_mut(), chapters, duration, &TagOptions::new().unsynced())?;
+    Ok(tmp.into_temp_path())
 }
 
 /// Stages `bytes` as the output `rel` (`listed`: a feed refers to it).
