@@ -3,6 +3,7 @@
 //! rest is staged and made live by a [`Txn`] (see [`super::commit`]).
 
 use std::collections::HashMap;
+use std::io::Write as _;
 use std::path::Path;
 
 use rayon::prelude::*;
@@ -106,7 +107,16 @@ impl Writer<'_> {
         let in_order: Vec<(&Item, &str)> =
             order.iter().filter_map(|&i| Some((items.get(i)?, records.get(i)?.slug.as_str()))).collect();
         let mut site = super::site::stage(plan, &channel, &in_order, &mut txn, &mut files)?;
-        let items: Vec<Option<Item>> = items.into_iter().map(Some).collect();
+        drop(in_order);
+        // The items are needed again only for a paged feed, or for the switch that lists versioned
+        // names; otherwise the feed is spliced from the fragments, and the items go now (a large
+        // show's peak memory).
+        let items: Vec<Option<Item>> = if self.options.page_size.is_some() || txn.has_versioned() {
+            items.into_iter().map(Some).collect()
+        } else {
+            drop(items);
+            vec![None; records.len()]
+        };
         let written = publish(self.options, &plan.base_url, &channel, txn, &order, &records, &items)?;
         super::site::remove_stale(&out, &site).map_err(|e| BuildError::Unfinished(Box::new(e)))?;
         for r in &mut records {
@@ -405,8 +415,27 @@ pub(super) fn publish(
         if !paged {
             // Head, fragments, tail; the items of this build with their versioned URLs, if any.
             let redirected = redirect_channel(channel, map, base_url);
-            let mut xml = feed::write_head(&redirected)?;
-            xml.reserve(records.iter().map(|r| r.xml.len()).sum::<usize>() + 32);
+            let head = feed::write_head(&redirected)?;
+            let path = out.join("feed.xml");
+            let spliced_len = head.len()
+                + order.iter().filter_map(|&i| records.get(i)).map(|r| r.xml.len()).sum::<usize>()
+                + feed::TAIL.len();
+            // Spliced straight into the file when it cannot be the same (a first build, or another
+            // length): a large feed is not held in memory a second time.
+            let old_len = std::fs::metadata(&path).ok().map(|m| m.len());
+            if map.is_empty() && old_len != Some(spliced_len as u64) {
+                crate::fsutil::replace_atomically(&path, |w| {
+                    w.write_all(head.as_bytes())?;
+                    for r in order.iter().filter_map(|&i| records.get(i)) {
+                        w.write_all(r.xml.as_bytes())?;
+                    }
+                    w.write_all(feed::TAIL.as_bytes())
+                })
+                .map_err(io(&path))?;
+                return Ok(vec!["feed.xml".to_owned()]);
+            }
+            let mut xml = head;
+            xml.reserve(spliced_len.saturating_sub(xml.len()));
             for &i in order {
                 match (items.get(i), records.get(i)) {
                     (Some(Some(item)), _) if !map.is_empty() => {
@@ -417,7 +446,6 @@ pub(super) fn publish(
                 }
             }
             xml.push_str(feed::TAIL);
-            let path = out.join("feed.xml");
             crate::fsutil::write_if_changed(&path, xml.as_bytes()).map_err(io(&path))?;
             return Ok(vec!["feed.xml".to_owned()]);
         }

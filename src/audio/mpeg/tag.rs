@@ -117,8 +117,10 @@ pub fn embed(path: &Path, chapters: &Chapters, options: &TagOptions) -> Result<T
 pub(crate) struct Spliced {
     /// The new tag region (or the old one, when the file already holds these chapters).
     pub(crate) head: Vec<u8>,
-    /// Where the audio starts in the source: the copy continues with its bytes from there.
+    /// Where the audio starts in the source: the copy continues with its bytes from there…
     pub(crate) audio_from: u64,
+    /// …to its end, this many bytes (the source's length when it was read).
+    pub(crate) audio_len: u64,
 }
 
 /// See [`Spliced`].
@@ -135,7 +137,8 @@ pub(crate) fn spliced(
     src.check_version(path)?;
     let (frames, major, _warnings) = src.frames_with(path, chapters, duration, options)?;
     let (head, _in_place) = src.new_head(path, &frames, major, options)?;
-    Ok(Spliced { head, audio_from: src.tag.as_ref().map_or(0, |t| t.region) })
+    let audio_from = src.tag.as_ref().map_or(0, |t| t.region);
+    Ok(Spliced { head, audio_from, audio_len: src.file_len - audio_from })
 }
 
 /// Removes chapters (`CHAP` and `CTOC` frames); every other frame stays.
