@@ -58,7 +58,6 @@ impl Writer<'_> {
         let out = self.options.out.clone();
         let mut txn = Txn::new(&out);
         let mut files = Vec::new();
-        let mut items = Vec::new();
         let mut reports = Vec::new();
         let mut tagged_audio = Vec::new();
         // The audio copies are made and tagged on all cores, then staged in folder order (the
@@ -78,20 +77,42 @@ impl Writer<'_> {
             .map(|(a, _)| a.path.clone())
             .collect();
         self.cache.prefetch(&probed);
-        let mut ranges = Vec::with_capacity(plan.episodes.len());
-        for (p, staged) in plan.episodes.iter().zip(audio) {
+        // The items are kept only where they serve again: all of them for the website and a
+        // paged feed, else those of the episodes with a file at a versioned name (the switch that
+        // lists those names renders them again); the others' fragments are the feed. They are made
+        // in batches, each batch's fragments rendered on all cores, so that a large show never
+        // holds every item and every fragment at once.
+        const BATCH: usize = 256;
+        let keep_all = plan.show.site.enabled || self.options.page_size.is_some();
+        let count = plan.episodes.len();
+        let mut items: Vec<Option<Item>> = Vec::with_capacity(count);
+        let mut fragments: Vec<String> = Vec::with_capacity(count);
+        let mut ranges = Vec::with_capacity(count);
+        let mut batch: Vec<(Item, bool)> = Vec::with_capacity(BATCH);
+        let mut audio = audio.into_iter();
+        for (n, p) in plan.episodes.iter().enumerate() {
+            let Some(staged) = audio.next() else { break };
             let start = files.len();
+            // (The audio was staged above; the other files are staged by `episode`.)
+            let versioned_before = txn.versioned();
+            let audio_versioned = staged.versioned;
             let (item, report, tagged) = self.episode(plan, p, staged, &mut txn, &mut files)?;
             ranges.push(start..files.len());
-            items.push(item);
+            batch.push((item, keep_all || audio_versioned || txn.versioned() > versioned_before));
             reports.push(report);
             tagged_audio.extend(tagged);
             plan.lock.set(&p.ep.slug, &p.guid);
+            if batch.len() == BATCH || n + 1 == count {
+                // Each item rendered once: the feed is spliced from these fragments, and the next
+                // build keeps those of unchanged episodes (see `incremental`).
+                let rendered: Vec<String> = batch
+                    .par_iter()
+                    .map(|(item, _)| feed::write_item_fragment(item))
+                    .collect::<Result<_, feed::FeedError>>()?;
+                fragments.extend(rendered);
+                items.extend(batch.drain(..).map(|(item, keep)| keep.then_some(item)));
+            }
         }
-        // Each item rendered once, on all cores: the feed is spliced from these fragments, and the
-        // next build keeps those of unchanged episodes (see `incremental`).
-        let fragments: Vec<String> =
-            items.par_iter().map(feed::write_item_fragment).collect::<Result<_, feed::FeedError>>()?;
         let mut records: Vec<Record> = plan
             .episodes
             .iter()
@@ -104,19 +125,15 @@ impl Writer<'_> {
         // The GUIDs are recorded before any feed lists them.
         save_lock(plan, self.rec)?;
         let order = feed_order(plan.show.show_type, &records);
+        // (Every item is at hand when the site is on; it renders nothing when it is off.)
         let in_order: Vec<(&Item, &str)> =
-            order.iter().filter_map(|&i| Some((items.get(i)?, records.get(i)?.slug.as_str()))).collect();
+            order.iter().filter_map(|&i| Some((items.get(i)?.as_ref()?, records.get(i)?.slug.as_str()))).collect();
         let mut site = super::site::stage(plan, &channel, &in_order, &mut txn, &mut files)?;
         drop(in_order);
-        // The items are needed again only for a paged feed, or for the switch that lists versioned
-        // names; otherwise the feed is spliced from the fragments, and the items go now (a large
-        // show's peak memory).
-        let items: Vec<Option<Item>> = if self.options.page_size.is_some() || txn.has_versioned() {
-            items.into_iter().map(Some).collect()
-        } else {
-            drop(items);
-            vec![None; records.len()]
-        };
+        if keep_all && self.options.page_size.is_none() && !txn.has_versioned() {
+            // The website is staged, and the feed is spliced from the fragments alone.
+            items.iter_mut().for_each(|i| *i = None);
+        }
         let written = publish(self.options, &plan.base_url, &channel, txn, &order, &records, &items)?;
         super::site::remove_stale(&out, &site).map_err(|e| BuildError::Unfinished(Box::new(e)))?;
         for r in &mut records {
