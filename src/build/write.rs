@@ -85,10 +85,11 @@ impl Writer<'_> {
         const BATCH: usize = 256;
         let keep_all = plan.show.site.enabled || self.options.page_size.is_some();
         let count = plan.episodes.len();
-        let mut items: Vec<Option<Item>> = Vec::with_capacity(count);
+        // (Folder index, item): sparse, as most are not kept without the website.
+        let mut kept: Vec<(usize, Item)> = Vec::new();
         let mut fragments: Vec<String> = Vec::with_capacity(count);
         let mut ranges = Vec::with_capacity(count);
-        let mut batch: Vec<(Item, bool)> = Vec::with_capacity(BATCH);
+        let mut batch: Vec<(usize, Item, bool)> = Vec::with_capacity(BATCH);
         let mut audio = audio.into_iter();
         for (n, p) in plan.episodes.iter().enumerate() {
             let Some(staged) = audio.next() else { break };
@@ -98,7 +99,7 @@ impl Writer<'_> {
             let audio_versioned = staged.versioned;
             let (item, report, tagged) = self.episode(plan, p, staged, &mut txn, &mut files)?;
             ranges.push(start..files.len());
-            batch.push((item, keep_all || audio_versioned || txn.versioned() > versioned_before));
+            batch.push((n, item, keep_all || audio_versioned || txn.versioned() > versioned_before));
             reports.push(report);
             tagged_audio.extend(tagged);
             plan.lock.set(&p.ep.slug, &p.guid);
@@ -107,10 +108,10 @@ impl Writer<'_> {
                 // build keeps those of unchanged episodes (see `incremental`).
                 let rendered: Vec<String> = batch
                     .par_iter()
-                    .map(|(item, _)| feed::write_item_fragment(item))
+                    .map(|(_, item, _)| feed::write_item_fragment(item))
                     .collect::<Result<_, feed::FeedError>>()?;
                 fragments.extend(rendered);
-                items.extend(batch.drain(..).map(|(item, keep)| keep.then_some(item)));
+                kept.extend(batch.drain(..).filter_map(|(n, item, keep)| keep.then_some((n, item))));
             }
         }
         let mut records: Vec<Record> = plan
@@ -121,6 +122,16 @@ impl Writer<'_> {
             .zip(fragments)
             .map(|(((p, report), range), xml)| Record::new(p, report, files.get(range).unwrap_or_default(), xml))
             .collect();
+        // Dense again (by folder index) when any was kept; else empty: the feed is the fragments.
+        let mut items: Vec<Option<Item>> = Vec::new();
+        if !kept.is_empty() {
+            items.resize_with(count, || None);
+            for (n, item) in kept {
+                if let Some(slot) = items.get_mut(n) {
+                    *slot = Some(item);
+                }
+            }
+        }
         let channel = self.channel(plan, &mut txn, &mut files)?;
         // The GUIDs are recorded before any feed lists them.
         save_lock(plan, self.rec)?;
@@ -132,7 +143,7 @@ impl Writer<'_> {
         drop(in_order);
         if keep_all && self.options.page_size.is_none() && !txn.has_versioned() {
             // The website is staged, and the feed is spliced from the fragments alone.
-            items.iter_mut().for_each(|i| *i = None);
+            items = Vec::new();
         }
         let written = publish(self.options, &plan.base_url, &channel, txn, &order, &records, &items)?;
         super::site::remove_stale(&out, &site).map_err(|e| BuildError::Unfinished(Box::new(e)))?;
@@ -421,10 +432,11 @@ pub(super) fn publish(
     let out = &options.out;
     let paged = options.page_size.is_some();
     let count = options.page_size.map_or(1, |size| records.len().div_ceil(size.get()).max(1));
-    let before: HashMap<String, Option<Vec<u8>>> = (1..=count)
+    // What the pages held, as (length, hash): a large feed is not kept in memory for the report.
+    let before: HashMap<String, Option<(u64, u64)>> = (1..=count)
         .map(feed::paging::page_name)
         .map(|name| {
-            let old = std::fs::read(out.join(&name)).ok();
+            let old = content_hash(&out.join(&name)).ok();
             (name, old)
         })
         .collect();
@@ -491,10 +503,34 @@ pub(super) fn publish(
     for name in pages {
         let path = out.join(&name);
         let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or_default();
-        let changed = before.get(&name).is_none_or(|old| std::fs::read(&path).ok() != *old);
+        let changed = match before.get(&name) {
+            Some(Some(old)) => content_hash(&path).ok().as_ref() != Some(old),
+            _ => true,
+        };
         files.push(Written { path: name, bytes: size, changed });
     }
     Ok(files)
+}
+
+/// The length and a 64-bit hash of the file at `path`, read through a small buffer.
+fn content_hash(path: &Path) -> std::io::Result<(u64, u64)> {
+    use std::hash::Hasher as _;
+    use std::io::Read as _;
+    let mut f = std::fs::File::open(path)?;
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let mut buf = vec![0; 1 << 16];
+    let mut len = 0u64;
+    loop {
+        match f.read(&mut buf) {
+            Ok(0) => return Ok((len, h.finish())),
+            Ok(n) => {
+                h.write(buf.get(..n).unwrap_or_default());
+                len += n as u64;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// Writes the GUID lock if its text changed (it is a source: commit it) and records it in `rec`.
