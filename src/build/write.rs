@@ -108,7 +108,13 @@ impl Writer<'_> {
                 // build keeps those of unchanged episodes (see `incremental`).
                 let rendered: Vec<String> = batch
                     .par_iter()
-                    .map(|(_, item, _)| feed::write_item_fragment(item))
+                    .map(|(_, item, _)| {
+                        // Kept until the next build's splice: without the slack of a growing string.
+                        feed::write_item_fragment(item).map(|mut xml| {
+                            xml.shrink_to_fit();
+                            xml
+                        })
+                    })
                     .collect::<Result<_, feed::FeedError>>()?;
                 fragments.extend(rendered);
                 kept.extend(batch.drain(..).filter_map(|(n, item, keep)| keep.then_some((n, item))));
