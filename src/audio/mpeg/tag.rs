@@ -315,22 +315,18 @@ impl Source {
     /// The tag is one podmark rewrites (not ID3v2.2 or an unknown version).
     fn check_version(&self, path: &Path) -> Result<(), TagError> {
         match self.other_version {
-            Some(2) => {
-                return Err(TagError::Format {
-                    path: path.to_owned(),
-                    offset: 3,
-                    message: "the file has an ID3v2.2 tag, which cannot hold chapters; convert it to ID3v2.3 first \
-                              (for example `eyeD3 --to-v2.3 FILE`)"
-                        .into(),
-                });
-            }
-            Some(major) => {
-                return Err(TagError::Format {
-                    path: path.to_owned(),
-                    offset: 3,
-                    message: format!("unknown ID3 version 2.{major}; podmark writes ID3v2.3 and v2.4"),
-                });
-            }
+            Some(2) => Err(TagError::Format {
+                path: path.to_owned(),
+                offset: 3,
+                message: "the file has an ID3v2.2 tag, which cannot hold chapters; convert it to ID3v2.3 first \
+                          (for example `eyeD3 --to-v2.3 FILE`)"
+                    .into(),
+            }),
+            Some(major) => Err(TagError::Format {
+                path: path.to_owned(),
+                offset: 3,
+                message: format!("unknown ID3 version 2.{major}; podmark writes ID3v2.3 and v2.4"),
+            }),
             None => Ok(()),
         }
     }
