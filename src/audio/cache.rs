@@ -22,7 +22,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
@@ -223,12 +223,13 @@ impl ProbeCache {
             podmark: env!("CARGO_PKG_VERSION").to_owned(),
             entries: std::mem::take(&mut self.entries),
         };
-        let json = serde_json::to_vec(&file);
-        self.entries = file.entries;
-        let json = json.map_err(|e| io(std::io::Error::other(e)))?;
         let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir).map_err(io)?;
-        crate::fsutil::replace_atomically(&path, |w| w.write_all(&json)).map_err(io)?;
+        let written = std::fs::create_dir_all(dir).and_then(|()| {
+            // Serialized straight into the file: a large show's cache is not held twice in memory.
+            crate::fsutil::replace_atomically(&path, |w| serde_json::to_writer(w, &file).map_err(std::io::Error::other))
+        });
+        self.entries = file.entries;
+        written.map_err(io)?;
         self.dirty = false;
         Ok(())
     }

@@ -245,6 +245,59 @@ pub fn embed(path: &Path, chapters: &Chapters, options: &TagOptions) -> Result<T
     }
 }
 
+/// Writes to `out` (an empty file) the bytes that copying `src` and then [`embed`]ding `chapters`
+/// into the copy would leave, in one pass and without touching `src` (which may be read-only):
+/// for MP3 the new tag, then the audio copied by the kernel (`copy_file_range`) from after the
+/// old tag; for MP4 [`mp4::embed_stream`]. `duration` is the exact duration of `src`'s audio
+/// (probed by the caller; [`embed`] would probe the copy, which has the same audio). Any other
+/// container, or a file the sniffer cannot place, is copied as it is (a reflink where the file
+/// system has them). `out` is not synced. Returns the bytes written.
+pub(crate) fn write_tagged_copy(
+    src: &Path,
+    out: &mut std::fs::File,
+    chapters: &Chapters,
+    duration: crate::Timestamp,
+    options: &TagOptions,
+) -> Result<u64, TagError> {
+    use std::io::{Read, Seek, Write};
+    let io = |source| TagError::Io { path: src.to_owned(), source };
+    let mut input = std::fs::File::open(src).map_err(io)?;
+    // What `embed` would be asked to do: only MP3 and MP4 copies, and only with chapters, are tagged.
+    // (One sniff: `container_of`, then `writable`'s refusal of an MP4 behind an ID3v2 tag.)
+    let found = if chapters.is_empty() { None } else { sniff(src).ok() };
+    let Some(found) = found.filter(|s| matches!(s.container(), Ok(Container::Mp3 | Container::Mp4))) else {
+        return crate::fsutil::copy_into(&input, out).map_err(io);
+    };
+    match found.container() {
+        Ok(Container::Mp4) if found.id3_prefix != 0 => Err(cannot_tag(src, &found)),
+        Ok(Container::Mp3) => {
+            let spliced = mp3::spliced(src, chapters, duration, options)?;
+            out.write_all(&spliced.head).map_err(io)?;
+            input.seek(std::io::SeekFrom::Start(spliced.audio_from)).map_err(io)?;
+            // `io::copy` from a file to a file is a `copy_file_range` on Linux.
+            let copied = std::io::copy(&mut (&mut input).take(spliced.audio_len), out).map_err(io)?;
+            if copied != spliced.audio_len {
+                let audio_len = spliced.audio_len;
+                return Err(io(std::io::Error::other(format!(
+                    "the file shrank while it was being copied ({copied} of {audio_len} audio bytes)"
+                ))));
+            }
+            Ok(u64::try_from(spliced.head.len()).unwrap_or(u64::MAX).saturating_add(copied))
+        }
+        _ => {
+            let mut w = std::io::BufWriter::with_capacity(1 << 16, &mut *out);
+            let report = mp4::embed_stream(&mut input, &mut w, chapters, options).map_err(|e| match e {
+                TagError::Io { source, .. } => TagError::Io { path: src.to_owned(), source },
+                TagError::Format { offset, message, .. } => TagError::Format { path: src.to_owned(), offset, message },
+                TagError::Chapters { message, .. } => TagError::Chapters { path: src.to_owned(), message },
+                other => other,
+            })?;
+            w.flush().map_err(io)?;
+            Ok(report.bytes_after)
+        }
+    }
+}
+
 /// Removes all chapters from the file.
 pub fn strip(path: &Path, options: &TagOptions) -> Result<TagReport, TagError> {
     match writable(path)? {
@@ -312,4 +365,70 @@ pub fn images_relative_to(chapters: &Chapters, base: &Path) -> Chapters {
         None => Ok(c),
     });
     rebuilt.unwrap_or_else(|_| chapters.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Chapter, Timestamp};
+
+    fn fixture(rel: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(rel)
+    }
+
+    fn chapters(starts: &[u64]) -> Chapters {
+        let list =
+            starts.iter().map(|&s| Chapter::new(Timestamp::from_millis(s).unwrap(), format!("Chapter at {s} ms")));
+        Chapters::new(list.collect()).unwrap()
+    }
+
+    /// What the build did before the one-pass copy: copy the file, then embed into the copy.
+    fn copy_then_embed(src: &Path, dir: &Path, chapters: &Chapters) -> Vec<u8> {
+        let copy = dir.join(format!("copy-{}", src.file_name().unwrap().to_string_lossy()));
+        std::fs::copy(src, &copy).unwrap();
+        if !chapters.is_empty() && matches!(container_of(&copy), Ok(Container::Mp3 | Container::Mp4)) {
+            embed(&copy, chapters, &TagOptions::new().unsynced()).unwrap();
+        }
+        std::fs::read(&copy).unwrap()
+    }
+
+    fn one_pass(src: &Path, dir: &Path, chapters: &Chapters) -> Vec<u8> {
+        let out = dir.join(format!("one-pass-{}", src.file_name().unwrap().to_string_lossy()));
+        let mut f = std::fs::File::create(&out).unwrap();
+        let duration = crate::probe::probe_path(src).unwrap().duration;
+        let n = write_tagged_copy(src, &mut f, chapters, duration, &TagOptions::new().unsynced()).unwrap();
+        drop(f);
+        let bytes = std::fs::read(&out).unwrap();
+        assert_eq!(n, bytes.len() as u64, "{}: the length returned", src.display());
+        bytes
+    }
+
+    #[test]
+    fn the_one_pass_tagged_copy_has_the_bytes_of_a_copy_tagged_afterwards() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = [
+            "mp3/lame-info.mp3",
+            "mp3/noxing.mp3",
+            "mp3/ffmpeg-v24-chapters.mp3",
+            "mp4/short-last.m4a",
+            "mp4/short-first.m4b",
+            "mp4/short-ffmpeg-chapters.m4a",
+        ];
+        for rel in files {
+            let src = fixture(rel);
+            for list in [chapters(&[]), chapters(&[0]), chapters(&[0, 250, 500])] {
+                let expected = copy_then_embed(&src, dir.path(), &list);
+                assert!(one_pass(&src, dir.path(), &list) == expected, "{rel} with {} chapters", list.len());
+            }
+        }
+        // A tag whose padding holds the new chapters (written in place by `embed`), and a tag that
+        // already holds exactly them (left as it is).
+        let src = dir.path().join("tagged.mp3");
+        std::fs::copy(fixture("mp3/noxing.mp3"), &src).unwrap();
+        embed(&src, &chapters(&[0, 100]), &TagOptions::new().unsynced()).unwrap();
+        for list in [chapters(&[0, 300]), chapters(&[0, 100])] {
+            let expected = copy_then_embed(&src, dir.path(), &list);
+            assert!(one_pass(&src, dir.path(), &list) == expected, "re-tagged with {} chapters", list.len());
+        }
+    }
 }

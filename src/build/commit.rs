@@ -190,6 +190,17 @@ impl Txn {
         Ok(true)
     }
 
+    /// Whether a changed file a feed lists was staged at a versioned name (the commit then
+    /// writes the pages twice, the first time listing those names).
+    pub(super) fn has_versioned(&self) -> bool {
+        !self.moved.is_empty()
+    }
+
+    /// How many files were staged at a versioned name so far.
+    pub(super) fn versioned(&self) -> usize {
+        self.moved.len()
+    }
+
     /// Where the bytes staged for `rel` are now: the versioned name while it is one.
     pub(super) fn staged_path(&self, rel: &str) -> (PathBuf, bool) {
         match self.moved.iter().find(|(p, _)| p == rel) {

@@ -3,6 +3,7 @@
 //! rest is staged and made live by a [`Txn`] (see [`super::commit`]).
 
 use std::collections::HashMap;
+use std::io::Write as _;
 use std::path::Path;
 
 use rayon::prelude::*;
@@ -61,7 +62,6 @@ impl Writer<'_> {
         let out = self.options.out.clone();
         let mut txn = Txn::new(&out);
         let mut files = Vec::new();
-        let mut items = Vec::new();
         let mut reports = Vec::new();
         let mut tagged_audio = Vec::new();
         // The audio copies are made and tagged on all cores, then staged in folder order (the
@@ -81,20 +81,53 @@ impl Writer<'_> {
             .map(|(a, _)| a.path.clone())
             .collect();
         self.cache.prefetch(&probed);
-        let mut ranges = Vec::with_capacity(plan.episodes.len());
-        for (p, staged) in plan.episodes.iter().zip(audio) {
+        // The items are kept only where they serve again: all of them for the website and a
+        // paged feed, else those of the episodes with a file at a versioned name (the switch that
+        // lists those names renders them again); the others' fragments are the feed. They are made
+        // in batches, each batch's fragments rendered on all cores, so that a large show never
+        // holds every item and every fragment at once.
+        const BATCH: usize = 256;
+        let keep_all = plan.show.site.enabled || self.options.page_size.is_some();
+        let count = plan.episodes.len();
+        // (Folder index, item): sparse, as most are not kept without the website.
+        let mut kept: Vec<(usize, Item)> = Vec::new();
+        let mut fragments: Vec<String> = Vec::with_capacity(count);
+        let mut ranges = Vec::with_capacity(count);
+        let mut batch: Vec<(usize, Item, bool)> = Vec::with_capacity(BATCH);
+        let mut rendering = std::time::Duration::ZERO;
+        let mut audio = audio.into_iter();
+        for (n, p) in plan.episodes.iter().enumerate() {
+            let Some(staged) = audio.next() else { break };
             let start = files.len();
+            // (The audio was staged above; the other files are staged by `episode`.)
+            let versioned_before = txn.versioned();
+            let audio_versioned = staged.versioned;
             let (item, report, tagged) = self.episode(plan, p, staged, &mut txn, &mut files)?;
             ranges.push(start..files.len());
-            items.push(item);
+            batch.push((n, item, keep_all || audio_versioned || txn.versioned() > versioned_before));
             reports.push(report);
             tagged_audio.extend(tagged);
             plan.lock.set(&p.ep.slug, &p.guid);
+            if batch.len() == BATCH || n + 1 == count {
+                // Each item rendered once: the feed is spliced from these fragments, and the next
+                // build keeps those of unchanged episodes (see `incremental`).
+                let t = std::time::Instant::now();
+                let rendered: Vec<String> = batch
+                    .par_iter()
+                    .map(|(_, item, _)| {
+                        // Kept until the next build's splice: without the slack of a growing string.
+                        feed::write_item_fragment(item).map(|mut xml| {
+                            xml.shrink_to_fit();
+                            xml
+                        })
+                    })
+                    .collect::<Result<_, feed::FeedError>>()?;
+                rendering += t.elapsed();
+                fragments.extend(rendered);
+                kept.extend(batch.drain(..).filter_map(|(n, item, keep)| keep.then_some((n, item))));
+            }
         }
-        // Each item rendered once, on all cores: the feed is spliced from these fragments, and the
-        // next build keeps those of unchanged episodes (see `incremental`).
-        let fragments: Vec<String> =
-            items.par_iter().map(feed::write_item_fragment).collect::<Result<_, feed::FeedError>>()?;
+        super::timing::part("feed: render the items", rendering);
         let mut records: Vec<Record> = plan
             .episodes
             .iter()
@@ -103,14 +136,29 @@ impl Writer<'_> {
             .zip(fragments)
             .map(|(((p, report), range), xml)| Record::new(p, report, files.get(range).unwrap_or_default(), xml))
             .collect();
+        // Dense again (by folder index) when any was kept; else empty: the feed is the fragments.
+        let mut items: Vec<Option<Item>> = Vec::new();
+        if !kept.is_empty() {
+            items.resize_with(count, || None);
+            for (n, item) in kept {
+                if let Some(slot) = items.get_mut(n) {
+                    *slot = Some(item);
+                }
+            }
+        }
         let channel = self.channel(plan, &mut txn, &mut files)?;
         // The GUIDs are recorded before any feed lists them.
         save_lock(plan, self.rec)?;
         let order = feed_order(plan.show.show_type, &records);
+        // (Every item is at hand when the site is on; it renders nothing when it is off.)
         let in_order: Vec<(&Item, &str)> =
-            order.iter().filter_map(|&i| Some((items.get(i)?, records.get(i)?.slug.as_str()))).collect();
+            order.iter().filter_map(|&i| Some((items.get(i)?.as_ref()?, records.get(i)?.slug.as_str()))).collect();
         let mut site = super::site::stage(plan, &channel, &in_order, &mut txn, &mut files)?;
-        let items: Vec<Option<Item>> = items.into_iter().map(Some).collect();
+        drop(in_order);
+        if keep_all && self.options.page_size.is_none() && !txn.has_versioned() {
+            // The website is staged, and the feed is spliced from the fragments alone.
+            items = Vec::new();
+        }
         let (written, layout) = publish(self.options, &plan.base_url, &channel, txn, &order, &mut records, &items)?;
         super::site::remove_stale(&out, &site).map_err(|e| BuildError::Unfinished(Box::new(e)))?;
         for r in &mut records {
@@ -402,24 +450,55 @@ pub(super) fn publish(
     let out = &options.out;
     let paged = options.page_size.is_some();
     let count = options.page_size.map_or(1, |size| records.len().div_ceil(size.get()).max(1));
-    let before: HashMap<String, Option<Vec<u8>>> = (1..=count)
+    // What the pages held, as (length, hash): a large feed is not kept in memory for the report.
+    let before: HashMap<String, Option<(u64, u64)>> = (1..=count)
         .map(feed::paging::page_name)
         .map(|name| {
-            let old = std::fs::read(out.join(&name)).ok();
+            let old = content_hash(&out.join(&name)).ok();
             (name, old)
         })
         .collect();
     let mut spans: Vec<Option<(u64, u64)>> = vec![None; records.len()];
     let mut layout = None;
-    // The bytes of feed.xml as the last switch wrote them (`None`: as before the build).
-    let mut written: Option<Vec<u8>> = None;
     super::timing::lap("feed: read the old feed");
     let pages = txn.commit(&mut |map| {
         if !paged {
             // Head, fragments, tail; the items of this build with their versioned URLs, if any.
             let redirected = redirect_channel(channel, map, base_url);
-            let mut xml = feed::write_head(&redirected)?;
-            xml.reserve(records.iter().map(|r| r.xml.as_str().len()).sum::<usize>() + 32);
+            let head = feed::write_head(&redirected)?;
+            let path = out.join("feed.xml");
+            let spliced_len = head.len()
+                + order.iter().filter_map(|&i| records.get(i)).map(|r| r.xml.as_str().len()).sum::<usize>()
+                + feed::TAIL.len();
+            // Spliced straight into the file when it cannot be the same (a first build, or another
+            // length): a large feed is not held in memory a second time.
+            let old_len = std::fs::metadata(&path).ok().map(|m| m.len());
+            if map.is_empty() && old_len != Some(spliced_len as u64) {
+                let mut crc = crc32fast::Hasher::new();
+                crate::fsutil::replace_atomically(&path, |w| {
+                    let mut at = head.len() as u64;
+                    w.write_all(head.as_bytes())?;
+                    crc.update(head.as_bytes());
+                    for &i in order {
+                        let Some(r) = records.get(i) else { continue };
+                        let fragment = r.xml.as_str().as_bytes();
+                        w.write_all(fragment)?;
+                        crc.update(fragment);
+                        if let Some(span) = spans.get_mut(i) {
+                            *span = Some((at, fragment.len() as u64));
+                        }
+                        at += fragment.len() as u64;
+                    }
+                    w.write_all(feed::TAIL.as_bytes())?;
+                    crc.update(feed::TAIL.as_bytes());
+                    Ok(())
+                })
+                .map_err(io(&path))?;
+                layout = Some(FeedLayout { len: spliced_len as u64, crc: crc.finalize() });
+                return Ok(vec!["feed.xml".to_owned()]);
+            }
+            let mut xml = head;
+            xml.reserve(spliced_len.saturating_sub(xml.len()));
             for &i in order {
                 let start = xml.len() as u64;
                 match (items.get(i), records.get(i)) {
@@ -434,15 +513,9 @@ pub(super) fn publish(
                 }
             }
             xml.push_str(feed::TAIL);
-            let path = out.join("feed.xml");
-            let on_disk = written.as_deref().or_else(|| before.get("feed.xml").and_then(Option::as_deref));
-            if on_disk != Some(xml.as_bytes()) {
-                crate::fsutil::replace_atomically(&path, |w| std::io::Write::write_all(w, xml.as_bytes()))
-                    .map_err(io(&path))?;
-            }
+            crate::fsutil::write_if_changed(&path, xml.as_bytes()).map_err(io(&path))?;
             // The final switch writes the plain names: where each fragment is, for the next build.
             layout = map.is_empty().then(|| FeedLayout::of(xml.as_bytes()));
-            written = Some(xml.into_bytes());
             return Ok(vec!["feed.xml".to_owned()]);
         }
         let sorted: Vec<Item> = order.iter().filter_map(|&i| items.get(i).cloned().flatten()).collect();
@@ -469,12 +542,10 @@ pub(super) fn publish(
     let mut files = Vec::new();
     for name in pages {
         let path = out.join(&name);
-        let (size, changed) = match &written {
-            Some(bytes) => (bytes.len() as u64, before.get(&name).is_none_or(|old| old.as_ref() != Some(bytes))),
-            None => (
-                std::fs::metadata(&path).map(|m| m.len()).unwrap_or_default(),
-                before.get(&name).is_none_or(|old| std::fs::read(&path).ok() != *old),
-            ),
+        let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or_default();
+        let changed = match before.get(&name) {
+            Some(Some(old)) => old.0 != size || content_hash(&path).ok().as_ref() != Some(old),
+            _ => true,
         };
         files.push(Written { path: name, bytes: size, changed });
     }
@@ -499,6 +570,27 @@ pub(super) struct FeedLayout {
 impl FeedLayout {
     pub(super) fn of(bytes: &[u8]) -> FeedLayout {
         FeedLayout { len: bytes.len() as u64, crc: crc32fast::hash(bytes) }
+    }
+}
+
+/// The length and a 64-bit hash of the file at `path`, read through a small buffer.
+fn content_hash(path: &Path) -> std::io::Result<(u64, u64)> {
+    use std::hash::Hasher as _;
+    use std::io::Read as _;
+    let mut f = std::fs::File::open(path)?;
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let mut buf = vec![0; 1 << 16];
+    let mut len = 0u64;
+    loop {
+        match f.read(&mut buf) {
+            Ok(0) => return Ok((len, h.finish())),
+            Ok(n) => {
+                h.write(buf.get(..n).unwrap_or_default());
+                len += n as u64;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
     }
 }
 
@@ -579,22 +671,29 @@ type TaggedAudio = (String, std::fs::Metadata, Chapters);
 
 /// A copy of `src` with the chapters embedded (MP3 and MP4), staged in a temporary file beside
 /// `out` (removed if anything fails; made durable with the rest by the transaction).
+///
+/// One pass: the tagged file is written straight from the source (the new tag, then the audio
+/// copied by the kernel), the bytes a copy tagged by [`crate::tag::embed`] would hold. Chapters
+/// go into the containers podmark writes (MP3, MP4); Ogg, FLAC and WAV copies are published as
+/// they are (a reflink where the file system has them), their chapters in the feed's chapter
+/// files. Notes without chapters leave the audio as it is (whatever chapters it carries itself).
 fn stage_audio(src: &Path, out: &Path, chapters: &Chapters) -> Result<tempfile::TempPath, BuildError> {
     let dir = out.parent().unwrap_or(Path::new("."));
     let ext = out.extension().and_then(|e| e.to_str()).unwrap_or("audio");
     let mut tmp = super::commit::temp_in(dir, ext)?;
-    let f = std::fs::File::open(src).map_err(io(src))?;
-    crate::fsutil::copy_into(&f, tmp.as_file_mut()).map_err(io(tmp.path()))?;
-    let path = tmp.into_temp_path();
-    // Chapters go into the containers podmark writes (MP3, MP4); Ogg, FLAC and WAV copies are
-    // published as they are, their chapters in the feed's chapter files. Notes without chapters
-    // leave the audio as it is (whatever chapters it carries itself).
-    let writable =
-        matches!(crate::tag::container_of(&path), Ok(crate::audio::Container::Mp3 | crate::audio::Container::Mp4));
-    if writable && !chapters.is_empty() {
-        crate::tag::embed(&path, chapters, &TagOptions::new().unsynced())?;
-    }
-    Ok(path)
+    // The plan measured the source and gave the chapters its exact duration.
+    let duration = match chapters.duration() {
+        Some(d) => d,
+        None if chapters.is_empty() => crate::Timestamp::ZERO,
+        None => {
+            crate::probe::probe_path(src)
+                .map_err(|e| super::plan::problem(src, "audio", e.to_string()))
+                .map_err(|d| BuildError::Sources(vec![d]))?
+                .duration
+        }
+    };
+    crate::tag::write_tagged_copy(src, tmp.as_file_mut(), chapters, duration, &TagOptions::new().unsynced())?;
+    Ok(tmp.into_temp_path())
 }
 
 /// Stages `bytes` as the output `rel` (`listed`: a feed refers to it).

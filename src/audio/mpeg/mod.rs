@@ -17,6 +17,7 @@
 //!   another valid header of the same stream, and reported in [`AudioInfo::warnings`].
 
 mod tag;
+pub(crate) use tag::spliced;
 pub use tag::{MAX_CHAPTER_IMAGE_BYTES, embed, extract, strip};
 
 use std::io::{Read, Seek};
@@ -269,21 +270,23 @@ fn sync<R: Read + Seek>(
         if chunk.is_empty() {
             break;
         }
-        let n = chunk.len();
-        let candidates: Vec<usize> = chunk.iter().enumerate().filter(|&(_, &b)| b == 0xff).map(|(i, _)| i).collect();
-        for i in candidates {
-            let pos = at + u64_of(i);
-            if pos >= limit.min(end) {
-                return Ok(None);
-            }
-            if let Some(h) = header_at(src, pos, end, like)?
-                && pos + u64::from(h.len) <= end
-                && confirmed(src, pos, end, &h, need)?
-            {
-                return Ok(Some((pos, h)));
-            }
+        // The next candidate only: the first one is nearly always the frame (collecting every 0xFF
+        // of the chunk first was a quarter of a large first build's CPU time).
+        let Some(i) = chunk.iter().position(|&b| b == 0xff) else {
+            at += u64_of(chunk.len());
+            continue;
+        };
+        let pos = at + u64_of(i);
+        if pos >= limit.min(end) {
+            return Ok(None);
         }
-        at += u64_of(n);
+        if let Some(h) = header_at(src, pos, end, like)?
+            && pos + u64::from(h.len) <= end
+            && confirmed(src, pos, end, &h, need)?
+        {
+            return Ok(Some((pos, h)));
+        }
+        at = pos + 1;
     }
     Ok(None)
 }

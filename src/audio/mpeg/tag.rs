@@ -81,6 +81,7 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use crate::audio::id3::{read, write};
+use crate::audio::source::u64_of;
 use crate::audio::tag::{Id3Version, TagError, TagOptions, TagReport, WriteMode};
 use crate::audio::{Container, Sniffed};
 use crate::{Chapters, ChaptersError, Timestamp};
@@ -101,14 +102,43 @@ pub fn embed(path: &Path, chapters: &Chapters, options: &TagOptions) -> Result<T
     }
     src.check_writable(path)?;
     let duration = audio_duration(&src.real)?;
-    let chapters = chapters.clone().with_duration(duration).map_err(|e| chapters_err(path, describe(&e, chapters)))?;
-    let major = src.target_major(options);
-    let (images, mut warnings) = load_images(path, &chapters)?;
-    let mut frames = src.preserved_frames(path, major)?;
-    let (chapter_frames, more) = write::chapter_frames(&chapters, &images, major).map_err(|m| chapters_err(path, m))?;
-    frames.extend_from_slice(&chapter_frames);
-    warnings.extend(more);
+    let (frames, major, warnings) = src.frames_with(path, chapters, duration, options)?;
     src.apply(path, &frames, major, options, chapters.len(), warnings)
+}
+
+/// The file [`embed`] would leave, without writing anything: its first bytes (`head`, the new tag
+/// region) and the offset in `path` from which the rest is `path`'s own bytes, to the end. A
+/// build makes its tagged copy from these in one pass (the head written, then the audio copied
+/// by the kernel) instead of copying the file and then tagging the copy.
+///
+/// `duration` is the exact duration of `path`'s audio (the caller probed it), which
+/// [`embed`] would probe. `path` itself may be read-only: it is only read.
+#[derive(Debug)]
+pub(crate) struct Spliced {
+    /// The new tag region (or the old one, when the file already holds these chapters).
+    pub(crate) head: Vec<u8>,
+    /// Where the audio starts in the source: the copy continues with its bytes from there…
+    pub(crate) audio_from: u64,
+    /// …to its end, this many bytes (the source's length when it was read).
+    pub(crate) audio_len: u64,
+}
+
+/// See [`Spliced`].
+pub(crate) fn spliced(
+    path: &Path,
+    chapters: &Chapters,
+    duration: Timestamp,
+    options: &TagOptions,
+) -> Result<Spliced, TagError> {
+    let src = Source::open(path)?;
+    if chapters.is_empty() {
+        return Err(chapters_err(path, "there are no chapters to embed (use strip to remove chapters)"));
+    }
+    src.check_version(path)?;
+    let (frames, major, _warnings) = src.frames_with(path, chapters, duration, options)?;
+    let (head, _in_place) = src.new_head(path, &frames, major, options)?;
+    let audio_from = src.tag.as_ref().map_or(0, |t| t.region);
+    Ok(Spliced { head, audio_from, audio_len: src.file_len - audio_from })
 }
 
 /// Removes chapters (`CHAP` and `CTOC` frames); every other frame stays.
@@ -282,26 +312,27 @@ impl Source {
         Ok(Source { real, file_len, read_only: meta.permissions().readonly(), tag, raw, other_version })
     }
 
-    fn check_writable(&self, path: &Path) -> Result<(), TagError> {
+    /// The tag is one podmark rewrites (not ID3v2.2 or an unknown version).
+    fn check_version(&self, path: &Path) -> Result<(), TagError> {
         match self.other_version {
-            Some(2) => {
-                return Err(TagError::Format {
-                    path: path.to_owned(),
-                    offset: 3,
-                    message: "the file has an ID3v2.2 tag, which cannot hold chapters; convert it to ID3v2.3 first \
-                              (for example `eyeD3 --to-v2.3 FILE`)"
-                        .into(),
-                });
-            }
-            Some(major) => {
-                return Err(TagError::Format {
-                    path: path.to_owned(),
-                    offset: 3,
-                    message: format!("unknown ID3 version 2.{major}; podmark writes ID3v2.3 and v2.4"),
-                });
-            }
-            None => {}
+            Some(2) => Err(TagError::Format {
+                path: path.to_owned(),
+                offset: 3,
+                message: "the file has an ID3v2.2 tag, which cannot hold chapters; convert it to ID3v2.3 first \
+                          (for example `eyeD3 --to-v2.3 FILE`)"
+                    .into(),
+            }),
+            Some(major) => Err(TagError::Format {
+                path: path.to_owned(),
+                offset: 3,
+                message: format!("unknown ID3 version 2.{major}; podmark writes ID3v2.3 and v2.4"),
+            }),
+            None => Ok(()),
         }
+    }
+
+    fn check_writable(&self, path: &Path) -> Result<(), TagError> {
+        self.check_version(path)?;
         if self.read_only {
             return Err(io_err(
                 path,
@@ -317,6 +348,54 @@ impl Source {
             (Some(Id3Version::V24), _) => 4,
             (None, Some(t)) => t.major,
         }
+    }
+
+    /// The frames of the new tag (the preserved ones, then the chapters ending at `duration`), its
+    /// version and the warnings.
+    fn frames_with(
+        &self,
+        path: &Path,
+        chapters: &Chapters,
+        duration: Timestamp,
+        options: &TagOptions,
+    ) -> Result<(Vec<u8>, read::Major, Vec<String>), TagError> {
+        let chapters =
+            chapters.clone().with_duration(duration).map_err(|e| chapters_err(path, describe(&e, chapters)))?;
+        let major = self.target_major(options);
+        let (images, mut warnings) = load_images(path, &chapters)?;
+        let mut frames = self.preserved_frames(path, major)?;
+        let (chapter_frames, more) =
+            write::chapter_frames(&chapters, &images, major).map_err(|m| chapters_err(path, m))?;
+        frames.extend_from_slice(&chapter_frames);
+        warnings.extend(more);
+        Ok((frames, major, warnings))
+    }
+
+    /// The new tag region for `frames`: the old region's size when they fit it (`true`: the
+    /// audio does not move), else the tag with `options.padding` bytes of padding.
+    fn new_head(
+        &self,
+        path: &Path,
+        frames: &[u8],
+        major: read::Major,
+        options: &TagOptions,
+    ) -> Result<(Vec<u8>, bool), TagError> {
+        let fail = |m: String| chapters_err(path, m);
+        let region = self.tag.as_ref().map_or(0, |t| t.region);
+        let region_len = usize::try_from(region).unwrap_or(usize::MAX);
+        if self.tag.is_some() && frames.len().saturating_add(10) <= region_len {
+            let mut new = Vec::with_capacity(region_len);
+            new.extend_from_slice(&write::tag_header(major, region_len - 10).map_err(fail)?);
+            new.extend_from_slice(frames);
+            new.resize(region_len, 0);
+            return Ok((new, true));
+        }
+        let size = frames.len().saturating_add(options.padding);
+        let mut new = Vec::with_capacity(size.saturating_add(10));
+        new.extend_from_slice(&write::tag_header(major, size).map_err(fail)?);
+        new.extend_from_slice(frames);
+        new.resize(size.saturating_add(10), 0);
+        Ok((new, false))
     }
 
     /// Every frame but `CHAP`/`CTOC`, encoded for version `major`.
@@ -358,14 +437,9 @@ impl Source {
         chapters: usize,
         warnings: Vec<String>,
     ) -> Result<TagReport, TagError> {
-        let fail = |m: String| chapters_err(path, m);
         let region = self.tag.as_ref().map_or(0, |t| t.region);
-        let region_len = usize::try_from(region).unwrap_or(usize::MAX);
-        if self.tag.is_some() && frames.len().saturating_add(10) <= region_len {
-            let mut new = Vec::with_capacity(region_len);
-            new.extend_from_slice(&write::tag_header(major, region_len - 10).map_err(fail)?);
-            new.extend_from_slice(frames);
-            new.resize(region_len, 0);
+        let (new, in_place) = self.new_head(path, frames, major, options)?;
+        if in_place {
             if new == self.raw {
                 return Ok(self.report(path, chapters, WriteMode::Unchanged, self.file_len, warnings));
             }
@@ -380,10 +454,8 @@ impl Source {
                 .map_err(|source| TagError::WriteFailed { path: path.to_owned(), source })?;
             return Ok(self.report(path, chapters, WriteMode::InPlace, self.file_len, warnings));
         }
-        let size = frames.len().saturating_add(options.padding);
-        let header = write::tag_header(major, size).map_err(fail)?;
         let audio = self.file_len - region;
-        let after = u64::try_from(size).unwrap_or(u64::MAX).saturating_add(10).saturating_add(audio);
+        let after = u64_of(new.len()).saturating_add(audio);
         if options.dry_run {
             return Ok(self.report(path, chapters, WriteMode::DryRun, after, warnings));
         }
@@ -392,9 +464,7 @@ impl Source {
         crate::fsutil::replace(
             &self.real,
             |w| {
-                w.write_all(&header)?;
-                w.write_all(frames)?;
-                io::copy(&mut io::repeat(0).take(u64::try_from(options.padding).unwrap_or(u64::MAX)), w)?;
+                w.write_all(&new)?;
                 let copied = io::copy(&mut (&mut src).take(audio), w)?;
                 if copied != audio {
                     return Err(io::Error::other(format!(
