@@ -185,7 +185,7 @@ impl ProbeCache {
         let meta = file.metadata().map_err(|e| ProbeError::io(0, e))?;
         let size = meta.len();
         let mtime_ns = mtime_of(&meta);
-        let content = content_check(&mut file, size).map_err(|e| ProbeError::io(0, e))?;
+        let (content, whole) = content_check(&mut file, size).map_err(|e| ProbeError::io(0, e))?;
         if let Some(e) = self.entries.get(&key)
             && e.size == size
             && e.mtime_ns == mtime_ns
@@ -195,8 +195,14 @@ impl ProbeCache {
         {
             return Ok(Looked { key, entry: e.clone(), hit: true });
         }
-        file.seek(SeekFrom::Start(0)).map_err(|e| ProbeError::io(0, e))?;
-        let info = options.probe_reader(file)?;
+        // A file no larger than the edges was read whole for the check: probed from memory.
+        let info = match whole {
+            Some(bytes) => options.probe_reader(std::io::Cursor::new(bytes))?,
+            None => {
+                file.seek(SeekFrom::Start(0)).map_err(|e| ProbeError::io(0, e))?;
+                options.probe_reader(file)?
+            }
+        };
         let entry = Entry { size, mtime_ns, content, chapters: options.chapters, full_scan: options.full_scan, info };
         Ok(Looked { key, entry, hit: false })
     }
@@ -288,8 +294,9 @@ fn mtime_of(meta: &std::fs::Metadata) -> u64 {
         .unwrap_or(0)
 }
 
-/// FNV-1a 64 of the size and the first and last [`EDGE`] bytes, as 16 hex digits.
-fn content_check(file: &mut File, size: u64) -> std::io::Result<String> {
+/// FNV-1a 64 of the size and the first and last [`EDGE`] bytes, as 16 hex digits; and the file's
+/// bytes when it is no larger than [`EDGE`] (both ends are then the whole file, read once).
+fn content_check(file: &mut File, size: u64) -> std::io::Result<(String, Option<Vec<u8>>)> {
     // FNV-1a over 8-byte little-endian words (then the odd tail bytes): a byte at a time was most of
     // a large rebuild's CPU time.
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -307,6 +314,14 @@ fn content_check(file: &mut File, size: u64) -> std::io::Result<String> {
         }
     };
     eat(&size.to_le_bytes());
+    if size <= EDGE {
+        let mut whole = vec![0u8; usize::try_from(size).unwrap_or(0)];
+        file.seek(SeekFrom::Start(0))?;
+        file.read_exact(&mut whole)?;
+        eat(&whole);
+        eat(&whole);
+        return Ok((format!("{h:016x}"), Some(whole)));
+    }
     let mut buf = vec![0u8; usize::try_from(EDGE).unwrap_or(65_536)];
     for start in [0, size.saturating_sub(EDGE)] {
         file.seek(SeekFrom::Start(start))?;
@@ -315,7 +330,7 @@ fn content_check(file: &mut File, size: u64) -> std::io::Result<String> {
         file.read_exact(part)?;
         eat(part);
     }
-    Ok(format!("{h:016x}"))
+    Ok((format!("{h:016x}"), None))
 }
 
 #[cfg(test)]
