@@ -61,22 +61,37 @@ fn stage_with(
         return Ok(Staged { enabled: false, paths: HashSet::new(), cards: HashMap::new() });
     }
     let planned: HashMap<&str, &super::plan::Planned> = plan.episodes.iter().map(|p| (p.ep.slug.as_str(), p)).collect();
-    let mut site = Site::new(channel, settings, &plan.base_url);
-    for &(item, slug) in episodes {
-        let Some(p) = planned.get(slug) else { continue };
-        // The feed's notes HTML (same Markdown, same sanitiser), without the plain chapter list:
-        // the page has the chapter list with links that seek.
-        let notes = crate::feed::html::notes_to_html(&p.ep.description, &crate::Chapters::empty(), None);
-        let mut page = EpisodePage::new(slug, item, notes);
-        if let Some((src, _, _)) = &p.transcript {
-            let text = std::fs::read(src).map_err(io(src))?;
-            page.transcript = Some(crate::site::read_transcript(&String::from_utf8_lossy(&text)));
+    // The episode pages in batches, each rendered on all cores, staged and dropped: a large show
+    // never holds every page at once.
+    const BATCH: usize = 256;
+    let mut fresh: Vec<Card> = Vec::with_capacity(episodes.len());
+    let mut episode_files = Vec::with_capacity(episodes.len());
+    let mut paths: HashSet<String> = HashSet::new();
+    let mut rendering = std::time::Duration::ZERO;
+    for batch in episodes.chunks(BATCH) {
+        let mut site = Site::new(channel, settings, &plan.base_url);
+        for &(item, slug) in batch {
+            let Some(p) = planned.get(slug) else { continue };
+            // The feed's notes HTML (same Markdown, same sanitiser), without the plain chapter
+            // list: the page has the chapter list with links that seek.
+            let notes = crate::feed::html::notes_to_html(&p.ep.description, &crate::Chapters::empty(), None);
+            let mut page = EpisodePage::new(slug, item, notes);
+            if let Some((src, _, _)) = &p.transcript {
+                let text = std::fs::read(src).map_err(io(src))?;
+                page.transcript = Some(crate::site::read_transcript(&String::from_utf8_lossy(&text)));
+            }
+            site.episodes.push(page);
         }
-        site.episodes.push(page);
+        fresh.extend(site.episodes.iter().map(crate::site::card));
+        let t = std::time::Instant::now();
+        let rendered = crate::site::render_episodes(&site);
+        rendering += t.elapsed();
+        stage_pages(txn, rendered, &mut episode_files, &mut paths)?;
     }
-    let fresh: Vec<Card> = site.episodes.iter().map(crate::site::card).collect();
-    let mut kept = Vec::new();
-    let mut rendered = match listed {
+    // The index pages, from every card (kept ones for the episodes not rendered now).
+    let site = Site::new(channel, settings, &plan.base_url);
+    let t = std::time::Instant::now();
+    let index = match listed {
         None => crate::site::render_index(&site, &fresh),
         Some(listed) => {
             let by_slug: HashMap<&str, &Card> = fresh.iter().map(|c| (c.slug.as_str(), c)).collect();
@@ -84,7 +99,7 @@ fn stage_with(
             for (slug, card) in listed {
                 match card {
                     Some(card) => {
-                        kept.push(crate::site::episode_path(&slug));
+                        paths.insert(crate::site::episode_path(&slug));
                         cards.push(card);
                     }
                     None => cards.extend(by_slug.get(slug.as_str()).map(|c| (*c).clone())),
@@ -93,18 +108,29 @@ fn stage_with(
             crate::site::render_index(&site, &cards)
         }
     };
-    rendered.extend(crate::site::render_episodes(&site));
-    super::timing::lap("site: render");
-    let mut paths: HashSet<String> = kept.into_iter().collect();
+    rendering += t.elapsed();
+    super::timing::part("site: render", rendering);
+    stage_pages(txn, index, files, &mut paths)?;
+    files.append(&mut episode_files);
+    let cards = fresh.into_iter().map(|c| (c.slug.clone(), c)).collect();
+    super::timing::lap("site: pages");
+    Ok(Staged { enabled: true, paths, cards })
+}
+
+/// Stages `rendered` pages (path, HTML) in `txn`, recording each in `files` and `paths`.
+fn stage_pages(
+    txn: &mut Txn,
+    rendered: Vec<(String, String)>,
+    files: &mut Vec<Written>,
+    paths: &mut HashSet<String>,
+) -> Result<(), BuildError> {
     let pages: Vec<(String, &[u8])> = rendered.iter().map(|(rel, html)| (rel.clone(), html.as_bytes())).collect();
     let changed = txn.bytes_many(&pages, false)?;
     for ((rel, html), changed) in rendered.iter().zip(changed) {
         files.push(Written { path: rel.clone(), bytes: html.len() as u64, changed });
         paths.insert(rel.clone());
     }
-    let cards = fresh.into_iter().map(|c| (c.slug.clone(), c)).collect();
-    super::timing::lap("site: pages");
-    Ok(Staged { enabled: true, paths, cards })
+    Ok(())
 }
 
 /// Removes the pages podmark wrote earlier that this build did not: episodes gone, index pages
