@@ -63,24 +63,39 @@ timed "podmark first build" "$bin" build -q --episodes "$tmp/eps" --out "$tmp/fe
 first_secs=$secs; first_rss=$rss; phases; first_site=$site_ms; first_feed=$feed_ms
 timed "podmark no-change rebuild" "$bin" build -q --episodes "$tmp/eps" --out "$tmp/feed"
 phases
-mid=$(printf 'ep-%06d' $(( (n + 1) / 2 )))
-printf '\nOne more paragraph, edited in.\n' >> "$tmp/eps/$mid/episode.md"
-timed "podmark rebuild after one episode.md edit" "$bin" build -q --episodes "$tmp/eps" --out "$tmp/feed"
-edit_secs=$secs; phases; edit_site=$site_ms; edit_feed=$feed_ms
-sed -i 's/^description = .*/description = "A generated back catalogue, edited."/' "$tmp/eps/podcast.toml"
-timed "podmark re-render after a podcast.toml edit" "$bin" build -q --episodes "$tmp/eps" --out "$tmp/feed"
-render_secs=$secs; phases
+# The short steps run three times each (another episode, another description): the median counts.
+median() { printf '%s\n' "$@" | sort -g | sed -n 2p; }
+runs=()
+for k in 1 2 3; do
+  mid=$(printf 'ep-%06d' $(( n / 4 * k )))
+  printf '\nOne more paragraph, edited in.\n' >> "$tmp/eps/$mid/episode.md"
+  timed "podmark rebuild after one episode.md edit ($k)" "$bin" build -q --episodes "$tmp/eps" --out "$tmp/feed"
+  runs+=("$secs"); phases
+  [ "$secs" = "$(median "${runs[@]}" "$secs" "$secs")" ] && { edit_site=$site_ms; edit_feed=$feed_ms; }
+done
+edit_secs=$(median "${runs[@]}")
+runs=()
+for k in 1 2 3; do
+  sed -i "s/^description = .*/description = \"A generated back catalogue, edited $k.\"/" "$tmp/eps/podcast.toml"
+  timed "podmark re-render after a podcast.toml edit ($k)" "$bin" build -q --episodes "$tmp/eps" --out "$tmp/feed"
+  runs+=("$secs"); phases
+done
+render_secs=$(median "${runs[@]}")
 # podgen writes the items of podmark's feed: the same HTML notes, GUIDs and episode numbers
 # (scale_items.py takes them from feed.xml, untimed). The old anchor (the notes' markdown as
 # escaped text, no episode numbers) is written too, untimed, for its size only.
 python3 benches/scale_items.py "$tmp/feed/feed.xml" "$tmp/items.json" "$tmp/eps"
-timed "podgen writing the same $n items" "$venv/bin/python" benches/scale_podgen.py "$tmp/items.json" "$tmp/podgen.xml"
-podgen_secs=$secs
+runs=()
+for k in 1 2 3; do
+  timed "podgen writing the same $n items ($k)" "$venv/bin/python" benches/scale_podgen.py "$tmp/items.json" "$tmp/podgen.xml"
+  runs+=("$secs")
+done
+podgen_secs=$(median "${runs[@]}")
 "$venv/bin/python" benches/scale_podgen.py "$tmp/items.json" "$tmp/podgen-plain.xml" --plain
 feed_bytes=$(stat -c %s "$tmp/feed/feed.xml"); podgen_bytes=$(stat -c %s "$tmp/podgen.xml")
 plain_bytes=$(stat -c %s "$tmp/podgen-plain.xml")
 printf '  %-44s %8d bytes (podgen %d; old anchor %d)\n' "feed.xml" "$feed_bytes" "$podgen_bytes" "$plain_bytes"
-echo "-- against the issue's targets"
+echo "-- against the issue's targets (medians of three for the edit, the re-render and podgen)"
 echo "  first build / (cp -r + sync):       $(ratio "$first_secs" "$cp_secs")x   (target <= 1.5)"
 echo "  podgen / edit rebuild:              $(ratio "$podgen_secs" "$edit_secs")x   (target >= 7)"
 echo "  podgen / re-render:                 $(ratio "$podgen_secs" "$render_secs")x   (target >= 3)"
