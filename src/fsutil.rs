@@ -40,15 +40,8 @@ where
     let real = real_path(path)?;
     let path = real.as_path();
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".podmark-").suffix(".tmp");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o666));
-    }
     remove_stale_temps(dir);
-    let mut tmp = builder.tempfile_in(dir)?;
+    let mut tmp = temp_builder().tempfile_in(dir)?;
     // Held until the temporary file is closed: a later run sees it is alive and leaves it alone.
     let _ = try_lock(tmp.as_file());
     {
@@ -73,12 +66,9 @@ where
     Ok(())
 }
 
-/// Writes `bytes` as the file `path` in a folder this process has just created, atomically (a
-/// temporary file renamed into place, mode `0666 & !umask`) but not fsynced (see
-/// [`replace_unsynced`]): there is no symlink to follow, no mode to keep and no stale temporary
-/// file to collect, which saves [`replace`] seven system calls of its fourteen (a website's page).
-pub(crate) fn write_new_unsynced(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+/// podmark's temporary files: `.podmark-XXXXXX.tmp`, created with mode `0666 & !umask` (as `cp`
+/// would give the file it becomes).
+fn temp_builder() -> tempfile::Builder<'static, 'static> {
     let mut builder = tempfile::Builder::new();
     builder.prefix(".podmark-").suffix(".tmp");
     #[cfg(unix)]
@@ -86,7 +76,16 @@ pub(crate) fn write_new_unsynced(path: &Path, bytes: &[u8]) -> io::Result<()> {
         use std::os::unix::fs::PermissionsExt;
         builder.permissions(std::fs::Permissions::from_mode(0o666));
     }
-    let mut tmp = builder.tempfile_in(dir)?;
+    builder
+}
+
+/// Writes `bytes` as the file `path` in a folder this process has just created, atomically (a
+/// temporary file renamed into place, mode `0666 & !umask`) but not fsynced (see
+/// [`replace_unsynced`]): there is no symlink to follow, no mode to keep and no stale temporary
+/// file to collect, which saves [`replace`] seven system calls of its fourteen (a website's page).
+pub(crate) fn write_new_unsynced(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut tmp = temp_builder().tempfile_in(dir)?;
     tmp.as_file_mut().write_all(bytes)?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())

@@ -93,6 +93,8 @@ impl BuildState {
         self.fingerprint = rec.finish(key, out, report);
         // Not fsynced: a state lost in a crash only sends the next build down the full path.
         super::binary::write(path, "build state", self).map_err(io(path))?;
+        // What podmark before 0.1's binary records kept (JSON), now unused.
+        let _ = std::fs::remove_file(path.with_file_name("build-state.json"));
         Ok(())
     }
 
