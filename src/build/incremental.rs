@@ -13,8 +13,10 @@
 //! it with all the others), a GUID the lock does not already hold, and another podmark version or
 //! executable (the fingerprint's key).
 //!
-//! The file ([`super::binary`]) holds a header, then the records in folder order, each with its
-//! item's XML fragment. It is read only when a rebuild has something to do, and written after every
+//! The file ([`super::binary`]) holds a header, then the records in folder order, each with the
+//! span (offset, length) of its item's XML fragment in the `feed.xml` that build wrote; the header
+//! holds that feed's length and CRC-32, which a rebuild checks before it splices the kept fragments
+//! from the live feed. It is read only when a rebuild has something to do, and written after every
 //! successful build.
 
 use std::collections::{HashMap, HashSet};
