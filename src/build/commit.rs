@@ -89,6 +89,13 @@ impl Txn {
             }
             Err(e) => return Err(BuildError::Io { path, source: e }),
         }
+        self.changed(rel, bytes, listed)
+    }
+
+    /// Stages `bytes` as the new content of `rel`, which exists with other bytes (see
+    /// [`Txn::bytes`]).
+    fn changed(&mut self, rel: &str, bytes: &[u8], listed: bool) -> Result<bool, BuildError> {
+        let path = self.out.join(rel);
         if !listed {
             self.unlisted.push((rel.to_owned(), bytes.to_vec()));
             return Ok(true);
@@ -154,7 +161,7 @@ impl Txn {
                     self.unsynced.push(path);
                     true
                 }
-                Found::Other => self.bytes(rel, bytes, listed)?,
+                Found::Other => self.changed(rel, bytes, listed)?,
             });
         }
         Ok(changed)

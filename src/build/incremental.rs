@@ -377,22 +377,10 @@ pub(super) fn build(cx: &Context<'_>, state: &mut BuildState) -> Result<Option<B
     if planned.iter().any(|p| items.records.iter().find(|r| r.slug == p.ep.slug).is_none_or(|r| r.guid != p.guid)) {
         return Ok(None);
     }
-    let base_url = super::plan::base_url(options, &show);
-    let show_guid = show.podcast_guid();
     // Read whole (unparsed) so that a lock written within a clock tick is stamped by its bytes.
     let lock_stat = Recorder::stat(&lock_path);
     rec.read(&lock_path).map_err(super::io(&lock_path))?;
-    let mut plan = Plan {
-        feed_url: format!("{base_url}feed.xml"),
-        base_url,
-        show_guid,
-        lock,
-        lock_path,
-        lock_stat,
-        episodes: planned,
-        show,
-        warnings: Vec::new(),
-    };
+    let mut plan = Plan::new(options, show, (lock, lock_path, lock_stat), planned, Vec::new());
     super::timing::lap("episodes: load and plan the changed ones");
     super::mark_unfinished(&state_dir.join(super::UNFINISHED))?;
     let fresh = super::write::Writer { options, rec: &mut rec, cache: &mut cache, state, warnings: &mut warnings }

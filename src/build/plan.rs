@@ -245,6 +245,33 @@ pub(super) struct Plan {
     pub(super) warnings: Vec<SourceDiagnostic>,
 }
 
+impl Plan {
+    /// The plan of `episodes` for `show`: the base URL (the `--base-url` override or the show's),
+    /// feed URL and `podcast:guid` follow from them. `lock` is the GUID lock, its path and its stat
+    /// before it was read.
+    pub(super) fn new(
+        options: &BuildOptions,
+        show: Show,
+        lock: (GuidLock, PathBuf, FileStat),
+        episodes: Vec<Planned>,
+        warnings: Vec<SourceDiagnostic>,
+    ) -> Plan {
+        let base_url = base_url(options, &show);
+        let (lock, lock_path, lock_stat) = lock;
+        Plan {
+            feed_url: format!("{base_url}feed.xml"),
+            base_url,
+            show_guid: show.podcast_guid(),
+            lock,
+            lock_path,
+            lock_stat,
+            episodes,
+            show,
+            warnings,
+        }
+    }
+}
+
 /// Checks every loaded episode (GUIDs, audio, chapters within the audio, artwork, required front
 /// matter) into a [`Plan`]; all problems at once if there are any.
 pub(super) fn plan(
@@ -255,7 +282,6 @@ pub(super) fn plan(
     cache: &mut ProbeCache,
     progress: &mut dyn FnMut(usize, usize, &str),
 ) -> Result<Plan, BuildError> {
-    let base_url = base_url(options, &show);
     // GUIDs: the lock decides; front matter may set a GUID on first build only.
     let lock_path = options.episodes.join("guids.lock");
     let lock_stat = Recorder::stat(&lock_path);
@@ -321,17 +347,7 @@ pub(super) fn plan(
             })
         })?;
     }
-    Ok(Plan {
-        feed_url: format!("{base_url}feed.xml"),
-        base_url,
-        show_guid,
-        lock,
-        lock_path,
-        lock_stat,
-        episodes: planned,
-        show,
-        warnings,
-    })
+    Ok(Plan::new(options, show, (lock, lock_path, lock_stat), planned, warnings))
 }
 
 /// Checks `episodes` (a rebuild's dirty ones) like [`plan`] does, against `lock` and the GUIDs
