@@ -341,14 +341,10 @@ fn empty(w: &mut W, name: &str, attrs: &[(&str, &str)]) -> Result<(), FeedError>
 /// assert_eq!(npt("1:02:03.5"), "01:02:03.500");
 /// ```
 pub fn npt(t: crate::Timestamp) -> String {
-    let ms = t.as_millis();
-    let (secs, frac) = (ms / 1000, ms % 1000);
-    let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
-    let mut out = if h > 0 { format!("{h:02}:{m:02}:{s:02}") } else { format!("{m:02}:{s:02}") };
-    if frac > 0 {
-        out.push_str(&format!(".{frac:03}"));
-    }
-    out
+    // `Timestamp`'s own `HH:MM:SS.mmm`, less a zero hour and zero milliseconds.
+    let full = format!("{t:.3}");
+    let out = full.strip_prefix("00:").unwrap_or(&full);
+    out.strip_suffix(".000").unwrap_or(out).to_owned()
 }
 
 fn yes_no(b: bool) -> &'static str {
