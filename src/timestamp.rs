@@ -379,9 +379,14 @@ impl fmt::Debug for Timestamp {
     }
 }
 
+/// As text (`HH:MM:SS.mmm`) in human-readable formats such as JSON; as whole nanoseconds in
+/// binary ones (postcard: the build's records), where formatting and parsing text would cost more
+/// than the rest of the record.
 impl serde::Serialize for Timestamp {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        if self.0.is_multiple_of(NANOS_PER_MILLI) {
+        if !s.is_human_readable() {
+            s.serialize_u64(self.0)
+        } else if self.0.is_multiple_of(NANOS_PER_MILLI) {
             s.collect_str(self)
         } else {
             s.collect_str(&format_args!("{self:.9}"))
@@ -391,6 +396,9 @@ impl serde::Serialize for Timestamp {
 
 impl<'de> serde::Deserialize<'de> for Timestamp {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        if !d.is_human_readable() {
+            return u64::deserialize(d).map(Timestamp);
+        }
         let s = String::deserialize(d)?;
         s.parse().map_err(serde::de::Error::custom)
     }

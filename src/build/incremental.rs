@@ -69,6 +69,7 @@ const FORMAT: u32 = 2;
 pub(super) struct Record {
     pub(super) slug: String,
     pub(super) guid: String,
+    #[serde(with = "super::binary::compact_date")]
     pub(super) date: DateTime<FixedOffset>,
     pub(super) season: Option<NonZeroU32>,
     pub(super) episode: Option<NonZeroU32>,

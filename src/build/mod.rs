@@ -255,7 +255,7 @@ pub fn build(options: &BuildOptions, progress: &mut dyn FnMut(usize, usize, &str
     let mut state = BuildState::read(&state_path);
     timing::lap("state: read");
     let key = state::fingerprint_key(options);
-    let changes = state.changes(&key, &options.episodes);
+    let changes = state.changes(&key, &options.episodes, &options.out);
     timing::lap("state: stat inputs and outputs");
     if let Some(report) = changes.as_ref().filter(|c| c.is_empty()).and_then(|_| state.up_to_date()) {
         return Ok(report);
