@@ -104,6 +104,48 @@ pub(crate) fn copy_into(from: &File, to: &mut File) -> io::Result<u64> {
     io::copy(&mut from, to)
 }
 
+/// Copies the bytes `range` of `from` to `to` at its position: in the kernel where it can
+/// (`copy_file_range`, which std uses for a file-to-file copy on Linux), else through a buffer.
+pub(crate) fn copy_range(from: &File, range: std::ops::Range<u64>, to: &mut File) -> io::Result<()> {
+    use io::{Read as _, Seek as _};
+    let mut from = from;
+    from.seek(io::SeekFrom::Start(range.start))?;
+    let len = range.end.saturating_sub(range.start);
+    match io::copy(&mut from.take(len), to)? {
+        n if n == len => Ok(()),
+        _ => Err(io::Error::new(io::ErrorKind::UnexpectedEof, "the file is shorter than before")),
+    }
+}
+
+/// Reads exactly `buf.len()` bytes of `file` from offset `at`.
+pub(crate) fn read_exact_at(file: &File, buf: &mut [u8], at: u64) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::FileExt::read_exact_at(file, buf, at)
+    }
+    #[cfg(not(unix))]
+    {
+        use io::{Read as _, Seek as _};
+        let mut file = file;
+        file.seek(io::SeekFrom::Start(at))?;
+        file.read_exact(buf)
+    }
+}
+
+/// Whether `a` and `b` are the metadata of the same file (device and inode; never elsewhere).
+pub(crate) fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        a.dev() == b.dev() && a.ino() == b.ino()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (a, b);
+        false
+    }
+}
+
 /// Makes every file written (and renamed) so far durable: a few `files` by an fsync of each and of
 /// their folders; many (a first build's thousands) on Linux by one `syncfs` of the file system
 /// holding `dir`, which costs one journal commit where an fsync per file costs one each, but also
@@ -322,10 +364,9 @@ fn try_lock(_file: &File) -> Result<(), fs4::TryLockError> {
 /// Whether the open `file` is still what `path` names.
 #[cfg(unix)]
 fn same_object(file: &File, path: &Path) -> io::Result<bool> {
-    use std::os::unix::fs::MetadataExt;
     let open = file.metadata()?;
     match std::fs::metadata(path) {
-        Ok(now) => Ok(open.dev() == now.dev() && open.ino() == now.ino()),
+        Ok(now) => Ok(same_file(&open, &now)),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
         Err(e) => Err(e),
     }

@@ -327,3 +327,171 @@ fn two_builds_into_one_folder_take_turns_and_both_succeed() {
     let waiting = String::from_utf8_lossy(&second.stderr);
     assert!(waiting.contains("waiting for another build"), "the second build waited: {waiting:?}");
 }
+
+/// Sets the modification time of every file and folder under `dir` (and of `dir`) to `t`.
+fn set_times(dir: &Path, t: std::time::SystemTime) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            set_times(&p, t);
+        } else {
+            std::fs::File::options().write(true).open(&p).unwrap().set_modified(t).unwrap();
+        }
+    }
+    std::fs::File::open(dir).unwrap().set_modified(t).unwrap();
+}
+
+/// Like [`copy_tree`], and the folders keep their modification times too (the build state stamps
+/// the episode folders).
+fn copy_tree_exactly(from: &Path, to: &Path) {
+    copy_tree(from, to);
+    fn folders(from: &Path, to: &Path) {
+        for e in std::fs::read_dir(from).unwrap() {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_dir() {
+                folders(&e.path(), &to.join(e.file_name()));
+            }
+        }
+        let mtime = std::fs::metadata(from).unwrap().modified().unwrap();
+        std::fs::File::open(to).unwrap().set_modified(mtime).unwrap();
+    }
+    folders(from, to);
+}
+
+fn unpaged_command(root: &Path) -> Vec<String> {
+    let at = |p: &str| root.join(p).to_string_lossy().into_owned();
+    let args = ["build", "--quiet", "--episodes", &at("episodes"), "--out", &at("feed")];
+    std::iter::once(BIN.to_owned()).chain(args.map(String::from)).collect()
+}
+
+/// A three-episode show (sources an hour old, so none is "racily clean") built once, unpaged,
+/// then changed in place so that the next build takes the incremental path: episode 2's notes
+/// (its item is rendered again, the others are copied from the old feed) and episode 1's chapters
+/// (its chapters JSON, which the feed lists, changes: a switch through versioned names).
+fn edited_show(root: &Path) {
+    let episodes = root.join("episodes");
+    std::fs::create_dir_all(&episodes).unwrap();
+    std::fs::write(
+        episodes.join("podcast.toml"),
+        format!("title = \"T\"\nauthor = \"A\"\ndescription = \"D\"\nlanguage = \"en\"\nimage = \"cover.png\"\nbase_url = \"{BASE_URL}\"\n[category]\nname = \"Technology\"\n"),
+    )
+    .unwrap();
+    std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("episodes/cover.png"), episodes.join("cover.png"))
+        .unwrap();
+    for (slug, title, day) in [("001-a", "One", 1), ("002-b", "Two", 2), ("003-c", "Three", 3)] {
+        episode(&episodes, slug, title, day, "mp3-cbr-44k-stereo-lame.mp3", "- 00:00 Start\n- 00:00.5 Middle\n");
+    }
+    let now = std::time::SystemTime::now();
+    set_times(&episodes, now - std::time::Duration::from_secs(7200));
+    let first = Command::new(BIN).args(&unpaged_command(root)[1..]).output().unwrap();
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert_checks(root, "the first build");
+    let edit = |slug: &str, text: &str| {
+        let notes = episodes.join(slug).join("episode.md");
+        std::fs::write(&notes, text).unwrap();
+        let t = now - std::time::Duration::from_secs(3600);
+        std::fs::File::options().write(true).open(&notes).unwrap().set_modified(t).unwrap();
+    };
+    let two = std::fs::read_to_string(episodes.join("002-b/episode.md")).unwrap();
+    edit("002-b", &format!("{two}\nOne more paragraph, edited in.\n"));
+    let one = std::fs::read_to_string(episodes.join("001-a/episode.md")).unwrap();
+    edit("001-a", &one.replace("00:00.5 Middle", "00:00.4 Middle"));
+}
+
+#[test]
+fn faults_in_an_incremental_rebuild_that_copies_the_unchanged_items_leave_old_or_new() {
+    if !common::require_strace() {
+        return;
+    }
+    let scratch = tempfile::tempdir().unwrap();
+    // The build state records the show's paths: each case runs where its template was built, in
+    // one of two slots (one per worker), from a copy that keeps every modification time.
+    let slots: Vec<_> = (0..2).map(|k| scratch.path().join(format!("slot-{k}"))).collect();
+    let templates: Vec<_> = (0..2).map(|k| scratch.path().join(format!("template-{k}"))).collect();
+    for (slot, template) in slots.iter().zip(&templates) {
+        edited_show(slot);
+        copy_tree_exactly(slot, template);
+        std::fs::remove_dir_all(slot).unwrap();
+    }
+    let fresh = |k: usize| {
+        let _ = std::fs::remove_dir_all(&slots[k]);
+        copy_tree_exactly(&templates[k], &slots[k]);
+        unpaged_command(&slots[k])
+    };
+    // The fault-free rebuild takes the incremental path (PODMARK_TIMINGS names its phases).
+    let cmd = fresh(0);
+    let out = Command::new(&cmd[0]).args(&cmd[1..]).env("PODMARK_TIMINGS", "1").output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("feed: read the kept fragments"), "the incremental path: {stderr}");
+    assert_checks(&slots[0], "the fault-free rebuild");
+    let expected = snapshot(&slots[0]);
+    let feed = std::fs::read_to_string(slots[0].join("feed/feed.xml")).unwrap();
+    let chapters = std::fs::read_to_string(slots[0].join("feed/chapters/001-a.json")).unwrap();
+    assert!(feed.contains("One more paragraph") && chapters.contains("\"startTime\": 0.4,"), "both edits are in");
+
+    let mut cases = Vec::new();
+    for &(group, set) in SYSCALLS {
+        let cmd = fresh(0);
+        let log = scratch.path().join("strace.log");
+        let out = Command::new("strace")
+            .args(["-f", "-qq", "-o", log.to_str().unwrap(), "-e", &format!("trace={set}")])
+            .args(&cmd)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let n =
+            std::fs::read_to_string(&log).unwrap().lines().filter(|l| !l.contains("+++") && !l.contains("---")).count();
+        let step = n.div_ceil(MAX_POINTS).max(1);
+        for when in (1..=n).step_by(step) {
+            for &fault in FAULTS {
+                cases.push((group, set, fault, when));
+            }
+        }
+    }
+    let next = AtomicUsize::new(0);
+    let failures = Mutex::new(Vec::new());
+    let stopped = AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for k in 0..2 {
+            let (next, failures, stopped, cases, expected, fresh, slots) =
+                (&next, &failures, &stopped, &cases, &expected, &fresh, &slots);
+            s.spawn(move || {
+                while let Some(&(group, set, fault, when)) = cases.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    let cmd = fresh(k);
+                    let out = strace(&["-o", "/dev/null", "-e", &format!("inject={set}:{fault}:when={when}")], &cmd);
+                    let mut problems = feed_problems(&slots[k]);
+                    if out.status.success() {
+                        if snapshot(&slots[k]) != *expected {
+                            problems += "the build exited 0 but its output differs from a fault-free build\n";
+                        }
+                    } else {
+                        stopped.fetch_add(1, Ordering::Relaxed);
+                        let again = Command::new(&cmd[0]).args(&cmd[1..]).output().unwrap();
+                        if !again.status.success() {
+                            problems += &format!("the next build failed: {}\n", String::from_utf8_lossy(&again.stderr));
+                        } else if snapshot(&slots[k]) != *expected {
+                            problems += "the next build's output differs from a fault-free build\n";
+                        }
+                    }
+                    if !problems.is_empty() {
+                        let stderr = String::from_utf8_lossy(&out.stderr);
+                        let what = format!("{group} #{when} {fault}");
+                        failures.lock().unwrap().push(format!("{what} (exit {:?}; {stderr}):\n{problems}", out.status));
+                    }
+                }
+            });
+        }
+    });
+    let failures = failures.into_inner().unwrap();
+    let stopped = stopped.into_inner();
+    eprintln!("{} faulted incremental builds: {stopped} stopped", cases.len());
+    assert!(stopped > cases.len() / 3, "most faults stop the build ({stopped} of {})", cases.len());
+    assert!(
+        failures.is_empty(),
+        "{} of {} faulted builds went wrong:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}

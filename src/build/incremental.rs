@@ -15,9 +15,11 @@
 //!
 //! The file ([`super::binary`]) holds a header, then the records in folder order, each with the
 //! span (offset, length) of its item's XML fragment in the `feed.xml` that build wrote; the header
-//! holds that feed's length and CRC-32, which a rebuild checks before it splices the kept fragments
-//! from the live feed. It is read only when a rebuild has something to do, and written after every
-//! successful build.
+//! holds that feed's length. The fingerprint has found the feed as that build left it (size and
+//! modification time); a rebuild then writes the new feed from the fragments it rendered and
+//! ranges of the old feed, which the kernel copies (`copy_file_range`): the unchanged items are
+//! neither read nor held in memory. It is read only when a rebuild has something to do, and
+//! written after every successful build.
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
@@ -38,12 +40,12 @@ use crate::sources::episode::EpisodeType;
 use crate::sources::guid_lock::GuidLock;
 use crate::sources::show::Show;
 
-/// A record's feed item: rendered by this build, or kept in the last build's `feed.xml` (shared
-/// by all records, read once).
+/// A record's feed item: rendered by this build, or kept in the last build's `feed.xml` (a range
+/// of it, copied from there by the kernel when the new feed is written).
 #[derive(Debug, Clone)]
 pub(super) enum Fragment {
     Rendered(String),
-    Kept(Arc<String>, std::ops::Range<usize>),
+    Kept(Arc<OldFeed>, std::ops::Range<u64>),
 }
 
 impl Default for Fragment {
@@ -52,17 +54,15 @@ impl Default for Fragment {
     }
 }
 
-impl Fragment {
-    pub(super) fn as_str(&self) -> &str {
-        match self {
-            Fragment::Rendered(s) => s,
-            Fragment::Kept(text, range) => text.get(range.clone()).unwrap_or_default(),
-        }
-    }
+/// The `feed.xml` the last build wrote, kept open: a rebuild's new feed copies the unchanged
+/// items' bytes from it, even after the new feed has been renamed over it.
+#[derive(Debug)]
+pub(super) struct OldFeed {
+    pub(super) file: std::fs::File,
 }
 
 /// Layout version of the items file.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 
 /// What one episode produced.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -146,20 +146,21 @@ impl Items {
         (current && h.podmark == env!("CARGO_PKG_VERSION") && h.key == key).then_some(items)
     }
 
-    /// Fills each record's fragment from `feed` (the live feed.xml), if it is the feed the records
-    /// were saved with; `None` if not (the full path).
+    /// Points each record's fragment at its span in `feed` (the live feed.xml), if it is the feed
+    /// the records were saved with (its length; its size and modification time are in the build
+    /// state's fingerprint, and the bytes at each copied range's ends are checked as they are
+    /// copied); `None` if not (the full path).
     fn fill_fragments(&mut self, feed: &Path) -> Option<()> {
-        let bytes = std::fs::read(feed).ok()?;
-        if self.header.feed != Some(FeedLayout::of(&bytes)) {
+        let file = std::fs::File::open(feed).ok()?;
+        let len = file.metadata().ok()?.len();
+        if self.header.feed.map(|l| l.len) != Some(len) {
             return None;
         }
-        let text = Arc::new(String::from_utf8(bytes).ok()?);
+        let old = Arc::new(OldFeed { file });
         for r in &mut self.records {
-            let (start, len) = r.span?;
-            let start = usize::try_from(start).ok()?;
-            let range = start..start.checked_add(usize::try_from(len).ok()?)?;
-            text.get(range.clone())?;
-            r.xml = Fragment::Kept(Arc::clone(&text), range);
+            let (start, span) = r.span?;
+            let range = start..start.checked_add(span).filter(|&end| end <= len)?;
+            r.xml = Fragment::Kept(Arc::clone(&old), range);
         }
         Some(())
     }

@@ -9,7 +9,7 @@ use std::path::Path;
 use rayon::prelude::*;
 
 use super::commit::Txn;
-use super::incremental::Record;
+use super::incremental::{Fragment, OldFeed, Record};
 use super::plan::{Plan, Planned};
 use super::state::{BuildState, Recorder};
 use super::{BuildError, BuildOptions, EpisodeReport, Written, io};
@@ -450,72 +450,60 @@ pub(super) fn publish(
     let out = &options.out;
     let paged = options.page_size.is_some();
     let count = options.page_size.map_or(1, |size| records.len().div_ceil(size.get()).max(1));
-    // What the pages held, as (length, hash): a large feed is not kept in memory for the report.
-    let before: HashMap<String, Option<(u64, u64)>> = (1..=count)
-        .map(feed::paging::page_name)
-        .map(|name| {
-            let old = content_hash(&out.join(&name)).ok();
-            (name, old)
-        })
-        .collect();
+    // What a paged feed's pages held, as (length, hash): a large feed is not kept in memory for
+    // the report. (A single feed.xml is compared as it is written.)
+    let before: HashMap<String, Option<(u64, u32)>> = match paged {
+        true => (1..=count)
+            .map(feed::paging::page_name)
+            .map(|name| {
+                let old = content_hash(&out.join(&name)).ok();
+                (name, old)
+            })
+            .collect(),
+        false => HashMap::new(),
+    };
     let mut spans: Vec<Option<(u64, u64)>> = vec![None; records.len()];
     let mut layout = None;
+    // The single feed.xml: what it held before a switch 1 (`None`: no switch 1), and whether the
+    // final switch wrote it.
+    let mut original: Option<Option<(u64, u32)>> = None;
+    let mut final_wrote = false;
     super::timing::lap("feed: read the old feed");
     let pages = txn.commit(&mut |map| {
         if !paged {
-            // Head, fragments, tail; the items of this build with their versioned URLs, if any.
-            let redirected = redirect_channel(channel, map, base_url);
-            let head = feed::write_head(&redirected)?;
             let path = out.join("feed.xml");
-            let spliced_len = head.len()
-                + order.iter().filter_map(|&i| records.get(i)).map(|r| r.xml.as_str().len()).sum::<usize>()
-                + feed::TAIL.len();
-            // Spliced straight into the file when it cannot be the same (a first build, or another
-            // length): a large feed is not held in memory a second time.
-            let old_len = std::fs::metadata(&path).ok().map(|m| m.len());
-            if map.is_empty() && old_len != Some(spliced_len as u64) {
-                let mut crc = crc32fast::Hasher::new();
-                crate::fsutil::replace_atomically(&path, |w| {
-                    let mut at = head.len() as u64;
-                    w.write_all(head.as_bytes())?;
-                    crc.update(head.as_bytes());
-                    for &i in order {
-                        let Some(r) = records.get(i) else { continue };
-                        let fragment = r.xml.as_str().as_bytes();
-                        w.write_all(fragment)?;
-                        crc.update(fragment);
-                        if let Some(span) = spans.get_mut(i) {
-                            *span = Some((at, fragment.len() as u64));
-                        }
-                        at += fragment.len() as u64;
-                    }
-                    w.write_all(feed::TAIL.as_bytes())?;
-                    crc.update(feed::TAIL.as_bytes());
-                    Ok(())
-                })
-                .map_err(io(&path))?;
-                layout = Some(FeedLayout { len: spliced_len as u64, crc: crc.finalize() });
-                return Ok(vec!["feed.xml".to_owned()]);
+            if !map.is_empty() && original.is_none() {
+                original = Some(content_hash(&path).ok());
             }
-            let mut xml = head;
-            xml.reserve(spliced_len.saturating_sub(xml.len()));
+            // Head, fragments, tail; the items of this build with their versioned URLs, if any.
+            let head = feed::write_head(&redirect_channel(channel, map, base_url))?;
+            let mut pieces = vec![Piece::Bytes(head.into_bytes().into())];
+            let mut at = pieces.iter().map(Piece::len).sum::<u64>();
             for &i in order {
-                let start = xml.len() as u64;
-                match (items.get(i), records.get(i)) {
-                    (Some(Some(item)), _) if !map.is_empty() => {
-                        xml.push_str(&feed::write_item_fragment(&redirect_item(item, map, base_url))?);
-                    }
-                    (_, Some(r)) => xml.push_str(r.xml.as_str()),
-                    _ => {}
-                }
+                let piece = match (items.get(i), records.get(i)) {
+                    (Some(Some(item)), _) if !map.is_empty() => Piece::Bytes(
+                        feed::write_item_fragment(&redirect_item(item, map, base_url))?.into_bytes().into(),
+                    ),
+                    (_, Some(r)) => match &r.xml {
+                        Fragment::Rendered(xml) => Piece::Bytes(xml.as_bytes().into()),
+                        Fragment::Kept(old, range) => Piece::Kept(old, range.clone()),
+                    },
+                    _ => continue,
+                };
+                let len = piece.len();
                 if let Some(span) = spans.get_mut(i) {
-                    *span = Some((start, xml.len() as u64 - start));
+                    *span = Some((at, len));
                 }
+                at += len;
+                push_piece(&mut pieces, piece);
             }
-            xml.push_str(feed::TAIL);
-            crate::fsutil::write_if_changed(&path, xml.as_bytes()).map_err(io(&path))?;
-            // The final switch writes the plain names: where each fragment is, for the next build.
-            layout = map.is_empty().then(|| FeedLayout::of(xml.as_bytes()));
+            pieces.push(Piece::Bytes(feed::TAIL.as_bytes().into()));
+            let wrote = write_feed(&path, &pieces).map_err(io(&path))?;
+            if map.is_empty() {
+                // The final switch writes the plain names: where each fragment is, for the next build.
+                final_wrote = wrote;
+                layout = Some(FeedLayout { len: at + feed::TAIL.len() as u64 });
+            }
             return Ok(vec!["feed.xml".to_owned()]);
         }
         let sorted: Vec<Item> = order.iter().filter_map(|&i| items.get(i).cloned().flatten()).collect();
@@ -543,9 +531,12 @@ pub(super) fn publish(
     for name in pages {
         let path = out.join(&name);
         let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or_default();
-        let changed = match before.get(&name) {
-            Some(Some(old)) => old.0 != size || content_hash(&path).ok().as_ref() != Some(old),
-            _ => true,
+        let changed = match (paged, &original, before.get(&name)) {
+            (false, None, _) => final_wrote,
+            (false, Some(old), _) | (true, _, Some(old)) => {
+                old.is_none_or(|old| old.0 != size || content_hash(&path).ok() != Some(old))
+            }
+            (true, _, None) => true,
         };
         files.push(Written { path: name, bytes: size, changed });
     }
@@ -557,35 +548,131 @@ pub(super) fn publish(
     Ok((files, layout))
 }
 
-/// The length and CRC-32 of the `feed.xml` a build wrote, to tell the next build that the feed it
-/// finds is that one (and its records' spans point at their fragments). Only a feed whose size and
-/// modification time are as that build left them is checked (else the full path), so the CRC
-/// guards against an edit within one clock tick, not an adversary; it runs at memory speed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub(super) struct FeedLayout {
-    len: u64,
-    crc: u32,
+/// A part of the feed being written: bytes rendered now, or a range of the last build's feed.
+enum Piece<'a> {
+    Bytes(std::borrow::Cow<'a, [u8]>),
+    Kept(&'a OldFeed, std::ops::Range<u64>),
 }
 
-impl FeedLayout {
-    pub(super) fn of(bytes: &[u8]) -> FeedLayout {
-        FeedLayout { len: bytes.len() as u64, crc: crc32fast::hash(bytes) }
+impl Piece<'_> {
+    fn len(&self) -> u64 {
+        match self {
+            Piece::Bytes(b) => b.len() as u64,
+            Piece::Kept(_, range) => range.end - range.start,
+        }
     }
 }
 
-/// The length and a 64-bit hash of the file at `path`, read through a small buffer.
-fn content_hash(path: &Path) -> std::io::Result<(u64, u64)> {
-    use std::hash::Hasher as _;
+/// Appends `piece`, joining a kept range to the one before it when they are adjacent in the old
+/// feed (unchanged neighbours stay neighbours): one copy for each run of unchanged items.
+fn push_piece<'a>(pieces: &mut Vec<Piece<'a>>, piece: Piece<'a>) {
+    if let (Some(Piece::Kept(prev_old, prev)), Piece::Kept(old, range)) = (pieces.last_mut(), &piece)
+        && std::ptr::eq(*prev_old, *old)
+        && prev.end == range.start
+    {
+        prev.end = range.end;
+        return;
+    }
+    pieces.push(piece);
+}
+
+/// Writes the feed at `path` from `pieces` (atomically, fsynced), unless it already holds those
+/// bytes; returns whether it wrote. Kept ranges are copied from the old feed by the kernel
+/// (`copy_file_range`), and a kept range that is where it was needs no comparing: an edit rebuild
+/// neither reads the unchanged items nor holds the feed in memory.
+fn write_feed(path: &Path, pieces: &[Piece<'_>]) -> std::io::Result<bool> {
+    if holds(path, pieces).unwrap_or(false) {
+        return Ok(false);
+    }
+    crate::fsutil::replace_atomically(path, |w| {
+        for piece in pieces {
+            match piece {
+                Piece::Bytes(bytes) => w.write_all(bytes)?,
+                Piece::Kept(old, range) => {
+                    check_run(old, range)?;
+                    w.flush()?;
+                    crate::fsutil::copy_range(&old.file, range.clone(), w.get_mut())?;
+                }
+            }
+        }
+        Ok(())
+    })?;
+    Ok(true)
+}
+
+/// Whether the file at `path` holds exactly the bytes of `pieces` (read in order through a
+/// buffer, skipping the kept ranges that are where they were in it).
+fn holds(path: &Path, pieces: &[Piece<'_>]) -> std::io::Result<bool> {
+    use std::io::Read as _;
+    let live = std::fs::File::open(path)?;
+    let live_meta = live.metadata()?;
+    if live_meta.len() != pieces.iter().map(Piece::len).sum::<u64>() {
+        return Ok(false);
+    }
+    let mut reader = std::io::BufReader::with_capacity(1 << 16, live);
+    let mut at = 0;
+    let mut buf = Vec::new();
+    for piece in pieces {
+        match piece {
+            Piece::Bytes(bytes) => {
+                buf.resize(bytes.len(), 0);
+                reader.read_exact(&mut buf)?;
+                if buf != **bytes {
+                    return Ok(false);
+                }
+            }
+            // Unchanged bytes where they were: the same, if the live feed is the old one.
+            Piece::Kept(old, range)
+                if range.start == at && crate::fsutil::same_file(&old.file.metadata()?, &live_meta) =>
+            {
+                reader.seek_relative(i64::try_from(piece.len()).map_err(std::io::Error::other)?)?;
+            }
+            Piece::Kept(..) => return Ok(false),
+        }
+        at += piece.len();
+    }
+    Ok(true)
+}
+
+/// Checks that a run of kept items in the old feed starts and ends as an item does (the span was
+/// recorded for this file, whose size and modification time the build state checked): a feed
+/// changed behind podmark's back within one clock tick is an error, and the next build the full one.
+fn check_run(old: &OldFeed, range: &std::ops::Range<u64>) -> std::io::Result<()> {
+    const OPEN: &[u8] = b"\n<item>";
+    const CLOSE: &[u8] = b"</item>";
+    let (mut head, mut tail) = ([0; OPEN.len()], [0; CLOSE.len()]);
+    let ok = range.end - range.start >= (OPEN.len() + CLOSE.len()) as u64
+        && crate::fsutil::read_exact_at(&old.file, &mut head, range.start).is_ok()
+        && crate::fsutil::read_exact_at(&old.file, &mut tail, range.end - CLOSE.len() as u64).is_ok()
+        && head == OPEN
+        && tail == CLOSE;
+    match ok {
+        true => Ok(()),
+        false => Err(std::io::Error::other("the previous feed.xml was changed while podmark read it; build again")),
+    }
+}
+
+/// How long a feed a build wrote is, to tell the next build that the `feed.xml` it finds is that
+/// one (its records' spans point at their fragments). Only a feed whose size and modification time
+/// are as that build left them gets this far (else the full path); the bytes at the ends of each
+/// range copied from it are checked as well ([`check_run`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(super) struct FeedLayout {
+    pub(super) len: u64,
+}
+
+/// The length and CRC-32 of the file at `path`, read through a small buffer.
+fn content_hash(path: &Path) -> std::io::Result<(u64, u32)> {
     use std::io::Read as _;
     let mut f = std::fs::File::open(path)?;
-    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let mut h = crc32fast::Hasher::new();
     let mut buf = vec![0; 1 << 16];
     let mut len = 0u64;
     loop {
         match f.read(&mut buf) {
-            Ok(0) => return Ok((len, h.finish())),
+            Ok(0) => return Ok((len, h.finalize())),
             Ok(n) => {
-                h.write(buf.get(..n).unwrap_or_default());
+                h.update(buf.get(..n).unwrap_or_default());
                 len += n as u64;
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
