@@ -279,3 +279,30 @@ fn a_rebuild_after_an_interrupted_build_removes_its_temporary_pages() {
     run(&show.episodes(), &clean);
     assert_same(&snapshot(&out), &snapshot(&clean), "after the interrupted build");
 }
+
+/// The build state and the items file are written side by side, neither fsynced: after a crash
+/// either may be the older one. The state names the items it was written with, so an older items
+/// file (here an edit of the same length, whose spans still fit the feed) is not used.
+#[test]
+fn items_the_build_state_does_not_name_are_not_used() {
+    let mut rng = Rng(11);
+    let mut show = Show { root: tempfile::tempdir().unwrap(), tick: 0 };
+    show.write("podcast.toml", show_toml("D", "T", "https://t.example/").as_bytes());
+    for n in 1..=4 {
+        show.episode(n, &mut rng);
+    }
+    let out = show.root.path().join("feed");
+    run(&show.episodes(), &out);
+    let old_items = std::fs::read(out.join(".podmark/items")).unwrap();
+    // A title of the same length: the feed keeps its length and every item its span.
+    let two = std::fs::read_to_string(show.episodes().join("ep-02/episode.md")).unwrap();
+    show.write("ep-02/episode.md", two.replace("Episode 2", "Episode X").as_bytes());
+    assert!(!run(&show.episodes(), &out).up_to_date);
+    std::fs::write(out.join(".podmark/items"), &old_items).unwrap();
+    let four = std::fs::read_to_string(show.episodes().join("ep-04/episode.md")).unwrap();
+    show.write("ep-04/episode.md", four.replace("Notes for 4.", "Notes for 4, edited.").as_bytes());
+    run(&show.episodes(), &out);
+    let clean = show.root.path().join("clean");
+    run(&show.episodes(), &clean);
+    assert_same(&snapshot(&out), &snapshot(&clean), "after a stale items file");
+}

@@ -14,23 +14,47 @@ fn magic(what: &str) -> String {
 
 /// The `what` record in `path`, if it is one this podmark wrote whole.
 pub(super) fn read<T: DeserializeOwned>(path: &Path, what: &str) -> Option<T> {
+    read_with_id(path, what).map(|(value, _)| value)
+}
+
+/// [`read`], and the record's [`Encoded::id`].
+pub(super) fn read_with_id<T: DeserializeOwned>(path: &Path, what: &str) -> Option<(T, u64)> {
     let bytes = std::fs::read(path).ok()?;
     let body = bytes.strip_prefix(magic(what).as_bytes())?;
     match postcard::take_from_bytes::<T>(body) {
-        Ok((value, [])) => Some(value),
+        Ok((value, [])) => Some((value, id_of(&bytes))),
         _ => None,
     }
 }
 
-/// Writes `value` as the `what` record in `path`, atomically but not fsynced (a record lost in a
-/// crash only sends the next build down the full path).
+/// A record in its binary form, ready to be written.
+pub(super) struct Encoded {
+    bytes: Vec<u8>,
+    /// Its length and CRC-32: another record can name this one, so that a pair of records written
+    /// one after the other (neither fsynced) is used only as a pair.
+    pub(super) id: u64,
+}
+
+fn id_of(bytes: &[u8]) -> u64 {
+    ((bytes.len() as u64) << 32) | u64::from(crc32fast::hash(bytes))
+}
+
+/// `value` as the `what` record.
+pub(super) fn encode<T: Serialize>(what: &str, value: &T) -> std::io::Result<Encoded> {
+    // Into memory: postcard's `io::Write` flavour writes a call per field.
+    let bytes = postcard::to_extend(value, magic(what).into_bytes()).map_err(std::io::Error::other)?;
+    Ok(Encoded { id: id_of(&bytes), bytes })
+}
+
+/// Writes `record` to `path`, atomically but not fsynced (a record lost in a crash only sends the
+/// next build down the full path).
+pub(super) fn write_encoded(path: &Path, record: &Encoded) -> std::io::Result<()> {
+    crate::fsutil::replace_unsynced(path, |w| std::io::Write::write_all(w, &record.bytes))
+}
+
+/// Writes `value` as the `what` record in `path` ([`encode`], [`write_encoded`]).
 pub(super) fn write<T: Serialize>(path: &Path, what: &str, value: &T) -> std::io::Result<()> {
-    crate::fsutil::replace_unsynced(path, |w| {
-        let mut bytes = magic(what).into_bytes();
-        // Into memory first: postcard's `io::Write` flavour writes a call per field.
-        bytes = postcard::to_extend(value, bytes).map_err(std::io::Error::other)?;
-        std::io::Write::write_all(w, &bytes)
-    })
+    write_encoded(path, &encode(what, value)?)
 }
 
 /// A field kept as JSON text inside a binary record: diagnostics are internally tagged enums,

@@ -138,12 +138,12 @@ pub(super) struct Items {
 }
 
 impl Items {
-    /// The file at `path` if it was written for `key`.
-    fn read(path: &Path, key: &str) -> Option<Items> {
-        let items: Items = super::binary::read(path, "items")?;
+    /// The file at `path` if it was written for `key` and is the one the build state names (`id`).
+    fn read(path: &Path, key: &str, id: Option<u64>) -> Option<Items> {
+        let (items, found): (Items, u64) = super::binary::read_with_id(path, "items")?;
         let h = &items.header;
         let current = h.format == FORMAT && h.item_layout == crate::feed::ITEM_LAYOUT;
-        (current && h.podmark == env!("CARGO_PKG_VERSION") && h.key == key).then_some(items)
+        (current && h.podmark == env!("CARGO_PKG_VERSION") && h.key == key && id == Some(found)).then_some(items)
     }
 
     /// Points each record's fragment at its span in `feed` (the live feed.xml), if it is the feed
@@ -163,11 +163,6 @@ impl Items {
             r.xml = Fragment::Kept(Arc::clone(&old), range);
         }
         Some(())
-    }
-
-    /// Writes the file (atomically; it is a cache: no fsync, a torn file is simply not used).
-    fn write(&self, path: &Path) -> std::io::Result<()> {
-        super::binary::write(path, "items", self)
     }
 }
 
@@ -204,17 +199,16 @@ pub(super) fn pages_key(show: &Show) -> u64 {
     h.finish()
 }
 
-/// Saves the records of a build (full or incremental) for the next one.
-pub(super) fn save(
-    state_dir: &Path,
+/// The records of a build (full or incremental) for the next one, encoded: [`write`] them, and
+/// give their id to the build state. `None` if they cannot be encoded (the next build takes the full path).
+pub(super) fn encode(
     key: &str,
     show: &Show,
     mut records: Vec<Record>,
     warnings: &[SourceDiagnostic],
     episodes_dir: &Path,
     feed: Option<FeedLayout>,
-) {
-    let path = state_dir.join("items");
+) -> Option<super::binary::Encoded> {
     // Each warning goes with the episode whose folder holds its file; the rest are the show's.
     let by_dir: HashMap<PathBuf, usize> =
         records.iter().enumerate().map(|(i, r)| (episodes_dir.join(&r.slug), i)).collect();
@@ -240,7 +234,14 @@ pub(super) fn save(
         warnings: global,
         feed,
     };
-    if (Items { header, records }).write(&path).is_err() {
+    super::binary::encode("items", &Items { header, records }).ok()
+}
+
+/// Writes the encoded records (atomically; it is a cache: no fsync, and a torn file or one the
+/// build state does not name is simply not used), or removes the old ones if there are none.
+pub(super) fn write(state_dir: &Path, items: Option<&super::binary::Encoded>) {
+    let path = state_dir.join("items");
+    if items.is_none_or(|items| super::binary::write_encoded(&path, items).is_err()) {
         // Only a cache: the next build takes the full path.
         let _ = std::fs::remove_file(&path);
     }
@@ -262,7 +263,7 @@ pub(super) fn build(cx: &Context<'_>, state: &mut BuildState) -> Result<Option<B
     if options.page_size.is_some() || cx.changed.is_empty() {
         return Ok(None);
     }
-    let Some(mut items) = Items::read(&cx.state_dir.join("items"), cx.key) else { return Ok(None) };
+    let Some(mut items) = Items::read(&cx.state_dir.join("items"), cx.key, state.items_id()) else { return Ok(None) };
     super::timing::lap("state: read the items");
     // Which episodes are dirty; anything else changed (but podcast.toml) means the full path.
     let episodes_dir = options.episodes.to_string_lossy().trim_end_matches('/').to_owned();
@@ -432,13 +433,17 @@ pub(super) fn build(cx: &Context<'_>, state: &mut BuildState) -> Result<Option<B
         up_to_date: false,
     };
     super::timing::lap("state: report");
-    save(state_dir, cx.key, &plan.show, items.records, &report.warnings, &options.episodes, fresh.layout);
-    super::timing::lap("state: save the items");
+    let encoded = encode(cx.key, &plan.show, items.records, &report.warnings, &options.episodes, fresh.layout);
+    super::timing::lap("state: encode the items");
     // The new fingerprint: the clean episodes' stamps as they were, the rest as read now.
     rec.adopt_unchanged(state, &dirty_dirs, cx.changed);
-    state
-        .save(&state_dir.join("build-state"), rec, cx.key.to_owned(), &options.out, &report)
-        .map_err(|e| BuildError::Unfinished(Box::new(e)))?;
+    let id = encoded.as_ref().map(|e| e.id);
+    let state_path = state_dir.join("build-state");
+    let ((), saved) = rayon::join(
+        || write(state_dir, encoded.as_ref()),
+        || state.save(&state_path, rec, cx.key.to_owned(), &options.out, &report, id),
+    );
+    saved.map_err(|e| BuildError::Unfinished(Box::new(e)))?;
     super::mark_finished(&state_dir.join(super::UNFINISHED))?;
     super::timing::lap("state: save");
     Ok(Some(report))

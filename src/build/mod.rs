@@ -295,7 +295,7 @@ pub fn build(options: &BuildOptions, progress: &mut dyn FnMut(usize, usize, &str
             crate::Diagnostic::warning("probe-cache", None, format!("could not save the probe cache: {cause}")),
         ));
     }
-    incremental::save(&state_dir, &key, &plan.show, outputs.records, &warnings, &options.episodes, outputs.layout);
+    let items = incremental::encode(&key, &plan.show, outputs.records, &warnings, &options.episodes, outputs.layout);
     let report = BuildReport {
         show: plan.show.title,
         feed_url: plan.feed_url,
@@ -306,7 +306,13 @@ pub fn build(options: &BuildOptions, progress: &mut dyn FnMut(usize, usize, &str
         up_to_date: false,
     };
     timing::lap("state: save the probe cache and the items");
-    state.save(&state_path, rec, key, &options.out, &report).map_err(|e| BuildError::Unfinished(Box::new(e)))?;
+    // The two records side by side; the state names the items it goes with.
+    let id = items.as_ref().map(|e| e.id);
+    let ((), saved) = rayon::join(
+        || incremental::write(&state_dir, items.as_ref()),
+        || state.save(&state_path, rec, key, &options.out, &report, id),
+    );
+    saved.map_err(|e| BuildError::Unfinished(Box::new(e)))?;
     mark_finished(&unfinished)?;
     timing::lap("state: save");
     Ok(report)

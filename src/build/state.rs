@@ -89,13 +89,19 @@ impl BuildState {
         key: String,
         out: &Path,
         report: &BuildReport,
+        items: Option<u64>,
     ) -> Result<(), BuildError> {
-        self.fingerprint = rec.finish(key, out, report);
+        self.fingerprint = rec.finish(key, out, report, items);
         // Not fsynced: a state lost in a crash only sends the next build down the full path.
         super::binary::write(path, "build state", self).map_err(io(path))?;
         // What podmark before 0.1's binary records kept (JSON), now unused.
         let _ = std::fs::remove_file(path.with_file_name("build-state.json"));
         Ok(())
+    }
+
+    /// The id of the items file the last build wrote with this state (see [`super::binary::Encoded`]).
+    pub(super) fn items_id(&self) -> Option<u64> {
+        self.fingerprint.as_ref()?.items
     }
 
     /// Whether `out` is still the tagged copy of `src` with `chapters` that the state records
@@ -160,6 +166,8 @@ pub(super) struct Fingerprint {
     outputs: Vec<Stamp>,
     /// The report, returned again by a no-change build.
     report: StoredReport,
+    /// The id of the items file written with this state ([`super::binary::Encoded::id`]).
+    items: Option<u64>,
 }
 
 /// [`BuildReport`] as the state keeps it (its warnings as JSON text, see
@@ -416,19 +424,22 @@ impl Recorder {
     }
 
     /// The fingerprint of a finished build, or `None` if it cannot be trusted next time.
-    fn finish(self, key: String, out: &Path, report: &BuildReport) -> Option<Fingerprint> {
+    fn finish(self, key: String, out: &Path, report: &BuildReport, items: Option<u64>) -> Option<Fingerprint> {
         if self.unsettled {
             return None;
         }
+        // Tens of thousands after a full build: on all cores, in report order.
+        use rayon::prelude::*;
+        let stater = Stater::new(&[out]);
         let outputs = report
             .files
-            .iter()
+            .par_iter()
             .map(|f| {
                 let path = out.join(&f.path).to_string_lossy().into_owned();
                 // An output this build did not write is as the check before it found it.
                 let stat = match self.known_outputs.get(&path) {
                     Some(stat) if !f.changed => *stat,
-                    _ => Recorder::stat(Path::new(&path)),
+                    _ => stater.stat(&path),
                 };
                 Stamp { stat, path, hash: None, dir: false }
             })
@@ -446,7 +457,7 @@ impl Recorder {
         for e in &mut report.episodes {
             e.audio_tagged = false;
         }
-        Some(Fingerprint { key, listing: self.listing?, inputs: self.inputs, outputs, report })
+        Some(Fingerprint { key, listing: self.listing?, inputs: self.inputs, outputs, report, items })
     }
 }
 
