@@ -270,12 +270,8 @@ pub(super) fn build(cx: &Context<'_>, state: &mut BuildState) -> Result<Option<B
     let show_path = options.episodes.join("podcast.toml");
     let show_str = show_path.to_string_lossy().into_owned();
     let slugs: HashMap<&str, usize> = items.records.iter().enumerate().map(|(i, r)| (r.slug.as_str(), i)).collect();
-    let mut outputs: HashMap<String, usize> = HashMap::new();
-    for (i, r) in items.records.iter().enumerate() {
-        for f in &r.files {
-            outputs.insert(options.out.join(&f.path).to_string_lossy().into_owned(), i);
-        }
-    }
+    // Which record wrote each output: made only if an output changed (tens of thousands of paths).
+    let mut outputs: Option<HashMap<String, usize>> = None;
     let mut dirty = std::collections::BTreeSet::new();
     let mut show_changed = false;
     for path in cx.changed {
@@ -285,11 +281,24 @@ pub(super) fn build(cx: &Context<'_>, state: &mut BuildState) -> Result<Option<B
         }
         let under = path.strip_prefix(&episodes_dir).and_then(|p| p.strip_prefix('/'));
         let slug = under.map(|p| p.split('/').next().unwrap_or(p));
-        match (slug.and_then(|s| slugs.get(s)), outputs.get(path)) {
-            (Some(&i), _) | (None, Some(&i)) => {
+        if let Some(&i) = slug.and_then(|s| slugs.get(s)) {
+            dirty.insert(i);
+            continue;
+        }
+        let outputs = outputs.get_or_insert_with(|| {
+            let mut map = HashMap::new();
+            for (i, r) in items.records.iter().enumerate() {
+                for f in &r.files {
+                    map.insert(options.out.join(&f.path).to_string_lossy().into_owned(), i);
+                }
+            }
+            map
+        });
+        match outputs.get(path) {
+            Some(&i) => {
                 dirty.insert(i);
             }
-            _ => return Ok(None),
+            None => return Ok(None),
         }
     }
     let mut rec = Recorder::new();
