@@ -63,16 +63,16 @@ impl BuildState {
         self.fingerprint.as_ref().filter(|fp| fp.key == key)?.changes(episodes_dir, out)
     }
 
-    /// The last build's report, marked up to date (call when [`BuildState::changes`] found none).
-    pub(super) fn up_to_date(&self) -> Option<BuildReport> {
-        let fp = self.fingerprint.as_ref()?;
-        let stored = &fp.report;
+    /// The last build's report, marked up to date (call when [`BuildState::changes`] found none;
+    /// it is taken from the state, which the build then drops).
+    pub(super) fn up_to_date(&mut self) -> Option<BuildReport> {
+        let stored = self.fingerprint.take()?.report;
         let mut report = BuildReport {
-            show: stored.show.clone(),
-            feed_url: stored.feed_url.clone(),
-            episodes: stored.episodes.clone(),
-            files: stored.files.clone(),
-            warnings: stored.warnings.clone(),
+            show: stored.show,
+            feed_url: stored.feed_url,
+            episodes: stored.episodes,
+            files: stored.files,
+            warnings: stored.warnings,
             probe_cache: super::ProbeCacheStats::default(),
             up_to_date: true,
         };
