@@ -155,7 +155,12 @@ impl ProbeCache {
                 && l.entry.full_scan == options.full_scan
                 && std::fs::metadata(audio).is_ok_and(|m| m.len() == l.entry.size && mtime_of(&m) == l.entry.mtime_ns)
         };
-        let looked = match self.ahead.remove(audio) {
+        let ahead = self.ahead.remove(audio);
+        if self.ahead.is_empty() {
+            // Every probe made ahead was asked for: the table's room goes too.
+            self.ahead = std::collections::HashMap::new();
+        }
+        let looked = match ahead {
             Some(l) if fresh(&l) => l,
             _ => match self.look_up(options, audio) {
                 Ok(l) => l,

@@ -312,8 +312,9 @@ pub(super) fn plan(
         })
         .collect();
     planner.cache.prefetch(&audio);
-    let mut planned = Vec::new();
     let total = episodes.len();
+    // (Sized once: a large show's plan is not held in a vector with room for twice as many.)
+    let mut planned = Vec::with_capacity(total);
     for (i, ep) in episodes.into_iter().enumerate() {
         progress(i, total, &ep.slug);
         match planner.episode(ep) {

@@ -81,13 +81,18 @@ impl Writer<'_> {
             .map(|(a, _)| a.path.clone())
             .collect();
         self.cache.prefetch(&probed);
-        // The items are kept only where they serve again: all of them for the website and a
-        // paged feed, else those of the episodes with a file at a versioned name (the switch that
-        // lists those names renders them again); the others' fragments are the feed. They are made
-        // in batches, each batch's fragments rendered on all cores, so that a large show never
-        // holds every item and every fragment at once.
+        // The channel first (it stages the show artwork): each batch's website pages are made
+        // with it. Its files are reported after the episodes'.
+        let mut channel_files = Vec::new();
+        let channel = self.channel(plan, &mut txn, &mut channel_files)?;
+        let mut pages = super::site::Pages::new(plan);
+        // The items are kept only where they serve again: all of them for a paged feed, else
+        // those of the episodes with a file at a versioned name (the switch that lists those names
+        // renders them again); the others' fragments are the feed. They are made in batches, each
+        // batch's fragments and website pages rendered on all cores, so that a large show never
+        // holds every item, fragment and page at once.
         const BATCH: usize = 256;
-        let keep_all = plan.show.site.enabled || self.options.page_size.is_some();
+        let keep_all = self.options.page_size.is_some();
         let count = plan.episodes.len();
         // (Folder index, item): sparse, as most are not kept without the website.
         let mut kept: Vec<(usize, Item)> = Vec::new();
@@ -106,7 +111,7 @@ impl Writer<'_> {
             ranges.push(start..files.len());
             batch.push((n, item, keep_all || audio_versioned || txn.versioned() > versioned_before));
             reports.push(report);
-            tagged_audio.extend(tagged);
+            tagged_audio.extend(tagged.map(|meta| (n, meta)));
             plan.lock.set(&p.ep.slug, &p.guid);
             if batch.len() == BATCH || n + 1 == count {
                 // Each item rendered once: the feed is spliced from these fragments, and the next
@@ -124,6 +129,9 @@ impl Writer<'_> {
                     .collect::<Result<_, feed::FeedError>>()?;
                 rendering += t.elapsed();
                 fragments.extend(rendered);
+                let items: Vec<(usize, &Item)> = batch.iter().map(|(n, item, _)| (*n, item)).collect();
+                pages.episodes(plan, &channel, &items, &mut txn)?;
+                drop(items);
                 kept.extend(batch.drain(..).filter_map(|(n, item, keep)| keep.then_some((n, item))));
             }
         }
@@ -146,31 +154,18 @@ impl Writer<'_> {
                 }
             }
         }
-        let channel = self.channel(plan, &mut txn, &mut files)?;
+        files.append(&mut channel_files);
         // The GUIDs are recorded before any feed lists them.
         save_lock(plan, self.rec)?;
         let order = feed_order(plan.show.show_type, &records);
-        // (Every item is at hand when the site is on; it renders nothing when it is off.)
-        let in_order: Vec<(&Item, &str)> =
-            order.iter().filter_map(|&i| Some((items.get(i)?.as_ref()?, records.get(i)?.slug.as_str()))).collect();
-        let mut site = super::site::stage(plan, &channel, &in_order, &mut txn, &mut files)?;
-        drop(in_order);
-        if keep_all && self.options.page_size.is_none() && !txn.has_versioned() {
-            // The website is staged, and the feed is spliced from the fragments alone.
-            items = Vec::new();
-        }
+        let mut site = pages.finish(plan, &channel, &order, &mut txn, &mut files)?;
         let (written, layout) = publish(self.options, &plan.base_url, &channel, txn, &order, &mut records, &items)?;
         super::site::remove_stale(&out, &site).map_err(|e| BuildError::Unfinished(Box::new(e)))?;
         for r in &mut records {
             r.card = site.cards.remove(&r.slug);
         }
         files.extend(written);
-        for (key, src_meta, chapters) in tagged_audio {
-            let path = out.join(&key);
-            self.state
-                .record_audio(&key, &src_meta, &path, &chapters)
-                .map_err(|e| BuildError::Unfinished(Box::new(e)))?;
-        }
+        record_tagged(self.state, plan, &out, tagged_audio)?;
         let episodes = order.iter().filter_map(|&i| records.get(i)).map(|r| r.report.clone()).collect();
         Ok(Outputs { files, episodes, records, layout })
     }
@@ -187,7 +182,7 @@ impl Writer<'_> {
         let mut changed = Vec::new();
         let mut tagged_audio = Vec::new();
         let mut tagged = std::collections::HashSet::new();
-        for (p, copy) in plan.episodes.iter().zip(copies) {
+        for (n, (p, copy)) in plan.episodes.iter().zip(copies).enumerate() {
             let staged = stage_copy(&mut txn, &out, p, copy?)?;
             let mut files = Vec::new();
             let (item, report, tag) = self.episode(plan, p, staged, &mut txn, &mut files)?;
@@ -195,7 +190,7 @@ impl Writer<'_> {
             if tag.is_some() {
                 tagged.insert(p.ep.slug.clone());
             }
-            tagged_audio.extend(tag);
+            tagged_audio.extend(tag.map(|meta| (n, meta)));
             let xml = feed::write_item_fragment(&item)?;
             if let Some(r) = records.get_mut(i) {
                 *r = Record::new(p, report, &files, xml);
@@ -230,12 +225,7 @@ impl Writer<'_> {
                 r.card = Some(card);
             }
         }
-        for (key, src_meta, chapters) in tagged_audio {
-            let path = out.join(&key);
-            self.state
-                .record_audio(&key, &src_meta, &path, &chapters)
-                .map_err(|e| BuildError::Unfinished(Box::new(e)))?;
-        }
+        record_tagged(self.state, plan, &out, tagged_audio)?;
         Ok(Fresh { changed, tail, order, tagged, layout })
     }
 
@@ -336,7 +326,7 @@ impl Writer<'_> {
         let out_info =
             probed.map_err(|e| BuildError::Sources(vec![super::plan::problem(&staged, "audio", e.to_string())]))?;
         files.push(Written { path: rel.clone(), bytes: out_info.byte_length, changed });
-        let tagged = (!current).then(|| (rel.clone(), src_meta, p.ep.chapters.clone()));
+        let tagged = (!current).then_some(src_meta);
         let enclosure = Enclosure {
             url: format!("{}{rel}", plan.base_url),
             length: out_info.byte_length,
@@ -666,8 +656,27 @@ fn stage_copy(txn: &mut Txn, out: &Path, p: &Planned, copy: Copy) -> Result<Stag
     })
 }
 
-/// What an audio copy was made from, recorded in the build state once the copy is in place.
-type TaggedAudio = (String, std::fs::Metadata, Chapters);
+/// What an audio copy was made from (the source's metadata), recorded in the build state once the
+/// copy is in place.
+type TaggedAudio = std::fs::Metadata;
+
+/// Records in `state` the audio copies made (folder index in `plan.episodes`, source metadata),
+/// now in place.
+fn record_tagged(
+    state: &mut BuildState,
+    plan: &Plan,
+    out: &Path,
+    tagged: Vec<(usize, TaggedAudio)>,
+) -> Result<(), BuildError> {
+    for (n, src_meta) in tagged {
+        let Some(p) = plan.episodes.get(n) else { continue };
+        let key = &p.audio_out_rel;
+        state
+            .record_audio(key, &src_meta, &out.join(key), &p.ep.chapters)
+            .map_err(|e| BuildError::Unfinished(Box::new(e)))?;
+    }
+    Ok(())
+}
 
 /// A copy of `src` with the chapters embedded (MP3 and MP4), staged in a temporary file beside
 /// `out` (removed if anything fails; made durable with the rest by the transaction).
