@@ -62,8 +62,9 @@ impl Writer<'_> {
         let out = self.options.out.clone();
         let mut txn = Txn::new(&out);
         let mut files = Vec::new();
-        let mut reports = Vec::new();
-        let mut tagged_audio = Vec::new();
+        let mut reports = Vec::with_capacity(plan.episodes.len());
+        // (Sized for a first build, where every copy is made.)
+        let mut tagged_audio = Vec::with_capacity(plan.episodes.len());
         // The audio copies are made and tagged on all cores, then staged in folder order (the
         // first error in folder order is the one reported; the other copies are removed).
         let state = &*self.state;
@@ -74,13 +75,12 @@ impl Writer<'_> {
             audio.push(stage_copy(&mut txn, &out, p, copy?)?);
         }
         // A versioned copy goes away at the end of the build: keep it out of the probe cache.
-        let probed: Vec<std::path::PathBuf> = audio
+        // (Probed on all cores a batch ahead: a large show's probes are not all waiting at once.)
+        let mut probed: Vec<Option<std::path::PathBuf>> = audio
             .iter()
             .zip(&plan.episodes)
-            .filter(|(a, p)| !a.versioned && p.remote.is_none())
-            .map(|(a, _)| a.path.clone())
+            .map(|(a, p)| (!a.versioned && p.remote.is_none()).then(|| a.path.clone()))
             .collect();
-        self.cache.prefetch(&probed);
         // The channel first (it stages the show artwork): each batch's website pages are made
         // with it. Its files are reported after the episodes'.
         let mut channel_files = Vec::new();
@@ -99,10 +99,18 @@ impl Writer<'_> {
         let mut fragments: Vec<String> = Vec::with_capacity(count);
         let mut ranges = Vec::with_capacity(count);
         let mut batch: Vec<(usize, Item, bool)> = Vec::with_capacity(BATCH);
+        // The fragments go to a file until the feed is spliced (in memory if it cannot be made).
+        let spill_dir = out.join(".podmark");
+        let mut spill = Spill::new(&spill_dir).ok();
         let mut rendering = std::time::Duration::ZERO;
         let mut audio = audio.into_iter();
         for (n, p) in plan.episodes.iter().enumerate() {
             let Some(staged) = audio.next() else { break };
+            if n % BATCH == 0 {
+                let ahead = probed.get_mut(n..(n + BATCH).min(count)).unwrap_or_default();
+                let ahead: Vec<std::path::PathBuf> = ahead.iter_mut().filter_map(Option::take).collect();
+                self.cache.prefetch_with(&OUTPUT_PROBE, &ahead);
+            }
             let start = files.len();
             // (The audio was staged above; the other files are staged by `episode`.)
             let versioned_before = txn.versioned();
@@ -117,18 +125,27 @@ impl Writer<'_> {
                 // Each item rendered once: the feed is spliced from these fragments, and the next
                 // build keeps those of unchanged episodes (see `incremental`).
                 let t = std::time::Instant::now();
+                let spilled = spill.is_some();
                 let rendered: Vec<String> = batch
                     .par_iter()
                     .map(|(_, item, _)| {
-                        // Kept until the next build's splice: without the slack of a growing string.
+                        // Kept until the splice: without the slack of a growing string.
                         feed::write_item_fragment(item).map(|mut xml| {
-                            xml.shrink_to_fit();
+                            if !spilled {
+                                xml.shrink_to_fit();
+                            }
                             xml
                         })
                     })
                     .collect::<Result<_, feed::FeedError>>()?;
                 rendering += t.elapsed();
-                fragments.extend(rendered);
+                match spill.as_mut() {
+                    Some(s) => {
+                        s.push(&rendered).map_err(io(&spill_dir))?;
+                        fragments.extend(rendered.iter().map(|_| String::new()));
+                    }
+                    None => fragments.extend(rendered),
+                }
                 let items: Vec<(usize, &Item)> = batch.iter().map(|(n, item, _)| (*n, item)).collect();
                 pages.episodes(plan, &channel, &items, &mut txn)?;
                 drop(items);
@@ -159,7 +176,9 @@ impl Writer<'_> {
         save_lock(plan, self.rec)?;
         let order = feed_order(plan.show.show_type, &records);
         let mut site = pages.finish(plan, &channel, &order, &mut txn, &mut files)?;
-        let (written, layout) = publish(self.options, &plan.base_url, &channel, txn, &order, &mut records, &items)?;
+        let (written, layout) =
+            publish(self.options, &plan.base_url, &channel, txn, &order, &mut records, &items, spill.as_mut())?;
+        drop(spill);
         super::site::remove_stale(&out, &site).map_err(|e| BuildError::Unfinished(Box::new(e)))?;
         for r in &mut records {
             r.card = site.cards.remove(&r.slug);
@@ -214,7 +233,7 @@ impl Writer<'_> {
             })
             .collect();
         let mut site = super::site::stage_some(plan, &channel, &fresh, listed, &mut txn, &mut tail)?;
-        let (written, layout) = publish(self.options, &plan.base_url, &channel, txn, &order, records, &items)?;
+        let (written, layout) = publish(self.options, &plan.base_url, &channel, txn, &order, records, &items, None)?;
         tail.extend(written);
         super::timing::lap("feed: report the pages");
         // No page can be stale: the episodes and the `[site]` table are as the last build left
@@ -322,7 +341,8 @@ impl Writer<'_> {
         let rel = &p.audio_out_rel;
         let Staged { src_meta, current, changed, path: staged, versioned } = audio;
         // A versioned copy goes away at the end of the build: keep it out of the probe cache.
-        let probed = if versioned { crate::probe::probe_path(&staged) } else { self.cache.probe(&staged) };
+        let probed =
+            if versioned { OUTPUT_PROBE.probe_path(&staged) } else { self.cache.probe_with(&OUTPUT_PROBE, &staged) };
         let out_info =
             probed.map_err(|e| BuildError::Sources(vec![super::plan::problem(&staged, "audio", e.to_string())]))?;
         files.push(Written { path: rel.clone(), bytes: out_info.byte_length, changed });
@@ -436,6 +456,7 @@ pub(super) fn publish(
     order: &[usize],
     records: &mut [Record],
     items: &[Option<Item>],
+    mut spill: Option<&mut Spill>,
 ) -> Result<(Vec<Written>, Option<FeedLayout>), BuildError> {
     let out = &options.out;
     let paged = options.page_size.is_some();
@@ -458,20 +479,20 @@ pub(super) fn publish(
             let head = feed::write_head(&redirected)?;
             let path = out.join("feed.xml");
             let spliced_len = head.len()
-                + order.iter().filter_map(|&i| records.get(i)).map(|r| r.xml.as_str().len()).sum::<usize>()
+                + order.iter().map(|&i| fragment_len(spill.as_deref(), records, i)).sum::<usize>()
                 + feed::TAIL.len();
             // Spliced straight into the file when it cannot be the same (a first build, or another
             // length): a large feed is not held in memory a second time.
             let old_len = std::fs::metadata(&path).ok().map(|m| m.len());
             if map.is_empty() && old_len != Some(spliced_len as u64) {
                 let mut crc = crc32fast::Hasher::new();
+                let mut buf = Vec::new();
                 crate::fsutil::replace_atomically(&path, |w| {
                     let mut at = head.len() as u64;
                     w.write_all(head.as_bytes())?;
                     crc.update(head.as_bytes());
                     for &i in order {
-                        let Some(r) = records.get(i) else { continue };
-                        let fragment = r.xml.as_str().as_bytes();
+                        let fragment = fragment(spill.as_deref_mut(), records, i, &mut buf)?;
                         w.write_all(fragment)?;
                         crc.update(fragment);
                         if let Some(span) = spans.get_mut(i) {
@@ -489,13 +510,16 @@ pub(super) fn publish(
             }
             let mut xml = head;
             xml.reserve(spliced_len.saturating_sub(xml.len()));
+            let mut buf = Vec::new();
             for &i in order {
                 let start = xml.len() as u64;
                 match (items.get(i), records.get(i)) {
                     (Some(Some(item)), _) if !map.is_empty() => {
                         xml.push_str(&feed::write_item_fragment(&redirect_item(item, map, base_url))?);
                     }
-                    (_, Some(r)) => xml.push_str(r.xml.as_str()),
+                    (_, Some(_)) => xml.push_str(&String::from_utf8_lossy(
+                        fragment(spill.as_deref_mut(), records, i, &mut buf).map_err(io(out))?,
+                    )),
                     _ => {}
                 }
                 if let Some(span) = spans.get_mut(i) {
@@ -547,6 +571,65 @@ pub(super) fn publish(
     Ok((files, layout))
 }
 
+/// A first build's feed fragments, in folder order, in a temporary file (in the state folder) from
+/// when they are rendered until the feed is spliced: a large show's feed is not held in memory
+/// beside everything else the build keeps.
+pub(super) struct Spill {
+    file: std::fs::File,
+    /// (Offset, length) of each fragment, by folder index.
+    spans: Vec<(u64, usize)>,
+    len: u64,
+}
+
+impl Spill {
+    fn new(dir: &Path) -> std::io::Result<Spill> {
+        Ok(Spill { file: tempfile::tempfile_in(dir)?, spans: Vec::new(), len: 0 })
+    }
+
+    /// Appends the next fragments (in folder order).
+    fn push(&mut self, fragments: &[String]) -> std::io::Result<()> {
+        let mut bytes = Vec::with_capacity(fragments.iter().map(String::len).sum());
+        for xml in fragments {
+            self.spans.push((self.len + bytes.len() as u64, xml.len()));
+            bytes.extend_from_slice(xml.as_bytes());
+        }
+        self.file.write_all(&bytes)?;
+        self.len += bytes.len() as u64;
+        Ok(())
+    }
+
+    /// Fragment `i`, read into `buf`.
+    fn get<'b>(&mut self, i: usize, buf: &'b mut Vec<u8>) -> std::io::Result<&'b [u8]> {
+        use std::io::{Read as _, Seek as _};
+        let (at, len) = self.spans.get(i).copied().unwrap_or_default();
+        buf.resize(len, 0);
+        self.file.seek(std::io::SeekFrom::Start(at))?;
+        self.file.read_exact(buf)?;
+        Ok(buf)
+    }
+}
+
+/// The length of record `i`'s fragment.
+fn fragment_len(spill: Option<&Spill>, records: &[Record], i: usize) -> usize {
+    match spill {
+        Some(s) => s.spans.get(i).map_or(0, |&(_, len)| len),
+        None => records.get(i).map_or(0, |r| r.xml.as_str().len()),
+    }
+}
+
+/// Record `i`'s fragment: from `spill` (read into `buf`) when the fragments are there.
+fn fragment<'b>(
+    spill: Option<&mut Spill>,
+    records: &'b [Record],
+    i: usize,
+    buf: &'b mut Vec<u8>,
+) -> std::io::Result<&'b [u8]> {
+    match spill {
+        Some(s) => s.get(i, buf),
+        None => Ok(records.get(i).map_or(&[][..], |r| r.xml.as_str().as_bytes())),
+    }
+}
+
 /// The length and CRC-32 of the `feed.xml` a build wrote, to tell the next build that the feed it
 /// finds is that one (and its records' spans point at their fragments). Only a feed whose size and
 /// modification time are as that build left them is checked (else the full path), so the CRC
@@ -592,15 +675,15 @@ pub(super) fn save_lock(plan: &Plan, rec: &mut Recorder) -> Result<(), BuildErro
     // still be the one this build read, or already what it would write.
     let dir = lock_path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let _held = crate::fsutil::lock_exclusive(dir, "saving guids.lock").map_err(io(dir))?;
-    let on_disk = std::fs::read_to_string(lock_path).ok();
-    if on_disk.as_deref() != Some(lock_text.as_str()) && Recorder::stat(lock_path) != plan.lock_stat {
+    let on_disk_same = crate::fsutil::holds(lock_path, lock_text.as_bytes()).unwrap_or(false);
+    if !on_disk_same && Recorder::stat(lock_path) != plan.lock_stat {
         return Err(BuildError::Sources(vec![super::plan::problem(
             lock_path,
             "guid-lock",
             "changed while the build ran (podmark mv, or another build?); nothing was published: build again",
         )]));
     }
-    let lock_stat = if on_disk.as_deref() != Some(lock_text.as_str()) {
+    let lock_stat = if !on_disk_same {
         crate::fsutil::write_if_changed(lock_path, lock_text.as_bytes()).map_err(io(lock_path))?;
         Recorder::stat(lock_path)
     } else {
@@ -655,6 +738,10 @@ fn stage_copy(txn: &mut Txn, out: &Path, p: &Planned, copy: Copy) -> Result<Stag
         }
     })
 }
+
+/// How a copy in the output folder is probed: for its length, type and duration (its chapters are
+/// the episode's, not read back: a large show's probe cache does not hold them twice).
+const OUTPUT_PROBE: crate::probe::Probe = crate::probe::Probe { chapters: false, full_scan: false };
 
 /// What an audio copy was made from (the source's metadata), recorded in the build state once the
 /// copy is in place.
