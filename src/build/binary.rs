@@ -26,10 +26,11 @@ pub(super) fn read<T: DeserializeOwned>(path: &Path, what: &str) -> Option<T> {
 /// crash only sends the next build down the full path).
 pub(super) fn write<T: Serialize>(path: &Path, what: &str, value: &T) -> std::io::Result<()> {
     crate::fsutil::replace_unsynced(path, |w| {
-        let mut bytes = magic(what).into_bytes();
-        // Into memory first: postcard's `io::Write` flavour writes a call per field.
-        bytes = postcard::to_extend(value, bytes).map_err(std::io::Error::other)?;
-        std::io::Write::write_all(w, &bytes)
+        std::io::Write::write_all(w, magic(what).as_bytes())?;
+        // Through the file's buffer (a call per field, no system call): a large show's record is
+        // not held in memory whole beside what it records.
+        postcard::to_io(value, &mut *w).map_err(std::io::Error::other)?;
+        Ok(())
     })
 }
 
