@@ -176,8 +176,15 @@ impl Writer<'_> {
         save_lock(plan, self.rec)?;
         let order = feed_order(plan.show.show_type, &records);
         let mut site = pages.finish(plan, &channel, &order, &mut txn, &mut files)?;
-        let (written, layout) =
-            publish(self.options, &plan.base_url, &channel, txn, &order, &mut records, &items, spill.as_mut())?;
+        let (written, layout) = publish(
+            self.options,
+            &plan.base_url,
+            &channel,
+            txn,
+            &order,
+            &mut records,
+            Kept { items: &items, spill: spill.as_mut() },
+        )?;
         drop(spill);
         super::site::remove_stale(&out, &site).map_err(|e| BuildError::Unfinished(Box::new(e)))?;
         for r in &mut records {
@@ -233,7 +240,8 @@ impl Writer<'_> {
             })
             .collect();
         let mut site = super::site::stage_some(plan, &channel, &fresh, listed, &mut txn, &mut tail)?;
-        let (written, layout) = publish(self.options, &plan.base_url, &channel, txn, &order, records, &items, None)?;
+        let (written, layout) =
+            publish(self.options, &plan.base_url, &channel, txn, &order, records, Kept { items: &items, spill: None })?;
         tail.extend(written);
         super::timing::lap("feed: report the pages");
         // No page can be stale: the episodes and the `[site]` table are as the last build left
@@ -455,9 +463,9 @@ pub(super) fn publish(
     txn: Txn,
     order: &[usize],
     records: &mut [Record],
-    items: &[Option<Item>],
-    mut spill: Option<&mut Spill>,
+    kept: Kept<'_>,
 ) -> Result<(Vec<Written>, Option<FeedLayout>), BuildError> {
+    let Kept { items, mut spill } = kept;
     let out = &options.out;
     let paged = options.page_size.is_some();
     let count = options.page_size.map_or(1, |size| records.len().div_ceil(size.get()).max(1));
@@ -569,6 +577,15 @@ pub(super) fn publish(
         }
     }
     Ok((files, layout))
+}
+
+/// What [`publish`] splices the feed from besides the records' fragments.
+pub(super) struct Kept<'a> {
+    /// The items kept (by folder index): those with a file at a versioned name, or all of them
+    /// for a paged feed.
+    pub(super) items: &'a [Option<Item>],
+    /// The fragments, when they wait in a file rather than in the records.
+    pub(super) spill: Option<&'a mut Spill>,
 }
 
 /// A first build's feed fragments, in folder order, in a temporary file (in the state folder) from
