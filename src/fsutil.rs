@@ -240,11 +240,38 @@ pub(crate) fn real_path(path: &Path) -> io::Result<std::path::PathBuf> {
 /// Writes `bytes` to `path` atomically unless the file already holds exactly those bytes (so a
 /// rebuild leaves modification times alone). Returns whether it wrote.
 pub(crate) fn write_if_changed(path: &Path, bytes: &[u8]) -> io::Result<bool> {
-    if std::fs::read(path).is_ok_and(|old| old == bytes) {
+    if holds(path, bytes).unwrap_or(false) {
         return Ok(false);
     }
     replace_atomically(path, |w| w.write_all(bytes))?;
     Ok(true)
+}
+
+/// Whether the file at `path` holds exactly `bytes`, read through a small buffer (a large file is
+/// not held in memory beside `bytes`).
+pub(crate) fn holds(path: &Path, bytes: &[u8]) -> io::Result<bool> {
+    use std::io::Read as _;
+    let mut f = File::open(path)?;
+    if f.metadata()?.len() != bytes.len() as u64 {
+        return Ok(false);
+    }
+    let mut buf = vec![0; (1 << 16).min(bytes.len().max(1))];
+    let mut rest = bytes;
+    loop {
+        let n = match f.read(&mut buf) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if n == 0 {
+            return Ok(rest.is_empty());
+        }
+        let (Some(read), Some(expected)) = (buf.get(..n), rest.get(..n)) else { return Ok(false) };
+        if read != expected {
+            return Ok(false);
+        }
+        rest = rest.get(n..).unwrap_or_default();
+    }
 }
 
 /// How long [`lock_exclusive`] waits for another podmark before it gives up, unless the

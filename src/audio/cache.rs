@@ -140,10 +140,15 @@ impl ProbeCache {
     /// that the file's size and modification time are still those probed). A file that cannot be
     /// probed is left for `probe` to report.
     pub fn prefetch(&mut self, paths: &[PathBuf]) {
+        self.prefetch_with(&Probe::default(), paths);
+    }
+
+    /// [`ProbeCache::prefetch`] with `options`, for the next [`ProbeCache::probe_with`] of each
+    /// file with the same options.
+    pub fn prefetch_with(&mut self, options: &Probe, paths: &[PathBuf]) {
         use rayon::prelude::*;
-        let options = Probe::default();
         let looked: Vec<(PathBuf, Looked)> =
-            paths.par_iter().filter_map(|p| self.look_up(&options, p).ok().map(|l| (p.clone(), l))).collect();
+            paths.par_iter().filter_map(|p| self.look_up(options, p).ok().map(|l| (p.clone(), l))).collect();
         self.ahead.extend(looked);
     }
 
@@ -155,7 +160,12 @@ impl ProbeCache {
                 && l.entry.full_scan == options.full_scan
                 && std::fs::metadata(audio).is_ok_and(|m| m.len() == l.entry.size && mtime_of(&m) == l.entry.mtime_ns)
         };
-        let looked = match self.ahead.remove(audio) {
+        let ahead = self.ahead.remove(audio);
+        if self.ahead.is_empty() {
+            // Every probe made ahead was asked for: the table's room goes too.
+            self.ahead = std::collections::HashMap::new();
+        }
+        let looked = match ahead {
             Some(l) if fresh(&l) => l,
             _ => match self.look_up(options, audio) {
                 Ok(l) => l,

@@ -52,9 +52,16 @@ pub(super) fn write_encoded(path: &Path, record: &Encoded) -> std::io::Result<()
     crate::fsutil::replace_unsynced(path, |w| std::io::Write::write_all(w, &record.bytes))
 }
 
-/// Writes `value` as the `what` record in `path` ([`encode`], [`write_encoded`]).
+/// Writes `value` as the `what` record in `path`, atomically but not fsynced (a record lost in a
+/// crash only sends the next build down the full path).
 pub(super) fn write<T: Serialize>(path: &Path, what: &str, value: &T) -> std::io::Result<()> {
-    write_encoded(path, &encode(what, value)?)
+    crate::fsutil::replace_unsynced(path, |w| {
+        std::io::Write::write_all(w, magic(what).as_bytes())?;
+        // Through the file's buffer (a call per field, no system call): a large show's record is
+        // not held in memory whole beside what it records.
+        postcard::to_io(value, &mut *w).map_err(std::io::Error::other)?;
+        Ok(())
+    })
 }
 
 /// A field kept as JSON text inside a binary record: diagnostics are internally tagged enums,

@@ -197,12 +197,6 @@ impl Txn {
         Ok(true)
     }
 
-    /// Whether a changed file a feed lists was staged at a versioned name (the commit then
-    /// writes the pages twice, the first time listing those names).
-    pub(super) fn has_versioned(&self) -> bool {
-        !self.moved.is_empty()
-    }
-
     /// How many files were staged at a versioned name so far.
     pub(super) fn versioned(&self) -> usize {
         self.moved.len()

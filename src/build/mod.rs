@@ -295,10 +295,16 @@ pub fn build(options: &BuildOptions, progress: &mut dyn FnMut(usize, usize, &str
             crate::Diagnostic::warning("probe-cache", None, format!("could not save the probe cache: {cause}")),
         ));
     }
+    drop(cache);
     let items = incremental::encode(&key, &plan.show, outputs.records, &warnings, &options.episodes, outputs.layout);
+    // The plan goes before the state is saved (a large show's plan is most of what a build holds).
+    let (show_title, feed_url) = {
+        let plan = plan;
+        (plan.show.title, plan.feed_url)
+    };
     let report = BuildReport {
-        show: plan.show.title,
-        feed_url: plan.feed_url,
+        show: show_title,
+        feed_url,
         episodes: outputs.episodes,
         files: outputs.files,
         warnings,

@@ -303,18 +303,26 @@ pub(super) fn plan(
     };
     let mut problems = renames.unsure;
     planner.warnings.extend(renames.kept.into_iter().chain(renames.orphans));
-    // Every audio file probed on all cores first (in folder order below, each is then at hand).
-    let audio: Vec<PathBuf> = episodes
-        .iter()
-        .flat_map(|ep| {
-            let alternates = ep.meta.podcast.alternate_enclosure.iter().map(|alt| ep.dir.join(&alt.file));
-            ep.meta.audio.iter().map(|a| ep.dir.join(a)).chain(alternates)
-        })
-        .collect();
-    planner.cache.prefetch(&audio);
-    let mut planned = Vec::new();
+    // Every audio file probed on all cores a batch ahead (in folder order below, each is then at
+    // hand; a large show's probes are not all waiting at once): episode `i`'s files are
+    // `audio[firsts[i]..firsts[i + 1]]`.
+    let mut audio: Vec<PathBuf> = Vec::with_capacity(episodes.len());
+    let mut firsts = Vec::with_capacity(episodes.len() + 1);
+    for ep in &episodes {
+        firsts.push(audio.len());
+        let alternates = ep.meta.podcast.alternate_enclosure.iter().map(|alt| ep.dir.join(&alt.file));
+        audio.extend(ep.meta.audio.iter().map(|a| ep.dir.join(a)).chain(alternates));
+    }
+    firsts.push(audio.len());
+    const AHEAD: usize = 256;
     let total = episodes.len();
+    // (Sized once: a large show's plan is not held in a vector with room for twice as many.)
+    let mut planned = Vec::with_capacity(total);
     for (i, ep) in episodes.into_iter().enumerate() {
+        if i % AHEAD == 0 {
+            let (from, to) = (firsts.get(i).copied(), firsts.get((i + AHEAD).min(total)).copied());
+            planner.cache.prefetch(from.zip(to).and_then(|(from, to)| audio.get(from..to)).unwrap_or_default());
+        }
         progress(i, total, &ep.slug);
         match planner.episode(ep) {
             Ok(p) => planned.push(p),

@@ -22,15 +22,79 @@ pub(super) struct Staged {
     pub(super) cards: HashMap<String, Card>,
 }
 
-/// Renders the site (when enabled) and stages every page in `txn`.
-pub(super) fn stage(
-    plan: &Plan,
-    channel: &Channel,
-    episodes: &[(&Item, &str)],
-    txn: &mut Txn,
-    files: &mut Vec<Written>,
-) -> Result<Staged, BuildError> {
-    stage_with(plan, channel, episodes, None, txn, files)
+/// A first build's website, staged as the episodes are written: each batch's episode pages are
+/// rendered and staged while its items are at hand (so that no item is kept for the site), the
+/// index pages at the end from the cards.
+pub(super) struct Pages {
+    enabled: bool,
+    /// Each episode's card and page, by folder index.
+    cards: Vec<Option<Card>>,
+    written: Vec<Option<Written>>,
+    paths: HashSet<String>,
+    rendering: std::time::Duration,
+}
+
+impl Pages {
+    pub(super) fn new(plan: &Plan) -> Pages {
+        let enabled = plan.show.site.enabled;
+        let count = if enabled { plan.episodes.len() } else { 0 };
+        Pages {
+            enabled,
+            cards: vec![None; count],
+            written: vec![None; count],
+            paths: HashSet::with_capacity(count),
+            rendering: std::time::Duration::ZERO,
+        }
+    }
+
+    /// Renders and stages the pages of `batch` ((folder index, item) of some of `plan.episodes`).
+    pub(super) fn episodes(
+        &mut self,
+        plan: &Plan,
+        channel: &Channel,
+        batch: &[(usize, &Item)],
+        txn: &mut Txn,
+    ) -> Result<(), BuildError> {
+        if !self.enabled {
+            return Ok(());
+        }
+        let episodes: Vec<(&Item, &super::plan::Planned)> =
+            batch.iter().filter_map(|&(n, item)| Some((item, plan.episodes.get(n)?))).collect();
+        let mut files = Vec::with_capacity(episodes.len());
+        let cards = render_batch(plan, channel, &episodes, txn, &mut files, &mut self.paths, &mut self.rendering)?;
+        let slots = batch.iter().filter(|&&(n, _)| n < plan.episodes.len()).map(|&(n, _)| n);
+        for ((n, card), written) in slots.zip(cards).zip(files) {
+            if let (Some(c), Some(w)) = (self.cards.get_mut(n), self.written.get_mut(n)) {
+                *c = Some(card);
+                *w = Some(written);
+            }
+        }
+        Ok(())
+    }
+
+    /// Stages the index pages (listing the episodes in `order`, folder indices) and records every
+    /// page in `files` (the index pages, then the episode pages in `order`).
+    pub(super) fn finish(
+        mut self,
+        plan: &Plan,
+        channel: &Channel,
+        order: &[usize],
+        txn: &mut Txn,
+        files: &mut Vec<Written>,
+    ) -> Result<Staged, BuildError> {
+        super::timing::lap("episodes: files and items");
+        if !self.enabled {
+            return Ok(Staged { enabled: false, paths: HashSet::new(), cards: HashMap::new() });
+        }
+        let cards: Vec<Card> = order.iter().filter_map(|&n| self.cards.get_mut(n)?.take()).collect();
+        let site = Site::new(channel, &plan.show.site, &plan.base_url);
+        stage_index(txn, &site, &cards, files, &mut self.paths, &mut self.rendering)?;
+        super::timing::part("site: render", self.rendering);
+        files.extend(order.iter().filter_map(|&n| self.written.get_mut(n)?.take()));
+        let cards = cards.into_iter().map(|c| (c.slug.clone(), c)).collect();
+        super::timing::lap("site: pages");
+        Ok(Staged { enabled: true, paths: self.paths, cards })
+    }
 }
 
 /// An incremental build's site: the pages of `episodes` (the changed ones) and the index pages,
@@ -41,17 +105,6 @@ pub(super) fn stage_some(
     channel: &Channel,
     episodes: &[(&Item, &str)],
     listed: Vec<(String, Option<Card>)>,
-    txn: &mut Txn,
-    files: &mut Vec<Written>,
-) -> Result<Staged, BuildError> {
-    stage_with(plan, channel, episodes, Some(listed), txn, files)
-}
-
-fn stage_with(
-    plan: &Plan,
-    channel: &Channel,
-    episodes: &[(&Item, &str)],
-    listed: Option<Vec<(String, Option<Card>)>>,
     txn: &mut Txn,
     files: &mut Vec<Written>,
 ) -> Result<Staged, BuildError> {
@@ -69,52 +122,85 @@ fn stage_with(
     let mut paths: HashSet<String> = HashSet::new();
     let mut rendering = std::time::Duration::ZERO;
     for batch in episodes.chunks(BATCH) {
-        let mut site = Site::new(channel, settings, &plan.base_url);
-        for &(item, slug) in batch {
-            let Some(p) = planned.get(slug) else { continue };
-            // The feed's notes HTML (same Markdown, same sanitiser), without the plain chapter
-            // list: the page has the chapter list with links that seek.
-            let notes = crate::feed::html::notes_to_html(&p.ep.description, &crate::Chapters::empty(), None);
-            let mut page = EpisodePage::new(slug, item, notes);
-            if let Some((src, _, _)) = &p.transcript {
-                let text = std::fs::read(src).map_err(io(src))?;
-                page.transcript = Some(crate::site::read_transcript(&String::from_utf8_lossy(&text)));
-            }
-            site.episodes.push(page);
-        }
-        fresh.extend(site.episodes.iter().map(crate::site::card));
-        let t = std::time::Instant::now();
-        let rendered = crate::site::render_episodes(&site);
-        rendering += t.elapsed();
-        stage_pages(txn, rendered, &mut episode_files, &mut paths)?;
+        let batch: Vec<(&Item, &super::plan::Planned)> =
+            batch.iter().filter_map(|&(item, slug)| Some((item, *planned.get(slug)?))).collect();
+        fresh.extend(render_batch(plan, channel, &batch, txn, &mut episode_files, &mut paths, &mut rendering)?);
     }
     // The index pages, from every card (kept ones for the episodes not rendered now).
     let site = Site::new(channel, settings, &plan.base_url);
     let t = std::time::Instant::now();
-    let index = match listed {
-        None => crate::site::render_index(&site, &fresh),
-        Some(listed) => {
-            let by_slug: HashMap<&str, &Card> = fresh.iter().map(|c| (c.slug.as_str(), c)).collect();
-            let mut cards = Vec::with_capacity(listed.len());
-            for (slug, card) in listed {
-                match card {
-                    Some(card) => {
-                        paths.insert(crate::site::episode_path(&slug));
-                        cards.push(card);
-                    }
-                    None => cards.extend(by_slug.get(slug.as_str()).map(|c| (*c).clone())),
-                }
+    let by_slug: HashMap<&str, &Card> = fresh.iter().map(|c| (c.slug.as_str(), c)).collect();
+    let mut cards = Vec::with_capacity(listed.len());
+    for (slug, card) in listed {
+        match card {
+            Some(card) => {
+                paths.insert(crate::site::episode_path(&slug));
+                cards.push(card);
             }
-            crate::site::render_index(&site, &cards)
+            None => cards.extend(by_slug.get(slug.as_str()).map(|c| (*c).clone())),
         }
-    };
+    }
     rendering += t.elapsed();
+    stage_index(txn, &site, &cards, files, &mut paths, &mut rendering)?;
     super::timing::part("site: render", rendering);
-    stage_pages(txn, index, files, &mut paths)?;
     files.append(&mut episode_files);
     let cards = fresh.into_iter().map(|c| (c.slug.clone(), c)).collect();
     super::timing::lap("site: pages");
     Ok(Staged { enabled: true, paths, cards })
+}
+
+/// Renders the pages of `episodes` (on all cores), stages them in `txn`, records them in `files`
+/// and `paths` (in the order of `episodes`) and returns their index cards.
+fn render_batch(
+    plan: &Plan,
+    channel: &Channel,
+    episodes: &[(&Item, &super::plan::Planned)],
+    txn: &mut Txn,
+    files: &mut Vec<Written>,
+    paths: &mut HashSet<String>,
+    rendering: &mut std::time::Duration,
+) -> Result<Vec<Card>, BuildError> {
+    let mut site = Site::new(channel, &plan.show.site, &plan.base_url);
+    for &(item, p) in episodes {
+        // The feed's notes HTML (same Markdown, same sanitiser), without the plain chapter list:
+        // the page has the chapter list with links that seek.
+        let notes = crate::feed::html::notes_to_html(&p.ep.description, &crate::Chapters::empty(), None);
+        let mut page = EpisodePage::new(&p.ep.slug, item, notes);
+        if let Some((src, _, _)) = &p.transcript {
+            let text = std::fs::read(src).map_err(io(src))?;
+            page.transcript = Some(crate::site::read_transcript(&String::from_utf8_lossy(&text)));
+        }
+        site.episodes.push(page);
+    }
+    let cards = site.episodes.iter().map(crate::site::card).collect();
+    let t = std::time::Instant::now();
+    let rendered = crate::site::render_episodes(&site);
+    *rendering += t.elapsed();
+    stage_pages(txn, rendered, files, paths)?;
+    Ok(cards)
+}
+
+/// Renders the assets and the index pages listing `cards` and stages them in `txn`, a few at a
+/// time (a large show's index pages are not held at once).
+fn stage_index(
+    txn: &mut Txn,
+    site: &Site<'_>,
+    cards: &[Card],
+    files: &mut Vec<Written>,
+    paths: &mut HashSet<String>,
+    rendering: &mut std::time::Duration,
+) -> Result<(), BuildError> {
+    const CHUNK: usize = 16;
+    let mut pages = crate::site::index_pages(site, cards);
+    loop {
+        let t = std::time::Instant::now();
+        let chunk: Vec<(String, String)> = pages.by_ref().take(CHUNK).collect();
+        *rendering += t.elapsed();
+        if chunk.is_empty() {
+            return Ok(());
+        }
+        stage_pages(txn, chunk, files, paths)?;
+    }
 }
 
 /// Stages `rendered` pages (path, HTML) in `txn`, recording each in `files` and `paths`.

@@ -9,7 +9,7 @@ use std::path::Path;
 use rayon::prelude::*;
 
 use super::commit::Txn;
-use super::incremental::{Fragment, OldFeed, Record};
+use super::incremental::{Fragment, Record};
 use super::plan::{Plan, Planned};
 use super::state::{BuildState, Recorder};
 use super::{BuildError, BuildOptions, EpisodeReport, Written, io};
@@ -62,8 +62,9 @@ impl Writer<'_> {
         let out = self.options.out.clone();
         let mut txn = Txn::new(&out);
         let mut files = Vec::new();
-        let mut reports = Vec::new();
-        let mut tagged_audio = Vec::new();
+        let mut reports = Vec::with_capacity(plan.episodes.len());
+        // (Sized for a first build, where every copy is made.)
+        let mut tagged_audio = Vec::with_capacity(plan.episodes.len());
         // The audio copies are made and tagged on all cores, then staged in folder order (the
         // first error in folder order is the one reported; the other copies are removed).
         let state = &*self.state;
@@ -74,30 +75,42 @@ impl Writer<'_> {
             audio.push(stage_copy(&mut txn, &out, p, copy?)?);
         }
         // A versioned copy goes away at the end of the build: keep it out of the probe cache.
-        let probed: Vec<std::path::PathBuf> = audio
+        // (Probed on all cores a batch ahead: a large show's probes are not all waiting at once.)
+        let mut probed: Vec<Option<std::path::PathBuf>> = audio
             .iter()
             .zip(&plan.episodes)
-            .filter(|(a, p)| !a.versioned && p.remote.is_none())
-            .map(|(a, _)| a.path.clone())
+            .map(|(a, p)| (!a.versioned && p.remote.is_none()).then(|| a.path.clone()))
             .collect();
-        self.cache.prefetch(&probed);
-        // The items are kept only where they serve again: all of them for the website and a
-        // paged feed, else those of the episodes with a file at a versioned name (the switch that
-        // lists those names renders them again); the others' fragments are the feed. They are made
-        // in batches, each batch's fragments rendered on all cores, so that a large show never
-        // holds every item and every fragment at once.
+        // The channel first (it stages the show artwork): each batch's website pages are made
+        // with it. Its files are reported after the episodes'.
+        let mut channel_files = Vec::new();
+        let channel = self.channel(plan, &mut txn, &mut channel_files)?;
+        let mut pages = super::site::Pages::new(plan);
+        // The items are kept only where they serve again: all of them for a paged feed, else
+        // those of the episodes with a file at a versioned name (the switch that lists those names
+        // renders them again); the others' fragments are the feed. They are made in batches, each
+        // batch's fragments and website pages rendered on all cores, so that a large show never
+        // holds every item, fragment and page at once.
         const BATCH: usize = 256;
-        let keep_all = plan.show.site.enabled || self.options.page_size.is_some();
+        let keep_all = self.options.page_size.is_some();
         let count = plan.episodes.len();
         // (Folder index, item): sparse, as most are not kept without the website.
         let mut kept: Vec<(usize, Item)> = Vec::new();
         let mut fragments: Vec<String> = Vec::with_capacity(count);
         let mut ranges = Vec::with_capacity(count);
         let mut batch: Vec<(usize, Item, bool)> = Vec::with_capacity(BATCH);
+        // The fragments go to a file until the feed is spliced (in memory if it cannot be made).
+        let spill_dir = out.join(".podmark");
+        let mut spill = Spill::new(&spill_dir).ok();
         let mut rendering = std::time::Duration::ZERO;
         let mut audio = audio.into_iter();
         for (n, p) in plan.episodes.iter().enumerate() {
             let Some(staged) = audio.next() else { break };
+            if n % BATCH == 0 {
+                let ahead = probed.get_mut(n..(n + BATCH).min(count)).unwrap_or_default();
+                let ahead: Vec<std::path::PathBuf> = ahead.iter_mut().filter_map(Option::take).collect();
+                self.cache.prefetch_with(&OUTPUT_PROBE, &ahead);
+            }
             let start = files.len();
             // (The audio was staged above; the other files are staged by `episode`.)
             let versioned_before = txn.versioned();
@@ -106,24 +119,36 @@ impl Writer<'_> {
             ranges.push(start..files.len());
             batch.push((n, item, keep_all || audio_versioned || txn.versioned() > versioned_before));
             reports.push(report);
-            tagged_audio.extend(tagged);
+            tagged_audio.extend(tagged.map(|meta| (n, meta)));
             plan.lock.set(&p.ep.slug, &p.guid);
             if batch.len() == BATCH || n + 1 == count {
                 // Each item rendered once: the feed is spliced from these fragments, and the next
                 // build keeps those of unchanged episodes (see `incremental`).
                 let t = std::time::Instant::now();
+                let spilled = spill.is_some();
                 let rendered: Vec<String> = batch
                     .par_iter()
                     .map(|(_, item, _)| {
-                        // Kept until the next build's splice: without the slack of a growing string.
+                        // Kept until the splice: without the slack of a growing string.
                         feed::write_item_fragment(item).map(|mut xml| {
-                            xml.shrink_to_fit();
+                            if !spilled {
+                                xml.shrink_to_fit();
+                            }
                             xml
                         })
                     })
                     .collect::<Result<_, feed::FeedError>>()?;
                 rendering += t.elapsed();
-                fragments.extend(rendered);
+                match spill.as_mut() {
+                    Some(s) => {
+                        s.push(&rendered).map_err(io(&spill_dir))?;
+                        fragments.extend(rendered.iter().map(|_| String::new()));
+                    }
+                    None => fragments.extend(rendered),
+                }
+                let items: Vec<(usize, &Item)> = batch.iter().map(|(n, item, _)| (*n, item)).collect();
+                pages.episodes(plan, &channel, &items, &mut txn)?;
+                drop(items);
                 kept.extend(batch.drain(..).filter_map(|(n, item, keep)| keep.then_some((n, item))));
             }
         }
@@ -146,31 +171,27 @@ impl Writer<'_> {
                 }
             }
         }
-        let channel = self.channel(plan, &mut txn, &mut files)?;
+        files.append(&mut channel_files);
         // The GUIDs are recorded before any feed lists them.
         save_lock(plan, self.rec)?;
         let order = feed_order(plan.show.show_type, &records);
-        // (Every item is at hand when the site is on; it renders nothing when it is off.)
-        let in_order: Vec<(&Item, &str)> =
-            order.iter().filter_map(|&i| Some((items.get(i)?.as_ref()?, records.get(i)?.slug.as_str()))).collect();
-        let mut site = super::site::stage(plan, &channel, &in_order, &mut txn, &mut files)?;
-        drop(in_order);
-        if keep_all && self.options.page_size.is_none() && !txn.has_versioned() {
-            // The website is staged, and the feed is spliced from the fragments alone.
-            items = Vec::new();
-        }
-        let (written, layout) = publish(self.options, &plan.base_url, &channel, txn, &order, &mut records, &items)?;
+        let mut site = pages.finish(plan, &channel, &order, &mut txn, &mut files)?;
+        let (written, layout) = publish(
+            self.options,
+            &plan.base_url,
+            &channel,
+            txn,
+            &order,
+            &mut records,
+            Kept { items: &items, spill: spill.as_ref() },
+        )?;
+        drop(spill);
         super::site::remove_stale(&out, &site).map_err(|e| BuildError::Unfinished(Box::new(e)))?;
         for r in &mut records {
             r.card = site.cards.remove(&r.slug);
         }
         files.extend(written);
-        for (key, src_meta, chapters) in tagged_audio {
-            let path = out.join(&key);
-            self.state
-                .record_audio(&key, &src_meta, &path, &chapters)
-                .map_err(|e| BuildError::Unfinished(Box::new(e)))?;
-        }
+        record_tagged(self.state, plan, &out, tagged_audio)?;
         let episodes = order.iter().filter_map(|&i| records.get(i)).map(|r| r.report.clone()).collect();
         Ok(Outputs { files, episodes, records, layout })
     }
@@ -187,7 +208,7 @@ impl Writer<'_> {
         let mut changed = Vec::new();
         let mut tagged_audio = Vec::new();
         let mut tagged = std::collections::HashSet::new();
-        for (p, copy) in plan.episodes.iter().zip(copies) {
+        for (n, (p, copy)) in plan.episodes.iter().zip(copies).enumerate() {
             let staged = stage_copy(&mut txn, &out, p, copy?)?;
             let mut files = Vec::new();
             let (item, report, tag) = self.episode(plan, p, staged, &mut txn, &mut files)?;
@@ -195,7 +216,7 @@ impl Writer<'_> {
             if tag.is_some() {
                 tagged.insert(p.ep.slug.clone());
             }
-            tagged_audio.extend(tag);
+            tagged_audio.extend(tag.map(|meta| (n, meta)));
             let xml = feed::write_item_fragment(&item)?;
             if let Some(r) = records.get_mut(i) {
                 *r = Record::new(p, report, &files, xml);
@@ -219,7 +240,8 @@ impl Writer<'_> {
             })
             .collect();
         let mut site = super::site::stage_some(plan, &channel, &fresh, listed, &mut txn, &mut tail)?;
-        let (written, layout) = publish(self.options, &plan.base_url, &channel, txn, &order, records, &items)?;
+        let (written, layout) =
+            publish(self.options, &plan.base_url, &channel, txn, &order, records, Kept { items: &items, spill: None })?;
         tail.extend(written);
         super::timing::lap("feed: report the pages");
         // No page can be stale: the episodes and the `[site]` table are as the last build left
@@ -230,12 +252,7 @@ impl Writer<'_> {
                 r.card = Some(card);
             }
         }
-        for (key, src_meta, chapters) in tagged_audio {
-            let path = out.join(&key);
-            self.state
-                .record_audio(&key, &src_meta, &path, &chapters)
-                .map_err(|e| BuildError::Unfinished(Box::new(e)))?;
-        }
+        record_tagged(self.state, plan, &out, tagged_audio)?;
         Ok(Fresh { changed, tail, order, tagged, layout })
     }
 
@@ -332,11 +349,12 @@ impl Writer<'_> {
         let rel = &p.audio_out_rel;
         let Staged { src_meta, current, changed, path: staged, versioned } = audio;
         // A versioned copy goes away at the end of the build: keep it out of the probe cache.
-        let probed = if versioned { crate::probe::probe_path(&staged) } else { self.cache.probe(&staged) };
+        let probed =
+            if versioned { OUTPUT_PROBE.probe_path(&staged) } else { self.cache.probe_with(&OUTPUT_PROBE, &staged) };
         let out_info =
             probed.map_err(|e| BuildError::Sources(vec![super::plan::problem(&staged, "audio", e.to_string())]))?;
         files.push(Written { path: rel.clone(), bytes: out_info.byte_length, changed });
-        let tagged = (!current).then(|| (rel.clone(), src_meta, p.ep.chapters.clone()));
+        let tagged = (!current).then_some(src_meta);
         let enclosure = Enclosure {
             url: format!("{}{rel}", plan.base_url),
             length: out_info.byte_length,
@@ -445,8 +463,9 @@ pub(super) fn publish(
     txn: Txn,
     order: &[usize],
     records: &mut [Record],
-    items: &[Option<Item>],
+    kept: Kept<'_>,
 ) -> Result<(Vec<Written>, Option<FeedLayout>), BuildError> {
+    let Kept { items, spill } = kept;
     let out = &options.out;
     let paged = options.page_size.is_some();
     let count = options.page_size.map_or(1, |size| records.len().div_ceil(size.get()).max(1));
@@ -480,13 +499,19 @@ pub(super) fn publish(
             let mut pieces = vec![Piece::Bytes(head.into_bytes().into())];
             let mut at = pieces.iter().map(Piece::len).sum::<u64>();
             for &i in order {
-                let piece = match (items.get(i), records.get(i)) {
-                    (Some(Some(item)), _) if !map.is_empty() => Piece::Bytes(
+                let spilled = spill.and_then(|s| s.spans.get(i));
+                let piece = match (items.get(i), records.get(i), spill.zip(spilled)) {
+                    (Some(Some(item)), _, _) if !map.is_empty() => Piece::Bytes(
                         feed::write_item_fragment(&redirect_item(item, map, base_url))?.into_bytes().into(),
                     ),
-                    (_, Some(r)) => match &r.xml {
+                    (_, _, Some((s, &(at, len)))) => {
+                        Piece::Copy { from: &s.file, range: at..at + len as u64, ours: true }
+                    }
+                    (_, Some(r), None) => match &r.xml {
                         Fragment::Rendered(xml) => Piece::Bytes(xml.as_bytes().into()),
-                        Fragment::Kept(old, range) => Piece::Kept(old, range.clone()),
+                        Fragment::Kept(old, range) => {
+                            Piece::Copy { from: &old.file, range: range.clone(), ours: false }
+                        }
                     },
                     _ => continue,
                 };
@@ -548,26 +573,65 @@ pub(super) fn publish(
     Ok((files, layout))
 }
 
-/// A part of the feed being written: bytes rendered now, or a range of the last build's feed.
+/// What [`publish`] splices the feed from besides the records' fragments.
+pub(super) struct Kept<'a> {
+    /// The items kept (by folder index): those with a file at a versioned name, or all of them
+    /// for a paged feed.
+    pub(super) items: &'a [Option<Item>],
+    /// The fragments, when they wait in a file rather than in the records.
+    pub(super) spill: Option<&'a Spill>,
+}
+
+/// A first build's feed fragments, in folder order, in a temporary file (in the state folder) from
+/// when they are rendered until the feed is spliced: a large show's feed is not held in memory
+/// beside everything else the build keeps.
+pub(super) struct Spill {
+    file: std::fs::File,
+    /// (Offset, length) of each fragment, by folder index.
+    spans: Vec<(u64, usize)>,
+    len: u64,
+}
+
+impl Spill {
+    fn new(dir: &Path) -> std::io::Result<Spill> {
+        Ok(Spill { file: tempfile::tempfile_in(dir)?, spans: Vec::new(), len: 0 })
+    }
+
+    /// Appends the next fragments (in folder order).
+    fn push(&mut self, fragments: &[String]) -> std::io::Result<()> {
+        let mut bytes = Vec::with_capacity(fragments.iter().map(String::len).sum());
+        for xml in fragments {
+            self.spans.push((self.len + bytes.len() as u64, xml.len()));
+            bytes.extend_from_slice(xml.as_bytes());
+        }
+        self.file.write_all(&bytes)?;
+        self.len += bytes.len() as u64;
+        Ok(())
+    }
+}
+
+/// A part of the feed being written: bytes rendered now, or a range of another file (the last
+/// build's feed, or this build's spilled fragments: `ours`).
 enum Piece<'a> {
     Bytes(std::borrow::Cow<'a, [u8]>),
-    Kept(&'a OldFeed, std::ops::Range<u64>),
+    Copy { from: &'a std::fs::File, range: std::ops::Range<u64>, ours: bool },
 }
 
 impl Piece<'_> {
     fn len(&self) -> u64 {
         match self {
             Piece::Bytes(b) => b.len() as u64,
-            Piece::Kept(_, range) => range.end - range.start,
+            Piece::Copy { range, .. } => range.end - range.start,
         }
     }
 }
 
-/// Appends `piece`, joining a kept range to the one before it when they are adjacent in the old
-/// feed (unchanged neighbours stay neighbours): one copy for each run of unchanged items.
+/// Appends `piece`, joining a range to the one before it when they are adjacent in the same file
+/// (unchanged neighbours in the old feed stay neighbours): one copy for each run of unchanged items.
 fn push_piece<'a>(pieces: &mut Vec<Piece<'a>>, piece: Piece<'a>) {
-    if let (Some(Piece::Kept(prev_old, prev)), Piece::Kept(old, range)) = (pieces.last_mut(), &piece)
-        && std::ptr::eq(*prev_old, *old)
+    if let (Some(Piece::Copy { from: prev_from, range: prev, .. }), Piece::Copy { from, range, .. }) =
+        (pieces.last_mut(), &piece)
+        && std::ptr::eq(*prev_from, *from)
         && prev.end == range.start
     {
         prev.end = range.end;
@@ -576,22 +640,35 @@ fn push_piece<'a>(pieces: &mut Vec<Piece<'a>>, piece: Piece<'a>) {
     pieces.push(piece);
 }
 
+/// Ranges shorter than this (a spilled fragment) are read into the writer's buffer; longer ones
+/// (a run of unchanged items) are copied by the kernel.
+const KERNEL_COPY_FROM: u64 = 1 << 16;
+
 /// Writes the feed at `path` from `pieces` (atomically, fsynced), unless it already holds those
-/// bytes; returns whether it wrote. Kept ranges are copied from the old feed by the kernel
-/// (`copy_file_range`), and a kept range that is where it was needs no comparing: an edit rebuild
-/// neither reads the unchanged items nor holds the feed in memory.
+/// bytes; returns whether it wrote. Long ranges are copied by the kernel (`copy_file_range`), and
+/// a range of the old feed that is where it was needs no comparing: an edit rebuild neither reads
+/// the unchanged items nor holds the feed in memory.
 fn write_feed(path: &Path, pieces: &[Piece<'_>]) -> std::io::Result<bool> {
     if holds(path, pieces).unwrap_or(false) {
         return Ok(false);
     }
+    let mut buf = Vec::new();
     crate::fsutil::replace_atomically(path, |w| {
         for piece in pieces {
             match piece {
                 Piece::Bytes(bytes) => w.write_all(bytes)?,
-                Piece::Kept(old, range) => {
-                    check_run(old, range)?;
-                    w.flush()?;
-                    crate::fsutil::copy_range(&old.file, range.clone(), w.get_mut())?;
+                Piece::Copy { from, range, ours } => {
+                    if !ours {
+                        check_run(from, range)?;
+                    }
+                    if range.end - range.start < KERNEL_COPY_FROM {
+                        buf.resize(usize::try_from(range.end - range.start).map_err(std::io::Error::other)?, 0);
+                        crate::fsutil::read_exact_at(from, &mut buf, range.start)?;
+                        w.write_all(&buf)?;
+                    } else {
+                        w.flush()?;
+                        crate::fsutil::copy_range(from, range.clone(), w.get_mut())?;
+                    }
                 }
             }
         }
@@ -601,7 +678,7 @@ fn write_feed(path: &Path, pieces: &[Piece<'_>]) -> std::io::Result<bool> {
 }
 
 /// Whether the file at `path` holds exactly the bytes of `pieces` (read in order through a
-/// buffer, skipping the kept ranges that are where they were in it).
+/// buffer; a range of the live file itself that is where it was is skipped, not compared).
 fn holds(path: &Path, pieces: &[Piece<'_>]) -> std::io::Result<bool> {
     use std::io::Read as _;
     let live = std::fs::File::open(path)?;
@@ -611,7 +688,7 @@ fn holds(path: &Path, pieces: &[Piece<'_>]) -> std::io::Result<bool> {
     }
     let mut reader = std::io::BufReader::with_capacity(1 << 16, live);
     let mut at = 0;
-    let mut buf = Vec::new();
+    let (mut buf, mut theirs) = (Vec::new(), Vec::new());
     for piece in pieces {
         match piece {
             Piece::Bytes(bytes) => {
@@ -621,13 +698,25 @@ fn holds(path: &Path, pieces: &[Piece<'_>]) -> std::io::Result<bool> {
                     return Ok(false);
                 }
             }
-            // Unchanged bytes where they were: the same, if the live feed is the old one.
-            Piece::Kept(old, range)
-                if range.start == at && crate::fsutil::same_file(&old.file.metadata()?, &live_meta) =>
+            Piece::Copy { from, range, .. }
+                if range.start == at && crate::fsutil::same_file(&from.metadata()?, &live_meta) =>
             {
                 reader.seek_relative(i64::try_from(piece.len()).map_err(std::io::Error::other)?)?;
             }
-            Piece::Kept(..) => return Ok(false),
+            Piece::Copy { from, range, .. } => {
+                let mut pos = range.start;
+                while pos < range.end {
+                    let n = usize::try_from((range.end - pos).min(1 << 16)).map_err(std::io::Error::other)?;
+                    buf.resize(n, 0);
+                    theirs.resize(n, 0);
+                    crate::fsutil::read_exact_at(from, &mut theirs, pos)?;
+                    reader.read_exact(&mut buf)?;
+                    if buf != theirs {
+                        return Ok(false);
+                    }
+                    pos += n as u64;
+                }
+            }
         }
         at += piece.len();
     }
@@ -637,13 +726,13 @@ fn holds(path: &Path, pieces: &[Piece<'_>]) -> std::io::Result<bool> {
 /// Checks that a run of kept items in the old feed starts and ends as an item does (the span was
 /// recorded for this file, whose size and modification time the build state checked): a feed
 /// changed behind podmark's back within one clock tick is an error, and the next build the full one.
-fn check_run(old: &OldFeed, range: &std::ops::Range<u64>) -> std::io::Result<()> {
+fn check_run(old: &std::fs::File, range: &std::ops::Range<u64>) -> std::io::Result<()> {
     const OPEN: &[u8] = b"\n<item>";
     const CLOSE: &[u8] = b"</item>";
     let (mut head, mut tail) = ([0; OPEN.len()], [0; CLOSE.len()]);
     let ok = range.end - range.start >= (OPEN.len() + CLOSE.len()) as u64
-        && crate::fsutil::read_exact_at(&old.file, &mut head, range.start).is_ok()
-        && crate::fsutil::read_exact_at(&old.file, &mut tail, range.end - CLOSE.len() as u64).is_ok()
+        && crate::fsutil::read_exact_at(old, &mut head, range.start).is_ok()
+        && crate::fsutil::read_exact_at(old, &mut tail, range.end - CLOSE.len() as u64).is_ok()
         && head == OPEN
         && tail == CLOSE;
     match ok {
@@ -689,15 +778,15 @@ pub(super) fn save_lock(plan: &Plan, rec: &mut Recorder) -> Result<(), BuildErro
     // still be the one this build read, or already what it would write.
     let dir = lock_path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let _held = crate::fsutil::lock_exclusive(dir, "saving guids.lock").map_err(io(dir))?;
-    let on_disk = std::fs::read_to_string(lock_path).ok();
-    if on_disk.as_deref() != Some(lock_text.as_str()) && Recorder::stat(lock_path) != plan.lock_stat {
+    let on_disk_same = crate::fsutil::holds(lock_path, lock_text.as_bytes()).unwrap_or(false);
+    if !on_disk_same && Recorder::stat(lock_path) != plan.lock_stat {
         return Err(BuildError::Sources(vec![super::plan::problem(
             lock_path,
             "guid-lock",
             "changed while the build ran (podmark mv, or another build?); nothing was published: build again",
         )]));
     }
-    let lock_stat = if on_disk.as_deref() != Some(lock_text.as_str()) {
+    let lock_stat = if !on_disk_same {
         crate::fsutil::write_if_changed(lock_path, lock_text.as_bytes()).map_err(io(lock_path))?;
         Recorder::stat(lock_path)
     } else {
@@ -753,8 +842,31 @@ fn stage_copy(txn: &mut Txn, out: &Path, p: &Planned, copy: Copy) -> Result<Stag
     })
 }
 
-/// What an audio copy was made from, recorded in the build state once the copy is in place.
-type TaggedAudio = (String, std::fs::Metadata, Chapters);
+/// How a copy in the output folder is probed: for its length, type and duration (its chapters are
+/// the episode's, not read back: a large show's probe cache does not hold them twice).
+const OUTPUT_PROBE: crate::probe::Probe = crate::probe::Probe { chapters: false, full_scan: false };
+
+/// What an audio copy was made from (the source's metadata), recorded in the build state once the
+/// copy is in place.
+type TaggedAudio = std::fs::Metadata;
+
+/// Records in `state` the audio copies made (folder index in `plan.episodes`, source metadata),
+/// now in place.
+fn record_tagged(
+    state: &mut BuildState,
+    plan: &Plan,
+    out: &Path,
+    tagged: Vec<(usize, TaggedAudio)>,
+) -> Result<(), BuildError> {
+    for (n, src_meta) in tagged {
+        let Some(p) = plan.episodes.get(n) else { continue };
+        let key = &p.audio_out_rel;
+        state
+            .record_audio(key, &src_meta, &out.join(key), &p.ep.chapters)
+            .map_err(|e| BuildError::Unfinished(Box::new(e)))?;
+    }
+    Ok(())
+}
 
 /// A copy of `src` with the chapters embedded (MP3 and MP4), staged in a temporary file beside
 /// `out` (removed if anything fails; made durable with the rest by the transaction).

@@ -7,16 +7,14 @@ use super::{Card, EpisodePage, Site, index_path, local};
 
 /// The index pages: the show, subscribe links and the episodes (`cards`, in feed order),
 /// `page_size` a page.
-pub(super) fn render(site: &Site<'_>, cards: &[Card]) -> Vec<(String, String)> {
+pub(super) fn render<'a>(site: &'a Site<'a>, cards: &'a [Card]) -> impl Iterator<Item = (String, String)> + 'a {
     let size = site.settings.page_size.get();
     let pages = cards.len().div_ceil(size).max(1);
-    (1..=pages)
-        .map(|n| {
-            let from = (n - 1) * size;
-            let eps = cards.get(from..(from + size).min(cards.len())).unwrap_or_default();
-            (index_path(n), page(site, n, pages, eps))
-        })
-        .collect()
+    (1..=pages).map(move |n| {
+        let from = (n - 1) * size;
+        let eps = cards.get(from..(from + size).min(cards.len())).unwrap_or_default();
+        (index_path(n), page(site, n, pages, eps))
+    })
 }
 
 /// What the index lists of `ep`.

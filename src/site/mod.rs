@@ -172,9 +172,14 @@ pub fn render(site: &Site<'_>) -> Vec<(String, String)> {
 
 /// The assets and the index pages, listing `cards` (in feed order).
 pub fn render_index(site: &Site<'_>, cards: &[Card]) -> Vec<(String, String)> {
-    let mut out = vec![("site.css".to_owned(), CSS.to_owned()), ("player.js".to_owned(), PLAYER_JS.to_owned())];
-    out.extend(index::render(site, cards));
-    out
+    index_pages(site, cards).collect()
+}
+
+/// [`render_index`], each page rendered when the iterator is advanced (a large show's index
+/// pages need not be held at once).
+pub fn index_pages<'a>(site: &'a Site<'a>, cards: &'a [Card]) -> impl Iterator<Item = (String, String)> + 'a {
+    let assets = [("site.css".to_owned(), CSS.to_owned()), ("player.js".to_owned(), PLAYER_JS.to_owned())];
+    assets.into_iter().chain(index::render(site, cards))
 }
 
 /// The pages of `site.episodes`, rendered on all cores, in order.

@@ -404,25 +404,40 @@ impl GuidLock {
 
     /// The file's text (sorted, stable).
     pub fn to_toml(&self) -> String {
-        let mut out = String::from(HEADER);
+        // Measured first, then written into a string of that size: a large show's lock is held
+        // while it is saved, without the room a growing string keeps.
+        let mut entry = String::new();
+        let mut len = HEADER.len();
         for (k, v) in &self.episodes {
-            out.push_str(&format!(
-                "[episodes.{}]\nguid = {}\ncheck = {}\n",
-                toml_string(k),
-                toml_string(&v.guid),
-                toml_string(&v.check)
-            ));
-            for (key, value) in [("audio", &v.audio), ("date", &v.date), ("title", &v.title)] {
-                if let Some(value) = value {
-                    out.push_str(&format!("{key} = {}\n", toml_string(value)));
-                }
-            }
-            if let Some(p) = v.permalink {
-                out.push_str(&format!("permalink = {p}\n"));
-            }
-            out.push('\n');
+            entry.clear();
+            Self::push_entry(&mut entry, k, v);
+            len += entry.len();
+        }
+        let mut out = String::with_capacity(len);
+        out.push_str(HEADER);
+        for (k, v) in &self.episodes {
+            Self::push_entry(&mut out, k, v);
         }
         out
+    }
+
+    /// Appends the lock's entry for episode `k`.
+    fn push_entry(out: &mut String, k: &str, v: &LockEntry) {
+        out.push_str(&format!(
+            "[episodes.{}]\nguid = {}\ncheck = {}\n",
+            toml_string(k),
+            toml_string(&v.guid),
+            toml_string(&v.check)
+        ));
+        for (key, value) in [("audio", &v.audio), ("date", &v.date), ("title", &v.title)] {
+            if let Some(value) = value {
+                out.push_str(&format!("{key} = {}\n", toml_string(value)));
+            }
+        }
+        if let Some(p) = v.permalink {
+            out.push_str(&format!("permalink = {p}\n"));
+        }
+        out.push('\n');
     }
 }
 
