@@ -212,6 +212,54 @@ fn invocations(template: &Path, scratch: &Path, set: &str) -> usize {
     counts.values().copied().max().unwrap_or(0)
 }
 
+/// One faulted build: the group of system calls, the set strace injects into, the fault, and which
+/// invocation.
+type Case = (&'static str, &'static str, &'static str, usize);
+
+/// The faults to try: for each group, up to [`MAX_POINTS`] of the `calls(set)` invocations a
+/// fault-free build makes, spread evenly, each with every fault.
+fn cases(mut calls: impl FnMut(&str) -> usize) -> Vec<Case> {
+    let mut cases = Vec::new();
+    for &(group, set) in SYSCALLS {
+        let n = calls(set);
+        eprintln!("{group}: {n} calls");
+        let step = n.div_ceil(MAX_POINTS).max(1);
+        for when in (1..=n).step_by(step) {
+            for &fault in FAULTS {
+                cases.push((group, set, fault, when));
+            }
+        }
+    }
+    cases
+}
+
+/// Most of the `cases` faulted builds stopped (`stopped`), and none went wrong (`failures`).
+fn assert_faults_held(cases: usize, stopped: usize, failures: &[String]) {
+    assert!(stopped > cases / 3, "most faults stop the build ({stopped} of {cases})");
+    assert!(failures.is_empty(), "{} of {cases} faulted builds went wrong:\n{}", failures.len(), failures.join("\n"));
+}
+
+/// What is wrong after a faulted build `out` of the show at `root` (built by `cmd`): a feed that
+/// `check` rejects or that lists a missing file, an output other than `expected` from a build that
+/// exited 0, or a next build (without faults) that fails or gives other output. Empty if nothing.
+fn faulted_case_problems(root: &Path, cmd: &[String], out: &Output, expected: &Snapshot) -> String {
+    let mut problems = feed_problems(root);
+    if out.status.success() {
+        if snapshot(root) != *expected {
+            problems += "the build exited 0 but its output differs from a fault-free build\n";
+        }
+    } else {
+        // The next build, without faults, finishes the job.
+        let again = Command::new(&cmd[0]).args(&cmd[1..]).output().unwrap();
+        if !again.status.success() {
+            problems += &format!("the next build failed: {}\n", String::from_utf8_lossy(&again.stderr));
+        } else if snapshot(root) != *expected {
+            problems += "the next build's output differs from a fault-free build\n";
+        }
+    }
+    problems
+}
+
 #[test]
 fn faults_in_a_rebuild_never_leave_a_feed_that_check_rejects_or_lists_missing_files() {
     if !common::require_strace() {
@@ -228,17 +276,7 @@ fn faults_in_a_rebuild_never_leave_a_feed_that_check_rejects_or_lists_missing_fi
     let expected = snapshot(&clean);
     assert!(expected != snapshot(&template), "the rebuild changes the feed");
 
-    let mut cases = Vec::new();
-    for &(group, set) in SYSCALLS {
-        let n = invocations(&template, scratch.path(), set);
-        eprintln!("{group}: {n} calls");
-        let step = n.div_ceil(MAX_POINTS).max(1);
-        for when in (1..=n).step_by(step) {
-            for &fault in FAULTS {
-                cases.push((group, set, fault, when));
-            }
-        }
-    }
+    let cases = cases(|set| invocations(&template, scratch.path(), set));
     let next = AtomicUsize::new(0);
     let failures = Mutex::new(Vec::new());
     let (completed, stopped) = (AtomicUsize::new(0), AtomicUsize::new(0));
@@ -251,24 +289,14 @@ fn faults_in_a_rebuild_never_leave_a_feed_that_check_rejects_or_lists_missing_fi
                     let root = scratch.path().join(format!("case-{i}"));
                     copy_tree(&template, &root);
                     let inject = format!("inject={set}:{fault}:when={when}");
-                    let out = strace(&["-o", "/dev/null", "-e", &inject], &build_command(&root));
+                    let cmd = build_command(&root);
+                    let out = strace(&["-o", "/dev/null", "-e", &inject], &cmd);
                     let what = format!("{group} #{when} {fault}");
-                    let mut problems = feed_problems(&root);
-                    if out.status.success() {
-                        completed.fetch_add(1, Ordering::Relaxed);
-                        if snapshot(&root) != expected {
-                            problems += "the build exited 0 but its output differs from a fault-free build\n";
-                        }
-                    } else {
-                        stopped.fetch_add(1, Ordering::Relaxed);
-                        // The next build, without faults, finishes the job.
-                        let again = build(&root);
-                        if !again.status.success() {
-                            problems += &format!("the next build failed: {}\n", String::from_utf8_lossy(&again.stderr));
-                        } else if snapshot(&root) != expected {
-                            problems += "the next build's output differs from a fault-free build\n";
-                        }
-                    }
+                    match out.status.success() {
+                        true => completed.fetch_add(1, Ordering::Relaxed),
+                        false => stopped.fetch_add(1, Ordering::Relaxed),
+                    };
+                    let problems = faulted_case_problems(&root, &cmd, &out, &expected);
                     if !problems.is_empty() {
                         let stderr = String::from_utf8_lossy(&out.stderr);
                         failures.lock().unwrap().push(format!("{what} (exit {:?}; {stderr}):\n{problems}", out.status));
@@ -282,14 +310,7 @@ fn faults_in_a_rebuild_never_leave_a_feed_that_check_rejects_or_lists_missing_fi
     let failures = failures.into_inner().unwrap();
     let (completed, stopped) = (completed.into_inner(), stopped.into_inner());
     eprintln!("{} faulted builds: {completed} completed, {stopped} stopped", cases.len());
-    assert!(stopped > cases.len() / 3, "most faults stop the build ({stopped} of {})", cases.len());
-    assert!(
-        failures.is_empty(),
-        "{} of {} faulted builds went wrong:\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n")
-    );
+    assert_faults_held(cases.len(), stopped, &failures);
 }
 
 #[test]
@@ -430,8 +451,7 @@ fn faults_in_an_incremental_rebuild_that_copies_the_unchanged_items_leave_old_or
     let chapters = std::fs::read_to_string(slots[0].join("feed/chapters/001-a.json")).unwrap();
     assert!(feed.contains("One more paragraph") && chapters.contains("\"startTime\": 0.4,"), "both edits are in");
 
-    let mut cases = Vec::new();
-    for &(group, set) in SYSCALLS {
+    let cases = cases(|set| {
         let cmd = fresh(0);
         let log = scratch.path().join("strace.log");
         let out = Command::new("strace")
@@ -440,15 +460,8 @@ fn faults_in_an_incremental_rebuild_that_copies_the_unchanged_items_leave_old_or
             .output()
             .unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let n =
-            std::fs::read_to_string(&log).unwrap().lines().filter(|l| !l.contains("+++") && !l.contains("---")).count();
-        let step = n.div_ceil(MAX_POINTS).max(1);
-        for when in (1..=n).step_by(step) {
-            for &fault in FAULTS {
-                cases.push((group, set, fault, when));
-            }
-        }
-    }
+        std::fs::read_to_string(&log).unwrap().lines().filter(|l| !l.contains("+++") && !l.contains("---")).count()
+    });
     let next = AtomicUsize::new(0);
     let failures = Mutex::new(Vec::new());
     let stopped = AtomicUsize::new(0);
@@ -460,20 +473,10 @@ fn faults_in_an_incremental_rebuild_that_copies_the_unchanged_items_leave_old_or
                 while let Some(&(group, set, fault, when)) = cases.get(next.fetch_add(1, Ordering::Relaxed)) {
                     let cmd = fresh(k);
                     let out = strace(&["-o", "/dev/null", "-e", &format!("inject={set}:{fault}:when={when}")], &cmd);
-                    let mut problems = feed_problems(&slots[k]);
-                    if out.status.success() {
-                        if snapshot(&slots[k]) != *expected {
-                            problems += "the build exited 0 but its output differs from a fault-free build\n";
-                        }
-                    } else {
+                    if !out.status.success() {
                         stopped.fetch_add(1, Ordering::Relaxed);
-                        let again = Command::new(&cmd[0]).args(&cmd[1..]).output().unwrap();
-                        if !again.status.success() {
-                            problems += &format!("the next build failed: {}\n", String::from_utf8_lossy(&again.stderr));
-                        } else if snapshot(&slots[k]) != *expected {
-                            problems += "the next build's output differs from a fault-free build\n";
-                        }
                     }
+                    let problems = faulted_case_problems(&slots[k], &cmd, &out, expected);
                     if !problems.is_empty() {
                         let stderr = String::from_utf8_lossy(&out.stderr);
                         let what = format!("{group} #{when} {fault}");
@@ -486,12 +489,5 @@ fn faults_in_an_incremental_rebuild_that_copies_the_unchanged_items_leave_old_or
     let failures = failures.into_inner().unwrap();
     let stopped = stopped.into_inner();
     eprintln!("{} faulted incremental builds: {stopped} stopped", cases.len());
-    assert!(stopped > cases.len() / 3, "most faults stop the build ({stopped} of {})", cases.len());
-    assert!(
-        failures.is_empty(),
-        "{} of {} faulted builds went wrong:\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n")
-    );
+    assert_faults_held(cases.len(), stopped, &failures);
 }
