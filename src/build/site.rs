@@ -32,6 +32,9 @@ pub(super) struct Pages {
     written: Vec<Option<Written>>,
     paths: HashSet<String>,
     rendering: std::time::Duration,
+    /// Time spent rendering and staging episode pages (within the episodes' loop), for
+    /// `PODMARK_TIMINGS`.
+    staging: std::time::Duration,
 }
 
 impl Pages {
@@ -44,6 +47,7 @@ impl Pages {
             written: vec![None; count],
             paths: HashSet::with_capacity(count),
             rendering: std::time::Duration::ZERO,
+            staging: std::time::Duration::ZERO,
         }
     }
 
@@ -58,6 +62,7 @@ impl Pages {
         if !self.enabled {
             return Ok(());
         }
+        let started = std::time::Instant::now();
         let episodes: Vec<(&Item, &super::plan::Planned)> =
             batch.iter().filter_map(|&(n, item)| Some((item, plan.episodes.get(n)?))).collect();
         let mut files = Vec::with_capacity(episodes.len());
@@ -69,6 +74,7 @@ impl Pages {
                 *w = Some(written);
             }
         }
+        self.staging += started.elapsed();
         Ok(())
     }
 
@@ -82,10 +88,13 @@ impl Pages {
         txn: &mut Txn,
         files: &mut Vec<Written>,
     ) -> Result<Staged, BuildError> {
+        // The episode pages were made in the episodes' loop: their time is the website's.
+        super::timing::part("site: episode pages", self.staging);
         super::timing::lap("episodes: files and items");
         if !self.enabled {
             return Ok(Staged { enabled: false, paths: HashSet::new(), cards: HashMap::new() });
         }
+        self.rendering = std::time::Duration::ZERO;
         let cards: Vec<Card> = order.iter().filter_map(|&n| self.cards.get_mut(n)?.take()).collect();
         let site = Site::new(channel, &plan.show.site, &plan.base_url);
         stage_index(txn, &site, &cards, files, &mut self.paths, &mut self.rendering)?;
