@@ -240,38 +240,77 @@ pub(crate) fn real_path(path: &Path) -> io::Result<std::path::PathBuf> {
 /// Writes `bytes` to `path` atomically unless the file already holds exactly those bytes (so a
 /// rebuild leaves modification times alone). Returns whether it wrote.
 pub(crate) fn write_if_changed(path: &Path, bytes: &[u8]) -> io::Result<bool> {
-    if holds(path, bytes).unwrap_or(false) {
+    if holds(path, &[Piece::Bytes(bytes.into())]).unwrap_or(false) {
         return Ok(false);
     }
     replace_atomically(path, |w| w.write_all(bytes))?;
     Ok(true)
 }
 
-/// Whether the file at `path` holds exactly `bytes`, read through a small buffer (a large file is
-/// not held in memory beside `bytes`).
-pub(crate) fn holds(path: &Path, bytes: &[u8]) -> io::Result<bool> {
+/// A part of a file's content: bytes, or a range of another open file (`ours`: a file this
+/// process wrote, e.g. the build's spilled feed fragments, as against the last build's feed).
+pub(crate) enum Piece<'a> {
+    /// These bytes.
+    Bytes(std::borrow::Cow<'a, [u8]>),
+    /// The bytes `range` of `from`.
+    Copy { from: &'a File, range: std::ops::Range<u64>, ours: bool },
+}
+
+impl Piece<'_> {
+    /// Its length in bytes.
+    pub(crate) fn len(&self) -> u64 {
+        match self {
+            Piece::Bytes(b) => b.len() as u64,
+            Piece::Copy { range, .. } => range.end - range.start,
+        }
+    }
+}
+
+/// Whether the file at `path` holds exactly the bytes of `pieces`, read in order through a 64 KB
+/// buffer (a large file is not held in memory); a range of the file itself (same device and
+/// inode) that is where it was is skipped, not compared.
+pub(crate) fn holds(path: &Path, pieces: &[Piece<'_>]) -> io::Result<bool> {
     use std::io::Read as _;
-    let mut f = File::open(path)?;
-    if f.metadata()?.len() != bytes.len() as u64 {
+    let live = File::open(path)?;
+    let live_meta = live.metadata()?;
+    if live_meta.len() != pieces.iter().map(Piece::len).sum::<u64>() {
         return Ok(false);
     }
-    let mut buf = vec![0; (1 << 16).min(bytes.len().max(1))];
-    let mut rest = bytes;
-    loop {
-        let n = match f.read(&mut buf) {
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        if n == 0 {
-            return Ok(rest.is_empty());
+    let mut reader = io::BufReader::with_capacity(1 << 16, live);
+    let mut at = 0;
+    let (mut buf, mut theirs) = (Vec::new(), Vec::new());
+    for piece in pieces {
+        match piece {
+            Piece::Bytes(bytes) => {
+                for chunk in bytes.chunks(1 << 16) {
+                    buf.resize(chunk.len(), 0);
+                    reader.read_exact(&mut buf)?;
+                    if buf != chunk {
+                        return Ok(false);
+                    }
+                }
+            }
+            Piece::Copy { from, range, .. } if range.start == at && same_file(&from.metadata()?, &live_meta) => {
+                reader.seek_relative(i64::try_from(piece.len()).map_err(io::Error::other)?)?;
+            }
+            Piece::Copy { from, range, .. } => {
+                let mut pos = range.start;
+                while pos < range.end {
+                    let n = usize::try_from((range.end - pos).min(1 << 16)).map_err(io::Error::other)?;
+                    buf.resize(n, 0);
+                    theirs.resize(n, 0);
+                    read_exact_at(from, &mut theirs, pos)?;
+                    reader.read_exact(&mut buf)?;
+                    if buf != theirs {
+                        return Ok(false);
+                    }
+                    pos += n as u64;
+                }
+            }
         }
-        let (Some(read), Some(expected)) = (buf.get(..n), rest.get(..n)) else { return Ok(false) };
-        if read != expected {
-            return Ok(false);
-        }
-        rest = rest.get(n..).unwrap_or_default();
+        at += piece.len();
     }
+    Ok(true)
 }
 
 /// How long [`lock_exclusive`] waits for another podmark before it gives up, unless the
@@ -408,6 +447,28 @@ fn same_object(_file: &File, _path: &Path) -> io::Result<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn holds_compares_bytes_and_ranges_of_other_files_and_skips_its_own_ranges_in_place() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (live, other) = (dir.path().join("live"), dir.path().join("other"));
+        std::fs::write(&live, b"head<item>a</item><item>b</item>tail").expect("write");
+        std::fs::write(&other, b"xx<item>b</item>yy").expect("write");
+        let (live_file, other_file) = (File::open(&live).expect("open"), File::open(&other).expect("open"));
+        let bytes = |b: &'static [u8]| Piece::Bytes(b.into());
+        let copy = |from, range| Piece::Copy { from, range, ours: false };
+        // Its own range where it was, another file's equal range, bytes.
+        let same = [bytes(b"head"), copy(&live_file, 4..18), copy(&other_file, 2..16), bytes(b"tail")];
+        assert!(holds(&live, &same).expect("holds"));
+        // Another file's range with other bytes; bytes that differ; another length.
+        let other_bytes = [bytes(b"head"), copy(&live_file, 4..18), copy(&other_file, 4..18), bytes(b"tail")];
+        assert!(!holds(&live, &other_bytes).expect("holds"));
+        assert!(!holds(&live, &[bytes(b"head<item>a</item><item>c</item>tail")]).expect("holds"));
+        assert!(!holds(&live, &[bytes(b"head")]).expect("holds"));
+        // Its own range moved elsewhere is not taken as equal.
+        assert!(!holds(&live, &[copy(&live_file, 0..4), copy(&live_file, 0..32)]).expect("holds"));
+        assert!(holds(&live, &[bytes(b"head<item>a</item><item>b</item>tail")]).expect("holds"));
+    }
 
     #[test]
     fn failure_leaves_the_file_untouched() {

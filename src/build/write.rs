@@ -17,6 +17,7 @@ use crate::Chapters;
 use crate::diagnostic::Diagnostic;
 use crate::feed::{self, Channel, Enclosure, Item, Locked, Transcript};
 use crate::formats::{Format, WriteOptions};
+use crate::fsutil::Piece;
 use crate::probe::ProbeCache;
 use crate::sources::SourceDiagnostic;
 use crate::sources::show::ShowType;
@@ -610,22 +611,6 @@ impl Spill {
     }
 }
 
-/// A part of the feed being written: bytes rendered now, or a range of another file (the last
-/// build's feed, or this build's spilled fragments: `ours`).
-enum Piece<'a> {
-    Bytes(std::borrow::Cow<'a, [u8]>),
-    Copy { from: &'a std::fs::File, range: std::ops::Range<u64>, ours: bool },
-}
-
-impl Piece<'_> {
-    fn len(&self) -> u64 {
-        match self {
-            Piece::Bytes(b) => b.len() as u64,
-            Piece::Copy { range, .. } => range.end - range.start,
-        }
-    }
-}
-
 /// Appends `piece`, joining a range to the one before it when they are adjacent in the same file
 /// (unchanged neighbours in the old feed stay neighbours): one copy for each run of unchanged items.
 fn push_piece<'a>(pieces: &mut Vec<Piece<'a>>, piece: Piece<'a>) {
@@ -649,7 +634,7 @@ const KERNEL_COPY_FROM: u64 = 1 << 16;
 /// a range of the old feed that is where it was needs no comparing: an edit rebuild neither reads
 /// the unchanged items nor holds the feed in memory.
 fn write_feed(path: &Path, pieces: &[Piece<'_>]) -> std::io::Result<bool> {
-    if holds(path, pieces).unwrap_or(false) {
+    if crate::fsutil::holds(path, pieces).unwrap_or(false) {
         return Ok(false);
     }
     let mut buf = Vec::new();
@@ -674,52 +659,6 @@ fn write_feed(path: &Path, pieces: &[Piece<'_>]) -> std::io::Result<bool> {
         }
         Ok(())
     })?;
-    Ok(true)
-}
-
-/// Whether the file at `path` holds exactly the bytes of `pieces` (read in order through a
-/// buffer; a range of the live file itself that is where it was is skipped, not compared).
-fn holds(path: &Path, pieces: &[Piece<'_>]) -> std::io::Result<bool> {
-    use std::io::Read as _;
-    let live = std::fs::File::open(path)?;
-    let live_meta = live.metadata()?;
-    if live_meta.len() != pieces.iter().map(Piece::len).sum::<u64>() {
-        return Ok(false);
-    }
-    let mut reader = std::io::BufReader::with_capacity(1 << 16, live);
-    let mut at = 0;
-    let (mut buf, mut theirs) = (Vec::new(), Vec::new());
-    for piece in pieces {
-        match piece {
-            Piece::Bytes(bytes) => {
-                buf.resize(bytes.len(), 0);
-                reader.read_exact(&mut buf)?;
-                if buf != **bytes {
-                    return Ok(false);
-                }
-            }
-            Piece::Copy { from, range, .. }
-                if range.start == at && crate::fsutil::same_file(&from.metadata()?, &live_meta) =>
-            {
-                reader.seek_relative(i64::try_from(piece.len()).map_err(std::io::Error::other)?)?;
-            }
-            Piece::Copy { from, range, .. } => {
-                let mut pos = range.start;
-                while pos < range.end {
-                    let n = usize::try_from((range.end - pos).min(1 << 16)).map_err(std::io::Error::other)?;
-                    buf.resize(n, 0);
-                    theirs.resize(n, 0);
-                    crate::fsutil::read_exact_at(from, &mut theirs, pos)?;
-                    reader.read_exact(&mut buf)?;
-                    if buf != theirs {
-                        return Ok(false);
-                    }
-                    pos += n as u64;
-                }
-            }
-        }
-        at += piece.len();
-    }
     Ok(true)
 }
 
@@ -778,7 +717,7 @@ pub(super) fn save_lock(plan: &Plan, rec: &mut Recorder) -> Result<(), BuildErro
     // still be the one this build read, or already what it would write.
     let dir = lock_path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let _held = crate::fsutil::lock_exclusive(dir, "saving guids.lock").map_err(io(dir))?;
-    let on_disk_same = crate::fsutil::holds(lock_path, lock_text.as_bytes()).unwrap_or(false);
+    let on_disk_same = crate::fsutil::holds(lock_path, &[Piece::Bytes(lock_text.as_bytes().into())]).unwrap_or(false);
     if !on_disk_same && Recorder::stat(lock_path) != plan.lock_stat {
         return Err(BuildError::Sources(vec![super::plan::problem(
             lock_path,
