@@ -17,7 +17,7 @@ pub(super) fn read<T: DeserializeOwned>(path: &Path, what: &str) -> Option<T> {
     read_with_id(path, what).map(|(value, _)| value)
 }
 
-/// [`read`], and the record's [`Encoded::id`].
+/// [`read`], and the record's id (what [`write`] returned).
 pub(super) fn read_with_id<T: DeserializeOwned>(path: &Path, what: &str) -> Option<(T, u64)> {
     let bytes = std::fs::read(path).ok()?;
     let body = bytes.strip_prefix(magic(what).as_bytes())?;
@@ -27,41 +27,45 @@ pub(super) fn read_with_id<T: DeserializeOwned>(path: &Path, what: &str) -> Opti
     }
 }
 
-/// A record in its binary form, ready to be written.
-pub(super) struct Encoded {
-    bytes: Vec<u8>,
-    /// Its length and CRC-32: another record can name this one, so that a pair of records written
-    /// one after the other (neither fsynced) is used only as a pair.
-    pub(super) id: u64,
-}
-
+/// A record's id: its length and CRC-32. Another record can name this one, so that a pair of
+/// records written one after the other (neither fsynced) is used only as a pair.
 fn id_of(bytes: &[u8]) -> u64 {
     ((bytes.len() as u64) << 32) | u64::from(crc32fast::hash(bytes))
 }
 
-/// `value` as the `what` record.
-pub(super) fn encode<T: Serialize>(what: &str, value: &T) -> std::io::Result<Encoded> {
-    // Into memory: postcard's `io::Write` flavour writes a call per field.
-    let bytes = postcard::to_extend(value, magic(what).into_bytes()).map_err(std::io::Error::other)?;
-    Ok(Encoded { id: id_of(&bytes), bytes })
-}
-
-/// Writes `record` to `path`, atomically but not fsynced (a record lost in a crash only sends the
-/// next build down the full path).
-pub(super) fn write_encoded(path: &Path, record: &Encoded) -> std::io::Result<()> {
-    crate::fsutil::replace_unsynced(path, |w| std::io::Write::write_all(w, &record.bytes))
-}
-
 /// Writes `value` as the `what` record in `path`, atomically but not fsynced (a record lost in a
-/// crash only sends the next build down the full path).
-pub(super) fn write<T: Serialize>(path: &Path, what: &str, value: &T) -> std::io::Result<()> {
+/// crash only sends the next build down the full path), and returns its id (see [`read_with_id`]).
+/// Streamed through the file's buffer (a call per field, no system call each), its length and
+/// CRC-32 taken on the way: a large show's record is not held in memory whole beside what it
+/// records.
+pub(super) fn write<T: Serialize>(path: &Path, what: &str, value: &T) -> std::io::Result<u64> {
+    /// Passes bytes on, counting and hashing them.
+    struct Tally<'w, W> {
+        inner: &'w mut W,
+        len: u64,
+        crc: crc32fast::Hasher,
+    }
+    impl<W: std::io::Write> std::io::Write for Tally<'_, W> {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let n = self.inner.write(buf)?;
+            let written = buf.get(..n).unwrap_or_default();
+            self.crc.update(written);
+            self.len += n as u64;
+            Ok(n)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            self.inner.flush()
+        }
+    }
+    let mut id = 0;
     crate::fsutil::replace_unsynced(path, |w| {
-        std::io::Write::write_all(w, magic(what).as_bytes())?;
-        // Through the file's buffer (a call per field, no system call): a large show's record is
-        // not held in memory whole beside what it records.
-        postcard::to_io(value, &mut *w).map_err(std::io::Error::other)?;
+        let mut tally = Tally { inner: w, len: 0, crc: crc32fast::Hasher::new() };
+        std::io::Write::write_all(&mut tally, magic(what).as_bytes())?;
+        postcard::to_io(value, &mut tally).map_err(std::io::Error::other)?;
+        id = (tally.len << 32) | u64::from(tally.crc.finalize());
         Ok(())
-    })
+    })?;
+    Ok(id)
 }
 
 /// A field kept as JSON text inside a binary record: diagnostics are internally tagged enums,
@@ -140,7 +144,10 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("rec");
         let rec = vec![Rec { name: "ep-1".into(), n: Some(7) }, Rec { name: "ep-2".into(), n: None }];
-        write(&path, "test", &rec).expect("write");
+        let id = write(&path, "test", &rec).expect("write");
+        // The id written is the one read: length and CRC-32 of the whole file.
+        assert_eq!(read_with_id::<Vec<Rec>>(&path, "test").map(|(_, found)| found), Some(id));
+        assert_eq!(id >> 32, std::fs::metadata(&path).expect("stat").len());
         assert_eq!(read::<Vec<Rec>>(&path, "test"), Some(rec));
         assert_eq!(read::<Vec<Rec>>(&path, "other"), None, "another record's name");
         let bytes = std::fs::read(&path).expect("read");

@@ -77,19 +77,8 @@ impl Txn {
     /// Stages `bytes` as the content of `rel` (see the module docs); `listed`: a feed refers to it.
     /// Returns whether the content changes.
     pub(super) fn bytes(&mut self, rel: &str, bytes: &[u8], listed: bool) -> Result<bool, BuildError> {
-        let path = self.out.join(rel);
-        match std::fs::read(&path) {
-            Ok(old) if old == bytes => return Ok(false),
-            Ok(_) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                mkdirs(&path)?;
-                crate::fsutil::replace_unsynced(&path, |w| w.write_all(bytes)).map_err(io(&path))?;
-                self.unsynced.push(path);
-                return Ok(true);
-            }
-            Err(e) => return Err(BuildError::Io { path, source: e }),
-        }
-        self.changed(rel, bytes, listed)
+        let changed = self.bytes_many(&[(rel.to_owned(), bytes)], listed)?;
+        Ok(changed.first().copied().unwrap_or(true))
     }
 
     /// Stages `bytes` as the new content of `rel`, which exists with other bytes (see

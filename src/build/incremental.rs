@@ -199,16 +199,19 @@ pub(super) fn pages_key(show: &Show) -> u64 {
     h.finish()
 }
 
-/// The records of a build (full or incremental) for the next one, encoded: [`write`] them, and
-/// give their id to the build state. `None` if they cannot be encoded (the next build takes the full path).
-pub(super) fn encode(
+/// Saves the records of a build (full or incremental) for the next one (atomically; it is a cache:
+/// no fsync, and a torn file or one the build state does not name is simply not used). Returns
+/// their id, for the build state; `None` if they could not be written (the next build takes the
+/// full path).
+pub(super) fn save(
+    state_dir: &Path,
     key: &str,
     show: &Show,
     mut records: Vec<Record>,
     warnings: &[SourceDiagnostic],
     episodes_dir: &Path,
     feed: Option<FeedLayout>,
-) -> Option<super::binary::Encoded> {
+) -> Option<u64> {
     // Each warning goes with the episode whose folder holds its file; the rest are the show's.
     let by_dir: HashMap<PathBuf, usize> =
         records.iter().enumerate().map(|(i, r)| (episodes_dir.join(&r.slug), i)).collect();
@@ -234,17 +237,12 @@ pub(super) fn encode(
         warnings: global,
         feed,
     };
-    super::binary::encode("items", &Items { header, records }).ok()
-}
-
-/// Writes the encoded records (atomically; it is a cache: no fsync, and a torn file or one the
-/// build state does not name is simply not used), or removes the old ones if there are none.
-pub(super) fn write(state_dir: &Path, items: Option<&super::binary::Encoded>) {
     let path = state_dir.join("items");
-    if items.is_none_or(|items| super::binary::write_encoded(&path, items).is_err()) {
-        // Only a cache: the next build takes the full path.
+    let id = super::binary::write(&path, "items", &Items { header, records }).ok();
+    if id.is_none() {
         let _ = std::fs::remove_file(&path);
     }
+    id
 }
 
 /// What an incremental build needs from [`super::build`].
@@ -442,17 +440,14 @@ pub(super) fn build(cx: &Context<'_>, state: &mut BuildState) -> Result<Option<B
         up_to_date: false,
     };
     super::timing::lap("state: report");
-    let encoded = encode(cx.key, &plan.show, items.records, &report.warnings, &options.episodes, fresh.layout);
-    super::timing::lap("state: encode the items");
+    // The items first: the state names them.
+    let id = save(state_dir, cx.key, &plan.show, items.records, &report.warnings, &options.episodes, fresh.layout);
+    super::timing::lap("state: save the items");
     // The new fingerprint: the clean episodes' stamps as they were, the rest as read now.
     rec.adopt_unchanged(state, &dirty_dirs, cx.changed);
-    let id = encoded.as_ref().map(|e| e.id);
-    let state_path = state_dir.join("build-state");
-    let ((), saved) = rayon::join(
-        || write(state_dir, encoded.as_ref()),
-        || state.save(&state_path, rec, cx.key.to_owned(), &options.out, &report, id),
-    );
-    saved.map_err(|e| BuildError::Unfinished(Box::new(e)))?;
+    state
+        .save(&state_dir.join("build-state"), rec, cx.key.to_owned(), &options.out, &report, id)
+        .map_err(|e| BuildError::Unfinished(Box::new(e)))?;
     super::mark_finished(&state_dir.join(super::UNFINISHED))?;
     super::timing::lap("state: save");
     Ok(Some(report))

@@ -296,7 +296,8 @@ pub fn build(options: &BuildOptions, progress: &mut dyn FnMut(usize, usize, &str
         ));
     }
     drop(cache);
-    let items = incremental::encode(&key, &plan.show, outputs.records, &warnings, &options.episodes, outputs.layout);
+    let items =
+        incremental::save(&state_dir, &key, &plan.show, outputs.records, &warnings, &options.episodes, outputs.layout);
     // The plan goes before the state is saved (a large show's plan is most of what a build holds).
     let (show_title, feed_url) = {
         let plan = plan;
@@ -312,13 +313,8 @@ pub fn build(options: &BuildOptions, progress: &mut dyn FnMut(usize, usize, &str
         up_to_date: false,
     };
     timing::lap("state: save the probe cache and the items");
-    // The two records side by side; the state names the items it goes with.
-    let id = items.as_ref().map(|e| e.id);
-    let ((), saved) = rayon::join(
-        || incremental::write(&state_dir, items.as_ref()),
-        || state.save(&state_path, rec, key, &options.out, &report, id),
-    );
-    saved.map_err(|e| BuildError::Unfinished(Box::new(e)))?;
+    // The state names the items it goes with.
+    state.save(&state_path, rec, key, &options.out, &report, items).map_err(|e| BuildError::Unfinished(Box::new(e)))?;
     mark_finished(&unfinished)?;
     timing::lap("state: save");
     Ok(report)

@@ -99,7 +99,7 @@ impl BuildState {
         Ok(())
     }
 
-    /// The id of the items file the last build wrote with this state (see [`super::binary::Encoded`]).
+    /// The id of the items file the last build wrote with this state (see [`super::binary::write`]).
     pub(super) fn items_id(&self) -> Option<u64> {
         self.fingerprint.as_ref()?.items
     }
@@ -166,7 +166,7 @@ pub(super) struct Fingerprint {
     outputs: Vec<Stamp>,
     /// The report, returned again by a no-change build.
     report: StoredReport,
-    /// The id of the items file written with this state ([`super::binary::Encoded::id`]).
+    /// The id of the items file written with this state ([`super::binary::write`]).
     items: Option<u64>,
 }
 
@@ -207,7 +207,7 @@ impl Fingerprint {
 
 /// Stats the stamped paths, those under one of a few folders (the episodes, the output) relative
 /// to that folder's descriptor: the kernel then walks one or two path components instead of the
-/// whole path, which was half the cost of the tens of thousands of stats a rebuild makes.
+/// whole path (measured: about a tenth off the tens of thousands of stats a rebuild makes).
 struct Stater {
     #[cfg(target_os = "linux")]
     roots: Vec<(String, std::os::fd::OwnedFd)>,
