@@ -273,6 +273,12 @@ fn is_clock_time(time: &str, title: &str) -> bool {
     if m.len() != 2 || h.len() > 2 || h.parse::<u32>().map_or(true, |h| h > 24) {
         return false;
     }
+    starts_with_clock_word(title)
+}
+
+/// Whether `title` begins with a word that makes the time before it a clock time (`am`, `p.m.`,
+/// `Uhr`, `o'clock`…): the reader's rule, shared with the writers' round-trip tests.
+pub(crate) fn starts_with_clock_word(title: &str) -> bool {
     let word = title.split_whitespace().next().unwrap_or("").trim_end_matches([',', ';', '!', '?', ')']);
     matches!(
         word,
