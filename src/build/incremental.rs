@@ -62,7 +62,7 @@ pub(super) struct OldFeed {
 }
 
 /// Layout version of the items file.
-const FORMAT: u32 = 3;
+const FORMAT: u32 = 4;
 
 /// What one episode produced.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -128,6 +128,8 @@ struct Header {
     warnings: Vec<SourceDiagnostic>,
     /// The `feed.xml` the records' spans point into.
     feed: Option<FeedLayout>,
+    /// The pair it forms with the build state the same build wrote ([`super::binary::pair_id`]).
+    pair: u64,
 }
 
 /// The items file: records in folder order.
@@ -138,12 +140,16 @@ pub(super) struct Items {
 }
 
 impl Items {
-    /// The file at `path` if it was written for `key` and is the one the build state names (`id`).
-    fn read(path: &Path, key: &str, id: Option<u64>) -> Option<Items> {
-        let (items, found): (Items, u64) = super::binary::read_with_id(path, "items")?;
-        let h = &items.header;
+    /// The file at `path`, unchecked (see [`Items::check`]).
+    pub(super) fn read(path: &Path) -> Option<Items> {
+        super::binary::read(path, "items")
+    }
+
+    /// These items if they were written for `key` and form `pair` with the build state.
+    fn check(self, key: &str, pair: Option<u64>) -> Option<Items> {
+        let h = &self.header;
         let current = h.format == FORMAT && h.item_layout == crate::feed::ITEM_LAYOUT;
-        (current && h.podmark == env!("CARGO_PKG_VERSION") && h.key == key && id == Some(found)).then_some(items)
+        (current && h.podmark == env!("CARGO_PKG_VERSION") && h.key == key && pair == Some(h.pair)).then_some(self)
     }
 
     /// Points each record's fragment at its span in `feed` (the live feed.xml), if it is the feed
@@ -199,10 +205,11 @@ pub(super) fn pages_key(show: &Show) -> u64 {
     h.finish()
 }
 
-/// Saves the records of a build (full or incremental) for the next one (atomically; it is a cache:
-/// no fsync, and a torn file or one the build state does not name is simply not used). Returns
-/// their id, for the build state; `None` if they could not be written (the next build takes the
-/// full path).
+/// Saves the records of a build (full or incremental) for the next one, as one of `pair` with the
+/// build state (atomically; it is a cache: no fsync, and a torn file or one that does not form a
+/// pair with the build state is simply not used). A file that could not be written is removed (the
+/// next build takes the full path).
+#[allow(clippy::too_many_arguments)]
 pub(super) fn save(
     state_dir: &Path,
     key: &str,
@@ -211,7 +218,8 @@ pub(super) fn save(
     warnings: &[SourceDiagnostic],
     episodes_dir: &Path,
     feed: Option<FeedLayout>,
-) -> Option<u64> {
+    pair: u64,
+) {
     // Each warning goes with the episode whose folder holds its file; the rest are the show's.
     let by_dir: HashMap<PathBuf, usize> =
         records.iter().enumerate().map(|(i, r)| (episodes_dir.join(&r.slug), i)).collect();
@@ -236,13 +244,12 @@ pub(super) fn save(
         pages_key: pages_key(show),
         warnings: global,
         feed,
+        pair,
     };
     let path = state_dir.join("items");
-    let id = super::binary::write(&path, "items", &Items { header, records }).ok();
-    if id.is_none() {
+    if super::binary::write(&path, "items", &Items { header, records }).is_err() {
         let _ = std::fs::remove_file(&path);
     }
-    id
 }
 
 /// What an incremental build needs from [`super::build`].
@@ -256,12 +263,19 @@ pub(super) struct Context<'a> {
 
 /// Rebuilds only the dirty episodes, or returns `None` when the build must take the full path
 /// (see the module docs). Errors are those of writing.
-pub(super) fn build(cx: &Context<'_>, state: &mut BuildState) -> Result<Option<BuildReport>, BuildError> {
+///
+/// `ahead`: the items file, if it was already read.
+pub(super) fn build(
+    cx: &Context<'_>,
+    state: &mut BuildState,
+    ahead: Option<Items>,
+) -> Result<Option<BuildReport>, BuildError> {
     let options = cx.options;
     if options.page_size.is_some() || cx.changed.is_empty() {
         return Ok(None);
     }
-    let Some(mut items) = Items::read(&cx.state_dir.join("items"), cx.key, state.items_id()) else { return Ok(None) };
+    let items = ahead.or_else(|| Items::read(&cx.state_dir.join("items")));
+    let Some(mut items) = items.and_then(|i| i.check(cx.key, state.pair())) else { return Ok(None) };
     super::timing::lap("state: read the items");
     // Which episodes are dirty; anything else changed (but podcast.toml) means the full path.
     let episodes_dir = options.episodes.to_string_lossy().trim_end_matches('/').to_owned();
@@ -440,15 +454,17 @@ pub(super) fn build(cx: &Context<'_>, state: &mut BuildState) -> Result<Option<B
         up_to_date: false,
     };
     super::timing::lap("state: report");
-    // The items first: the state names them.
-    let id = save(state_dir, cx.key, &plan.show, items.records, &report.warnings, &options.episodes, fresh.layout);
-    super::timing::lap("state: save the items");
     // The new fingerprint: the clean episodes' stamps as they were, the rest as read now.
     rec.adopt_unchanged(state, &dirty_dirs, cx.changed);
-    state
-        .save(&state_dir.join("build-state"), rec, cx.key.to_owned(), &options.out, &report, id)
-        .map_err(|e| BuildError::Unfinished(Box::new(e)))?;
+    // The pair of records, one on each core.
+    let pair = super::binary::pair_id();
+    let show = &plan.show;
+    let ((), saved) = rayon::join(
+        || save(state_dir, cx.key, show, items.records, &report.warnings, &options.episodes, fresh.layout, pair),
+        || state.save(&state_dir.join("build-state"), rec, cx.key.to_owned(), &options.out, &report, pair),
+    );
+    saved.map_err(|e| BuildError::Unfinished(Box::new(e)))?;
     super::mark_finished(&state_dir.join(super::UNFINISHED))?;
-    super::timing::lap("state: save");
+    super::timing::lap("state: save the items and the state");
     Ok(Some(report))
 }

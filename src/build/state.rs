@@ -89,9 +89,9 @@ impl BuildState {
         key: String,
         out: &Path,
         report: &BuildReport,
-        items: Option<u64>,
+        pair: u64,
     ) -> Result<(), BuildError> {
-        self.fingerprint = rec.finish(key, out, report, items);
+        self.fingerprint = rec.finish(key, out, report, pair);
         // Not fsynced: a state lost in a crash only sends the next build down the full path.
         super::binary::write(path, "build state", self).map_err(io(path))?;
         // What podmark before 0.1's binary records kept (JSON), now unused.
@@ -99,9 +99,10 @@ impl BuildState {
         Ok(())
     }
 
-    /// The id of the items file the last build wrote with this state (see [`super::binary::write`]).
-    pub(super) fn items_id(&self) -> Option<u64> {
-        self.fingerprint.as_ref()?.items
+    /// The id of the pair this state and the last build's items file form
+    /// ([`super::binary::pair_id`]).
+    pub(super) fn pair(&self) -> Option<u64> {
+        Some(self.fingerprint.as_ref()?.pair)
     }
 
     /// Whether `out` is still the tagged copy of `src` with `chapters` that the state records
@@ -166,8 +167,9 @@ pub(super) struct Fingerprint {
     outputs: Vec<Stamp>,
     /// The report, returned again by a no-change build.
     report: StoredReport,
-    /// The id of the items file written with this state ([`super::binary::write`]).
-    items: Option<u64>,
+    /// The id of the pair it forms with the items file the same build wrote
+    /// ([`super::binary::pair_id`]).
+    pair: u64,
 }
 
 /// [`BuildReport`] as the state keeps it (its warnings as JSON text, see
@@ -424,7 +426,7 @@ impl Recorder {
     }
 
     /// The fingerprint of a finished build, or `None` if it cannot be trusted next time.
-    fn finish(self, key: String, out: &Path, report: &BuildReport, items: Option<u64>) -> Option<Fingerprint> {
+    fn finish(self, key: String, out: &Path, report: &BuildReport, pair: u64) -> Option<Fingerprint> {
         if self.unsettled {
             return None;
         }
@@ -457,7 +459,7 @@ impl Recorder {
         for e in &mut report.episodes {
             e.audio_tagged = false;
         }
-        Some(Fingerprint { key, listing: self.listing?, inputs: self.inputs, outputs, report, items })
+        Some(Fingerprint { key, listing: self.listing?, inputs: self.inputs, outputs, report, pair })
     }
 }
 
