@@ -253,14 +253,15 @@ pub fn build(options: &BuildOptions, progress: &mut dyn FnMut(usize, usize, &str
     })?;
     let state_path = state_dir.join("build-state");
     let items_path = state_dir.join("items");
-    // The items, which only a rebuild with something to do reads, are read beside the state, on
-    // another core, while they are small enough that a no-change build's memory does not suffer.
-    let (mut state, items_ahead) = std::thread::scope(|scope| {
-        let small = std::fs::metadata(&items_path).is_ok_and(|m| m.len() <= READ_AHEAD_ITEMS);
-        let ahead = small.then(|| scope.spawn(|| incremental::Items::read(&items_path)));
-        let state = BuildState::read(&state_path);
-        (state, ahead.and_then(|h| h.join().ok().flatten()))
+    // The items, which only a rebuild with something to do reads, are read on another core while
+    // the state is read and its stamps are checked, if they are small enough that a no-change
+    // build's memory does not suffer (a no-change build does not wait for them).
+    let small = std::fs::metadata(&items_path).is_ok_and(|m| m.len() <= READ_AHEAD_ITEMS);
+    let items_ahead = small.then(|| {
+        let path = items_path.clone();
+        std::thread::spawn(move || incremental::Items::read(&path))
     });
+    let mut state = BuildState::read(&state_path);
     timing::lap("state: read");
     let key = state::fingerprint_key(options);
     let changes = state.changes(&key, &options.episodes, &options.out);
@@ -275,7 +276,8 @@ pub fn build(options: &BuildOptions, progress: &mut dyn FnMut(usize, usize, &str
     let interrupted = unfinished.exists();
     if let Some(changed) = changes.as_ref().filter(|_| !interrupted) {
         let cx = incremental::Context { options, state_dir: &state_dir, key: &key, changed };
-        if let Some(report) = incremental::build(&cx, &mut state, items_ahead)? {
+        let items = items_ahead.and_then(|h| h.join().ok().flatten());
+        if let Some(report) = incremental::build(&cx, &mut state, items)? {
             return Ok(report);
         }
     }
