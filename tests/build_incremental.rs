@@ -218,7 +218,11 @@ fn random_edits_then_an_incremental_rebuild_equal_a_clean_build() {
         }
         let clean_dir = tempfile::tempdir().unwrap();
         let clean = clean_dir.path().join("feed");
-        run(&show.episodes(), &clean);
+        let clean_report = run(&show.episodes(), &clean);
+        // The report lists the files a clean build lists (the kept episode pages too, each of
+        // which the next build's check then stamps).
+        let listed = |r: &BuildReport| r.files.iter().map(|f| (f.path.clone(), f.bytes)).collect::<Vec<_>>();
+        assert_eq!(listed(&report), listed(&clean_report), "step {step} ({what}): the files reported");
         // Outputs no longer produced (a removed episode's, chapter files of notes that lost their
         // chapters) stay, as after any build (podmark removes no output), unlisted by the feed.
         let mut built = snapshot(&out);
@@ -305,4 +309,30 @@ fn items_the_build_state_does_not_name_are_not_used() {
     let clean = show.root.path().join("clean");
     run(&show.episodes(), &clean);
     assert_same(&snapshot(&out), &snapshot(&clean), "after a stale items file");
+}
+
+/// Regression: an incremental rebuild reported (and so stamped) only the episode pages it
+/// rendered, so a kept page deleted after it went unnoticed by the next build.
+#[test]
+fn a_kept_episode_page_deleted_after_an_incremental_rebuild_is_written_again() {
+    let mut rng = Rng(5);
+    let mut show = Show { root: tempfile::tempdir().unwrap(), tick: 0 };
+    show.write("podcast.toml", show_toml("D", "T", "https://t.example/").as_bytes());
+    for n in 1..=3 {
+        show.episode(n, &mut rng);
+    }
+    let out = show.root.path().join("feed");
+    let first = run(&show.episodes(), &out);
+    let two = std::fs::read_to_string(show.episodes().join("ep-02/episode.md")).unwrap();
+    show.write("ep-02/episode.md", two.replace("Notes for 2.", "Notes for 2, edited.").as_bytes());
+    let edited = run(&show.episodes(), &out);
+    assert!(edited.probe_cache.misses < 3, "the edit took the full path: {:?}", edited.probe_cache);
+    let pages = |r: &BuildReport| r.files.iter().filter(|f| f.path.starts_with("episodes/")).count();
+    assert_eq!(pages(&edited), pages(&first));
+    let page = out.join("episodes/ep-01/index.html");
+    let bytes = std::fs::read(&page).unwrap();
+    std::fs::remove_file(&page).unwrap();
+    let again = run(&show.episodes(), &out);
+    assert!(!again.up_to_date, "the deleted page went unnoticed");
+    assert_eq!(std::fs::read(&page).unwrap(), bytes);
 }

@@ -62,7 +62,7 @@ pub(super) struct OldFeed {
 }
 
 /// Layout version of the items file.
-const FORMAT: u32 = 4;
+const FORMAT: u32 = 5;
 
 /// What one episode produced.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -82,6 +82,8 @@ pub(super) struct Record {
     pub(super) warnings: Vec<SourceDiagnostic>,
     /// What the website's index lists of it (when the site is on).
     pub(super) card: Option<crate::site::Card>,
+    /// The size of its episode page (when the site is on).
+    pub(super) page: Option<u64>,
     /// Where `xml` is in the `feed.xml` the build wrote (offset, length): the fragments are kept
     /// there, not in the items file.
     pub(super) span: Option<(u64, u64)>,
@@ -105,6 +107,7 @@ impl Record {
             files,
             warnings: Vec::new(),
             card: None,
+            page: None,
             span: None,
             xml: Fragment::Rendered(xml),
         }
@@ -319,12 +322,17 @@ pub(super) fn build(
         return Ok(None);
     };
     // Every episode page of the website shows the show's title, artwork and copyright: with the
-    // site on, a change to them renders every page (the full path), as do a missing index card and
-    // turning the site on or off (the full path removes the pages).
+    // site on, a change to them renders every page (the full path), as do a missing index card or
+    // page size and turning the site on or off (the full path removes the pages).
     let _ = show_changed;
     if items_key(&show) != items.header.items_key
         || pages_key(&show) != items.header.pages_key
-        || (show.site.enabled && items.records.iter().enumerate().any(|(i, r)| r.card.is_none() && !dirty.contains(&i)))
+        || (show.site.enabled
+            && items
+                .records
+                .iter()
+                .enumerate()
+                .any(|(i, r)| (r.card.is_none() || r.page.is_none()) && !dirty.contains(&i)))
     {
         return Ok(None);
     }

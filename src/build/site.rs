@@ -20,6 +20,16 @@ pub(super) struct Staged {
     paths: HashSet<String>,
     /// The index cards of the episodes rendered, by slug (kept for the next incremental build).
     pub(super) cards: HashMap<String, Card>,
+    /// The size of each episode page, by slug (kept too: a later build reports the pages it
+    /// does not render again).
+    pub(super) pages: HashMap<String, u64>,
+}
+
+impl Staged {
+    /// The website is off: nothing staged.
+    fn off() -> Staged {
+        Staged { enabled: false, paths: HashSet::new(), cards: HashMap::new(), pages: HashMap::new() }
+    }
 }
 
 /// A first build's website, staged as the episodes are written: each batch's episode pages are
@@ -92,35 +102,42 @@ impl Pages {
         super::timing::part("site: episode pages", self.staging);
         super::timing::lap("episodes: files and items");
         if !self.enabled {
-            return Ok(Staged { enabled: false, paths: HashSet::new(), cards: HashMap::new() });
+            return Ok(Staged::off());
         }
         self.rendering = std::time::Duration::ZERO;
         let cards: Vec<Card> = order.iter().filter_map(|&n| self.cards.get_mut(n)?.take()).collect();
         let site = Site::new(channel, &plan.show.site, &plan.base_url);
         stage_index(txn, &site, &cards, files, &mut self.paths, &mut self.rendering)?;
         super::timing::part("site: render", self.rendering);
-        files.extend(order.iter().filter_map(|&n| self.written.get_mut(n)?.take()));
+        let mut pages = HashMap::new();
+        for &n in order {
+            if let (Some(page), Some(p)) = (self.written.get_mut(n).and_then(Option::take), plan.episodes.get(n)) {
+                pages.insert(p.ep.slug.clone(), page.bytes);
+                files.push(page);
+            }
+        }
         let cards = cards.into_iter().map(|c| (c.slug.clone(), c)).collect();
         super::timing::lap("site: pages");
-        Ok(Staged { enabled: true, paths: self.paths, cards })
+        Ok(Staged { enabled: true, paths: self.paths, cards, pages })
     }
 }
 
 /// An incremental build's site: the pages of `episodes` (the changed ones) and the index pages,
-/// which list `listed` (every episode in feed order with its kept card; `None` for the changed
-/// ones, whose cards are made now). The other episodes' pages stay as they are.
+/// which list `listed` (every episode in feed order with its kept card and the size of its page;
+/// `None` for the changed ones, whose cards are made now). The other episodes' pages stay as they
+/// are, and are reported as a full build reports them.
 pub(super) fn stage_some(
     plan: &Plan,
     channel: &Channel,
     episodes: &[(&Item, &str)],
-    listed: Vec<(String, Option<Card>)>,
+    listed: Vec<(String, Option<(Card, u64)>)>,
     txn: &mut Txn,
     files: &mut Vec<Written>,
 ) -> Result<Staged, BuildError> {
     super::timing::lap("episodes: files and items");
     let settings = &plan.show.site;
     if !settings.enabled {
-        return Ok(Staged { enabled: false, paths: HashSet::new(), cards: HashMap::new() });
+        return Ok(Staged::off());
     }
     let planned: HashMap<&str, &super::plan::Planned> = plan.episodes.iter().map(|p| (p.ep.slug.as_str(), p)).collect();
     // The episode pages in batches, each rendered on all cores, staged and dropped: a large show
@@ -138,24 +155,36 @@ pub(super) fn stage_some(
     // The index pages, from every card (kept ones for the episodes not rendered now).
     let site = Site::new(channel, settings, &plan.base_url);
     let t = std::time::Instant::now();
-    let by_slug: HashMap<&str, &Card> = fresh.iter().map(|c| (c.slug.as_str(), c)).collect();
+    // The fresh cards and pages were made in the same order.
+    let mut by_slug: HashMap<&str, (&Card, Written)> =
+        fresh.iter().zip(episode_files).map(|(c, page)| (c.slug.as_str(), (c, page))).collect();
     let mut cards = Vec::with_capacity(listed.len());
-    for (slug, card) in listed {
-        match card {
-            Some(card) => {
-                paths.insert(crate::site::episode_path(&slug));
+    let mut pages_listed = Vec::with_capacity(listed.len());
+    let mut pages = HashMap::new();
+    for (slug, kept) in listed {
+        match kept {
+            Some((card, bytes)) => {
+                let path = crate::site::episode_path(&slug);
+                paths.insert(path.clone());
+                pages_listed.push(Written { path, bytes, changed: false });
                 cards.push(card);
             }
-            None => cards.extend(by_slug.get(slug.as_str()).map(|c| (*c).clone())),
+            None => {
+                if let Some((card, page)) = by_slug.remove(slug.as_str()) {
+                    cards.push(card.clone());
+                    pages.insert(slug, page.bytes);
+                    pages_listed.push(page);
+                }
+            }
         }
     }
     rendering += t.elapsed();
     stage_index(txn, &site, &cards, files, &mut paths, &mut rendering)?;
     super::timing::part("site: render", rendering);
-    files.append(&mut episode_files);
+    files.append(&mut pages_listed);
     let cards = fresh.into_iter().map(|c| (c.slug.clone(), c)).collect();
     super::timing::lap("site: pages");
-    Ok(Staged { enabled: true, paths, cards })
+    Ok(Staged { enabled: true, paths, cards, pages })
 }
 
 /// Renders the pages of `episodes` (on all cores), stages them in `txn`, records them in `files`

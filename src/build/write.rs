@@ -190,6 +190,7 @@ impl Writer<'_> {
         super::site::remove_stale(&out, &site).map_err(|e| BuildError::Unfinished(Box::new(e)))?;
         for r in &mut records {
             r.card = site.cards.remove(&r.slug);
+            r.page = site.pages.remove(&r.slug);
         }
         files.extend(written);
         record_tagged(self.state, plan, &out, tagged_audio)?;
@@ -232,12 +233,12 @@ impl Writer<'_> {
         let order = feed_order(plan.show.show_type, records);
         let fresh: Vec<(&Item, &str)> =
             order.iter().filter_map(|&i| Some((items.get(i)?.as_ref()?, records.get(i)?.slug.as_str()))).collect();
-        let listed: Vec<(String, Option<crate::site::Card>)> = order
+        let listed: Vec<(String, Option<(crate::site::Card, u64)>)> = order
             .iter()
             .filter_map(|&i| {
                 let r = records.get(i)?;
                 let fresh = items.get(i).is_some_and(Option::is_some);
-                Some((r.slug.clone(), if fresh { None } else { r.card.clone() }))
+                Some((r.slug.clone(), if fresh { None } else { r.card.clone().zip(r.page) }))
             })
             .collect();
         let mut site = super::site::stage_some(plan, &channel, &fresh, listed, &mut txn, &mut tail)?;
@@ -251,6 +252,7 @@ impl Writer<'_> {
         for r in records.iter_mut() {
             if let Some(card) = site.cards.remove(&r.slug) {
                 r.card = Some(card);
+                r.page = site.pages.remove(&r.slug);
             }
         }
         record_tagged(self.state, plan, &out, tagged_audio)?;
