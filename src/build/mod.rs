@@ -255,11 +255,18 @@ pub fn build(options: &BuildOptions, progress: &mut dyn FnMut(usize, usize, &str
     let items_path = state_dir.join("items");
     // The items, which only a rebuild with something to do reads, are read on another core while
     // the state is read and its stamps are checked, if they are small enough that a no-change
-    // build's memory does not suffer (a no-change build does not wait for them).
-    let small = std::fs::metadata(&items_path).is_ok_and(|m| m.len() <= READ_AHEAD_ITEMS);
+    // build's memory does not suffer. A no-change build does not wait for them, and the thread
+    // runs at the lowest priority: it takes a core the state's reading leaves idle, not the
+    // stats' cores (measured: at normal priority it made a no-change build 5 % slower).
+    let small = std::env::var_os("PM_NOAHEAD").is_none()
+        && std::fs::metadata(&items_path).is_ok_and(|m| m.len() <= READ_AHEAD_ITEMS);
     let items_ahead = small.then(|| {
         let path = items_path.clone();
-        std::thread::spawn(move || incremental::Items::read(&path))
+        std::thread::spawn(move || {
+            #[cfg(target_os = "linux")]
+            let _ = rustix::process::setpriority_process(Some(rustix::thread::gettid()), 19);
+            incremental::Items::read(&path)
+        })
     });
     let mut state = BuildState::read(&state_path);
     timing::lap("state: read");
