@@ -283,6 +283,13 @@ impl Stamps {
         (0..self.len()).map(|i| self.get(i))
     }
 
+    /// An output's stamp, its path `prefix` and `rel` joined.
+    fn push_joined(&mut self, prefix: &str, rel: &str, stat: FileStat) {
+        self.paths.push_str(prefix);
+        self.push(StampRef { path: rel, stat, hash: None, dir: false });
+        // The path runs from the last end: the prefix, then `rel`.
+    }
+
     fn push(&mut self, s: StampRef<'_>) {
         self.paths.push_str(s.path);
         self.ends.push(self.paths.len() as u64);
@@ -603,29 +610,46 @@ impl Recorder {
         if self.unsettled {
             return None;
         }
-        // Tens of thousands after a full build: on all cores, in report order.
-        use rayon::prelude::*;
         let stater = Stater::new(&[out]);
-        // An output this build did not write is as the check before it found it.
-        let known: std::collections::HashMap<&str, FileStat> = match &self.adopted {
-            Some(a) => a.outputs.iter().zip(&a.known).filter(|(_, k)| **k).map(|(s, _)| (s.path, s.stat)).collect(),
-            None => std::collections::HashMap::new(),
-        };
-        let out_stamps: Vec<Stamp> = report
-            .files
-            .par_iter()
-            .map(|f| {
-                let path = out.join(&f.path).to_string_lossy().into_owned();
-                let stat = match known.get(path.as_str()) {
-                    Some(stat) if !f.changed => *stat,
-                    _ => stater.stat(&path),
-                };
-                Stamp { stat, path, hash: None, dir: false }
-            })
-            .collect();
+        let prefix = format!("{}/", out.to_string_lossy().trim_end_matches('/'));
+        let path = |f: &super::Written| format!("{prefix}{}", f.path);
         let mut outputs = Stamps::default();
-        for s in &out_stamps {
-            outputs.push(s.as_ref());
+        match &self.adopted {
+            // Tens of thousands after a full build: on all cores, in report order.
+            None => {
+                use rayon::prelude::*;
+                let stats: Vec<FileStat> = report.files.par_iter().map(|f| stater.stat(&path(f))).collect();
+                for (f, stat) in report.files.iter().zip(stats) {
+                    outputs.push_joined(&prefix, &f.path, stat);
+                }
+            }
+            // An output this build did not write is as the check before it found it: found at
+            // the same place in the last build's list (a rebuild lists the files in the same
+            // order), else by its path.
+            Some(a) => {
+                let mut by_path: Option<std::collections::HashMap<&str, FileStat>> = None;
+                for (i, f) in report.files.iter().enumerate() {
+                    let known = |i: usize| a.known.get(i).copied().unwrap_or(false);
+                    let old = a.outputs.get(i);
+                    let stat = if f.changed {
+                        stater.stat(&path(f))
+                    } else if known(i) && old.path.strip_prefix(prefix.as_str()) == Some(f.path.as_str()) {
+                        old.stat
+                    } else {
+                        let by_path = by_path.get_or_insert_with(|| {
+                            a.outputs
+                                .iter()
+                                .enumerate()
+                                .filter(|(i, _)| known(*i))
+                                .map(|(_, s)| (s.path, s.stat))
+                                .collect()
+                        });
+                        let p = path(f);
+                        by_path.get(p.as_str()).copied().unwrap_or_else(|| stater.stat(&p))
+                    };
+                    outputs.push_joined(&prefix, &f.path, stat);
+                }
+            }
         }
         let mut inputs = Stamps::default();
         for s in &self.inputs {
