@@ -223,9 +223,12 @@ pub(super) fn save(
     feed: Option<FeedLayout>,
     pair: u64,
 ) {
-    // Each warning goes with the episode whose folder holds its file; the rest are the show's.
-    let by_dir: HashMap<PathBuf, usize> =
-        records.iter().enumerate().map(|(i, r)| (episodes_dir.join(&r.slug), i)).collect();
+    // Each warning goes with the episode whose folder holds its file; the rest are the show's
+    // (the folders are mapped only when there are warnings: 10,000 paths).
+    let by_dir: HashMap<PathBuf, usize> = match warnings.is_empty() {
+        true => HashMap::new(),
+        false => records.iter().enumerate().map(|(i, r)| (episodes_dir.join(&r.slug), i)).collect(),
+    };
     let mut global = Vec::new();
     for r in &mut records {
         r.warnings.clear();
