@@ -223,14 +223,24 @@ pub(super) fn save(
     feed: Option<FeedLayout>,
     pair: u64,
 ) {
-    // Each warning goes with the episode whose folder holds its file; the rest are the show's
-    // (the folders are mapped only when there are warnings: 10,000 paths).
+    let global = assign_warnings(&mut records, warnings, episodes_dir);
+    write_items(state_dir, key, show, &records, global, feed, pair);
+}
+
+/// Gives each warning to the episode whose folder holds its file, and returns the rest (the
+/// show's).
+fn assign_warnings(
+    records: &mut [Record],
+    warnings: &[SourceDiagnostic],
+    episodes_dir: &Path,
+) -> Vec<SourceDiagnostic> {
+    // The folders are mapped only when there are warnings (10,000 paths).
     let by_dir: HashMap<PathBuf, usize> = match warnings.is_empty() {
         true => HashMap::new(),
         false => records.iter().enumerate().map(|(i, r)| (episodes_dir.join(&r.slug), i)).collect(),
     };
     let mut global = Vec::new();
-    for r in &mut records {
+    for r in records.iter_mut() {
         r.warnings.clear();
     }
     for w in warnings {
@@ -241,6 +251,26 @@ pub(super) fn save(
             None => {}
         }
     }
+    global
+}
+
+/// [`Items`] as they are written, the records borrowed (same fields, same order).
+#[derive(Serialize)]
+struct ItemsRef<'a> {
+    header: Header,
+    records: &'a [Record],
+}
+
+/// Writes the items file (see [`save`]).
+fn write_items(
+    state_dir: &Path,
+    key: &str,
+    show: &Show,
+    records: &[Record],
+    global: Vec<SourceDiagnostic>,
+    feed: Option<FeedLayout>,
+    pair: u64,
+) {
     let header = Header {
         format: FORMAT,
         item_layout: crate::feed::ITEM_LAYOUT,
@@ -253,7 +283,7 @@ pub(super) fn save(
         pair,
     };
     let path = state_dir.join("items");
-    if super::binary::write(&path, "items", &Items { header, records }).is_err() {
+    if super::binary::write(&path, "items", &ItemsRef { header, records }).is_err() {
         let _ = std::fs::remove_file(&path);
     }
 }
@@ -435,46 +465,51 @@ pub(super) fn build(
         }
     }
     all_warnings.extend(warnings.iter().filter(|w| !dirty_dirs.iter().any(|d| w.path.starts_with(d))).cloned());
-    let mut files: Vec<Written> = Vec::new();
-    for r in &items.records {
-        files.extend(r.files.iter().cloned());
-    }
-    // The dirty episodes' files say whether they changed.
-    for f in &mut files {
-        if let Some(w) = fresh.changed.iter().find(|w| w.path == f.path) {
-            f.changed = w.changed;
-        }
-    }
-    files.extend(fresh.tail);
-    let report = BuildReport {
-        show: plan.show.title.clone(),
-        feed_url: plan.feed_url.clone(),
-        episodes: fresh
-            .order
-            .iter()
-            .filter_map(|&i| items.records.get(i))
-            .map(|r| {
-                let mut e = r.report.clone();
-                e.audio_tagged = fresh.tagged.contains(&r.slug);
-                e
-            })
-            .collect(),
-        files,
-        warnings: all_warnings,
-        probe_cache: ProbeCacheStats { hits, misses },
-        up_to_date: false,
-    };
-    super::timing::lap("state: report");
+    let global = assign_warnings(&mut items.records, &all_warnings, &options.episodes);
+    super::timing::lap("state: warnings");
     // The new fingerprint: the clean episodes' stamps as they were, the rest as read now.
     rec.adopt_unchanged(state, &dirty_dirs, cx.changed);
-    // The pair of records, one on each core.
+    // On one core the items are written; on the other the report is made from them (a copy: the
+    // records are saved too) and the build state that holds it is written.
     let pair = super::binary::pair_id();
-    let show = &plan.show;
+    let (records, show) = (&items.records, &plan.show);
     let ((), saved) = rayon::join(
-        || save(state_dir, cx.key, show, items.records, &report.warnings, &options.episodes, fresh.layout, pair),
-        || state.save(&state_dir.join("build-state"), rec, cx.key.to_owned(), &options.out, &report, pair),
+        || write_items(state_dir, cx.key, show, records, global, fresh.layout, pair),
+        || {
+            let mut files: Vec<Written> = Vec::new();
+            for r in records {
+                files.extend(r.files.iter().cloned());
+            }
+            // The dirty episodes' files say whether they changed.
+            for f in &mut files {
+                if let Some(w) = fresh.changed.iter().find(|w| w.path == f.path) {
+                    f.changed = w.changed;
+                }
+            }
+            files.extend(fresh.tail);
+            let report = BuildReport {
+                show: show.title.clone(),
+                feed_url: plan.feed_url.clone(),
+                episodes: fresh
+                    .order
+                    .iter()
+                    .filter_map(|&i| records.get(i))
+                    .map(|r| {
+                        let mut e = r.report.clone();
+                        e.audio_tagged = fresh.tagged.contains(&r.slug);
+                        e
+                    })
+                    .collect(),
+                files,
+                warnings: all_warnings,
+                probe_cache: ProbeCacheStats { hits, misses },
+                up_to_date: false,
+            };
+            let saved = state.save(&state_dir.join("build-state"), rec, cx.key.to_owned(), &options.out, &report, pair);
+            saved.map(|()| report)
+        },
     );
-    saved.map_err(|e| BuildError::Unfinished(Box::new(e)))?;
+    let report = saved.map_err(|e| BuildError::Unfinished(Box::new(e)))?;
     super::mark_finished(&state_dir.join(super::UNFINISHED))?;
     super::timing::lap("state: save the items and the state");
     Ok(Some(report))
