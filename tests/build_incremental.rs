@@ -62,6 +62,15 @@ struct Show {
 }
 
 impl Show {
+    /// A show of `count` episodes, its audio and dates drawn from `rng`.
+    fn with_episodes(count: usize, rng: &mut Rng) -> Show {
+        let mut show = Show { root: tempfile::tempdir().unwrap(), tick: 0 };
+        show.write("podcast.toml", show_toml("D", "T", "https://t.example/").as_bytes());
+        for n in 1..=count {
+            show.episode(n, rng);
+        }
+        show
+    }
     fn episodes(&self) -> PathBuf {
         self.root.path().join("episodes")
     }
@@ -244,12 +253,7 @@ fn random_edits_then_an_incremental_rebuild_equal_a_clean_build() {
 
 #[test]
 fn two_clean_builds_on_all_cores_are_byte_identical() {
-    let mut rng = Rng(42);
-    let mut show = Show { root: tempfile::tempdir().unwrap(), tick: 0 };
-    show.write("podcast.toml", show_toml("D", "T", "https://t.example/").as_bytes());
-    for n in 1..=24 {
-        show.episode(n, &mut rng);
-    }
+    let show = Show::with_episodes(24, &mut Rng(42));
     let a = show.root.path().join("a");
     let b = show.root.path().join("b");
     run(&show.episodes(), &a);
@@ -262,12 +266,7 @@ fn two_clean_builds_on_all_cores_are_byte_identical() {
 /// only one episode changed, takes the full path and leaves the folder as a clean build would.
 #[test]
 fn a_rebuild_after_an_interrupted_build_removes_its_temporary_pages() {
-    let mut rng = Rng(7);
-    let mut show = Show { root: tempfile::tempdir().unwrap(), tick: 0 };
-    show.write("podcast.toml", show_toml("D", "T", "https://t.example/").as_bytes());
-    for n in 1..=6 {
-        show.episode(n, &mut rng);
-    }
+    let mut show = Show::with_episodes(6, &mut Rng(7));
     let out = show.root.path().join("feed");
     run(&show.episodes(), &out);
     // What a build killed while staging pages leaves.
@@ -289,12 +288,7 @@ fn a_rebuild_after_an_interrupted_build_removes_its_temporary_pages() {
 /// file (here an edit of the same length, whose spans still fit the feed) is not used.
 #[test]
 fn items_the_build_state_does_not_name_are_not_used() {
-    let mut rng = Rng(11);
-    let mut show = Show { root: tempfile::tempdir().unwrap(), tick: 0 };
-    show.write("podcast.toml", show_toml("D", "T", "https://t.example/").as_bytes());
-    for n in 1..=4 {
-        show.episode(n, &mut rng);
-    }
+    let mut show = Show::with_episodes(4, &mut Rng(11));
     let out = show.root.path().join("feed");
     run(&show.episodes(), &out);
     let old_items = std::fs::read(out.join(".podmark/items")).unwrap();
@@ -315,12 +309,7 @@ fn items_the_build_state_does_not_name_are_not_used() {
 /// rendered, so a kept page deleted after it went unnoticed by the next build.
 #[test]
 fn a_kept_episode_page_deleted_after_an_incremental_rebuild_is_written_again() {
-    let mut rng = Rng(5);
-    let mut show = Show { root: tempfile::tempdir().unwrap(), tick: 0 };
-    show.write("podcast.toml", show_toml("D", "T", "https://t.example/").as_bytes());
-    for n in 1..=3 {
-        show.episode(n, &mut rng);
-    }
+    let mut show = Show::with_episodes(3, &mut Rng(5));
     let out = show.root.path().join("feed");
     let first = run(&show.episodes(), &out);
     let two = std::fs::read_to_string(show.episodes().join("ep-02/episode.md")).unwrap();
