@@ -258,8 +258,7 @@ pub fn build(options: &BuildOptions, progress: &mut dyn FnMut(usize, usize, &str
     // build's memory does not suffer. A no-change build does not wait for them, and the thread
     // runs at the lowest priority: it takes a core the state's reading leaves idle, not the
     // stats' cores (measured: at normal priority it made a no-change build 5 % slower).
-    let small = std::env::var_os("PM_NOAHEAD").is_none()
-        && std::fs::metadata(&items_path).is_ok_and(|m| m.len() <= READ_AHEAD_ITEMS);
+    let small = std::fs::metadata(&items_path).is_ok_and(|m| m.len() <= READ_AHEAD_ITEMS);
     let items_ahead = small.then(|| {
         let path = items_path.clone();
         std::thread::spawn(move || {
