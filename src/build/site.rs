@@ -130,7 +130,7 @@ pub(super) fn stage_some(
     plan: &Plan,
     channel: &Channel,
     episodes: &[(&Item, &str)],
-    listed: Vec<(String, Option<(Card, u64)>)>,
+    listed: Vec<(&str, Option<(&Card, u64)>)>,
     txn: &mut Txn,
     files: &mut Vec<Written>,
 ) -> Result<Staged, BuildError> {
@@ -158,21 +158,21 @@ pub(super) fn stage_some(
     // The fresh cards and pages were made in the same order.
     let mut by_slug: HashMap<&str, (&Card, Written)> =
         fresh.iter().zip(episode_files).map(|(c, page)| (c.slug.as_str(), (c, page))).collect();
-    let mut cards = Vec::with_capacity(listed.len());
+    let mut cards: Vec<&Card> = Vec::with_capacity(listed.len());
     let mut pages_listed = Vec::with_capacity(listed.len());
     let mut pages = HashMap::new();
     for (slug, kept) in listed {
         match kept {
             Some((card, bytes)) => {
-                let path = crate::site::episode_path(&slug);
+                let path = crate::site::episode_path(slug);
                 paths.insert(path.clone());
                 pages_listed.push(Written { path, bytes, changed: false });
                 cards.push(card);
             }
             None => {
-                if let Some((card, page)) = by_slug.remove(slug.as_str()) {
-                    cards.push(card.clone());
-                    pages.insert(slug, page.bytes);
+                if let Some((card, page)) = by_slug.remove(slug) {
+                    cards.push(card);
+                    pages.insert(slug.to_owned(), page.bytes);
                     pages_listed.push(page);
                 }
             }
@@ -220,10 +220,10 @@ fn render_batch(
 
 /// Renders the assets and the index pages listing `cards` and stages them in `txn`, a few at a
 /// time (a large show's index pages are not held at once).
-fn stage_index(
+fn stage_index<C: std::borrow::Borrow<Card>>(
     txn: &mut Txn,
     site: &Site<'_>,
-    cards: &[Card],
+    cards: &[C],
     files: &mut Vec<Written>,
     paths: &mut HashSet<String>,
     rendering: &mut std::time::Duration,

@@ -233,12 +233,12 @@ impl Writer<'_> {
         let order = feed_order(plan.show.show_type, records);
         let fresh: Vec<(&Item, &str)> =
             order.iter().filter_map(|&i| Some((items.get(i)?.as_ref()?, records.get(i)?.slug.as_str()))).collect();
-        let listed: Vec<(String, Option<(crate::site::Card, u64)>)> = order
+        let listed: Vec<(&str, Option<(&crate::site::Card, u64)>)> = order
             .iter()
             .filter_map(|&i| {
                 let r = records.get(i)?;
                 let fresh = items.get(i).is_some_and(Option::is_some);
-                Some((r.slug.clone(), if fresh { None } else { r.card.clone().zip(r.page) }))
+                Some((r.slug.as_str(), if fresh { None } else { r.card.as_ref().zip(r.page) }))
             })
             .collect();
         let mut site = super::site::stage_some(plan, &channel, &fresh, listed, &mut txn, &mut tail)?;

@@ -1,13 +1,17 @@
 //! The show's home page, `index.html`, and its older pages `page/<n>/index.html`.
 
+use std::borrow::Borrow;
 use std::fmt::Write as _;
 
 use super::escape::{attr, json, text};
 use super::{Card, EpisodePage, Site, index_path, local};
 
-/// The index pages: the show, subscribe links and the episodes (`cards`, in feed order),
-/// `page_size` a page.
-pub(super) fn render<'a>(site: &'a Site<'a>, cards: &'a [Card]) -> impl Iterator<Item = (String, String)> + 'a {
+/// The index pages: the show, subscribe links and the episodes (`cards`, in feed order, owned or
+/// borrowed), `page_size` a page.
+pub(super) fn render<'a, C: Borrow<Card>>(
+    site: &'a Site<'a>,
+    cards: &'a [C],
+) -> impl Iterator<Item = (String, String)> + 'a {
     let size = site.settings.page_size.get();
     let pages = cards.len().div_ceil(size).max(1);
     (1..=pages).map(move |n| {
@@ -45,7 +49,7 @@ pub(super) fn footer(site: &Site<'_>, prefix: &str) -> String {
     o
 }
 
-fn page(site: &Site<'_>, n: usize, pages: usize, eps: &[Card]) -> String {
+fn page<C: Borrow<Card>>(site: &Site<'_>, n: usize, pages: usize, eps: &[C]) -> String {
     let c = site.channel;
     let base = site.base_url;
     let prefix = if n == 1 { "" } else { "../../" };
@@ -136,6 +140,7 @@ fn page(site: &Site<'_>, n: usize, pages: usize, eps: &[Card]) -> String {
     } else {
         o.push_str("<ol class=\"episodes\">\n");
         for ep in eps {
+            let ep = ep.borrow();
             o.push_str("<li>\n<h3><a href=\"");
             let _ = write!(o, "{prefix}episodes/");
             attr(&mut o, &ep.slug);

@@ -176,8 +176,11 @@ pub fn render_index(site: &Site<'_>, cards: &[Card]) -> Vec<(String, String)> {
 }
 
 /// [`render_index`], each page rendered when the iterator is advanced (a large show's index
-/// pages need not be held at once).
-pub fn index_pages<'a>(site: &'a Site<'a>, cards: &'a [Card]) -> impl Iterator<Item = (String, String)> + 'a {
+/// pages need not be held at once); the cards owned or borrowed (`&[Card]` or `&[&Card]`).
+pub fn index_pages<'a, C: std::borrow::Borrow<Card>>(
+    site: &'a Site<'a>,
+    cards: &'a [C],
+) -> impl Iterator<Item = (String, String)> + 'a {
     let assets = [("site.css".to_owned(), CSS.to_owned()), ("player.js".to_owned(), PLAYER_JS.to_owned())];
     assets.into_iter().chain(index::render(site, cards))
 }
