@@ -407,11 +407,16 @@ pub(super) fn build(
             return Ok(None);
         }
     }
+    // GUID → the clean episode that has it, for the dirty episodes' GUIDs only: a dirty episode
+    // must keep its recorded GUID (checked after planning, else the full path), so no other GUID
+    // can collide on this path (and 10,000 pairs of strings are not copied).
+    let dirty_guids: HashSet<&str> =
+        loaded.iter().filter_map(|(i, _)| items.records.get(*i)).map(|r| r.guid.as_str()).collect();
     let seen: HashMap<String, String> = items
         .records
         .iter()
         .enumerate()
-        .filter(|(i, _)| clean(i))
+        .filter(|(i, r)| clean(i) && dirty_guids.contains(r.guid.as_str()))
         .map(|(_, r)| (r.guid.clone(), r.slug.clone()))
         .collect();
     // The lock is unchanged (else the full path): it holds each dirty episode's recorded GUID.
@@ -442,9 +447,9 @@ pub(super) fn build(
     if planned.iter().any(|p| items.records.iter().find(|r| r.slug == p.ep.slug).is_none_or(|r| r.guid != p.guid)) {
         return Ok(None);
     }
-    // Read whole (unparsed) so that a lock written within a clock tick is stamped by its bytes.
+    // Stamped; read whole (unparsed) only if written within a clock tick, to stamp its bytes.
     let lock_stat = Recorder::stat(&lock_path);
-    rec.read(&lock_path).map_err(super::io(&lock_path))?;
+    rec.read_if_racy(&lock_path, lock_stat).map_err(super::io(&lock_path))?;
     let mut plan = Plan::new(options, show, (lock, lock_path, lock_stat), planned, Vec::new());
     super::timing::lap("episodes: load and plan the changed ones");
     super::mark_unfinished(&state_dir.join(super::UNFINISHED))?;

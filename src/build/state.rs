@@ -543,6 +543,19 @@ impl Recorder {
         Ok(bytes)
     }
 
+    /// Records `path` as of `stat` (taken before): its bytes are read, for a hash, only if `stat`
+    /// is too recent to trust.
+    pub(super) fn read_if_racy(&mut self, path: &Path, stat: FileStat) -> std::io::Result<()> {
+        match self.is_racy(stat) {
+            true => {
+                let bytes = std::fs::read(path)?;
+                self.record(path, stat, Some(&bytes));
+            }
+            false => self.record(path, stat, None),
+        }
+        Ok(())
+    }
+
     pub(super) fn record(&mut self, path: &Path, stat: FileStat, bytes: Option<&[u8]>) {
         let hash = match (self.is_racy(stat), bytes) {
             (false, _) => None,
