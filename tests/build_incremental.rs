@@ -71,6 +71,18 @@ impl Show {
         }
         show
     }
+    /// Replaces `from` with `to` in the file `rel` (which must contain it).
+    fn edit(&mut self, rel: &str, from: &str, to: &str) {
+        let text = std::fs::read_to_string(self.episodes().join(rel)).unwrap();
+        assert!(text.contains(from), "{rel} has no {from:?}");
+        self.write(rel, text.replace(from, to).as_bytes());
+    }
+    /// `out` holds what a clean build of the show into a fresh folder writes.
+    fn assert_same_as_a_clean_build(&self, out: &Path, what: &str) {
+        let clean = self.root.path().join("clean");
+        run(&self.episodes(), &clean);
+        assert_same(&snapshot(out), &snapshot(&clean), what);
+    }
     fn episodes(&self) -> PathBuf {
         self.root.path().join("episodes")
     }
@@ -278,14 +290,12 @@ fn a_rebuild_after_an_interrupted_build_removes_its_temporary_pages() {
     assert!(!report.up_to_date);
     assert!(!stray.exists(), "the interrupted build's temporary page is still there");
     assert!(!out.join(".podmark/unfinished").exists(), "the finished build left its marker");
-    let clean = show.root.path().join("clean");
-    run(&show.episodes(), &clean);
-    assert_same(&snapshot(&out), &snapshot(&clean), "after the interrupted build");
+    show.assert_same_as_a_clean_build(&out, "after the interrupted build");
 }
 
 /// The build state and the items file are written side by side, neither fsynced: after a crash
-/// either may be the older one. The state names the items it was written with, so an older items
-/// file (here an edit of the same length, whose spans still fit the feed) is not used.
+/// either may be the older one. The two carry the same pair id, so an older items file (here an
+/// edit of the same length, whose spans still fit the feed) is not used.
 #[test]
 fn items_the_build_state_does_not_name_are_not_used() {
     let mut show = Show::with_episodes(4, &mut Rng(11));
@@ -293,16 +303,12 @@ fn items_the_build_state_does_not_name_are_not_used() {
     run(&show.episodes(), &out);
     let old_items = std::fs::read(out.join(".podmark/items")).unwrap();
     // A title of the same length: the feed keeps its length and every item its span.
-    let two = std::fs::read_to_string(show.episodes().join("ep-02/episode.md")).unwrap();
-    show.write("ep-02/episode.md", two.replace("Episode 2", "Episode X").as_bytes());
+    show.edit("ep-02/episode.md", "Episode 2", "Episode X");
     assert!(!run(&show.episodes(), &out).up_to_date);
     std::fs::write(out.join(".podmark/items"), &old_items).unwrap();
-    let four = std::fs::read_to_string(show.episodes().join("ep-04/episode.md")).unwrap();
-    show.write("ep-04/episode.md", four.replace("Notes for 4.", "Notes for 4, edited.").as_bytes());
+    show.edit("ep-04/episode.md", "Notes for 4.", "Notes for 4, edited.");
     run(&show.episodes(), &out);
-    let clean = show.root.path().join("clean");
-    run(&show.episodes(), &clean);
-    assert_same(&snapshot(&out), &snapshot(&clean), "after a stale items file");
+    show.assert_same_as_a_clean_build(&out, "after a stale items file");
 }
 
 /// Regression: an incremental rebuild reported (and so stamped) only the episode pages it
@@ -312,8 +318,7 @@ fn a_kept_episode_page_deleted_after_an_incremental_rebuild_is_written_again() {
     let mut show = Show::with_episodes(3, &mut Rng(5));
     let out = show.root.path().join("feed");
     let first = run(&show.episodes(), &out);
-    let two = std::fs::read_to_string(show.episodes().join("ep-02/episode.md")).unwrap();
-    show.write("ep-02/episode.md", two.replace("Notes for 2.", "Notes for 2, edited.").as_bytes());
+    show.edit("ep-02/episode.md", "Notes for 2.", "Notes for 2, edited.");
     let edited = run(&show.episodes(), &out);
     assert!(edited.probe_cache.misses < 3, "the edit took the full path: {:?}", edited.probe_cache);
     let pages = |r: &BuildReport| r.files.iter().filter(|f| f.path.starts_with("episodes/")).count();
