@@ -31,28 +31,18 @@ pub(super) struct BuildState {
 /// those recorded since it was read.
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct AudioStates {
-    keys: String,
-    ends: Vec<u64>,
+    keys: StrColumn,
     states: Vec<AudioState>,
     #[serde(skip)]
     added: BTreeMap<String, AudioState>,
 }
 
 impl AudioStates {
-    fn key(&self, i: usize) -> &str {
-        let start = i.checked_sub(1).and_then(|j| self.ends.get(j)).map_or(0, |&e| e);
-        let end = self.ends.get(i).copied().unwrap_or(start);
-        let range = usize::try_from(start).ok().zip(usize::try_from(end).ok());
-        range.and_then(|(a, b)| self.keys.get(a..b)).unwrap_or_default()
-    }
-
     fn get(&self, key: &str) -> Option<&AudioState> {
         if let Some(state) = self.added.get(key) {
             return Some(state);
         }
-        let n = self.ends.len().min(self.states.len());
-        let at = partition_point(n, |i| self.key(i) < key);
-        (at < n && self.key(at) == key).then(|| &self.states[at])
+        self.keys.search(key).ok().and_then(|i| self.states.get(i))
     }
 
     fn insert(&mut self, key: String, state: AudioState) {
@@ -63,14 +53,13 @@ impl AudioStates {
     fn merged(&self) -> AudioStates {
         let mut out = AudioStates::default();
         let mut push = |key: &str, state: &AudioState| {
-            out.keys.push_str(key);
-            out.ends.push(out.keys.len() as u64);
+            out.keys.push(key);
             out.states.push(state.clone());
         };
-        let n = self.ends.len().min(self.states.len());
+        let n = self.keys.len().min(self.states.len());
         let mut added = self.added.iter().peekable();
         for i in 0..n {
-            let key = self.key(i);
+            let key = self.keys.get(i);
             while let Some((k, state)) = added.next_if(|(k, _)| k.as_str() <= key) {
                 push(k, state);
             }
@@ -85,14 +74,51 @@ impl AudioStates {
     }
 }
 
-/// The first of `0..n` for which `pred` is false (`pred` true, then false).
-fn partition_point(n: usize, pred: impl Fn(usize) -> bool) -> usize {
-    let (mut lo, mut hi) = (0, n);
-    while lo < hi {
-        let mid = lo + (hi - lo) / 2;
-        if pred(mid) { lo = mid + 1 } else { hi = mid }
+/// Strings stored one after another in one string, with where each ends: a column of tens of
+/// thousands of paths is read with one allocation, not one each.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct StrColumn {
+    text: String,
+    ends: Vec<u64>,
+}
+
+impl StrColumn {
+    fn len(&self) -> usize {
+        self.ends.len()
     }
-    lo
+
+    /// The `i`th string (empty if there is none, or if a damaged column's ends disagree).
+    fn get(&self, i: usize) -> &str {
+        let start = i.checked_sub(1).and_then(|j| self.ends.get(j)).map_or(0, |&e| e);
+        let end = self.ends.get(i).copied().unwrap_or(start);
+        let range = usize::try_from(start).ok().zip(usize::try_from(end).ok());
+        range.and_then(|(a, b)| self.text.get(a..b)).unwrap_or_default()
+    }
+
+    fn push(&mut self, s: &str) {
+        self.push_joined("", s);
+    }
+
+    /// Appends `prefix` and `rest` as one string.
+    fn push_joined(&mut self, prefix: &str, rest: &str) {
+        self.text.push_str(prefix);
+        self.text.push_str(rest);
+        self.ends.push(self.text.len() as u64);
+    }
+
+    /// Where `key` is in a column sorted in ascending order (`Err`: where it would go).
+    fn search(&self, key: &str) -> Result<usize, usize> {
+        let (mut lo, mut hi) = (0, self.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            match self.get(mid).cmp(key) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Ok(mid),
+            }
+        }
+        Err(lo)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -239,10 +265,7 @@ struct Stamp {
 /// with a handful of allocations, where a string each took most of a rebuild's 20–30 ms of reading.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct Stamps {
-    /// The paths, one after another.
-    paths: String,
-    /// Where each path ends in `paths`.
-    ends: Vec<u64>,
+    paths: StrColumn,
     stats: Vec<FileStat>,
     hashes: Vec<Option<u64>>,
     dirs: Vec<bool>,
@@ -259,20 +282,13 @@ struct StampRef<'a> {
 
 impl Stamps {
     fn len(&self) -> usize {
-        self.ends.len()
+        self.paths.len()
     }
 
     /// The `i`th stamp (a record whose columns disagree reads as missing paths, which never match).
     fn get(&self, i: usize) -> StampRef<'_> {
-        let start = i.checked_sub(1).and_then(|j| self.ends.get(j)).map_or(0, |&e| e);
-        let end = self.ends.get(i).copied().unwrap_or(start);
-        let path = usize::try_from(start)
-            .ok()
-            .zip(usize::try_from(end).ok())
-            .and_then(|(a, b)| self.paths.get(a..b))
-            .unwrap_or_default();
         StampRef {
-            path,
+            path: self.paths.get(i),
             stat: self.stats.get(i).copied().flatten(),
             hash: self.hashes.get(i).copied().flatten(),
             dir: self.dirs.get(i).copied().unwrap_or(false),
@@ -285,14 +301,17 @@ impl Stamps {
 
     /// An output's stamp, its path `prefix` and `rel` joined.
     fn push_joined(&mut self, prefix: &str, rel: &str, stat: FileStat) {
-        self.paths.push_str(prefix);
-        self.push(StampRef { path: rel, stat, hash: None, dir: false });
-        // The path runs from the last end: the prefix, then `rel`.
+        self.paths.push_joined(prefix, rel);
+        self.push_columns(StampRef { path: "", stat, hash: None, dir: false });
     }
 
     fn push(&mut self, s: StampRef<'_>) {
-        self.paths.push_str(s.path);
-        self.ends.push(self.paths.len() as u64);
+        self.paths.push(s.path);
+        self.push_columns(s);
+    }
+
+    /// Everything of `s` but its path.
+    fn push_columns(&mut self, s: StampRef<'_>) {
         self.stats.push(s.stat);
         self.hashes.push(s.hash);
         self.dirs.push(s.dir);
@@ -841,7 +860,7 @@ mod tests {
         assert_eq!(a.get("audio/d.mp3"), Some(&st(4)));
         let mut a: AudioStates = postcard::from_bytes(&postcard::to_allocvec(&a.merged()).unwrap()).unwrap();
         assert!(a.added.is_empty());
-        assert_eq!((a.key(0), a.key(1), a.key(2)), ("audio/a.mp3", "audio/b.mp3", "audio/d.mp3"));
+        assert_eq!((a.keys.get(0), a.keys.get(1), a.keys.get(2)), ("audio/a.mp3", "audio/b.mp3", "audio/d.mp3"));
         assert_eq!([a.get("audio/a.mp3"), a.get("audio/c.mp3"), a.get("audio/e.mp3")], [Some(&st(1)), None, None]);
         // One replaced, one before, between and after the table's keys.
         for (k, n) in [("audio/b.mp3", 20), ("audio/0.mp3", 0), ("audio/c.mp3", 3), ("audio/z.mp3", 9)] {
@@ -849,7 +868,7 @@ mod tests {
         }
         assert_eq!(a.get("audio/b.mp3"), Some(&st(20)));
         let m = a.merged();
-        let keys: Vec<&str> = (0..m.ends.len()).map(|i| m.key(i)).collect();
+        let keys: Vec<&str> = (0..m.keys.len()).map(|i| m.keys.get(i)).collect();
         assert_eq!(keys, ["audio/0.mp3", "audio/a.mp3", "audio/b.mp3", "audio/c.mp3", "audio/d.mp3", "audio/z.mp3"]);
         let lens: Vec<u64> = m.states.iter().map(|s| s.source_len).collect();
         assert_eq!(lens, [0, 1, 20, 3, 4, 9]);
