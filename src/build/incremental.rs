@@ -135,8 +135,8 @@ struct Header {
     pair: u64,
 }
 
-/// The items file: records in folder order.
-#[derive(Serialize, Deserialize)]
+/// The items file: records in folder order (written as [`ItemsRef`]).
+#[derive(Deserialize)]
 pub(super) struct Items {
     header: Header,
     pub(super) records: Vec<Record>,
