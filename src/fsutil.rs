@@ -85,10 +85,90 @@ fn temp_builder() -> tempfile::Builder<'static, 'static> {
 /// file to collect, which saves [`replace`] seven system calls of its fourteen (a website's page).
 pub(crate) fn write_new_unsynced(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if let Some(mut file) = Unnamed::new_in(dir)? {
+        file.as_file_mut().write_all(bytes)?;
+        return match file.name(path, "tmp")? {
+            None => Ok(()),
+            Some(tmp) => tmp.persist(path).map_err(|e| e.error),
+        };
+    }
     let mut tmp = temp_builder().tempfile_in(dir)?;
     tmp.as_file_mut().write_all(bytes)?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// A new file written where nothing can see it yet, then named whole ([`Unnamed::name`]): an
+/// unnamed file in its folder (Linux's `O_TMPFILE`), named through `/proc/self/fd` (`linkat`).
+/// A kill or an error before it is named leaves nothing behind, and it costs the folder one
+/// entry instead of a temporary name's two and a rename. Its mode is `0666 & !umask`.
+pub(crate) struct Unnamed {
+    file: File,
+}
+
+impl Unnamed {
+    /// An unnamed file in `dir`; `None` where there are none (another system, a file system
+    /// without them, no `/proc`): the caller makes a named temporary file instead.
+    pub(crate) fn new_in(dir: &Path) -> io::Result<Option<Unnamed>> {
+        #[cfg(target_os = "linux")]
+        {
+            use rustix::fs::{Mode, OFlags};
+            use rustix::io::Errno;
+            use std::sync::atomic::{AtomicBool, Ordering};
+            static NONE: AtomicBool = AtomicBool::new(false);
+            static PROC: std::sync::LazyLock<bool> = std::sync::LazyLock::new(|| Path::new("/proc/self/fd").is_dir());
+            if NONE.load(Ordering::Relaxed) || !*PROC {
+                return Ok(None);
+            }
+            let flags = OFlags::RDWR | OFlags::TMPFILE | OFlags::CLOEXEC;
+            match rustix::fs::openat(rustix::fs::CWD, dir, flags, Mode::from_raw_mode(0o666)) {
+                Ok(fd) => Ok(Some(Unnamed { file: File::from(fd) })),
+                // The file system (or the kernel) has no unnamed files.
+                Err(Errno::OPNOTSUPP | Errno::ISDIR | Errno::INVAL) => {
+                    NONE.store(true, Ordering::Relaxed);
+                    Ok(None)
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _ = dir;
+            Ok(None)
+        }
+    }
+
+    /// The file, to write.
+    pub(crate) fn as_file_mut(&mut self) -> &mut File {
+        &mut self.file
+    }
+
+    /// Names the file `path` (which must be in the folder it was made in) if nothing is there:
+    /// `None`. Else it gets a temporary name beside `path` (`.podmark-XXXXXX.<ext>`), returned.
+    pub(crate) fn name(self, path: &Path, ext: &str) -> io::Result<Option<tempfile::TempPath>> {
+        #[cfg(target_os = "linux")]
+        {
+            use rustix::fs::{AtFlags, CWD};
+            use std::os::fd::AsRawFd;
+            let by_fd = format!("/proc/self/fd/{}", self.file.as_raw_fd());
+            let link = |to: &Path| rustix::fs::linkat(CWD, by_fd.as_str(), CWD, to, AtFlags::SYMLINK_FOLLOW);
+            match link(path) {
+                Ok(()) => Ok(None),
+                Err(rustix::io::Errno::EXIST) => {
+                    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+                    let suffix = format!(".{ext}");
+                    let named = temp_builder().suffix(&suffix).make_in(dir, |p| link(p).map_err(io::Error::from))?;
+                    Ok(Some(named.into_temp_path()))
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _ = (path, ext);
+            Err(io::Error::other("no unnamed files here"))
+        }
+    }
 }
 
 /// Copies all of `from` into the empty file `to`: a reflink (`FICLONE`: the copy shares the
@@ -518,6 +598,33 @@ mod tests {
         std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o640)).unwrap();
         replace_atomically(&old, |w| w.write_all(b"new")).unwrap();
         assert_eq!(mode(&old), 0o640);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn an_unnamed_file_takes_a_free_name_whole_else_a_temporary_name_and_gets_0666_less_umask() {
+        let dir = tempfile::tempdir().unwrap();
+        let expected = umask_mode(dir.path());
+        let path = dir.path().join("020.mp3");
+        let mut file = Unnamed::new_in(dir.path()).unwrap().expect("ext4 and tmpfs have O_TMPFILE");
+        file.as_file_mut().write_all(b"new").unwrap();
+        // Nothing in the folder until it is named.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        assert!(file.name(&path, "mp3").unwrap().is_none());
+        assert_eq!(std::fs::read(&path).unwrap(), b"new");
+        assert_eq!(mode(&path), expected);
+        // The name is taken: the file gets a temporary name beside it, and the old file stays.
+        let mut file = Unnamed::new_in(dir.path()).unwrap().unwrap();
+        file.as_file_mut().write_all(b"newer").unwrap();
+        let tmp = file.name(&path, "mp3").unwrap().expect("a temporary name");
+        assert_eq!(std::fs::read(&path).unwrap(), b"new");
+        assert_eq!(std::fs::read(&tmp).unwrap(), b"newer");
+        let name = tmp.file_name().unwrap().to_str().unwrap().to_owned();
+        assert!(name.starts_with(".podmark-") && name.ends_with(".mp3"), "{name}");
+        // Dropped unnamed files leave nothing; a dropped temporary name is removed.
+        drop(Unnamed::new_in(dir.path()).unwrap());
+        drop(tmp);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
     #[cfg(unix)]

@@ -21,6 +21,7 @@ const SYSCALLS: &[(&str, &str)] = &[
     ("write", "write,pwrite64,writev,copy_file_range"),
     ("fsync", "fsync,fdatasync,syncfs"),
     ("rename", "rename,renameat,renameat2"),
+    ("link", "link,linkat"),
     ("unlink", "unlink,unlinkat"),
     ("openat", "openat"),
     ("mkdir", "mkdir,mkdirat"),

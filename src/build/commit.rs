@@ -35,6 +35,24 @@ use super::{BuildError, io};
 /// leaves one behind).
 const TEMP_PREFIX: &str = ".podmark-";
 
+/// What [`prepare`] found at an output's name.
+pub(super) enum Found {
+    /// The same bytes: nothing to do.
+    Same,
+    /// Nothing: the new file was written there.
+    New(PathBuf),
+    /// Other bytes: left for [`Txn::stage`].
+    Other,
+}
+
+/// Where [`place`] left a finished file.
+pub(super) enum Placed {
+    /// At its name, where nothing was.
+    New(PathBuf),
+    /// Still at its temporary name: something is at its name, for [`Txn::file`] to compare.
+    Taken(tempfile::TempPath),
+}
+
 /// Plain name → versioned name, relative to the output folder, for the feed's URLs.
 pub(super) type Redirects = HashMap<String, String>;
 
@@ -113,60 +131,41 @@ impl Txn {
     /// failing one may have been written (as new files, no feed lists them).
     pub(super) fn bytes_many(&mut self, files: &[(String, &[u8])], listed: bool) -> Result<Vec<bool>, BuildError> {
         use rayon::prelude::*;
-        enum Found {
-            Same,
-            New(PathBuf),
-            Other,
-        }
         let out = &self.out;
-        let found: Vec<Result<Found, BuildError>> = files
-            .par_iter()
-            .map(|(rel, bytes)| {
-                let path = out.join(rel);
-                match std::fs::read(&path) {
-                    Ok(old) if old == *bytes => Ok(Found::Same),
-                    Ok(_) => Ok(Found::Other),
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                        // A page's own folder, new: nothing in it to follow, keep or collect.
-                        let parent = path.parent().unwrap_or(out);
-                        match std::fs::create_dir(parent) {
-                            Ok(()) => crate::fsutil::write_new_unsynced(&path, bytes).map_err(io(&path))?,
-                            Err(_) => {
-                                mkdirs(&path)?;
-                                crate::fsutil::replace_unsynced(&path, |w| w.write_all(bytes)).map_err(io(&path))?;
-                            }
-                        }
-                        Ok(Found::New(path))
-                    }
-                    Err(e) => Err(BuildError::Io { path, source: e }),
-                }
-            })
-            .collect();
+        let found: Vec<Result<Found, BuildError>> =
+            files.par_iter().map(|(rel, bytes)| prepare(out, rel, bytes)).collect();
         let mut changed = Vec::with_capacity(files.len());
         for ((rel, bytes), found) in files.iter().zip(found) {
-            changed.push(match found? {
-                Found::Same => false,
-                Found::New(path) => {
-                    self.unsynced.push(path);
-                    true
-                }
-                Found::Other => self.changed(rel, bytes, listed)?,
-            });
+            changed.push(self.stage(rel, bytes, listed, found?)?);
         }
         Ok(changed)
     }
 
-    /// Stages the finished file `staged` (made durable with the rest before the switch), in the folder of `rel`, as the content of `rel`, a
-    /// file a feed lists. Returns whether the content changes.
-    pub(super) fn file(&mut self, rel: &str, staged: tempfile::TempPath) -> Result<bool, BuildError> {
+    /// Stages what [`prepare`] found for `rel` (holding `bytes`); `listed`: a feed refers to
+    /// it. Returns whether the content changes.
+    pub(super) fn stage(&mut self, rel: &str, bytes: &[u8], listed: bool, found: Found) -> Result<bool, BuildError> {
+        Ok(match found {
+            Found::Same => false,
+            Found::New(path) => {
+                self.unsynced.push(path);
+                true
+            }
+            Found::Other => self.changed(rel, bytes, listed)?,
+        })
+    }
+
+    /// Stages a finished file (made durable with the rest before the switch), placed by
+    /// [`place`], as the content of `rel`, a file a feed lists. Returns whether the content
+    /// changes.
+    pub(super) fn file(&mut self, rel: &str, placed: Placed) -> Result<bool, BuildError> {
+        let staged = match placed {
+            Placed::New(path) => {
+                self.unsynced.push(path);
+                return Ok(true);
+            }
+            Placed::Taken(staged) => staged,
+        };
         let path = self.out.join(rel);
-        // Only a file that is surely not there may be created by rename (a stat that fails for
-        // another reason must not let the rename replace a file the live feed lists).
-        if !exists(&path)? {
-            staged.persist(&path).map_err(|e| BuildError::Io { path: path.clone(), source: e.error })?;
-            self.unsynced.push(path);
-            return Ok(true);
-        }
         if same_bytes(&path, &staged).map_err(io(&path))? {
             return Ok(false);
         }
@@ -250,6 +249,49 @@ impl Txn {
         }
         super::timing::lap("commit: collect garbage");
         Ok(pages)
+    }
+}
+
+/// The first half of [`Txn::bytes`], which needs only the output folder `out` (so it runs on all
+/// cores, beside a staging transaction): finds
+/// whether `bytes` are new, unchanged or changed for `rel`, and writes a new file at once.
+/// [`Txn::stage`] does the rest, in order.
+pub(super) fn prepare(out: &Path, rel: &str, bytes: &[u8]) -> Result<Found, BuildError> {
+    let path = out.join(rel);
+    match std::fs::read(&path) {
+        Ok(old) if old == *bytes => Ok(Found::Same),
+        Ok(_) => Ok(Found::Other),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            // A page's own folder, new: nothing in it to follow, keep or collect.
+            let parent = path.parent().unwrap_or(out);
+            match std::fs::create_dir(parent) {
+                Ok(()) => crate::fsutil::write_new_unsynced(&path, bytes).map_err(io(&path))?,
+                Err(_) => {
+                    mkdirs(&path)?;
+                    // Nothing at all at the name: a new file. (A dangling symlink is written
+                    // through, at its target.)
+                    if std::fs::symlink_metadata(&path).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) {
+                        crate::fsutil::write_new_unsynced(&path, bytes).map_err(io(&path))?;
+                    } else {
+                        crate::fsutil::replace_unsynced(&path, |w| w.write_all(bytes)).map_err(io(&path))?;
+                    }
+                }
+            }
+            Ok(Found::New(path))
+        }
+        Err(e) => Err(BuildError::Io { path, source: e }),
+    }
+}
+
+/// The first half of [`Txn::file`], which needs only the output folder `out` (so it runs on all
+/// cores): the finished file `staged` takes the name `rel` if nothing is there.
+pub(super) fn place(out: &Path, rel: &str, staged: tempfile::TempPath) -> Result<Placed, BuildError> {
+    let path = out.join(rel);
+    // Never over anything (a dangling symlink counts): that may be a file the live feed lists.
+    match staged.persist_noclobber(&path) {
+        Ok(()) => Ok(Placed::New(path)),
+        Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => Ok(Placed::Taken(e.path)),
+        Err(e) => Err(BuildError::Io { path, source: e.error }),
     }
 }
 

@@ -67,13 +67,19 @@ pub(super) fn load_recorded(episodes_dir: &Path, rec: &mut Recorder) -> Result<L
     rec.listing = Some(listing.digest);
     let mut episodes = Vec::new();
     let mut numbers = Numbers::new();
-    for dir in dirs {
-        let notes_path = dir.join("episode.md");
-        if let Some((ep, text)) = load_dir(dir, rec, &mut problems, &mut warnings)? {
-            if let Some(d) = duplicate_number(&ep, &notes_path, &text, &mut numbers) {
-                problems.push(d);
+    // Read and checked on all cores a batch at a time, recorded in folder order.
+    const BATCH: usize = 1024;
+    for chunk in dirs.chunks(BATCH) {
+        use rayon::prelude::*;
+        let read: Vec<NotesRead> = chunk.par_iter().map(|dir| read_notes(dir.clone())).collect();
+        for notes in read {
+            let notes_path = notes.notes_path.clone();
+            if let Some((ep, text)) = notes.finish(rec, &mut problems, &mut warnings)? {
+                if let Some(d) = duplicate_number(&ep, &notes_path, &text, &mut numbers) {
+                    problems.push(d);
+                }
+                episodes.push(ep);
             }
-            episodes.push(ep);
         }
     }
     match show {
@@ -89,42 +95,95 @@ pub(super) fn load_dir(
     problems: &mut Vec<SourceDiagnostic>,
     warnings: &mut Vec<SourceDiagnostic>,
 ) -> Result<Option<(Episode, String)>, BuildError> {
+    read_notes(dir).finish(rec, problems, warnings)
+}
+
+/// An episode folder's `episode.md` read and checked on any thread ([`read_notes`]), for
+/// [`NotesRead::finish`] to record in folder order.
+pub(super) struct NotesRead {
+    notes_path: PathBuf,
+    /// Its stat before it was read.
+    stat: FileStat,
+    bytes: std::io::Result<Vec<u8>>,
+    /// The episode and its text (`None` if it has problems that keep it from loading).
+    episode: Option<(Episode, String)>,
+    problems: Vec<SourceDiagnostic>,
+    warnings: Vec<SourceDiagnostic>,
+}
+
+/// Reads and checks the `episode.md` in `dir` (see [`NotesRead`]).
+pub(super) fn read_notes(dir: PathBuf) -> NotesRead {
     let notes_path = dir.join("episode.md");
-    let bytes = rec.read(&notes_path).map_err(io(&notes_path))?;
-    if let Some(d) = episode::check_size(&bytes) {
-        problems.push(SourceDiagnostic::new(&notes_path, d));
-        return Ok(None);
+    let stat = Recorder::stat(&notes_path);
+    let bytes = std::fs::read(&notes_path);
+    let mut read = NotesRead {
+        notes_path,
+        stat,
+        bytes: Ok(Vec::new()),
+        episode: None,
+        problems: Vec::new(),
+        warnings: Vec::new(),
+    };
+    if let Ok(b) = &bytes {
+        read.check(dir, b);
     }
-    match load_episode(dir, &notes_path, &bytes, warnings) {
-        Ok(ep) => {
-            let text = String::from_utf8_lossy(&bytes).into_owned();
-            for (key, value) in [("title", &ep.meta.title), ("summary", &ep.meta.summary)] {
-                if let Some(c) = value.as_deref().and_then(|v| v.chars().find(|&c| episode::is_forbidden_control(c))) {
-                    let at = episode::front_matter_key(&text, key).map(Location::from);
-                    let d = Diagnostic::error(
-                        "control-character",
-                        at,
-                        format!(
-                            "{key} holds the control character U+{:04X}; podmark allows none but tab and line breaks",
-                            c as u32
-                        ),
-                    );
-                    problems.push(SourceDiagnostic::new(&notes_path, d));
+    read.bytes = bytes;
+    read
+}
+
+impl NotesRead {
+    fn check(&mut self, dir: PathBuf, bytes: &[u8]) {
+        let notes_path = &self.notes_path;
+        let problems = &mut self.problems;
+        if let Some(d) = episode::check_size(bytes) {
+            problems.push(SourceDiagnostic::new(notes_path, d));
+            return;
+        }
+        match load_episode(dir, notes_path, bytes, &mut self.warnings) {
+            Ok(ep) => {
+                let text = String::from_utf8_lossy(bytes).into_owned();
+                for (key, value) in [("title", &ep.meta.title), ("summary", &ep.meta.summary)] {
+                    if let Some(c) =
+                        value.as_deref().and_then(|v| v.chars().find(|&c| episode::is_forbidden_control(c)))
+                    {
+                        let at = episode::front_matter_key(&text, key).map(Location::from);
+                        let d = Diagnostic::error(
+                            "control-character",
+                            at,
+                            format!(
+                                "{key} holds the control character U+{:04X}; podmark allows none but tab and line breaks",
+                                c as u32
+                            ),
+                        );
+                        problems.push(SourceDiagnostic::new(notes_path, d));
+                    }
                 }
+                if let Some(why) = ep.meta.guid.as_deref().and_then(guid_problem) {
+                    let at = episode::front_matter_key(&text, "guid").map(Location::from);
+                    let guid = ep.meta.guid.as_deref().unwrap_or_default();
+                    let d = Diagnostic::error("guid", at, format!("guid {}: {why}", quote(guid)));
+                    problems.push(SourceDiagnostic::new(notes_path, d));
+                }
+                // Returned even with problems, so that its duplicate number is found too.
+                self.episode = Some((ep, text));
             }
-            if let Some(why) = ep.meta.guid.as_deref().and_then(guid_problem) {
-                let at = episode::front_matter_key(&text, "guid").map(Location::from);
-                let guid = ep.meta.guid.as_deref().unwrap_or_default();
-                let d = Diagnostic::error("guid", at, format!("guid {}: {why}", quote(guid)));
-                problems.push(SourceDiagnostic::new(&notes_path, d));
-            }
-            // Returned even with problems, so that its duplicate number is found too.
-            Ok(Some((ep, text)))
+            Err(d) => problems.extend(d),
         }
-        Err(d) => {
-            problems.extend(d);
-            Ok(None)
-        }
+    }
+
+    /// Records the notes read in `rec` (an error if they could not be read) and hands over the
+    /// episode and its text, its problems and its warnings.
+    pub(super) fn finish(
+        self,
+        rec: &mut Recorder,
+        problems: &mut Vec<SourceDiagnostic>,
+        warnings: &mut Vec<SourceDiagnostic>,
+    ) -> Result<Option<(Episode, String)>, BuildError> {
+        let bytes = self.bytes.map_err(io(&self.notes_path))?;
+        rec.record(&self.notes_path, self.stat, Some(&bytes));
+        problems.extend(self.problems);
+        warnings.extend(self.warnings);
+        Ok(self.episode)
     }
 }
 

@@ -23,12 +23,15 @@ pub(super) struct Staged {
     /// The size of each episode page, by slug (kept too: a later build reports the pages it
     /// does not render again).
     pub(super) pages: HashMap<String, u64>,
+    /// The page folders (`episodes/`, `page/`) did not exist before this build: it wrote
+    /// everything in them, so nothing there is stale.
+    fresh: bool,
 }
 
 impl Staged {
     /// The website is off: nothing staged.
     fn off() -> Staged {
-        Staged { enabled: false, paths: HashSet::new(), cards: HashMap::new(), pages: HashMap::new() }
+        Staged { enabled: false, paths: HashSet::new(), cards: HashMap::new(), pages: HashMap::new(), fresh: false }
     }
 }
 
@@ -45,11 +48,17 @@ pub(super) struct Pages {
     /// Time spent rendering and staging episode pages (within the episodes' loop), for
     /// `PODMARK_TIMINGS`.
     staging: std::time::Duration,
+    /// See [`Staged`].
+    fresh: bool,
 }
 
 impl Pages {
-    pub(super) fn new(plan: &Plan) -> Pages {
+    /// Made before any page is written into `out`.
+    pub(super) fn new(plan: &Plan, out: &Path) -> Pages {
         let enabled = plan.show.site.enabled;
+        let fresh = PAGE_DIRS
+            .iter()
+            .all(|d| std::fs::symlink_metadata(out.join(d)).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound));
         let count = if enabled { plan.episodes.len() } else { 0 };
         Pages {
             enabled,
@@ -58,6 +67,7 @@ impl Pages {
             paths: HashSet::with_capacity(count),
             rendering: std::time::Duration::ZERO,
             staging: std::time::Duration::ZERO,
+            fresh,
         }
     }
 
@@ -118,7 +128,7 @@ impl Pages {
         }
         let cards = cards.into_iter().map(|c| (c.slug.clone(), c)).collect();
         super::timing::lap("site: pages");
-        Ok(Staged { enabled: true, paths: self.paths, cards, pages })
+        Ok(Staged { enabled: true, paths: self.paths, cards, pages, fresh: self.fresh })
     }
 }
 
@@ -184,7 +194,7 @@ pub(super) fn stage_some(
     files.append(&mut pages_listed);
     let cards = fresh.into_iter().map(|c| (c.slug.clone(), c)).collect();
     super::timing::lap("site: pages");
-    Ok(Staged { enabled: true, paths, cards, pages })
+    Ok(Staged { enabled: true, paths, cards, pages, fresh: false })
 }
 
 /// Renders the pages of `episodes` (on all cores), stages them in `txn`, records them in `files`
@@ -198,17 +208,25 @@ fn render_batch(
     paths: &mut HashSet<String>,
     rendering: &mut std::time::Duration,
 ) -> Result<Vec<Card>, BuildError> {
+    use rayon::prelude::*;
     let mut site = Site::new(channel, &plan.show.site, &plan.base_url);
-    for &(item, p) in episodes {
-        // The feed's notes HTML (same Markdown, same sanitiser), without the plain chapter list:
-        // the page has the chapter list with links that seek.
-        let notes = crate::feed::html::notes_to_html(&p.ep.description, &crate::Chapters::empty(), None);
-        let mut page = EpisodePage::new(&p.ep.slug, item, notes);
-        if let Some((src, _, _)) = &p.transcript {
-            let text = std::fs::read(src).map_err(io(src))?;
-            page.transcript = Some(crate::site::read_transcript(&String::from_utf8_lossy(&text)));
-        }
-        site.episodes.push(page);
+    // (On all cores: the notes' Markdown, and the transcripts' reading.)
+    let made: Vec<Result<EpisodePage<'_>, BuildError>> = episodes
+        .par_iter()
+        .map(|&(item, p)| {
+            // The feed's notes HTML (same Markdown, same sanitiser), without the plain chapter
+            // list: the page has the chapter list with links that seek.
+            let notes = crate::feed::html::notes_to_html(&p.ep.description, &crate::Chapters::empty(), None);
+            let mut page = EpisodePage::new(&p.ep.slug, item, notes);
+            if let Some((src, _, _)) = &p.transcript {
+                let text = std::fs::read(src).map_err(io(src))?;
+                page.transcript = Some(crate::site::read_transcript(&String::from_utf8_lossy(&text)));
+            }
+            Ok(page)
+        })
+        .collect();
+    for page in made {
+        site.episodes.push(page?);
     }
     let cards = site.episodes.iter().map(crate::site::card).collect();
     let t = std::time::Instant::now();
@@ -257,12 +275,15 @@ fn stage_pages(
     Ok(())
 }
 
+/// The folders of the pages (episode pages, index pages after the first).
+const PAGE_DIRS: [&str; 2] = ["episodes", "page"];
+
 /// Removes the pages podmark wrote earlier that this build did not: episodes gone, index pages
 /// beyond the last, or all of them when the site is disabled. Only files podmark made are removed
 /// (pages carrying its generator tag, its own assets).
 pub(super) fn remove_stale(out: &Path, staged: &Staged) -> Result<(), BuildError> {
     let mut candidates = Vec::new();
-    for dir in ["episodes", "page"] {
+    for dir in PAGE_DIRS.iter().filter(|_| !staged.fresh) {
         let Ok(entries) = std::fs::read_dir(out.join(dir)) else { continue };
         for e in entries.flatten() {
             if let Some(name) = e.file_name().to_str() {

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
-use super::commit::Txn;
+use super::commit::{self, Found, Placed, Txn};
 use super::incremental::{Fragment, Record};
 use super::plan::{Plan, Planned};
 use super::state::{BuildState, Recorder};
@@ -62,96 +62,56 @@ impl Writer<'_> {
     pub(super) fn write(&mut self, plan: &mut Plan) -> Result<Outputs, BuildError> {
         let out = self.options.out.clone();
         let mut txn = Txn::new(&out);
-        let mut files = Vec::new();
-        let mut reports = Vec::with_capacity(plan.episodes.len());
         // (Sized for a first build, where every copy is made.)
-        let mut tagged_audio = Vec::with_capacity(plan.episodes.len());
-        // The audio copies are made and tagged on all cores, then staged in folder order (the
-        // first error in folder order is the one reported; the other copies are removed).
-        let state = &*self.state;
-        let copies: Vec<Result<Copy, BuildError>> =
-            plan.episodes.par_iter().map(|p| copy_audio(state, &out, p)).collect();
-        let mut audio = Vec::with_capacity(copies.len());
-        for (p, copy) in plan.episodes.iter().zip(copies) {
-            audio.push(stage_copy(&mut txn, &out, p, copy?)?);
-        }
-        // A versioned copy goes away at the end of the build: keep it out of the probe cache.
-        // (Probed on all cores a batch ahead: a large show's probes are not all waiting at once.)
-        let mut probed: Vec<Option<std::path::PathBuf>> = audio
-            .iter()
-            .zip(&plan.episodes)
-            .map(|(a, p)| (!a.versioned && p.remote.is_none()).then(|| a.path.clone()))
-            .collect();
+        let count = plan.episodes.len();
         // The channel first (it stages the show artwork): each batch's website pages are made
         // with it. Its files are reported after the episodes'.
         let mut channel_files = Vec::new();
         let channel = self.channel(plan, &mut txn, &mut channel_files)?;
-        let mut pages = super::site::Pages::new(plan);
-        // The items are kept only where they serve again: all of them for a paged feed, else
-        // those of the episodes with a file at a versioned name (the switch that lists those names
-        // renders them again); the others' fragments are the feed. They are made in batches, each
-        // batch's fragments and website pages rendered on all cores, so that a large show never
-        // holds every item, fragment and page at once.
-        const BATCH: usize = 256;
-        let keep_all = self.options.page_size.is_some();
-        let count = plan.episodes.len();
-        // (Folder index, item): sparse, as most are not kept without the website.
-        let mut kept: Vec<(usize, Item)> = Vec::new();
-        let mut fragments: Vec<String> = Vec::with_capacity(count);
-        let mut ranges = Vec::with_capacity(count);
-        let mut batch: Vec<(usize, Item, bool)> = Vec::with_capacity(BATCH);
         // The fragments go to a file until the feed is spliced (in memory if it cannot be made).
         let spill_dir = out.join(".podmark");
-        let mut spill = Spill::new(&spill_dir).ok();
-        let mut rendering = std::time::Duration::ZERO;
-        let mut audio = audio.into_iter();
-        for (n, p) in plan.episodes.iter().enumerate() {
-            let Some(staged) = audio.next() else { break };
-            if n % BATCH == 0 {
-                let ahead = probed.get_mut(n..(n + BATCH).min(count)).unwrap_or_default();
-                let ahead: Vec<std::path::PathBuf> = ahead.iter_mut().filter_map(Option::take).collect();
-                self.cache.prefetch_with(&OUTPUT_PROBE, &ahead);
+        let mut acc = Batches {
+            files: Vec::new(),
+            reports: Vec::with_capacity(count),
+            tagged_audio: Vec::with_capacity(count),
+            kept: Vec::new(),
+            fragments: Vec::with_capacity(count),
+            ranges: Vec::with_capacity(count),
+            spill: Spill::new(&spill_dir).ok(),
+            spill_dir,
+            pages: super::site::Pages::new(plan, &out),
+            keep_all: self.options.page_size.is_some(),
+            rendering: std::time::Duration::ZERO,
+        };
+        // The episodes go in batches (see `Writer::batch`). While one batch is staged in folder
+        // order, the next one's files are made on the other cores.
+        const BATCH: usize = 256;
+        {
+            let plan: &Plan = plan;
+            // Whether each episode's audio copy is current, and its source's metadata.
+            let mut looks = {
+                let state = &*self.state;
+                plan.episodes.par_iter().map(|p| look(state, &out, p)).collect::<Vec<_>>().into_iter()
+            };
+            let chunks: Vec<&[Planned]> = plan.episodes.chunks(BATCH).collect();
+            let make = |chunk: &[Planned], looks: Vec<Result<Look, BuildError>>| -> Vec<Result<Made, BuildError>> {
+                chunk.par_iter().zip(looks).map(|(p, look)| make_files(&out, plan, p, look)).collect()
+            };
+            let mut made = chunks.first().map(|c| make(c, looks.by_ref().take(c.len()).collect()));
+            for (b, chunk) in chunks.iter().enumerate() {
+                let this = made.take().unwrap_or_default();
+                let next = chunks.get(b + 1).map(|c| (*c, looks.by_ref().take(c.len()).collect::<Vec<_>>()));
+                let (next, done) = rayon::join(
+                    || next.map(|(c, looks)| make(c, looks)),
+                    || self.batch(plan, &channel, (b * BATCH, chunk), this, &mut txn, &mut acc),
+                );
+                done?;
+                made = next;
             }
-            let start = files.len();
-            // (The audio was staged above; the other files are staged by `episode`.)
-            let versioned_before = txn.versioned();
-            let audio_versioned = staged.versioned;
-            let (item, report, tagged) = self.episode(plan, p, staged, &mut txn, &mut files)?;
-            ranges.push(start..files.len());
-            batch.push((n, item, keep_all || audio_versioned || txn.versioned() > versioned_before));
-            reports.push(report);
-            tagged_audio.extend(tagged.map(|meta| (n, meta)));
+        }
+        let Batches { mut files, reports, tagged_audio, kept, fragments, ranges, spill, pages, rendering, .. } = acc;
+        for p in &plan.episodes {
             plan.lock.set(&p.ep.slug, &p.guid);
-            if batch.len() == BATCH || n + 1 == count {
-                // Each item rendered once: the feed is spliced from these fragments, and the next
-                // build keeps those of unchanged episodes (see `incremental`).
-                let t = std::time::Instant::now();
-                let spilled = spill.is_some();
-                let rendered: Vec<String> = batch
-                    .par_iter()
-                    .map(|(_, item, _)| {
-                        // Kept until the splice: without the slack of a growing string.
-                        feed::write_item_fragment(item).map(|mut xml| {
-                            if !spilled {
-                                xml.shrink_to_fit();
-                            }
-                            xml
-                        })
-                    })
-                    .collect::<Result<_, feed::FeedError>>()?;
-                rendering += t.elapsed();
-                match spill.as_mut() {
-                    Some(s) => {
-                        s.push(&rendered).map_err(io(&spill_dir))?;
-                        fragments.extend(rendered.iter().map(|_| String::new()));
-                    }
-                    None => fragments.extend(rendered),
-                }
-                let items: Vec<(usize, &Item)> = batch.iter().map(|(n, item, _)| (*n, item)).collect();
-                pages.episodes(plan, &channel, &items, &mut txn)?;
-                drop(items);
-                kept.extend(batch.drain(..).filter_map(|(n, item, keep)| keep.then_some((n, item))));
-            }
         }
         super::timing::part("feed: render the items", rendering);
         let mut records: Vec<Record> = plan
@@ -203,17 +163,19 @@ impl Writer<'_> {
     pub(super) fn write_some(&mut self, plan: &mut Plan, records: &mut [Record]) -> Result<Fresh, BuildError> {
         let out = self.options.out.clone();
         let mut txn = Txn::incremental(&out);
-        let state = &*self.state;
-        let copies: Vec<Result<Copy, BuildError>> =
-            plan.episodes.par_iter().map(|p| copy_audio(state, &out, p)).collect();
+        let made: Vec<Result<Made, BuildError>> = {
+            let state = &*self.state;
+            let plan: &Plan = plan;
+            plan.episodes.par_iter().map(|p| make_files(&out, plan, p, look(state, &out, p))).collect()
+        };
+        let made = self.stage_made(&plan.episodes, made, &mut txn)?;
         let mut items: Vec<Option<Item>> = vec![None; records.len()];
         let mut changed = Vec::new();
         let mut tagged_audio = Vec::new();
         let mut tagged = std::collections::HashSet::new();
-        for (n, (p, copy)) in plan.episodes.iter().zip(copies).enumerate() {
-            let staged = stage_copy(&mut txn, &out, p, copy?)?;
+        for (n, (p, (staged, chapters))) in plan.episodes.iter().zip(made).enumerate() {
             let mut files = Vec::new();
-            let (item, report, tag) = self.episode(plan, p, staged, &mut txn, &mut files)?;
+            let (item, report, tag) = self.episode(plan, p, staged, chapters, &mut txn, &mut files)?;
             let Some(i) = records.iter().position(|r| r.slug == p.ep.slug) else { continue };
             if tag.is_some() {
                 tagged.insert(p.ep.slug.clone());
@@ -259,12 +221,97 @@ impl Writer<'_> {
         Ok(Fresh { changed, tail, order, tagged, layout })
     }
 
+    /// Stages the files made for `episodes` (some of `plan.episodes`) by [`make_files`] in folder
+    /// order (the first error in folder order is the one reported) and probes the copies ahead:
+    /// each episode's staged audio and chapter files, for [`Writer::episode`].
+    fn stage_made(
+        &mut self,
+        episodes: &[Planned],
+        made: Vec<Result<Made, BuildError>>,
+        txn: &mut Txn,
+    ) -> Result<Vec<(Staged, Option<ChapterFiles>)>, BuildError> {
+        let mut staged = Vec::with_capacity(made.len());
+        for (p, m) in episodes.iter().zip(made) {
+            let m = m?;
+            staged.push((stage_copy(txn, &self.options.out, p, m.audio)?, m.chapters));
+        }
+        // A versioned copy goes away at the end of the build: kept out of the probe cache.
+        let ahead: Vec<std::path::PathBuf> = staged
+            .iter()
+            .zip(episodes)
+            .filter(|((a, _), p)| !a.versioned && p.remote.is_none())
+            .map(|((a, _), _)| a.path.clone())
+            .collect();
+        self.cache.prefetch_with(&OUTPUT_PROBE, &ahead);
+        Ok(staged)
+    }
+
+    /// One batch of a full build's episodes (`first` is the folder index of `episodes`' first):
+    /// their files, made by [`make_files`], staged in folder order; their items made in order;
+    /// the items' fragments and website pages rendered on all cores. A large show never holds
+    /// every item, fragment and page at once. The items are kept only where they serve again: all
+    /// of them for a paged feed, else those of the episodes with a file at a versioned name (the
+    /// switch that lists those names renders them again); the others' fragments are the feed.
+    fn batch(
+        &mut self,
+        plan: &Plan,
+        channel: &Channel,
+        (first, episodes): (usize, &[Planned]),
+        made: Vec<Result<Made, BuildError>>,
+        txn: &mut Txn,
+        acc: &mut Batches,
+    ) -> Result<(), BuildError> {
+        let staged = self.stage_made(episodes, made, txn)?;
+        let mut batch: Vec<(usize, Item, bool)> = Vec::with_capacity(episodes.len());
+        for (i, (p, (staged, chapters))) in episodes.iter().zip(staged).enumerate() {
+            let n = first + i;
+            let start = acc.files.len();
+            let versioned_before = txn.versioned();
+            let audio_versioned = staged.versioned;
+            let (item, report, tagged) = self.episode(plan, p, staged, chapters, txn, &mut acc.files)?;
+            acc.ranges.push(start..acc.files.len());
+            batch.push((n, item, acc.keep_all || audio_versioned || txn.versioned() > versioned_before));
+            acc.reports.push(report);
+            acc.tagged_audio.extend(tagged.map(|meta| (n, meta)));
+        }
+        // Each item rendered once: the feed is spliced from these fragments, and the next build
+        // keeps those of unchanged episodes (see `incremental`).
+        let t = std::time::Instant::now();
+        let spilled = acc.spill.is_some();
+        let rendered: Vec<String> = batch
+            .par_iter()
+            .map(|(_, item, _)| {
+                // Kept until the splice: without the slack of a growing string.
+                feed::write_item_fragment(item).map(|mut xml| {
+                    if !spilled {
+                        xml.shrink_to_fit();
+                    }
+                    xml
+                })
+            })
+            .collect::<Result<_, feed::FeedError>>()?;
+        acc.rendering += t.elapsed();
+        match acc.spill.as_mut() {
+            Some(s) => {
+                s.push(&rendered).map_err(io(&acc.spill_dir))?;
+                acc.fragments.extend(rendered.iter().map(|_| String::new()));
+            }
+            None => acc.fragments.extend(rendered),
+        }
+        let items: Vec<(usize, &Item)> = batch.iter().map(|(n, item, _)| (*n, item)).collect();
+        acc.pages.episodes(plan, channel, &items, txn)?;
+        drop(items);
+        acc.kept.extend(batch.into_iter().filter_map(|(n, item, keep)| keep.then_some((n, item))));
+        Ok(())
+    }
+
     /// One episode's files (audio, chapters, transcript, image), its feed item and its report.
     fn episode(
         &mut self,
         plan: &Plan,
         p: &Planned,
         audio: Staged,
+        chapters: Option<ChapterFiles>,
         txn: &mut Txn,
         files: &mut Vec<Written>,
     ) -> Result<(Item, EpisodeReport, Option<TaggedAudio>), BuildError> {
@@ -278,7 +325,10 @@ impl Writer<'_> {
             None => self.local_audio(plan, p, audio, files)?,
         };
         // An episode without chapters gets no chapter files and no `podcast:chapters`.
-        let json_rel = if p.ep.chapters.is_empty() { None } else { Some(self.chapter_files(plan, p, txn, files)?) };
+        let json_rel = match chapters {
+            Some(c) => Some(self.stage_chapters(p, c, txn, files)?),
+            None => None,
+        };
         let mut transcripts = Vec::new();
         if let Some((src, rel, mime)) = &p.transcript {
             let bytes = std::fs::read(src).map_err(io(src))?;
@@ -366,32 +416,24 @@ impl Writer<'_> {
         Ok((enclosure, out_info.duration, tagged))
     }
 
-    /// The chapter files: JSON (for `podcast:chapters`; its path is returned) and the show's other
-    /// formats. A format that cannot hold these chapters is a warning.
-    fn chapter_files(
+    /// Stages the chapter files made by [`make_files`] in folder order; returns the JSON's path.
+    fn stage_chapters(
         &mut self,
-        plan: &Plan,
         p: &Planned,
+        made: ChapterFiles,
         txn: &mut Txn,
         files: &mut Vec<Written>,
     ) -> Result<String, BuildError> {
-        let show = &plan.show;
-        let write_options = WriteOptions {
-            title: Some(p.title.clone()),
-            podcast_name: Some(show.title.clone()),
-            author: Some(show.author.clone()),
-            file_name: Path::new(&p.audio_out_rel).file_name().map(|n| n.to_string_lossy().into_owned()),
-        };
-        let json_rel = format!("chapters/{}.json", p.ep.slug);
-        let json = Format::Json.write(&p.ep.chapters, &write_options)?;
-        files.push(emit(txn, &json_rel, json.as_bytes(), true)?);
-        for &f in &show.chapter_formats {
-            let rel = format!("chapters/{}.{}", p.ep.slug, f.extension());
-            match f.write(&p.ep.chapters, &write_options) {
-                Ok(text) => files.push(emit(txn, &rel, text.as_bytes(), false)?),
-                Err(e) => self.warnings.push(SourceDiagnostic::new(
+        let json_rel = made.json.rel.clone();
+        for f in std::iter::once(Ok(made.json)).chain(made.others) {
+            match f {
+                Ok(f) => {
+                    let changed = txn.stage(&f.rel, &f.bytes, f.listed, f.found)?;
+                    files.push(Written { path: f.rel, bytes: f.len, changed });
+                }
+                Err(warning) => self.warnings.push(SourceDiagnostic::new(
                     p.ep.dir.join("episode.md"),
-                    Diagnostic::warning("chapter-format", None, e.to_string()),
+                    Diagnostic::warning("chapter-format", None, warning),
                 )),
             }
         }
@@ -737,11 +779,64 @@ pub(super) fn save_lock(plan: &Plan, rec: &mut Recorder) -> Result<(), BuildErro
     Ok(())
 }
 
+/// What [`Writer::batch`] gathers, batch after batch, for the rest of a full build.
+struct Batches {
+    files: Vec<Written>,
+    reports: Vec<EpisodeReport>,
+    /// (Folder index, source metadata) of the audio copies made.
+    tagged_audio: Vec<(usize, TaggedAudio)>,
+    /// (Folder index, item): sparse, as most are not kept without the website.
+    kept: Vec<(usize, Item)>,
+    /// Each episode's fragment (empty when spilled) and its files' range in `files`.
+    fragments: Vec<String>,
+    ranges: Vec<std::ops::Range<usize>>,
+    spill: Option<Spill>,
+    spill_dir: std::path::PathBuf,
+    pages: super::site::Pages,
+    /// Every item is kept (a paged feed).
+    keep_all: bool,
+    /// Time spent rendering fragments, for `PODMARK_TIMINGS`.
+    rendering: std::time::Duration,
+}
+
+/// An episode's files made on all cores ([`make_files`]), before they are staged in folder order.
+struct Made {
+    audio: Copy,
+    /// `None` without chapters.
+    chapters: Option<ChapterFiles>,
+}
+
+/// An episode's chapter files: JSON (for `podcast:chapters`) and the show's other formats (a
+/// format that cannot hold these chapters gives a warning instead).
+struct ChapterFiles {
+    json: Prepared,
+    others: Vec<Result<Prepared, String>>,
+}
+
+/// A file whose bytes [`commit::prepare`] compared with (or wrote at) its output; the bytes are kept
+/// only when they differ from the output's, for [`Txn::stage`].
+struct Prepared {
+    rel: String,
+    len: u64,
+    listed: bool,
+    found: Found,
+    bytes: Vec<u8>,
+}
+
+impl Prepared {
+    fn new(out: &Path, rel: String, bytes: Vec<u8>, listed: bool) -> Result<Prepared, BuildError> {
+        let found = commit::prepare(out, &rel, &bytes)?;
+        let len = bytes.len() as u64;
+        let bytes = if matches!(found, Found::Other) { bytes } else { Vec::new() };
+        Ok(Prepared { rel, len, listed, found, bytes })
+    }
+}
+
 /// An episode's audio copy, made (on any thread) unless the output is current.
 struct Copy {
     src_meta: std::fs::Metadata,
     /// `None`: the output is still the tagged copy of this source.
-    staged: Option<tempfile::TempPath>,
+    staged: Option<Placed>,
 }
 
 /// An episode's audio copy as staged by the transaction.
@@ -757,16 +852,29 @@ struct Staged {
     versioned: bool,
 }
 
-/// The tagged copy of `p`'s audio, made in a temporary file beside its output unless the build
-/// state says the output is current.
-fn copy_audio(state: &BuildState, out: &Path, p: &Planned) -> Result<Copy, BuildError> {
-    let out_audio = out.join(&p.audio_out_rel);
+/// The metadata of `p`'s audio source, and whether the build state says its output is still
+/// the tagged copy of it (or the audio is hosted elsewhere: nothing to copy).
+type Look = (std::fs::Metadata, bool);
+
+/// See [`Look`].
+fn look(state: &BuildState, out: &Path, p: &Planned) -> Result<Look, BuildError> {
     let src_meta = std::fs::metadata(&p.audio_src).map_err(io(&p.audio_src))?;
-    // Audio hosted elsewhere: nothing to copy.
-    if p.remote.is_some() || state.audio_is_current(&p.audio_out_rel, &src_meta, &out_audio, &p.ep.chapters) {
-        return Ok(Copy { src_meta, staged: None });
-    }
-    Ok(Copy { src_meta, staged: Some(stage_audio(&p.audio_src, &out_audio, &p.ep.chapters)?) })
+    let current = p.remote.is_some()
+        || state.audio_is_current(&p.audio_out_rel, &src_meta, &out.join(&p.audio_out_rel), &p.ep.chapters);
+    Ok((src_meta, current))
+}
+
+/// `p`'s files, made on any thread: the tagged audio copy (unless `look` says the output is
+/// current) and the chapter files, each placed at its name in `out` if nothing is there (see
+/// [`commit::place`], [`commit::prepare`]).
+fn make_files(out: &Path, plan: &Plan, p: &Planned, look: Result<Look, BuildError>) -> Result<Made, BuildError> {
+    let (src_meta, current) = look?;
+    let staged = match current {
+        true => None,
+        false => Some(tagged_copy(out, &p.audio_src, &p.audio_out_rel, &p.ep.chapters)?),
+    };
+    let chapters = if p.ep.chapters.is_empty() { None } else { Some(chapter_files(out, plan, p)?) };
+    Ok(Made { audio: Copy { src_meta, staged }, chapters })
 }
 
 /// Stages `p`'s audio copy (made by [`copy_audio`]) in `txn`, in folder order.
@@ -775,12 +883,34 @@ fn stage_copy(txn: &mut Txn, out: &Path, p: &Planned, copy: Copy) -> Result<Stag
     let rel = &p.audio_out_rel;
     Ok(match staged {
         None => Staged { src_meta, current: true, changed: false, path: out.join(rel), versioned: false },
-        Some(tmp) => {
-            let changed = txn.file(rel, tmp)?;
+        Some(placed) => {
+            let changed = txn.file(rel, placed)?;
             let (path, versioned) = txn.staged_path(rel);
             Staged { src_meta, current: false, changed, path, versioned }
         }
     })
+}
+
+/// `p`'s chapter files, made on any thread (see [`Prepared`]).
+fn chapter_files(out: &Path, plan: &Plan, p: &Planned) -> Result<ChapterFiles, BuildError> {
+    let show = &plan.show;
+    let write_options = WriteOptions {
+        title: Some(p.title.clone()),
+        podcast_name: Some(show.title.clone()),
+        author: Some(show.author.clone()),
+        file_name: Path::new(&p.audio_out_rel).file_name().map(|n| n.to_string_lossy().into_owned()),
+    };
+    let json = Format::Json.write(&p.ep.chapters, &write_options)?;
+    let json = Prepared::new(out, format!("chapters/{}.json", p.ep.slug), json.into_bytes(), true)?;
+    let mut others = Vec::new();
+    for &f in &show.chapter_formats {
+        let rel = format!("chapters/{}.{}", p.ep.slug, f.extension());
+        others.push(match f.write(&p.ep.chapters, &write_options) {
+            Ok(text) => Ok(Prepared::new(out, rel, text.into_bytes(), false)?),
+            Err(e) => Err(e.to_string()),
+        });
+    }
+    Ok(ChapterFiles { json, others })
 }
 
 /// How a copy in the output folder is probed: for its length, type and duration (its chapters are
@@ -809,18 +939,20 @@ fn record_tagged(
     Ok(())
 }
 
-/// A copy of `src` with the chapters embedded (MP3 and MP4), staged in a temporary file beside
-/// `out` (removed if anything fails; made durable with the rest by the transaction).
+/// A copy of `src` with the chapters embedded (MP3 and MP4) for the output `rel`, written beside
+/// it where nothing sees it until it is whole: an unnamed file given the output's name if nothing
+/// has it, else a temporary file (see [`crate::fsutil::Unnamed`], [`commit::place`]). It is made
+/// durable with the rest by the transaction.
 ///
 /// One pass: the tagged file is written straight from the source (the new tag, then the audio
 /// copied by the kernel), the bytes a copy tagged by [`crate::tag::embed`] would hold. Chapters
 /// go into the containers podmark writes (MP3, MP4); Ogg, FLAC and WAV copies are published as
 /// they are (a reflink where the file system has them), their chapters in the feed's chapter
 /// files. Notes without chapters leave the audio as it is (whatever chapters it carries itself).
-fn stage_audio(src: &Path, out: &Path, chapters: &Chapters) -> Result<tempfile::TempPath, BuildError> {
+fn tagged_copy(out_dir: &Path, src: &Path, rel: &str, chapters: &Chapters) -> Result<Placed, BuildError> {
+    let out = out_dir.join(rel);
     let dir = out.parent().unwrap_or(Path::new("."));
     let ext = out.extension().and_then(|e| e.to_str()).unwrap_or("audio");
-    let mut tmp = super::commit::temp_in(dir, ext)?;
     // The plan measured the source and gave the chapters its exact duration.
     let duration = match chapters.duration() {
         Some(d) => d,
@@ -832,8 +964,18 @@ fn stage_audio(src: &Path, out: &Path, chapters: &Chapters) -> Result<tempfile::
                 .duration
         }
     };
-    crate::tag::write_tagged_copy(src, tmp.as_file_mut(), chapters, duration, &TagOptions::new().unsynced())?;
-    Ok(tmp.into_temp_path())
+    let options = TagOptions::new().unsynced();
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    if let Some(mut file) = crate::fsutil::Unnamed::new_in(dir).map_err(io(dir))? {
+        crate::tag::write_tagged_copy(src, file.as_file_mut(), chapters, duration, &options)?;
+        return Ok(match file.name(&out, ext).map_err(io(&out))? {
+            None => Placed::New(out),
+            Some(tmp) => Placed::Taken(tmp),
+        });
+    }
+    let mut tmp = super::commit::temp_in(dir, ext)?;
+    crate::tag::write_tagged_copy(src, tmp.as_file_mut(), chapters, duration, &options)?;
+    commit::place(out_dir, rel, tmp.into_temp_path())
 }
 
 /// Stages `bytes` as the output `rel` (`listed`: a feed refers to it).
