@@ -35,6 +35,9 @@ use super::{BuildError, io};
 /// leaves one behind).
 const TEMP_PREFIX: &str = ".podmark-";
 
+/// How many files staged since the last early write-back start another (see [`Txn::write_back`]).
+const WRITE_BACK_AFTER: usize = 256;
+
 /// What [`prepare`] found at an output's name.
 pub(super) enum Found {
     /// The same bytes: nothing to do.
@@ -68,11 +71,23 @@ pub(super) struct Txn {
     unsynced: Vec<PathBuf>,
     /// Whether leftovers of earlier builds may be about (see [`Txn::incremental`]).
     leftovers: bool,
+    /// The write-back started by [`Txn::write_back`] (it may still run), and how many files had
+    /// been staged when it started.
+    early: Option<std::thread::JoinHandle<()>>,
+    written_back: usize,
 }
 
 impl Txn {
     pub(super) fn new(out: &Path) -> Txn {
-        Txn { out: out.to_owned(), moved: Vec::new(), unlisted: Vec::new(), unsynced: Vec::new(), leftovers: true }
+        Txn {
+            out: out.to_owned(),
+            moved: Vec::new(),
+            unlisted: Vec::new(),
+            unsynced: Vec::new(),
+            leftovers: true,
+            early: None,
+            written_back: 0,
+        }
     }
 
     /// The transaction of an incremental build, which follows a build that finished (else it takes
@@ -84,12 +99,33 @@ impl Txn {
     /// Makes every file staged so far durable (one `syncfs` on Linux; see
     /// [`crate::fsutil::sync_file_system`]).
     fn sync(&mut self) -> Result<(), BuildError> {
+        if let Some(early) = self.early.take() {
+            let _ = early.join();
+        }
         if self.unsynced.is_empty() {
             return Ok(());
         }
         crate::fsutil::sync_file_system(&self.out, &self.unsynced).map_err(io(&self.out))?;
         self.unsynced.clear();
         Ok(())
+    }
+
+    /// Starts writing the files staged so far to the disk on another thread (see
+    /// [`crate::fsutil::start_write_back`]), unless the last one is still at work or fewer than
+    /// [`WRITE_BACK_AFTER`] files were staged since: a large build's data goes to the disk while
+    /// it makes the rest, instead of all at once in [`Txn::sync`], which still makes everything
+    /// durable.
+    pub(super) fn write_back(&mut self) {
+        if self.early.as_ref().is_some_and(|t| !t.is_finished())
+            || self.unsynced.len() < self.written_back + WRITE_BACK_AFTER
+        {
+            return;
+        }
+        if let Some(done) = self.early.take() {
+            let _ = done.join();
+        }
+        self.written_back = self.unsynced.len();
+        self.early = crate::fsutil::start_write_back(&self.out);
     }
 
     /// Stages `bytes` as the content of `rel` (see the module docs); `listed`: a feed refers to it.

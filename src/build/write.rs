@@ -173,9 +173,9 @@ impl Writer<'_> {
         let mut changed = Vec::new();
         let mut tagged_audio = Vec::new();
         let mut tagged = std::collections::HashSet::new();
-        for (n, (p, (staged, chapters))) in plan.episodes.iter().zip(made).enumerate() {
+        for (n, (p, (staged, rest))) in plan.episodes.iter().zip(made).enumerate() {
             let mut files = Vec::new();
-            let (item, report, tag) = self.episode(plan, p, staged, chapters, &mut txn, &mut files)?;
+            let (item, report, tag) = self.episode(plan, p, staged, rest, &mut txn, &mut files)?;
             let Some(i) = records.iter().position(|r| r.slug == p.ep.slug) else { continue };
             if tag.is_some() {
                 tagged.insert(p.ep.slug.clone());
@@ -229,11 +229,11 @@ impl Writer<'_> {
         episodes: &[Planned],
         made: Vec<Result<Made, BuildError>>,
         txn: &mut Txn,
-    ) -> Result<Vec<(Staged, Option<ChapterFiles>)>, BuildError> {
+    ) -> Result<Vec<(Staged, MadeRest)>, BuildError> {
         let mut staged = Vec::with_capacity(made.len());
         for (p, m) in episodes.iter().zip(made) {
             let m = m?;
-            staged.push((stage_copy(txn, &self.options.out, p, m.audio)?, m.chapters));
+            staged.push((stage_copy(txn, &self.options.out, p, m.audio)?, m.rest));
         }
         // A versioned copy goes away at the end of the build: kept out of the probe cache.
         let ahead: Vec<std::path::PathBuf> = staged
@@ -263,12 +263,12 @@ impl Writer<'_> {
     ) -> Result<(), BuildError> {
         let staged = self.stage_made(episodes, made, txn)?;
         let mut batch: Vec<(usize, Item, bool)> = Vec::with_capacity(episodes.len());
-        for (i, (p, (staged, chapters))) in episodes.iter().zip(staged).enumerate() {
+        for (i, (p, (staged, rest))) in episodes.iter().zip(staged).enumerate() {
             let n = first + i;
             let start = acc.files.len();
             let versioned_before = txn.versioned();
             let audio_versioned = staged.versioned;
-            let (item, report, tagged) = self.episode(plan, p, staged, chapters, txn, &mut acc.files)?;
+            let (item, report, tagged) = self.episode(plan, p, staged, rest, txn, &mut acc.files)?;
             acc.ranges.push(start..acc.files.len());
             batch.push((n, item, acc.keep_all || audio_versioned || txn.versioned() > versioned_before));
             acc.reports.push(report);
@@ -302,6 +302,8 @@ impl Writer<'_> {
         acc.pages.episodes(plan, channel, &items, txn)?;
         drop(items);
         acc.kept.extend(batch.into_iter().filter_map(|(n, item, keep)| keep.then_some((n, item))));
+        // What is staged so far goes to the disk while the next batches are made.
+        txn.write_back();
         Ok(())
     }
 
@@ -311,7 +313,7 @@ impl Writer<'_> {
         plan: &Plan,
         p: &Planned,
         audio: Staged,
-        chapters: Option<ChapterFiles>,
+        made: MadeRest,
         txn: &mut Txn,
         files: &mut Vec<Written>,
     ) -> Result<(Item, EpisodeReport, Option<TaggedAudio>), BuildError> {
@@ -325,7 +327,7 @@ impl Writer<'_> {
             None => self.local_audio(plan, p, audio, files)?,
         };
         // An episode without chapters gets no chapter files and no `podcast:chapters`.
-        let json_rel = match chapters {
+        let json_rel = match made.chapters {
             Some(c) => Some(self.stage_chapters(p, c, txn, files)?),
             None => None,
         };
@@ -356,7 +358,7 @@ impl Writer<'_> {
         item.episode = meta.episode;
         item.season = meta.season;
         item.episode_type = meta.episode_type;
-        item.html = feed::html::notes_to_html(&p.ep.description, &p.ep.chapters, p.ep.chapter_list);
+        item.html = made.html;
         if item.html.len() > feed::html::DESCRIPTION_LIMIT {
             let d = Diagnostic::warning(
                 "description-shortened",
@@ -802,8 +804,15 @@ struct Batches {
 /// An episode's files made on all cores ([`make_files`]), before they are staged in folder order.
 struct Made {
     audio: Copy,
+    rest: MadeRest,
+}
+
+/// What [`make_files`] made beside the audio, for [`Writer::episode`].
+struct MadeRest {
     /// `None` without chapters.
     chapters: Option<ChapterFiles>,
+    /// The notes as the feed's HTML.
+    html: String,
 }
 
 /// An episode's chapter files: JSON (for `podcast:chapters`) and the show's other formats (a
@@ -874,7 +883,8 @@ fn make_files(out: &Path, plan: &Plan, p: &Planned, look: Result<Look, BuildErro
         false => Some(tagged_copy(out, &p.audio_src, &p.audio_out_rel, &p.ep.chapters)?),
     };
     let chapters = if p.ep.chapters.is_empty() { None } else { Some(chapter_files(out, plan, p)?) };
-    Ok(Made { audio: Copy { src_meta, staged }, chapters })
+    let html = feed::html::notes_to_html(&p.ep.description, &p.ep.chapters, p.ep.chapter_list);
+    Ok(Made { audio: Copy { src_meta, staged }, rest: MadeRest { chapters, html } })
 }
 
 /// Stages `p`'s audio copy (made by [`copy_audio`]) in `txn`, in folder order.
