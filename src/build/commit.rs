@@ -289,9 +289,8 @@ impl Txn {
 }
 
 /// The first half of [`Txn::bytes`], which needs only the output folder `out` (so it runs on all
-/// cores, beside a staging transaction): finds
-/// whether `bytes` are new, unchanged or changed for `rel`, and writes a new file at once.
-/// [`Txn::stage`] does the rest, in order.
+/// cores, beside a staging transaction): finds whether `bytes` are new, unchanged or changed for
+/// `rel`, and writes a new file at once. [`Txn::stage`] does the rest, in order.
 pub(super) fn prepare(out: &Path, rel: &str, bytes: &[u8]) -> Result<Found, BuildError> {
     let path = out.join(rel);
     match std::fs::read(&path) {
