@@ -79,23 +79,44 @@ fn temp_builder() -> tempfile::Builder<'static, 'static> {
     builder
 }
 
-/// Writes `bytes` as the file `path` in a folder this process has just created, atomically (a
-/// temporary file renamed into place, mode `0666 & !umask`) but not fsynced (see
-/// [`replace_unsynced`]): there is no symlink to follow, no mode to keep and no stale temporary
-/// file to collect, which saves [`replace`] seven system calls of its fourteen (a website's page).
+/// Writes `bytes` as the file `path` in a folder this process has just created, atomically (see
+/// [`write_new`]; a file found at `path` is replaced) but not fsynced (see [`replace_unsynced`]):
+/// there is no symlink to follow, no mode to keep and no stale temporary file to collect, which
+/// saves [`replace`] most of its system calls (a website's page, a new chapter file).
 pub(crate) fn write_new_unsynced(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    match write_new(path, "tmp", |f| f.write_all(bytes))?? {
+        None => Ok(()),
+        Some(tmp) => tmp.persist(path).map_err(|e| e.error),
+    }
+}
+
+/// Writes a new file with what `fill` writes and gives it the name `path` once whole, if nothing
+/// has that name (`Ok(Ok(None))`); never over anything. If something is there, the file is left
+/// at a temporary name beside `path` (`.podmark-XXXXXX.<ext>`), returned. Mode `0666 & !umask`,
+/// not fsynced. The file is an [`Unnamed`] one where the system has them, else a temporary file
+/// renamed without replacing. The outer error is the file system's; the inner one `fill`'s.
+pub(crate) fn write_new<E>(
+    path: &Path,
+    ext: &str,
+    fill: impl FnOnce(&mut File) -> Result<(), E>,
+) -> io::Result<Result<Option<tempfile::TempPath>, E>> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     if let Some(mut file) = Unnamed::new_in(dir)? {
-        file.as_file_mut().write_all(bytes)?;
-        return match file.name(path, "tmp")? {
-            None => Ok(()),
-            Some(tmp) => tmp.persist(path).map_err(|e| e.error),
-        };
+        if let Err(e) = fill(file.as_file_mut()) {
+            return Ok(Err(e));
+        }
+        return file.name(path, ext).map(Ok);
     }
-    let mut tmp = temp_builder().tempfile_in(dir)?;
-    tmp.as_file_mut().write_all(bytes)?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    let suffix = format!(".{ext}");
+    let mut tmp = temp_builder().suffix(&suffix).tempfile_in(dir)?;
+    if let Err(e) = fill(tmp.as_file_mut()) {
+        return Ok(Err(e));
+    }
+    match tmp.into_temp_path().persist_noclobber(path) {
+        Ok(()) => Ok(Ok(None)),
+        Err(e) if e.error.kind() == io::ErrorKind::AlreadyExists => Ok(Ok(Some(e.path))),
+        Err(e) => Err(e.error),
+    }
 }
 
 /// A new file written where nothing can see it yet, then named whole ([`Unnamed::name`]): an
@@ -646,6 +667,20 @@ mod tests {
         drop(Unnamed::new_in(dir.path()).unwrap());
         drop(tmp);
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn write_new_never_replaces_and_a_failed_fill_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.json");
+        assert!(write_new(&path, "json", |f| f.write_all(b"one")).unwrap().unwrap().is_none());
+        let tmp = write_new(&path, "json", |f| f.write_all(b"two")).unwrap().unwrap().expect("the name is taken");
+        assert_eq!((std::fs::read(&path).unwrap(), std::fs::read(&tmp).unwrap()), (b"one".to_vec(), b"two".to_vec()));
+        drop(tmp);
+        let failed = write_new(&dir.path().join("b.json"), "json", |_| Err::<(), _>("no")).unwrap();
+        assert_eq!(failed.err(), Some("no"));
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names, ["a.json"]);
     }
 
     #[cfg(unix)]

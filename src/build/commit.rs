@@ -48,7 +48,7 @@ pub(super) enum Found {
     Other,
 }
 
-/// Where [`place`] left a finished file.
+/// Where a finished file was left ([`crate::fsutil::write_new`]).
 pub(super) enum Placed {
     /// At its name, where nothing was.
     New(PathBuf),
@@ -190,8 +190,8 @@ impl Txn {
         })
     }
 
-    /// Stages a finished file (made durable with the rest before the switch), placed by
-    /// [`place`], as the content of `rel`, a file a feed lists. Returns whether the content
+    /// Stages a finished file (made durable with the rest before the switch), as placed (see
+    /// [`Placed`]), as the content of `rel`, a file a feed lists. Returns whether the content
     /// changes.
     pub(super) fn file(&mut self, rel: &str, placed: Placed) -> Result<bool, BuildError> {
         let staged = match placed {
@@ -315,18 +315,6 @@ pub(super) fn prepare(out: &Path, rel: &str, bytes: &[u8]) -> Result<Found, Buil
             Ok(Found::New(path))
         }
         Err(e) => Err(BuildError::Io { path, source: e }),
-    }
-}
-
-/// The first half of [`Txn::file`], which needs only the output folder `out` (so it runs on all
-/// cores): the finished file `staged` takes the name `rel` if nothing is there.
-pub(super) fn place(out: &Path, rel: &str, staged: tempfile::TempPath) -> Result<Placed, BuildError> {
-    let path = out.join(rel);
-    // Never over anything (a dangling symlink counts): that may be a file the live feed lists.
-    match staged.persist_noclobber(&path) {
-        Ok(()) => Ok(Placed::New(path)),
-        Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => Ok(Placed::Taken(e.path)),
-        Err(e) => Err(BuildError::Io { path, source: e.error }),
     }
 }
 
@@ -476,21 +464,6 @@ fn collect_garbage(out: &Path) -> Result<(), BuildError> {
         }
     }
     Ok(())
-}
-
-/// A temporary file for staged bytes in `dir`, named like podmark's other temporary files (so a
-/// crash's leftover is removed by the next build), with `ext` as its extension.
-pub(super) fn temp_in(dir: &Path, ext: &str) -> Result<tempfile::NamedTempFile, BuildError> {
-    std::fs::create_dir_all(dir).map_err(io(dir))?;
-    let mut builder = tempfile::Builder::new();
-    let suffix = format!(".{ext}");
-    builder.prefix(TEMP_PREFIX).suffix(&suffix).rand_bytes(6);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o666));
-    }
-    builder.tempfile_in(dir).map_err(io(dir))
 }
 
 #[cfg(test)]

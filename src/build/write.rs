@@ -110,9 +110,6 @@ impl Writer<'_> {
             }
         }
         let Batches { mut files, reports, tagged_audio, kept, fragments, ranges, spill, pages, rendering, .. } = acc;
-        for p in &plan.episodes {
-            plan.lock.set(&p.ep.slug, &p.guid);
-        }
         super::timing::part("feed: render the items", rendering);
         let mut records: Vec<Record> = plan
             .episodes
@@ -875,7 +872,7 @@ fn look(state: &BuildState, out: &Path, p: &Planned) -> Result<Look, BuildError>
 
 /// `p`'s files, made on any thread: the tagged audio copy (unless `look` says the output is
 /// current) and the chapter files, each placed at its name in `out` if nothing is there (see
-/// [`commit::place`], [`commit::prepare`]).
+/// [`tagged_copy`], [`commit::prepare`]).
 fn make_files(out: &Path, plan: &Plan, p: &Planned, look: Result<Look, BuildError>) -> Result<Made, BuildError> {
     let (src_meta, current) = look?;
     let staged = match current {
@@ -949,9 +946,9 @@ fn record_tagged(
     Ok(())
 }
 
-/// A copy of `src` with the chapters embedded (MP3 and MP4) for the output `rel`, written beside
-/// it where nothing sees it until it is whole: an unnamed file given the output's name if nothing
-/// has it, else a temporary file (see [`crate::fsutil::Unnamed`], [`commit::place`]). It is made
+/// A copy of `src` with the chapters embedded (MP3 and MP4) for the output `rel`, written where
+/// nothing sees it until it is whole, then given the output's name if nothing has it, else left at
+/// a temporary name beside it for [`Txn::file`] (see [`crate::fsutil::write_new`]). It is made
 /// durable with the rest by the transaction.
 ///
 /// One pass: the tagged file is written straight from the source (the new tag, then the audio
@@ -976,16 +973,14 @@ fn tagged_copy(out_dir: &Path, src: &Path, rel: &str, chapters: &Chapters) -> Re
     };
     let options = TagOptions::new().unsynced();
     std::fs::create_dir_all(dir).map_err(io(dir))?;
-    if let Some(mut file) = crate::fsutil::Unnamed::new_in(dir).map_err(io(dir))? {
-        crate::tag::write_tagged_copy(src, file.as_file_mut(), chapters, duration, &options)?;
-        return Ok(match file.name(&out, ext).map_err(io(&out))? {
-            None => Placed::New(out),
-            Some(tmp) => Placed::Taken(tmp),
-        });
-    }
-    let mut tmp = super::commit::temp_in(dir, ext)?;
-    crate::tag::write_tagged_copy(src, tmp.as_file_mut(), chapters, duration, &options)?;
-    commit::place(out_dir, rel, tmp.into_temp_path())
+    let written = crate::fsutil::write_new(&out, ext, |f| {
+        crate::tag::write_tagged_copy(src, f, chapters, duration, &options).map(drop)
+    })
+    .map_err(io(&out))??;
+    Ok(match written {
+        None => Placed::New(out),
+        Some(tmp) => Placed::Taken(tmp),
+    })
 }
 
 /// Stages `bytes` as the output `rel` (`listed`: a feed refers to it).
